@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Turnstone.Devices.Bus;
+
+namespace Turnstone.Devices.Legacy;
+
+/// <summary>
+/// Firecracker's boot timer, as a port: the guest's init writes <see cref="MagicValue"/> to port
+/// 0x440 and the monitor records the time since the VM was created, so boot time is measured, not
+/// guessed. Reads return the magic value, so a guest can detect the device.
+/// </summary>
+public sealed class BootTimer(Stopwatch sinceVmCreation, Action<TimeSpan>? onFirstSignal = null) : IBusDevice
+{
+    public const ushort Port = 0x440;
+    public const byte MagicValue = 123;
+
+    public TimeSpan? BootTime { get; private set; }
+
+    public void Read(ulong offset, Span<byte> data)
+    {
+        data.Fill(0);
+        data[0] = MagicValue;
+    }
+
+    public void Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (data[0] != MagicValue || BootTime.HasValue)
+        {
+            return;
+        }
+        BootTime = sinceVmCreation.Elapsed;
+        onFirstSignal?.Invoke(BootTime.Value);
+    }
+}
+
+/// <summary>The POST diagnostic port 0x80. Linux also writes it for I/O delays, so it only remembers the last code.</summary>
+public sealed class PostCodePort : IBusDevice
+{
+    public const ushort Port = 0x80;
+
+    public byte LastCode { get; private set; }
+
+    public void Read(ulong offset, Span<byte> data)
+    {
+        data.Fill(0);
+        data[0] = LastCode;
+    }
+
+    public void Write(ulong offset, ReadOnlySpan<byte> data) => LastCode = data[0];
+}

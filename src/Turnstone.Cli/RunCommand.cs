@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Turnstone.Firmware;
+using Turnstone.Hypervisor;
+using Turnstone.Machine;
+
+namespace Turnstone.Cli;
+
+/// <summary><c>turnstone run</c>: boot a Linux kernel with the guest console on this terminal.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var kernel = new Option<string>("--kernel") { Description = "Linux kernel: bzImage or vmlinux ELF", Required = true };
+        var initrd = new Option<string?>("--initrd") { Description = "initial ramdisk (cpio, optionally compressed)" };
+        var cmdline = new Option<string>("--cmdline")
+        {
+            Description = "kernel command line",
+            DefaultValueFactory = _ => MachineConfig.DefaultCommandLine,
+        };
+        var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 512M or 2G", DefaultValueFactory = _ => "512M" };
+        var cpus = new Option<int>("--cpus") { Description = "number of vCPUs", DefaultValueFactory = _ => 1 };
+        var guestDecompress = new Option<bool>("--guest-decompress")
+        {
+            Description = "let the guest decompress a bzImage itself instead of decompressing LZ4/gzip payloads on the host",
+        };
+        var quiet = new Option<bool>("--quiet") { Description = "print only the guest's console, no monitor messages" };
+        var command = new Command("run", "Boot a Linux kernel; the guest console (COM1) is this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
+        {
+            kernel, initrd, cmdline, memory, cpus, guestDecompress, quiet,
+        };
+        command.SetAction(result =>
+        {
+            if (!MemorySize.TryParse(result.GetValue(memory)!, out ulong bytes, out string? sizeError))
+            {
+                return Fail($"--memory: {sizeError}");
+            }
+            var log = result.GetValue(quiet) ? null : Console.Error;
+            var config = new MachineConfig
+            {
+                KernelPath = result.GetValue(kernel)!,
+                InitrdPath = result.GetValue(initrd),
+                CommandLine = result.GetValue(cmdline)!,
+                MemoryBytes = bytes,
+                Cpus = result.GetValue(cpus),
+                DecompressOnHost = !result.GetValue(guestDecompress),
+                ConsoleOutput = Console.OpenStandardOutput(),
+                ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
+                Log = log,
+            };
+            return Run(config, log);
+        });
+        return command;
+    }
+
+    private static int Run(MachineConfig config, TextWriter? log)
+    {
+        LinuxMachine machine;
+        try
+        {
+            machine = LinuxMachine.Prepare(config);
+        }
+        catch (Exception e) when (e is BootImageException or ArgumentException)
+        {
+            return Fail(e.Message);
+        }
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCtrlC = (_, e) =>
+        {
+            e.Cancel = true; // stop the VM cleanly instead of killing the process
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCtrlC;
+        try
+        {
+            var exit = machine.Run(interrupt.Token);
+            log?.WriteLine($"\n[turnstone] {exit.Reason}");
+            if (machine.Summary is { } summary)
+            {
+                log?.WriteLine($"[turnstone] {summary}");
+            }
+            if (exit.Report is not null && exit.Kind is MachineExitKind.Error or MachineExitKind.TripleFault)
+            {
+                Console.Error.WriteLine(exit.Report);
+            }
+            return exit.Kind switch
+            {
+                MachineExitKind.PowerOff or MachineExitKind.Reset => 0,
+                MachineExitKind.TripleFault => 2,
+                MachineExitKind.Interrupted => 130,
+                _ => Fail(exit.Reason),
+            };
+        }
+        catch (KvmException e)
+        {
+            return Fail(e.Message);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCtrlC;
+        }
+    }
+
+    internal static int Fail(string message)
+    {
+        Console.Error.WriteLine($"turnstone: {message}");
+        return 1;
+    }
+}

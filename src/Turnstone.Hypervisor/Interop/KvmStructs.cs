@@ -1,0 +1,173 @@
+using System.Runtime.InteropServices;
+
+namespace Turnstone.Hypervisor.Interop;
+
+// Mirrors of the x86-64 structures in linux/kvm.h and asm/kvm.h. Field order and sizes are the
+// kernel ABI; KvmStructSizeTests pins every size to the value the kernel headers give.
+#pragma warning disable CS0649 // fields are written by the kernel through pointers
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvmUserspaceMemoryRegion
+{
+    public uint Slot;
+    public uint Flags;
+    public ulong GuestPhysAddr;
+    public ulong MemorySize;
+    public ulong UserspaceAddr;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmRegs
+{
+    public ulong Rax, Rbx, Rcx, Rdx, Rsi, Rdi, Rsp, Rbp;
+    public ulong R8, R9, R10, R11, R12, R13, R14, R15;
+    public ulong Rip, Rflags;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmSegment
+{
+    public ulong Base;
+    public uint Limit;
+    public ushort Selector;
+    public byte Type;
+    public byte Present, Dpl, Db, S, L, G, Avl;
+    public byte Unusable;
+    public byte Padding;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmDtable
+{
+    public ulong Base;
+    public ushort Limit;
+    public ushort Padding0, Padding1, Padding2;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct KvmSregs
+{
+    public KvmSegment Cs, Ds, Es, Fs, Gs, Ss, Tr, Ldt;
+    public KvmDtable Gdt, Idt;
+    public ulong Cr0, Cr2, Cr3, Cr4, Cr8;
+    public ulong Efer;
+    public ulong ApicBase;
+    public fixed ulong InterruptBitmap[4];
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvmIrqLevel
+{
+    public uint Irq;
+    public uint Level;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmPitConfig
+{
+    public uint Flags;
+    public fixed uint Padding[15];
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvmCpuid2Header
+{
+    public uint Count;
+    public uint Padding;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmCpuidEntry2
+{
+    public uint Function;
+    public uint Index;
+    public uint Flags;
+    public uint Eax, Ebx, Ecx, Edx;
+    public uint Padding0, Padding1, Padding2;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvmMsrsHeader
+{
+    public uint Count;
+    public uint Padding;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct KvmMsrEntry
+{
+    public uint Index;
+    public uint Reserved;
+    public ulong Data;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct KvmFpu
+{
+    public fixed byte Fpr[128];
+    public ushort Fcw;
+    public ushort Fsw;
+    public byte Ftwx;
+    public byte Pad1;
+    public ushort LastOpcode;
+    public ulong LastIp;
+    public ulong LastDp;
+    public fixed byte Xmm[256];
+    public uint Mxcsr;
+    public uint Pad2;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmGuestDebug
+{
+    public uint Control;
+    public uint Pad;
+    public fixed ulong DebugReg[8];
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public struct KvmVcpuEvents
+{
+    // exception
+    public byte ExceptionInjected, ExceptionNr, ExceptionHasErrorCode, ExceptionPending;
+    public uint ExceptionErrorCode;
+    // interrupt
+    public byte InterruptInjected, InterruptNr, InterruptSoft, InterruptShadow;
+    // nmi
+    public byte NmiInjected, NmiPending, NmiMasked, NmiPad;
+    public uint SipiVector;
+    public uint Flags;
+    // smi
+    public byte SmiSmm, SmiPending, SmiInsideNmi, SmiLatchedInit;
+    public Reserved27 Reserved;
+    public byte ExceptionHasPayload;
+    public ulong ExceptionPayload;
+
+    [System.Runtime.CompilerServices.InlineArray(27)]
+    public struct Reserved27 { private byte _element; }
+}
+
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct KvmXsave
+{
+    public fixed uint Region[1024];
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmXcrs
+{
+    public uint Count;
+    public uint Flags;
+    public fixed ulong Xcrs[32]; // 16 x { u32 xcr; u32 reserved; u64 value; }
+    public fixed ulong Padding[16];
+}
+
+/// <summary>Offsets into the mmap'ed <c>struct kvm_run</c> that the exit decoder reads.</summary>
+internal static class KvmRunLayout
+{
+    public const int ImmediateExit = 1;
+    public const int ExitReason = 8;
+    public const int ExitUnion = 32;
+    public const int ExitUnionSize = 256;
+}
+#pragma warning restore CS0649

@@ -1,0 +1,338 @@
+using System.Runtime.InteropServices;
+using Turnstone.Hypervisor.Interop;
+
+namespace Turnstone.Hypervisor.Kvm;
+
+/// <summary>
+/// One virtual CPU. It is created on, and must only be run from, the thread that owns it; the
+/// single exception is <see cref="Kick"/>, which any thread may call to make a running KVM_RUN
+/// return promptly.
+/// </summary>
+public sealed unsafe class Vcpu : IDisposable
+{
+    private readonly KvmFileDescriptor _handle;
+    private readonly byte* _run;
+    private readonly int _runSize;
+    private readonly int _threadId;
+    private readonly Lock _lifetime = new();
+    private bool _disposed;
+
+    internal Vcpu(VirtualMachine vm, int id)
+    {
+        Id = id;
+        int fd = Libc.Ioctl(vm.Fd, KvmIoctls.CreateVcpu, id);
+        if (fd < 0)
+        {
+            throw KvmException.FromErrno($"KVM_CREATE_VCPU {id}");
+        }
+        _handle = new KvmFileDescriptor(fd);
+        _runSize = vm.System.VcpuMmapSize;
+        nint run = Libc.Mmap(0, (nuint)_runSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+        if (run == Libc.MAP_FAILED)
+        {
+            _handle.Dispose();
+            throw KvmException.FromErrno("mmap of kvm_run");
+        }
+        _run = (byte*)run;
+        _threadId = Libc.GetTid();
+        VcpuKickSignal.EnsureInstalled();
+    }
+
+    public int Id { get; }
+
+    internal int Fd => _handle.Fd;
+
+    /// <summary>Enters the guest until the next exit that needs the monitor.</summary>
+    public VcpuExit Run()
+    {
+        if (Libc.Ioctl(Fd, KvmIoctls.Run, 0) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is Libc.EINTR or Libc.EAGAIN)
+            {
+                // Kicked: clear the request so the next Run enters the guest again.
+                _run[KvmRunLayout.ImmediateExit] = 0;
+                return new VcpuExit(VcpuExitReason.Interrupted);
+            }
+            throw new KvmException($"KVM_RUN failed: {Libc.ErrorText(errno)} (errno {errno})", errno);
+        }
+        return DecodeExit();
+    }
+
+    private VcpuExit DecodeExit()
+    {
+        var reason = (VcpuExitReason)ReadRun<uint>(KvmRunLayout.ExitReason);
+        const int U = KvmRunLayout.ExitUnion;
+        return reason switch
+        {
+            VcpuExitReason.Io => new VcpuExit(reason,
+                IoIsWrite: _run[U] == 1, IoSize: _run[U + 1], IoPort: ReadRun<ushort>(U + 2), IoCount: ReadRun<uint>(U + 4)),
+            VcpuExitReason.Mmio => new VcpuExit(reason,
+                MmioAddress: ReadRun<ulong>(U), MmioLength: (byte)Math.Min(ReadRun<uint>(U + 16), 8u), MmioIsWrite: _run[U + 20] != 0),
+            VcpuExitReason.InternalError => new VcpuExit(reason, InternalError: (InternalErrorKind)ReadRun<uint>(U)),
+            VcpuExitReason.SystemEvent => new VcpuExit(reason, SystemEvent: (SystemEventKind)ReadRun<uint>(U)),
+            VcpuExitReason.Debug => new VcpuExit(reason, DebugException: ReadRun<uint>(U), DebugPc: ReadRun<ulong>(U + 8)),
+            VcpuExitReason.FailEntry => new VcpuExit(reason, HardwareEntryFailure: ReadRun<ulong>(U)),
+            _ => new VcpuExit(reason),
+        };
+    }
+
+    private T ReadRun<T>(int offset) where T : unmanaged => *(T*)(_run + offset);
+
+    /// <summary>The data of the current port I/O exit: bytes the guest wrote, or where to put what it reads.</summary>
+    public Span<byte> IoData
+    {
+        get
+        {
+            const int U = KvmRunLayout.ExitUnion;
+            int length = _run[U + 1] * (int)ReadRun<uint>(U + 4);
+            ulong offset = ReadRun<ulong>(U + 8);
+            if (offset > (ulong)_runSize || (ulong)length > (ulong)_runSize - offset)
+            {
+                throw new KvmException("KVM reported port I/O data outside the kvm_run page");
+            }
+            return new Span<byte>(_run + offset, length);
+        }
+    }
+
+    /// <summary>The data of the current MMIO exit.</summary>
+    public Span<byte> MmioData => new(_run + KvmRunLayout.ExitUnion + 8, Math.Min((int)ReadRun<uint>(KvmRunLayout.ExitUnion + 16), 8));
+
+    /// <summary>The instruction bytes KVM's emulator reported with an emulation failure (may be empty).</summary>
+    public ReadOnlySpan<byte> EmulationFailureBytes
+    {
+        get
+        {
+            const int U = KvmRunLayout.ExitUnion;
+            uint ndata = ReadRun<uint>(U + 4);
+            ulong flags = ReadRun<ulong>(U + 8);
+            // KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES: insn_size at +16, bytes at +17.
+            if (ndata < 2 || (flags & 1) == 0)
+            {
+                return [];
+            }
+            return new ReadOnlySpan<byte>(_run + U + 17, Math.Min((int)_run[U + 16], 15));
+        }
+    }
+
+    /// <summary>The raw internal-error data words, for reports.</summary>
+    public ulong[] InternalErrorData()
+    {
+        const int U = KvmRunLayout.ExitUnion;
+        uint ndata = Math.Min(ReadRun<uint>(U + 4), 16u);
+        var data = new ulong[ndata];
+        for (int i = 0; i < ndata; i++)
+        {
+            data[i] = ReadRun<ulong>(U + 8 + i * 8);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// Makes a running (or the next) KVM_RUN return with <see cref="VcpuExitReason.Interrupted"/>.
+    /// Safe from any thread: sets kvm_run.immediate_exit and signals the vCPU thread.
+    /// </summary>
+    public void Kick()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            Volatile.Write(ref _run[KvmRunLayout.ImmediateExit], 1);
+            VcpuKickSignal.Send(_threadId);
+        }
+    }
+
+    public KvmRegs GetRegisters()
+    {
+        KvmRegs regs;
+        Check(Libc.Ioctl(Fd, KvmIoctls.GetRegs, &regs), "KVM_GET_REGS");
+        return regs;
+    }
+
+    public void SetRegisters(in KvmRegs regs)
+    {
+        fixed (KvmRegs* p = &regs)
+        {
+            Check(Libc.Ioctl(Fd, KvmIoctls.SetRegs, p), "KVM_SET_REGS");
+        }
+    }
+
+    public KvmSregs GetSpecialRegisters()
+    {
+        KvmSregs sregs;
+        Check(Libc.Ioctl(Fd, KvmIoctls.GetSregs, &sregs), "KVM_GET_SREGS");
+        return sregs;
+    }
+
+    public void SetSpecialRegisters(in KvmSregs sregs)
+    {
+        fixed (KvmSregs* p = &sregs)
+        {
+            Check(Libc.Ioctl(Fd, KvmIoctls.SetSregs, p), "KVM_SET_SREGS");
+        }
+    }
+
+    public KvmFpu GetFpu()
+    {
+        KvmFpu fpu;
+        Check(Libc.Ioctl(Fd, KvmIoctls.GetFpu, &fpu), "KVM_GET_FPU");
+        return fpu;
+    }
+
+    public void SetFpu(in KvmFpu fpu)
+    {
+        fixed (KvmFpu* p = &fpu)
+        {
+            Check(Libc.Ioctl(Fd, KvmIoctls.SetFpu, p), "KVM_SET_FPU");
+        }
+    }
+
+    public void GetXsave(out KvmXsave xsave)
+    {
+        fixed (KvmXsave* p = &xsave)
+        {
+            Check(Libc.Ioctl(Fd, KvmIoctls.GetXsave, p), "KVM_GET_XSAVE");
+        }
+    }
+
+    public void SetXsave(in KvmXsave xsave)
+    {
+        fixed (KvmXsave* p = &xsave)
+        {
+            Check(Libc.Ioctl(Fd, KvmIoctls.SetXsave, p), "KVM_SET_XSAVE");
+        }
+    }
+
+    /// <summary>XCR0, the guest's enabled XSAVE feature mask.</summary>
+    public ulong GetXcr0()
+    {
+        KvmXcrs xcrs;
+        Check(Libc.Ioctl(Fd, KvmIoctls.GetXcrs, &xcrs), "KVM_GET_XCRS");
+        for (int i = 0; i < xcrs.Count && i < 16; i++)
+        {
+            if ((uint)xcrs.Xcrs[i * 2] == 0)
+            {
+                return xcrs.Xcrs[i * 2 + 1];
+            }
+        }
+        return 1; // x87 only: what XCR0 holds at reset
+    }
+
+    public KvmVcpuEvents GetEvents()
+    {
+        KvmVcpuEvents events;
+        Check(Libc.Ioctl(Fd, KvmIoctls.GetVcpuEvents, &events), "KVM_GET_VCPU_EVENTS");
+        return events;
+    }
+
+    public void SetEvents(in KvmVcpuEvents events)
+    {
+        fixed (KvmVcpuEvents* p = &events)
+        {
+            Check(Libc.Ioctl(Fd, KvmIoctls.SetVcpuEvents, p), "KVM_SET_VCPU_EVENTS");
+        }
+    }
+
+    /// <summary>Queues an exception for delivery on the next entry (KVM_SET_VCPU_EVENTS).</summary>
+    public void InjectException(byte vector, uint? errorCode = null)
+    {
+        var events = GetEvents();
+        events.ExceptionInjected = 1;
+        events.ExceptionNr = vector;
+        events.ExceptionHasErrorCode = errorCode.HasValue ? (byte)1 : (byte)0;
+        events.ExceptionErrorCode = errorCode ?? 0;
+        events.Flags = 0;
+        SetEvents(events);
+    }
+
+    public void SetCpuid(ReadOnlySpan<KvmCpuidEntry2> entries)
+    {
+        int size = sizeof(KvmCpuid2Header) + entries.Length * sizeof(KvmCpuidEntry2);
+        byte* buffer = stackalloc byte[size];
+        ((KvmCpuid2Header*)buffer)->Count = (uint)entries.Length;
+        ((KvmCpuid2Header*)buffer)->Padding = 0;
+        entries.CopyTo(new Span<KvmCpuidEntry2>(buffer + sizeof(KvmCpuid2Header), entries.Length));
+        Check(Libc.Ioctl(Fd, KvmIoctls.SetCpuid2, buffer), "KVM_SET_CPUID2");
+    }
+
+    public void SetMsrs(ReadOnlySpan<(uint Index, ulong Value)> msrs)
+    {
+        int size = sizeof(KvmMsrsHeader) + msrs.Length * sizeof(KvmMsrEntry);
+        byte* buffer = stackalloc byte[size];
+        ((KvmMsrsHeader*)buffer)->Count = (uint)msrs.Length;
+        ((KvmMsrsHeader*)buffer)->Padding = 0;
+        var entries = new Span<KvmMsrEntry>(buffer + sizeof(KvmMsrsHeader), msrs.Length);
+        for (int i = 0; i < msrs.Length; i++)
+        {
+            entries[i] = new KvmMsrEntry { Index = msrs[i].Index, Data = msrs[i].Value };
+        }
+        int written = Libc.Ioctl(Fd, KvmIoctls.SetMsrs, buffer);
+        if (written != msrs.Length)
+        {
+            string which = written >= 0 && written < msrs.Length ? $" (MSR 0x{msrs[written].Index:x} refused)" : "";
+            throw new KvmException($"KVM_SET_MSRS set {written} of {msrs.Length} MSRs{which}");
+        }
+    }
+
+    public ulong GetMsr(uint index)
+    {
+        int size = sizeof(KvmMsrsHeader) + sizeof(KvmMsrEntry);
+        byte* buffer = stackalloc byte[size];
+        ((KvmMsrsHeader*)buffer)->Count = 1;
+        ((KvmMsrsHeader*)buffer)->Padding = 0;
+        var entry = (KvmMsrEntry*)(buffer + sizeof(KvmMsrsHeader));
+        *entry = new KvmMsrEntry { Index = index };
+        if (Libc.Ioctl(Fd, KvmIoctls.GetMsrs, buffer) != 1)
+        {
+            throw new KvmException($"KVM_GET_MSRS could not read MSR 0x{index:x}");
+        }
+        return entry->Data;
+    }
+
+    /// <summary>
+    /// Sets up to four hardware execution breakpoints (KVM_SET_GUEST_DEBUG with DR0-DR3); an empty
+    /// list turns guest debugging off. A hit exits with <see cref="VcpuExitReason.Debug"/>.
+    /// </summary>
+    public void SetHardwareBreakpoints(ReadOnlySpan<ulong> addresses)
+    {
+        if (addresses.Length > 4)
+        {
+            throw new ArgumentException("x86 has four hardware breakpoints", nameof(addresses));
+        }
+        const uint KVM_GUESTDBG_ENABLE = 1, KVM_GUESTDBG_USE_HW_BP = 0x20000;
+        var debug = new KvmGuestDebug { Control = addresses.IsEmpty ? 0 : KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP };
+        ulong dr7 = addresses.IsEmpty ? 0 : 0x400ul; // bit 10 is reserved-as-one
+        for (int i = 0; i < addresses.Length; i++)
+        {
+            debug.DebugReg[i] = addresses[i];
+            dr7 |= 3ul << (i * 2); // local+global enable; R/W=00 (execute), LEN=00
+        }
+        debug.DebugReg[7] = dr7;
+        Check(Libc.Ioctl(Fd, KvmIoctls.SetGuestDebug, &debug), "KVM_SET_GUEST_DEBUG");
+    }
+
+    private static void Check(int result, string operation)
+    {
+        if (result < 0)
+        {
+            throw KvmException.FromErrno(operation);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lifetime)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            Libc.Munmap((nint)_run, (nuint)_runSize);
+            _handle.Dispose();
+        }
+    }
+}

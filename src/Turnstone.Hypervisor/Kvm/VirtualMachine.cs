@@ -1,0 +1,87 @@
+using Turnstone.Hypervisor.Interop;
+
+namespace Turnstone.Hypervisor.Kvm;
+
+/// <summary>
+/// A KVM virtual machine: memory slots, the in-kernel interrupt controllers and PIT, interrupt
+/// lines, and vCPUs. Owns its guest memory and releases it after the VM itself is closed.
+/// </summary>
+public sealed unsafe class VirtualMachine : IDisposable
+{
+    /// <summary>Addresses KVM needs on Intel hosts for real-mode emulation: three pages of TSS and
+    /// one identity-map page, placed just below the 4 GiB boundary inside the PCI hole, never RAM.</summary>
+    public const ulong TssAddress = 0xFFFB_D000;
+    public const ulong IdentityMapAddress = 0xFFFB_C000;
+
+    private readonly KvmFileDescriptor _handle;
+    private uint _nextSlot;
+
+    internal VirtualMachine(KvmSystem system)
+    {
+        System = system;
+        int fd = Libc.Ioctl(system.Handle.Fd, KvmIoctls.CreateVm, 0);
+        if (fd < 0)
+        {
+            throw KvmException.FromErrno("KVM_CREATE_VM");
+        }
+        _handle = new KvmFileDescriptor(fd);
+        Memory = new MappedGuestMemory();
+    }
+
+    public KvmSystem System { get; }
+
+    public MappedGuestMemory Memory { get; }
+
+    internal int Fd => _handle.Fd;
+
+    /// <summary>Maps host memory for [guestAddress, guestAddress+size) and registers it as a KVM memory slot.</summary>
+    public void AddRam(ulong guestAddress, ulong size)
+    {
+        Memory.AddRegion(guestAddress, size);
+        var (region, host) = Memory.Mappings.Single(m => m.Region.GuestAddress == guestAddress);
+        var slot = new KvmUserspaceMemoryRegion
+        {
+            Slot = _nextSlot++,
+            GuestPhysAddr = region.GuestAddress,
+            MemorySize = region.Size,
+            UserspaceAddr = (ulong)host,
+        };
+        Check(Libc.Ioctl(Fd, KvmIoctls.SetUserMemoryRegion, &slot), "KVM_SET_USER_MEMORY_REGION");
+    }
+
+    /// <summary>Creates the in-kernel PIC, I/O APIC and local APICs, and the PIT (as every PC has).</summary>
+    public void CreatePlatformInterruptControllers()
+    {
+        Check(Libc.Ioctl(Fd, KvmIoctls.SetTssAddr, unchecked((nint)TssAddress)), "KVM_SET_TSS_ADDR");
+        ulong identityMap = IdentityMapAddress;
+        Check(Libc.Ioctl(Fd, KvmIoctls.SetIdentityMapAddr, &identityMap), "KVM_SET_IDENTITY_MAP_ADDR");
+        Check(Libc.Ioctl(Fd, KvmIoctls.CreateIrqchip, 0), "KVM_CREATE_IRQCHIP");
+        // The speaker port (0x61) is answered by KVM too, so the guest's PIT calibration never exits.
+        var pit = new KvmPitConfig { Flags = 1 /* KVM_PIT_SPEAKER_DUMMY */ };
+        Check(Libc.Ioctl(Fd, KvmIoctls.CreatePit2, &pit), "KVM_CREATE_PIT2");
+    }
+
+    /// <summary>Drives a GSI (an ISA IRQ number below 16 reaches both the PIC and the I/O APIC).</summary>
+    public void SetIrqLine(uint irq, bool level)
+    {
+        var line = new KvmIrqLevel { Irq = irq, Level = level ? 1u : 0u };
+        Check(Libc.Ioctl(Fd, KvmIoctls.IrqLine, &line), "KVM_IRQ_LINE");
+    }
+
+    /// <summary>Creates vCPU <paramref name="id"/>. Call it on the thread that will run the vCPU.</summary>
+    public Vcpu CreateVcpu(int id) => new(this, id);
+
+    private static void Check(int result, string operation)
+    {
+        if (result < 0)
+        {
+            throw KvmException.FromErrno(operation);
+        }
+    }
+
+    public void Dispose()
+    {
+        _handle.Dispose();
+        Memory.Dispose();
+    }
+}

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Turnstone.Devices.Bus;
+using Turnstone.Devices.Legacy;
+using Turnstone.Firmware;
+using Turnstone.Firmware.LinuxBoot;
+using Turnstone.Hypervisor;
+using Turnstone.Hypervisor.Kvm;
+using Turnstone.Hypervisor.Quirks;
+
+namespace Turnstone.Machine;
+
+/// <summary>
+/// Builds and runs a PC-like VM that boots Linux: RAM, in-kernel interrupt controllers, the legacy
+/// devices, the Linux boot protocol, and one thread per vCPU.
+/// </summary>
+public sealed class LinuxMachine
+{
+    private readonly MachineConfig _config;
+    private readonly LinuxBootPlan _plan;
+
+    private LinuxMachine(MachineConfig config, LinuxBootPlan plan)
+    {
+        _config = config;
+        _plan = plan;
+    }
+
+    public LinuxBootPlan Plan => _plan;
+
+    /// <summary>Results of the last <see cref="Run"/>.</summary>
+    public MachineRunSummary? Summary { get; private set; }
+
+    /// <summary>
+    /// Reads and validates everything (kernel, initrd, command line, memory size) before any VM
+    /// exists. Throws <see cref="BootImageException"/> or <see cref="ArgumentException"/> naming the problem.
+    /// </summary>
+    public static LinuxMachine Prepare(MachineConfig config)
+    {
+        if (config.MemoryBytes < MachineConfig.MinimumMemory || config.MemoryBytes % 4096 != 0)
+        {
+            throw new ArgumentException($"--memory must be a multiple of 4 KiB and at least {MachineConfig.MinimumMemory >> 20} MiB");
+        }
+        if (config.Cpus != 1)
+        {
+            throw new ArgumentException(
+                "--cpus other than 1 is not supported yet: secondary vCPUs are only discoverable through the ACPI MADT or an MP table, which this monitor does not provide yet");
+        }
+        byte[] kernel = ReadInput(config.KernelPath, "kernel");
+        byte[]? initrd = config.InitrdPath is null ? null : ReadInput(config.InitrdPath, "initrd");
+        var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost);
+        var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
+        return new LinuxMachine(config, LinuxBootPlan.Create(image, initrd, config.CommandLine, e820));
+    }
+
+    private static byte[] ReadInput(string path, string what)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BootImageException($"cannot read {what} '{path}': {e.Message}");
+        }
+    }
+
+    /// <summary>Creates the VM and runs it until the guest powers off or resets, an error, or <paramref name="cancel"/>.</summary>
+    public MachineExit Run(CancellationToken cancel = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var log = _config.Log;
+        var quirks = HostQuirks.Detect();
+        var control = new MachineControl();
+        using var kvm = KvmSystem.Open();
+        using var vm = kvm.CreateVm();
+        foreach (var region in GuestRamLayout.For(_config.MemoryBytes))
+        {
+            vm.AddRam(region.GuestAddress, region.Size);
+        }
+        vm.CreatePlatformInterruptControllers();
+
+        var ports = new DeviceBus();
+        var mmio = new DeviceBus();
+        var uart = new Serial16550(ConsoleStreams.Writer(_config.ConsoleOutput), new IrqLine(vm, Serial16550.Com1Irq));
+        ports.Register(Serial16550.Com1Port, 8, uart);
+        ports.Register(I8042Controller.BasePort, I8042Controller.PortSpan, new I8042Controller(control));
+        ulong lowRam = Math.Min(_config.MemoryBytes, GuestRamLayout.MmioHoleStart);
+        ports.Register(CmosRtc.BasePort, CmosRtc.PortSpan, new CmosRtc(lowRam, _config.MemoryBytes - lowRam));
+        ports.Register(PostCodePort.Port, 1, new PostCodePort());
+        var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
+        ports.Register(BootTimer.Port, 1, bootTimer);
+
+        var entry = _plan.WriteTo(vm.Memory);
+        log?.WriteLine($"[turnstone] {_plan.Kernel.Description}; {_config.MemoryBytes >> 20} MiB RAM" +
+                       (quirks.MisdeliversUserSystemCalls ? "; nested PVM host: system-call repair on" : ""));
+
+        VcpuLoop? loop = null;
+        Exception? vcpuFailure = null;
+        using var stopInput = new CancellationTokenSource();
+        using var cancelRegistration = cancel.Register(() => control.Stop(new MachineExit(MachineExitKind.Interrupted, "stopped by the user")));
+        var vcpuThread = new Thread(() =>
+        {
+            // Created and run on this thread, as KVM expects of a vCPU.
+            try
+            {
+                using var vcpu = vm.CreateVcpu(0);
+                control.AddKicker(vcpu.Kick);
+                VcpuSetup.Apply(vcpu, entry, kvm.GetSupportedCpuid(), log);
+                loop = new VcpuLoop(vcpu, vm.Memory, ports, mmio, control, quirks);
+                if (!control.StopRequested)
+                {
+                    loop.Run();
+                }
+            }
+            catch (Exception e)
+            {
+                vcpuFailure = e;
+                control.Stop(new MachineExit(MachineExitKind.Error, $"vCPU 0 failed: {e.Message}"));
+            }
+        })
+        { Name = "vcpu0", IsBackground = true };
+        vcpuThread.Start();
+        ConsoleStreams.StartInputPump(_config.ConsoleInput, uart, stopInput.Token);
+        vcpuThread.Join();
+        stopInput.Cancel();
+        _config.ConsoleOutput?.Flush();
+
+        var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
+        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.Handled ?? 0,
+            loop?.SystemCallRepair?.SystemCallsRedirected ?? 0, loop?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
+            vm.Memory.MonitorResidentBytes());
+        if (vcpuFailure is not null && exit.Report is null)
+        {
+            exit = exit with { Report = vcpuFailure.ToString() };
+        }
+        return exit;
+    }
+
+    private sealed class IrqLine(VirtualMachine vm, uint irq) : IInterruptLine
+    {
+        public void SetLevel(bool asserted) => vm.SetIrqLine(irq, asserted);
+    }
+}
+
+/// <summary>Figures from one run: wall time, boot timer, exits, repairs, monitor memory.</summary>
+public sealed record MachineRunSummary(
+    TimeSpan WallTime,
+    TimeSpan? BootTime,
+    ExitStatistics? Exits,
+    long EmulatedInstructions,
+    long SystemCallsRepaired,
+    long LegacySystemCallsRepaired,
+    long MonitorResidentBytes)
+{
+    public override string ToString()
+    {
+        string exits = Exits is null ? "no exits"
+            : $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]}, " +
+              $"emulated instructions {EmulatedInstructions}, debug {Exits[VcpuExitReason.Debug]})";
+        string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
+        string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
+            ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";
+        return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB";
+    }
+}

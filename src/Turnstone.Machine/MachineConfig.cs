@@ -1,0 +1,36 @@
+namespace Turnstone.Machine;
+
+/// <summary>What to boot and with what resources; validated by <see cref="LinuxMachine.Prepare"/>.</summary>
+public sealed record MachineConfig
+{
+    public const ulong DefaultMemory = 512ul << 20;
+    public const ulong MinimumMemory = 32ul << 20;
+    /// <summary>Command line tuned for hosts that emulate guest kernel code (see README: boot figures).</summary>
+    public const string DefaultCommandLine = "console=ttyS0 reboot=k panic=-1 noxsave nosmap quiet";
+
+    public required string KernelPath { get; init; }
+    public string? InitrdPath { get; init; }
+    public string CommandLine { get; init; } = DefaultCommandLine;
+    public ulong MemoryBytes { get; init; } = DefaultMemory;
+    public int Cpus { get; init; } = 1;
+    /// <summary>Decompress an LZ4 or gzip bzImage payload on the host instead of in the guest.</summary>
+    public bool DecompressOnHost { get; init; } = true;
+    /// <summary>Bytes the guest writes to its console.</summary>
+    public Stream? ConsoleOutput { get; init; }
+    /// <summary>Where bytes for the guest's console come from (null: no input).</summary>
+    public Stream? ConsoleInput { get; init; }
+    /// <summary>Monitor messages (boot timer, summary); null to stay silent.</summary>
+    public TextWriter? Log { get; init; }
+}
+
+/// <summary>How a VM ended.</summary>
+public enum MachineExitKind
+{
+    PowerOff,
+    Reset,
+    TripleFault,
+    Interrupted,
+    Error,
+}
+
+public sealed record MachineExit(MachineExitKind Kind, string Reason, string? Report = null);

@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace Turnstone.Machine;
+
+/// <summary>Parses sizes such as "512M", "2G", "65536K" or a plain byte count.</summary>
+public static class MemorySize
+{
+    public static bool TryParse(string text, out ulong bytes, out string? error)
+    {
+        bytes = 0;
+        error = null;
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            error = "empty size";
+            return false;
+        }
+        ulong multiplier = char.ToUpperInvariant(text[^1]) switch
+        {
+            'K' => 1ul << 10,
+            'M' => 1ul << 20,
+            'G' => 1ul << 30,
+            'T' => 1ul << 40,
+            _ => 1,
+        };
+        string digits = multiplier == 1 ? text : text[..^1];
+        if (digits.EndsWith("i", StringComparison.OrdinalIgnoreCase))
+        {
+            digits = digits[..^1];
+        }
+        if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) || value == 0)
+        {
+            error = $"'{text}' is not a size (examples: 512M, 2G)";
+            return false;
+        }
+        if (value > ulong.MaxValue / multiplier)
+        {
+            error = $"'{text}' is too large";
+            return false;
+        }
+        bytes = value * multiplier;
+        return true;
+    }
+}

@@ -1,0 +1,56 @@
+using Turnstone.Hypervisor;
+using Turnstone.Firmware.X86;
+using Turnstone.Hypervisor.Interop;
+using Turnstone.Hypervisor.Kvm;
+
+namespace Turnstone.Machine;
+
+/// <summary>Puts a vCPU into the state a boot path asked for.</summary>
+internal static class VcpuSetup
+{
+    // MSRs a PC BIOS leaves initialised and Linux reads early.
+    private const uint MsrIa32MiscEnable = 0x1A0, MsrMtrrDefType = 0x2FF;
+    private const ulong FastStrings = 1, MtrrEnableWriteBack = (1 << 11) | 6;
+
+    public static void Apply(Vcpu vcpu, BootCpuState state, KvmCpuidEntry2[] supportedCpuid, TextWriter? log)
+    {
+        vcpu.SetCpuid(CpuidPolicy.For(supportedCpuid, vcpu.Id));
+        foreach (var (index, value) in new[] { (MsrIa32MiscEnable, FastStrings), (MsrMtrrDefType, MtrrEnableWriteBack) })
+        {
+            try
+            {
+                vcpu.SetMsrs([(index, value)]);
+            }
+            catch (KvmException e)
+            {
+                // Some nested hosts do not model these MSRs; Linux copes without them.
+                log?.WriteLine($"[turnstone] note: {e.Message}");
+            }
+        }
+        var sregs = vcpu.GetSpecialRegisters();
+        sregs.Cs = Segment(state.CodeSelector, code: true);
+        sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss = Segment(state.DataSelector, code: false);
+        sregs.Gdt = new KvmDtable { Base = state.GdtBase, Limit = state.GdtLimit };
+        sregs.Idt = new KvmDtable { Base = 0, Limit = 0 };
+        sregs.Cr0 = state.Cr0;
+        sregs.Cr3 = state.Cr3;
+        sregs.Cr4 = state.Cr4;
+        sregs.Efer = state.Efer;
+        vcpu.SetSpecialRegisters(sregs);
+        vcpu.SetRegisters(new KvmRegs { Rip = state.Rip, Rsi = state.Rsi, Rsp = state.Rsp, Rflags = state.Rflags });
+    }
+
+    private static KvmSegment Segment(ushort selector, bool code) => new()
+    {
+        Base = 0,
+        Limit = 0xFFFF_FFFF,
+        Selector = selector,
+        Type = code ? (byte)0xB : (byte)0x3, // execute/read accessed; read/write accessed
+        Present = 1,
+        Dpl = 0,
+        Db = code ? (byte)0 : (byte)1,
+        S = 1,
+        L = code ? (byte)1 : (byte)0,
+        G = 1,
+    };
+}
