@@ -5,15 +5,18 @@ namespace Turnstone.Machine;
 /// <summary>Exit counts by reason, kept by the vCPU loop without allocating.</summary>
 public sealed class ExitStatistics
 {
-    private readonly long[] _byReason = new long[32];
+    // One slot per reason KVM defines today (all below 64) and one for anything newer.
+    private readonly long[] _byReason = new long[65];
 
     public long Total { get; private set; }
 
     public void Count(VcpuExitReason reason)
     {
         Total++;
-        _byReason[(int)reason & 31]++;
+        _byReason[Slot(reason)]++;
     }
 
-    public long this[VcpuExitReason reason] => _byReason[(int)reason & 31];
+    public long this[VcpuExitReason reason] => _byReason[Slot(reason)];
+
+    private static int Slot(VcpuExitReason reason) => (uint)reason < 64 ? (int)reason : 64;
 }

@@ -16,15 +16,16 @@ namespace Turnstone.Machine;
 public sealed class LinuxMachine
 {
     private readonly MachineConfig _config;
-    private readonly LinuxBootPlan _plan;
+    private LinuxBootPlan? _plan;
 
     private LinuxMachine(MachineConfig config, LinuxBootPlan plan)
     {
         _config = config;
         _plan = plan;
+        KernelDescription = plan.Kernel.Description;
     }
 
-    public LinuxBootPlan Plan => _plan;
+    public string KernelDescription { get; }
 
     /// <summary>Results of the last <see cref="Run"/>.</summary>
     public MachineRunSummary? Summary { get; private set; }
@@ -45,7 +46,7 @@ public sealed class LinuxMachine
                 "--cpus other than 1 is not supported yet: secondary vCPUs are only discoverable through the ACPI MADT or an MP table, which this monitor does not provide yet");
         }
         byte[] kernel = ReadInput(config.KernelPath, "kernel");
-        byte[]? initrd = config.InitrdPath is null ? null : ReadInput(config.InitrdPath, "initrd");
+        byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
         var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost);
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
         return new LinuxMachine(config, LinuxBootPlan.Create(image, initrd, config.CommandLine, e820));
@@ -88,9 +89,16 @@ public sealed class LinuxMachine
         ports.Register(PostCodePort.Port, 1, new PostCodePort());
         var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
         ports.Register(BootTimer.Port, 1, bootTimer);
+        mmio.Register(BootTimer.MmioAddress, 1, bootTimer);
 
-        var entry = _plan.WriteTo(vm.Memory);
-        log?.WriteLine($"[turnstone] {_plan.Kernel.Description}; {_config.MemoryBytes >> 20} MiB RAM" +
+        var plan = _plan ?? throw new InvalidOperationException("a LinuxMachine runs once; prepare a new one");
+        var entry = plan.WriteTo(vm.Memory);
+        // The kernel and initrd now live in guest RAM; give the host copies (up to ~100 MiB for a
+        // distribution kernel decompressed on the host) back to the system before the guest runs.
+        _plan = null;
+        plan = null;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        log?.WriteLine($"[turnstone] {KernelDescription}; {_config.MemoryBytes >> 20} MiB RAM" +
                        (quirks.MisdeliversUserSystemCalls ? "; nested PVM host: system-call repair on" : ""));
 
         VcpuLoop? loop = null;

@@ -15,7 +15,11 @@ public static class MemorySize
             error = "empty size";
             return false;
         }
-        ulong multiplier = char.ToUpperInvariant(text[^1]) switch
+        // "Mi", "Gi"...: binary prefixes, the same as the bare letter here.
+        string body = text.Length >= 2 && text[^1] is 'i' or 'I' && char.ToUpperInvariant(text[^2]) is 'K' or 'M' or 'G' or 'T'
+            ? text[..^1]
+            : text;
+        ulong multiplier = char.ToUpperInvariant(body[^1]) switch
         {
             'K' => 1ul << 10,
             'M' => 1ul << 20,
@@ -23,11 +27,7 @@ public static class MemorySize
             'T' => 1ul << 40,
             _ => 1,
         };
-        string digits = multiplier == 1 ? text : text[..^1];
-        if (digits.EndsWith("i", StringComparison.OrdinalIgnoreCase))
-        {
-            digits = digits[..^1];
-        }
+        string digits = multiplier == 1 ? body : body[..^1];
         if (!ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) || value == 0)
         {
             error = $"'{text}' is not a size (examples: 512M, 2G)";

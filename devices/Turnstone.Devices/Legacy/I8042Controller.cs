@@ -59,6 +59,7 @@ public sealed class I8042Controller(IMachineControl machine) : IBusDevice
     private void Command(byte command)
     {
         _status |= CommandLatch;
+        _pendingCommand = null; // a new command cancels a parameter still awaited, as on a real 8042
         switch (command)
         {
             case ReadCommandByte:

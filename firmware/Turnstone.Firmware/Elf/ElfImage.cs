@@ -125,6 +125,16 @@ public sealed class ElfImage
                 throw new BootImageException($"{what}: loadable segments at 0x{ordered[i - 1].VirtualAddress:x} and 0x{ordered[i].VirtualAddress:x} overlap");
             }
         }
+        // Loaders place segments by physical address, so those must not overlap either.
+        var byPhysical = segments.OrderBy(s => s.PhysicalAddress).ToList();
+        for (int i = 1; i < byPhysical.Count; i++)
+        {
+            if (byPhysical[i].PhysicalAddress < byPhysical[i - 1].PhysicalAddress + byPhysical[i - 1].MemorySize)
+            {
+                throw new BootImageException(
+                    $"{what}: loadable segments at physical 0x{byPhysical[i - 1].PhysicalAddress:x} and 0x{byPhysical[i].PhysicalAddress:x} overlap");
+            }
+        }
         return new ElfImage(file, entry, type, segments, notes);
     }
 

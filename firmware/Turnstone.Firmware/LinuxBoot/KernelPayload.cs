@@ -104,7 +104,7 @@ public static class KernelPayload
             {
                 if (output.Length + read > MaxDecompressedSize)
                 {
-                    throw new BootImageException("gzip kernel payload expands beyond 512 MiB");
+                    throw new BootImageException("gzip data expands beyond 512 MiB");
                 }
                 output.Write(buffer, 0, read);
             }
@@ -112,7 +112,7 @@ public static class KernelPayload
         }
         catch (InvalidDataException e)
         {
-            throw new BootImageException($"gzip kernel payload is corrupt: {e.Message}");
+            throw new BootImageException($"gzip data is corrupt: {e.Message}");
         }
     }
 }

@@ -12,6 +12,10 @@ namespace Turnstone.Hypervisor.Emulation;
 /// </summary>
 public sealed class EmulationFailureHandler(IGuestMemory memory)
 {
+    // A kernel needs a few hundred entries; the bound keeps a hostile guest that fails at ever new
+    // addresses from growing the monitor's memory.
+    private const int MaxCachedInstructions = 4096;
+
     private readonly Dictionary<ulong, (byte[] Bytes, Instruction Instruction)> _decoded = [];
     private readonly InstructionEmulator _emulator = new();
 
@@ -75,6 +79,10 @@ public sealed class EmulationFailureHandler(IGuestMemory memory)
         {
             error = $"emulation failure at 0x{regs.Rip:x} on bytes that do not decode: {Convert.ToHexString(bytes)}";
             return false;
+        }
+        if (_decoded.Count >= MaxCachedInstructions)
+        {
+            _decoded.Clear();
         }
         _decoded[regs.Rip] = (bytes[..instruction.Length].ToArray(), instruction);
         error = null;

@@ -26,8 +26,11 @@ public readonly record struct EmulationResult(
         new(EmulationOutcome.RaiseException, vector, errorCode);
 
     /// <summary>A #PF for an access the instruction made; the caller sets CR2 to the address.</summary>
-    public static EmulationResult PageFault(ulong linear, bool write) =>
-        new(EmulationOutcome.RaiseException, ExceptionVector.PageFault, write ? 2u : 0u, linear);
+    public static EmulationResult PageFault(ulong linear, bool write) => PageFault(linear, write ? 2u : 0u);
+
+    /// <summary>A #PF with an explicit error code (bit 0 present/protection, bit 1 write).</summary>
+    public static EmulationResult PageFault(ulong linear, uint errorCode) =>
+        new(EmulationOutcome.RaiseException, ExceptionVector.PageFault, errorCode, linear);
 }
 
 public static class ExceptionVector

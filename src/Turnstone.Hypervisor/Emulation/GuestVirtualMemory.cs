@@ -15,10 +15,41 @@ public sealed class GuestVirtualMemory(IGuestMemory memory, PagingMode mode)
 
     public bool TryWrite(ulong linear, ReadOnlySpan<byte> source, out ulong faultAddress)
     {
+        if (!TryProbeWrite(linear, source.Length, out faultAddress, out _))
+        {
+            return false;
+        }
         // TryAccess copies in the direction the flag says; the cast only lets one loop serve both.
         var writable = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
             ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source), source.Length);
         return TryAccess(linear, source.Length, writable, isWrite: true, out faultAddress);
+    }
+
+    /// <summary>
+    /// Checks, before an instruction writes anything, that every page of the range is mapped and
+    /// writable (CR0.WP makes read-only pages binding at CPL 0 too), so a faulting instruction
+    /// leaves memory untouched. The error code is the #PF one: 2 (write, not present) or 3 (write, protection).
+    /// </summary>
+    public bool TryProbeWrite(ulong linear, int length, out ulong faultAddress, out uint errorCode)
+    {
+        bool writeProtect = (mode.Cr0 & (1ul << 16)) != 0;
+        for (ulong page = linear & ~0xFFFul; page < linear + (ulong)length; page += 0x1000)
+        {
+            ulong address = Math.Max(page, linear);
+            if (!GuestPageWalker.TryTranslate(memory, mode, address, out ulong physical, out var access) ||
+                !memory.TryGetSpan(physical, 1, out _))
+            {
+                (faultAddress, errorCode) = (address, 2);
+                return false;
+            }
+            if (writeProtect && !access.Writable)
+            {
+                (faultAddress, errorCode) = (address, 3);
+                return false;
+            }
+        }
+        (faultAddress, errorCode) = (0, 0);
+        return true;
     }
 
     private bool TryAccess(ulong linear, int length, Span<byte> buffer, bool isWrite, out ulong faultAddress)

@@ -109,6 +109,11 @@ public sealed class InstructionEmulator
         {
             return EmulationResult.Exception(ExceptionVector.GeneralProtection, 0);
         }
+        // cmpxchg16b always writes (the old value back when it fails), so it faults as a write.
+        if (!memory.TryProbeWrite(address, 16, out ulong writeFault, out uint errorCode))
+        {
+            return EmulationResult.PageFault(writeFault, errorCode);
+        }
         Span<byte> current = stackalloc byte[16];
         if (!memory.TryRead(address, current, out ulong fault))
         {
@@ -165,12 +170,13 @@ public sealed class InstructionEmulator
         {
             return failure;
         }
+        if (!memory.TryProbeWrite(address, 4, out ulong fault, out uint errorCode))
+        {
+            return EmulationResult.PageFault(fault, errorCode);
+        }
         Span<byte> image = stackalloc byte[XsaveEmulator.ImageSize];
         state.ReadXsaveImage(image);
-        if (!memory.TryWrite(address, image.Slice(XsaveEmulator.MxcsrOffset, 4), out ulong fault))
-        {
-            return EmulationResult.PageFault(fault, write: true);
-        }
+        memory.TryWrite(address, image.Slice(XsaveEmulator.MxcsrOffset, 4), out _);
         return Advance(instruction, ref regs);
     }
 

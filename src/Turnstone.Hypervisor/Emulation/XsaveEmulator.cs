@@ -45,11 +45,12 @@ internal sealed class XsaveEmulator
     private EmulationResult Save(ulong address, ulong requested, ReadOnlySpan<byte> image, GuestVirtualMemory memory)
     {
         int length = AreaSize(requested);
-        Span<byte> area = stackalloc byte[length];
-        if (!memory.TryRead(address, area, out ulong fault))
+        if (!memory.TryProbeWrite(address, length, out ulong fault, out uint errorCode))
         {
-            return EmulationResult.PageFault(fault, write: false);
+            return EmulationResult.PageFault(fault, errorCode);
         }
+        Span<byte> area = stackalloc byte[length];
+        memory.TryRead(address, area, out _);
         if ((requested & 1) != 0)
         {
             // MXCSR and its mask sit inside the x87 bytes' range but belong to SSE.

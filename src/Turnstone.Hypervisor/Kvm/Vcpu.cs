@@ -145,64 +145,38 @@ public sealed unsafe class Vcpu : IDisposable
         }
     }
 
-    public KvmRegs GetRegisters()
+    public KvmRegs GetRegisters() => Get<KvmRegs>(KvmIoctls.GetRegs, "KVM_GET_REGS");
+
+    public void SetRegisters(in KvmRegs regs) => Set(KvmIoctls.SetRegs, regs, "KVM_SET_REGS");
+
+    public KvmSregs GetSpecialRegisters() => Get<KvmSregs>(KvmIoctls.GetSregs, "KVM_GET_SREGS");
+
+    public void SetSpecialRegisters(in KvmSregs sregs) => Set(KvmIoctls.SetSregs, sregs, "KVM_SET_SREGS");
+
+    public KvmFpu GetFpu() => Get<KvmFpu>(KvmIoctls.GetFpu, "KVM_GET_FPU");
+
+    public void SetFpu(in KvmFpu fpu) => Set(KvmIoctls.SetFpu, fpu, "KVM_SET_FPU");
+
+    public void GetXsave(out KvmXsave xsave) => xsave = Get<KvmXsave>(KvmIoctls.GetXsave, "KVM_GET_XSAVE");
+
+    public void SetXsave(in KvmXsave xsave) => Set(KvmIoctls.SetXsave, xsave, "KVM_SET_XSAVE");
+
+    public KvmVcpuEvents GetEvents() => Get<KvmVcpuEvents>(KvmIoctls.GetVcpuEvents, "KVM_GET_VCPU_EVENTS");
+
+    public void SetEvents(in KvmVcpuEvents events) => Set(KvmIoctls.SetVcpuEvents, events, "KVM_SET_VCPU_EVENTS");
+
+    private T Get<T>(nuint request, string operation) where T : unmanaged
     {
-        KvmRegs regs;
-        Check(Libc.Ioctl(Fd, KvmIoctls.GetRegs, &regs), "KVM_GET_REGS");
-        return regs;
+        T value;
+        Check(Libc.Ioctl(Fd, request, &value), operation);
+        return value;
     }
 
-    public void SetRegisters(in KvmRegs regs)
+    private void Set<T>(nuint request, in T value, string operation) where T : unmanaged
     {
-        fixed (KvmRegs* p = &regs)
+        fixed (T* pointer = &value)
         {
-            Check(Libc.Ioctl(Fd, KvmIoctls.SetRegs, p), "KVM_SET_REGS");
-        }
-    }
-
-    public KvmSregs GetSpecialRegisters()
-    {
-        KvmSregs sregs;
-        Check(Libc.Ioctl(Fd, KvmIoctls.GetSregs, &sregs), "KVM_GET_SREGS");
-        return sregs;
-    }
-
-    public void SetSpecialRegisters(in KvmSregs sregs)
-    {
-        fixed (KvmSregs* p = &sregs)
-        {
-            Check(Libc.Ioctl(Fd, KvmIoctls.SetSregs, p), "KVM_SET_SREGS");
-        }
-    }
-
-    public KvmFpu GetFpu()
-    {
-        KvmFpu fpu;
-        Check(Libc.Ioctl(Fd, KvmIoctls.GetFpu, &fpu), "KVM_GET_FPU");
-        return fpu;
-    }
-
-    public void SetFpu(in KvmFpu fpu)
-    {
-        fixed (KvmFpu* p = &fpu)
-        {
-            Check(Libc.Ioctl(Fd, KvmIoctls.SetFpu, p), "KVM_SET_FPU");
-        }
-    }
-
-    public void GetXsave(out KvmXsave xsave)
-    {
-        fixed (KvmXsave* p = &xsave)
-        {
-            Check(Libc.Ioctl(Fd, KvmIoctls.GetXsave, p), "KVM_GET_XSAVE");
-        }
-    }
-
-    public void SetXsave(in KvmXsave xsave)
-    {
-        fixed (KvmXsave* p = &xsave)
-        {
-            Check(Libc.Ioctl(Fd, KvmIoctls.SetXsave, p), "KVM_SET_XSAVE");
+            Check(Libc.Ioctl(Fd, request, pointer), operation);
         }
     }
 
@@ -219,21 +193,6 @@ public sealed unsafe class Vcpu : IDisposable
             }
         }
         return 1; // x87 only: what XCR0 holds at reset
-    }
-
-    public KvmVcpuEvents GetEvents()
-    {
-        KvmVcpuEvents events;
-        Check(Libc.Ioctl(Fd, KvmIoctls.GetVcpuEvents, &events), "KVM_GET_VCPU_EVENTS");
-        return events;
-    }
-
-    public void SetEvents(in KvmVcpuEvents events)
-    {
-        fixed (KvmVcpuEvents* p = &events)
-        {
-            Check(Libc.Ioctl(Fd, KvmIoctls.SetVcpuEvents, p), "KVM_SET_VCPU_EVENTS");
-        }
     }
 
     /// <summary>Queues an exception for delivery on the next entry (KVM_SET_VCPU_EVENTS).</summary>

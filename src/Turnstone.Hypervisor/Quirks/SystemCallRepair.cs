@@ -24,6 +24,9 @@ public sealed class SystemCallRepair(IGuestMemory memory)
     public long SystemCallsRedirected { get; private set; }
     public long LegacySystemCallsRedirected { get; private set; }
     public long GenuineExceptionsStepped { get; private set; }
+    public long ForeignDebugExceptions { get; private set; }
+
+    private const byte DebugVector = 1;
 
     /// <summary>Called on every exit; re-reads the IDT and moves the breakpoints when the handlers changed.</summary>
     public void OnExit(Vcpu vcpu)
@@ -64,7 +67,11 @@ public sealed class SystemCallRepair(IGuestMemory memory)
         Span<byte> frame = stackalloc byte[48];
         if (exit.DebugPc != _pageFaultHandler && exit.DebugPc != _invalidOpcodeHandler)
         {
-            return $"debug exit at 0x{exit.DebugPc:x}, which is not one of the monitor's breakpoints";
+            // With guest debugging on, KVM hands every #DB to the monitor, including the guest's own
+            // (single-stepping, int1): give those back to the guest.
+            vcpu.InjectException(DebugVector);
+            ForeignDebugExceptions++;
+            return null;
         }
         if (!virtualMemory.TryRead(regs.Rsp, frame, out _))
         {
@@ -122,6 +129,17 @@ public sealed class SystemCallRepair(IGuestMemory memory)
                 break;
             case Mnemonic.Mov when instruction.Op0Kind == OpKind.Register && instruction.Op0Register.IsGPR() && IsImmediate(instruction.Op1Kind):
                 RegisterFile.Write(ref regs, instruction.Op0Register, instruction.GetImmediate(1));
+                break;
+            // Linux's early IDT stubs start with "push $vector".
+            case Mnemonic.Push when IsImmediate(instruction.Op0Kind) || (instruction.Op0Kind == OpKind.Register && instruction.Op0Register.IsGPR64()):
+                ulong value = instruction.Op0Kind == OpKind.Register ? RegisterFile.Read(ref regs, instruction.Op0Register) : instruction.GetImmediate(0);
+                Span<byte> pushed = stackalloc byte[8];
+                BitConverter.TryWriteBytes(pushed, value);
+                if (!memory.TryWrite(regs.Rsp - 8, pushed, out _))
+                {
+                    return $"cannot push onto the exception handler's stack at 0x{regs.Rsp - 8:x}";
+                }
+                regs.Rsp -= 8;
                 break;
             default:
                 return $"cannot step over the exception handler's first instruction '{instruction}' at 0x{regs.Rip:x}";

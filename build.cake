@@ -1,0 +1,95 @@
+// Build script (Cake). Run through ./build.sh <target>.
+var target = Argument("target", "build");
+var configuration = Argument("configuration", "Release");
+var solution = "./Turnstone.Platform.sln";
+var cli = $"./src/Turnstone.Cli/bin/{configuration}/net10.0/turnstone";
+
+// The guest recipe prints KEY=path lines for what it built (cached outside the repository).
+Dictionary<string, string> BuildGuest(string what)
+{
+    int exit = StartProcess("./images/build-guest.sh", new ProcessSettings
+    {
+        Arguments = what,
+        RedirectStandardOutput = true,
+    }, out IEnumerable<string> output);
+    if (exit != 0)
+    {
+        throw new Exception($"images/build-guest.sh {what} failed with status {exit}");
+    }
+    return output.Where(line => line.Contains('='))
+        .Select(line => line.Split('=', 2))
+        .ToDictionary(parts => parts[0], parts => parts[1]);
+}
+
+Task("build")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration });
+});
+
+Task("images")
+    .Description("Build the guest kernels and initramfs from Debian packages (cached; instant when up to date)")
+    .Does(() =>
+{
+    foreach (var entry in BuildGuest("all"))
+    {
+        Information($"{entry.Key} = {entry.Value}");
+    }
+});
+
+Task("unit-test")
+    .Description("Fast tests: no KVM, no guest images")
+    .IsDependentOn("build")
+    .Does(() =>
+{
+    DotNetTest("./tests/Turnstone.UnitTests/Turnstone.UnitTests.csproj", new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+    });
+});
+
+Task("test")
+    .Description("Every test: unit tests, then engine and guest-boot integration tests under KVM")
+    .IsDependentOn("unit-test")
+    .IsDependentOn("images")
+    .Does(() =>
+{
+    DotNetTest("./tests/Turnstone.IntegrationTests/Turnstone.IntegrationTests.csproj", new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        Loggers = { "console;verbosity=normal" },
+    });
+});
+
+Task("boot")
+    .Description("Boot the default guest (minimal kernel + busybox initramfs) with its console on this terminal")
+    .IsDependentOn("build")
+    .Does(() =>
+{
+    var kernel = BuildGuest("minimal")["MINIMAL_KERNEL"];
+    var initrd = BuildGuest("initramfs")["INITRAMFS"];
+    int exit = StartProcess(cli, new ProcessSettings
+    {
+        Arguments = new ProcessArgumentBuilder().Append("run").Append("--kernel").AppendQuoted(kernel).Append("--initrd").AppendQuoted(initrd),
+    });
+    if (exit != 0)
+    {
+        throw new Exception($"turnstone run exited with status {exit}");
+    }
+});
+
+Task("bench")
+    .Description("turnstone bench exits: PIO exit round trip against the C floor, measured in the same run")
+    .IsDependentOn("build")
+    .Does(() =>
+{
+    int exit = StartProcess(cli, new ProcessSettings { Arguments = "bench exits" });
+    if (exit != 0)
+    {
+        throw new Exception($"turnstone bench exited with status {exit}");
+    }
+});
+
+RunTarget(target);

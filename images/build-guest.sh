@@ -1,0 +1,581 @@
+#!/usr/bin/env bash
+# Builds the Turnstone guest artefacts from Debian packages, cached outside
+# the repository.
+#
+#   images/build-guest.sh minimal|cloud|initramfs|all
+#
+#   minimal    Linux from Debian's linux-source-6.1: tinyconfig plus
+#              images/linux/minimal.config, LZ4 payload. Keeps bzImage,
+#              vmlinux and the final config.
+#   cloud      Debian's cloud kernel (linux-image-cloud-amd64 resolved to its
+#              linux-image-<abi>-cloud-amd64), plus its modules directory.
+#   initramfs  gzip newc cpio: busybox from busybox-static and
+#              images/initramfs/init, laid out by images/initramfs/initramfs.list.
+#
+# On success STDOUT carries only KEY=absolute-path lines:
+#   MINIMAL_KERNEL MINIMAL_VMLINUX CLOUD_KERNEL CLOUD_MODULES INITRAMFS
+# Everything else goes to STDERR; the kernel build log goes to a file under
+# the cache's logs/ directory.
+#
+# Cache root: ${TURNSTONE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/turnstone}.
+# A complete cache entry is used without asking apt anything. Set
+# TURNSTONE_REFRESH=1 to look up apt's current candidate versions and build
+# whatever is not cached for them (after apt-get update, say).
+#
+# Entries are built in a temporary directory under the cache root and renamed
+# into place, so an interrupted build never leaves an entry that looks
+# complete. One lock per target serialises concurrent runs.
+set -euo pipefail
+
+# Keep the real stdout for the KEY=path lines; everything else, including
+# the output of every tool we run, goes to stderr.
+exec 3>&1 1>&2
+
+export LC_ALL=C  # apt-cache's "Candidate:" is translated otherwise
+
+IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_DIR="$(dirname "$IMAGES_DIR")"
+readonly IMAGES_DIR REPO_DIR
+readonly LINUX_SOURCE_PKG=linux-source-6.1
+readonly CLOUD_META_PKG=linux-image-cloud-amd64
+readonly BUSYBOX_PKG=busybox-static
+readonly MINIMAL_FRAGMENT="$IMAGES_DIR/linux/minimal.config"
+readonly INITRAMFS_INIT="$IMAGES_DIR/initramfs/init"
+readonly INITRAMFS_LIST="$IMAGES_DIR/initramfs/initramfs.list"
+
+RESULTS=()
+TMP_DIRS=()
+GEN_INIT_CPIO=
+LOCKED_TARGET=none
+LOCK_FD=
+
+log() { printf 'build-guest: %s\n' "$*" >&2; }
+die() { printf 'build-guest: error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+	printf 'usage: %s minimal|cloud|initramfs|all\n' "$0" >&2
+	exit 2
+}
+
+cleanup() {
+	local d
+	for d in "${TMP_DIRS[@]}"; do
+		rm -rf -- "$d"
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- cache root --------------------------------------------------------------
+
+resolve_cache_root() {
+	local root
+	if [[ -n ${TURNSTONE_CACHE:-} ]]; then
+		root=$TURNSTONE_CACHE
+	elif [[ -n ${XDG_CACHE_HOME:-} ]]; then
+		root=$XDG_CACHE_HOME/turnstone
+	elif [[ -n ${HOME:-} ]]; then
+		root=$HOME/.cache/turnstone
+	else
+		die "no cache directory: set TURNSTONE_CACHE (or XDG_CACHE_HOME or HOME)"
+	fi
+	root="$(realpath -m -- "$root")"
+	# Binaries never go into the repository.
+	case "$root/" in
+	"$REPO_DIR"/*) die "cache directory $root is inside the repository $REPO_DIR; point TURNSTONE_CACHE elsewhere" ;;
+	esac
+	mkdir -p -- "$root" || die "cannot create cache directory $root"
+	CACHE=$root
+}
+
+# --- small helpers -----------------------------------------------------------
+
+short_hash() { sha256sum | cut -c1-12; }
+
+# Debian versions may carry an epoch ("1:1.35.0-4"); keep ':' out of paths.
+# '_' never occurs in a Debian version, so this is reversible.
+path_version() { printf '%s' "${1//:/_}"; }
+
+# make_tmp VAR LABEL: creates a temporary directory under the cache root (the
+# same file system as the entries, so publishing is a rename) and stores its
+# path in VAR. Not called in $(...): the list of directories to remove on
+# exit must be the main shell's. Named after the locked target, so that
+# take_lock can clear what a killed run of that target left behind.
+make_tmp() {
+	mkdir -p -- "$CACHE/tmp"
+	local _made
+	_made="$(mktemp -d "$CACHE/tmp/$LOCKED_TARGET.$2.XXXXXX")"
+	TMP_DIRS+=("$_made")
+	printf -v "$1" '%s' "$_made"
+}
+
+# Takes the per-target lock (release_lock, or the script's exit, drops it).
+take_lock() {
+	mkdir -p -- "$CACHE/locks"
+	local stale
+	exec {LOCK_FD}>"$CACHE/locks/$1.lock"
+	if ! flock -n "$LOCK_FD"; then
+		log "$1: waiting for another build-guest.sh run to finish"
+		flock "$LOCK_FD"
+	fi
+	LOCKED_TARGET=$1
+	# Temporary directories of this target that no live run owns any more.
+	for stale in "$CACHE/tmp/$1".*; do
+		[[ -e $stale ]] || continue
+		log "$1: removing $stale, left by an interrupted run"
+		rm -rf -- "$stale"
+	done
+}
+
+# Removes the target's temporary directories first: once the lock is gone,
+# the next run would take them for leftovers.
+release_lock() {
+	cleanup
+	TMP_DIRS=()
+	exec {LOCK_FD}>&-
+	LOCKED_TARGET=none
+}
+
+# Renames a finished build directory into place as a cache entry.
+publish() {
+	local built=$1 entry=$2
+	mkdir -p -- "$(dirname "$entry")"
+	# Only reachable if an entry was damaged by hand; we hold the lock.
+	[[ -e $entry ]] && rm -rf -- "$entry"
+	mv -T -- "$built" "$entry"
+}
+
+# Prints the newest (by Debian version, read from each entry's `version`
+# file) of the given entry directories that passes the completeness check.
+newest_complete() {
+	local check=$1
+	shift
+	local d v best="" best_version=""
+	for d in "$@"; do
+		[[ -d $d && -f $d/version ]] || continue
+		"$check" "$d" || continue
+		v="$(<"$d/version")"
+		if [[ -z $best ]] || dpkg --compare-versions "$v" gt "$best_version"; then
+			best=$d best_version=$v
+		fi
+	done
+	printf '%s' "$best"
+}
+
+refresh_requested() { [[ ${TURNSTONE_REFRESH:-0} == 1 ]]; }
+
+# Tools: "command:debian-package" pairs. Checked only when something has to
+# be built, so a complete cache works on a host without them.
+require_tools() {
+	local pair cmd pkg missing=() pkgs=()
+	for pair in "$@"; do
+		cmd=${pair%%:*} pkg=${pair#*:}
+		if ! command -v "$cmd" >/dev/null 2>&1 && [[ ! -x /usr/sbin/$cmd && ! -x /sbin/$cmd ]]; then
+			missing+=("$cmd")
+			pkgs+=("$pkg")
+		fi
+	done
+	if ((${#missing[@]})); then
+		die "missing tools: ${missing[*]}; install them with: apt-get install ${pkgs[*]}"
+	fi
+}
+
+# C headers that come from -dev packages: "header:debian-package".
+require_headers() {
+	local pair hdr pkg missing=() pkgs=()
+	for pair in "$@"; do
+		hdr=${pair%%:*} pkg=${pair#*:}
+		if ! printf '#include <%s>\n' "$hdr" | gcc -E -x c - -o /dev/null >/dev/null 2>&1; then
+			missing+=("<$hdr>")
+			pkgs+=("$pkg")
+		fi
+	done
+	if ((${#missing[@]})); then
+		die "missing C headers: ${missing[*]}; install them with: apt-get install ${pkgs[*]}"
+	fi
+}
+
+# --- apt ---------------------------------------------------------------------
+
+require_apt() {
+	require_tools apt-get:apt apt-cache:apt dpkg-deb:dpkg dpkg:dpkg
+}
+
+apt_candidate() {
+	local pkg=$1 out version
+	out="$(apt-cache policy "$pkg" 2>&1)" || die "apt-cache policy $pkg failed: $out"
+	version="$(awk '$1 == "Candidate:" { print $2 }' <<<"$out")"
+	if [[ -z $version || $version == "(none)" ]]; then
+		die "apt knows no installable version of $pkg; it is in Debian bookworm (main, and bookworm-security for current versions): check /etc/apt/sources.list and run apt-get update"
+	fi
+	printf '%s' "$version"
+}
+
+# Downloads pkg=version into an empty directory and prints the .deb's path.
+apt_download() {
+	local pkg=$1 version=$2 dir=$3 opts=(-q) debs
+	# As root, apt would fall back to an unsandboxed download with a warning
+	# because _apt cannot write the (private) temporary directory.
+	((EUID == 0)) && opts+=(-o APT::Sandbox::User=root)
+	log "downloading $pkg=$version"
+	if ! (cd -- "$dir" && apt-get "${opts[@]}" download "$pkg=$version") >&2; then
+		die "apt-get download $pkg=$version failed (network down, or stale package lists: run apt-get update)"
+	fi
+	debs=("$dir"/*.deb)
+	[[ ${#debs[@]} == 1 && -f ${debs[0]} ]] || die "apt-get download $pkg=$version left no single .deb in $dir"
+	printf '%s' "${debs[0]}"
+}
+
+# --- gen_init_cpio (from the kernel tree) ------------------------------------
+
+gen_init_cpio_complete() { [[ -x $1/gen_init_cpio ]]; }
+
+# Compiles the kernel's standalone usr/gen_init_cpio.c into the tools cache.
+install_gen_init_cpio() {
+	local source_file=$1 version=$2 built entry
+	entry="$CACHE/tools/gen_init_cpio/$(path_version "$version")"
+	gen_init_cpio_complete "$entry" && return 0
+	make_tmp built gen_init_cpio
+	built+=/out
+	mkdir -- "$built"
+	gcc -O2 -o "$built/gen_init_cpio" "$source_file" || die "compiling $source_file failed"
+	printf '%s\n' "$version" >"$built/version"
+	# The minimal and initramfs targets hold different locks, so a concurrent
+	# run may have installed the same tool meanwhile; either copy will do.
+	mkdir -p -- "$(dirname "$entry")"
+	mv -T -- "$built" "$entry" 2>/dev/null || gen_init_cpio_complete "$entry" ||
+		die "cannot install gen_init_cpio into $entry"
+}
+
+# Sets GEN_INIT_CPIO to a gen_init_cpio binary, building one if none is
+# cached (the minimal kernel build leaves one behind as a by-product).
+find_gen_init_cpio() {
+	local entry
+	entry="$(newest_complete gen_init_cpio_complete "$CACHE"/tools/gen_init_cpio/*)"
+	if [[ -z $entry ]]; then
+		require_apt
+		require_tools gcc:gcc tar:tar xz:xz-utils
+		require_headers stdio.h:libc6-dev
+		local version work deb
+		version="$(apt_candidate "$LINUX_SOURCE_PKG")"
+		make_tmp work gen_init_cpio-src
+		mkdir -- "$work/deb"
+		deb="$(apt_download "$LINUX_SOURCE_PKG" "$version" "$work/deb")"
+		dpkg-deb -x "$deb" "$work/pkg" || die "dpkg-deb -x $deb failed"
+		log "extracting usr/gen_init_cpio.c from the $LINUX_SOURCE_PKG tarball"
+		tar -xJf "$work/pkg/usr/src/$LINUX_SOURCE_PKG.tar.xz" -C "$work" \
+			"$LINUX_SOURCE_PKG/usr/gen_init_cpio.c" || die "usr/gen_init_cpio.c not found in $LINUX_SOURCE_PKG"
+		install_gen_init_cpio "$work/$LINUX_SOURCE_PKG/usr/gen_init_cpio.c" "$version"
+		entry="$CACHE/tools/gen_init_cpio/$(path_version "$version")"
+	fi
+	GEN_INIT_CPIO=$entry/gen_init_cpio
+}
+
+# --- minimal kernel ----------------------------------------------------------
+
+# The next two functions run inside the kernel tree with output to the build
+# log; their text is part of the cache key (see target_minimal).
+# (&& chains: errexit does not apply where they are called.)
+configure_minimal_kernel() {
+	local fragment=$1
+	make tinyconfig &&
+		scripts/kconfig/merge_config.sh -m .config "$fragment" &&
+		make olddefconfig
+}
+
+make_minimal_kernel() {
+	make -j"$(nproc)" KBUILD_BUILD_USER=turnstone KBUILD_BUILD_HOST=images bzImage
+}
+
+# Kconfig silently drops a symbol whose dependencies are unmet; catch that.
+check_minimal_config() {
+	local fragment=$1 config=$2 line symbol dropped=() revived=()
+	while IFS= read -r line; do
+		if [[ $line =~ ^CONFIG_[A-Za-z0-9_]+= ]]; then
+			grep -qxF -- "$line" "$config" || dropped+=("$line")
+		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+			symbol=${BASH_REMATCH[1]}
+			grep -q -- "^$symbol=[ym]$" "$config" && revived+=("$symbol")
+		fi
+	done <"$fragment"
+	if ((${#dropped[@]} || ${#revived[@]})); then
+		((${#dropped[@]})) && log "options of $fragment missing from the final .config (unmet dependencies?): ${dropped[*]}"
+		((${#revived[@]})) && log "options $fragment switches off that are on in the final .config (selected by another option?): ${revived[*]}"
+		return 1
+	fi
+}
+
+# in_kernel_tree DIR COMMAND...: for a subshell. Variables from a calling
+# make or a cross-build setup would redirect kbuild.
+in_kernel_tree() {
+	cd -- "$1" || return
+	shift
+	unset ARCH SUBARCH CROSS_COMPILE KBUILD_OUTPUT O KCONFIG_CONFIG MAKEFLAGS MFLAGS MAKELEVEL LLVM
+	"$@"
+}
+
+minimal_complete() { [[ -s $1/bzImage && -s $1/vmlinux && -s $1/config ]]; }
+
+minimal_key_hash() {
+	{
+		cat -- "$MINIMAL_FRAGMENT"
+		declare -f configure_minimal_kernel make_minimal_kernel
+	} | short_hash
+}
+
+build_minimal() {
+	local version=$1 entry=$2 hash=$3
+	require_apt
+	require_tools gcc:gcc make:make flex:flex bison:bison bc:bc lz4:lz4 xz:xz-utils tar:tar
+	require_headers stdio.h:libc6-dev gelf.h:libelf-dev
+	[[ $(uname -m) == x86_64 ]] || die "the minimal kernel is built natively; this host is $(uname -m), not x86_64"
+
+	local work deb src log_file started elapsed
+	make_tmp work minimal
+	mkdir -- "$work/deb"
+	deb="$(apt_download "$LINUX_SOURCE_PKG" "$version" "$work/deb")"
+	log "extracting $LINUX_SOURCE_PKG $version"
+	dpkg-deb -x "$deb" "$work/pkg" || die "dpkg-deb -x $deb failed"
+	tar -xJf "$work/pkg/usr/src/$LINUX_SOURCE_PKG.tar.xz" -C "$work" ||
+		die "cannot unpack $work/pkg/usr/src/$LINUX_SOURCE_PKG.tar.xz"
+	rm -rf -- "$work/deb" "$work/pkg"
+	src="$work/$LINUX_SOURCE_PKG"
+	[[ -f $src/Makefile ]] || die "$LINUX_SOURCE_PKG tarball did not unpack to $src"
+
+	# By-product for the initramfs target: saves it downloading the source.
+	install_gen_init_cpio "$src/usr/gen_init_cpio.c" "$version"
+
+	mkdir -p -- "$CACHE/logs"
+	log_file="$CACHE/logs/minimal-$(path_version "$version")-$hash.log"
+	: >"$log_file"
+
+	log "configuring (tinyconfig + ${MINIMAL_FRAGMENT#"$REPO_DIR"/}); log: $log_file"
+	if ! (in_kernel_tree "$src" configure_minimal_kernel "$MINIMAL_FRAGMENT") >>"$log_file" 2>&1; then
+		tail -n 40 -- "$log_file" >&2
+		die "kernel configuration failed; full log: $log_file"
+	fi
+	if ! check_minimal_config "$MINIMAL_FRAGMENT" "$src/.config"; then
+		cp -- "$src/.config" "${log_file%.log}.config"
+		die "the kernel config fragment did not survive make olddefconfig; fix $MINIMAL_FRAGMENT (resulting config: ${log_file%.log}.config)"
+	fi
+
+	log "building bzImage with $(nproc) jobs (several minutes on 2 cores)"
+	started=$SECONDS
+	if ! (in_kernel_tree "$src" make_minimal_kernel) >>"$log_file" 2>&1; then
+		tail -n 40 -- "$log_file" >&2
+		die "kernel build failed; full log: $log_file"
+	fi
+	elapsed=$((SECONDS - started))
+	log "kernel built in ${elapsed}s"
+
+	local out="$work/out"
+	mkdir -- "$out"
+	cp -- "$src/arch/x86/boot/bzImage" "$out/bzImage"
+	cp -- "$src/vmlinux" "$out/vmlinux"
+	cp -- "$src/.config" "$out/config"
+	printf '%s\n' "$version" >"$out/version"
+	printf 'package %s %s\nfragment-and-recipe %s\nbuild-seconds %s\n' \
+		"$LINUX_SOURCE_PKG" "$version" "$hash" "$elapsed" >"$out/inputs"
+	minimal_complete "$out" || die "kernel build produced no bzImage/vmlinux"
+	publish "$out" "$entry"
+}
+
+target_minimal() {
+	[[ -f $MINIMAL_FRAGMENT ]] || die "missing $MINIMAL_FRAGMENT"
+	local hash entry="" version
+	hash="$(minimal_key_hash)"
+	refresh_requested || entry="$(newest_complete minimal_complete "$CACHE"/minimal/*-"$hash")"
+	if [[ -z $entry ]]; then
+		take_lock minimal
+		refresh_requested || entry="$(newest_complete minimal_complete "$CACHE"/minimal/*-"$hash")"
+		if [[ -z $entry ]]; then
+			require_apt
+			version="$(apt_candidate "$LINUX_SOURCE_PKG")"
+			entry="$CACHE/minimal/$(path_version "$version")-$hash"
+			if minimal_complete "$entry"; then
+				log "minimal: $LINUX_SOURCE_PKG $version already cached"
+			else
+				log "minimal: building from $LINUX_SOURCE_PKG $version (config $hash)"
+				build_minimal "$version" "$entry" "$hash"
+			fi
+		fi
+		release_lock
+	fi
+	log "minimal: $entry"
+	RESULTS+=("MINIMAL_KERNEL=$entry/bzImage" "MINIMAL_VMLINUX=$entry/vmlinux")
+}
+
+# --- Debian cloud kernel -----------------------------------------------------
+
+# Prints the one name matching a glob inside a directory, or nothing.
+single_match() {
+	# shellcheck disable=SC2206 # $2 is a glob on purpose
+	local matches=("$1"/$2)
+	[[ ${#matches[@]} == 1 && -e ${matches[0]} ]] && printf '%s' "${matches[0]}"
+}
+
+cloud_complete() {
+	local kernel modules
+	kernel="$(single_match "$1" 'vmlinuz-*')" || return 1
+	modules="$(single_match "$1/lib/modules" '*')" || return 1
+	[[ -s $kernel && -s $modules/modules.dep ]]
+}
+
+build_cloud() {
+	local image_pkg=$1 version=$2 entry=$3
+	require_tools depmod:kmod
+	local work deb pkg_root abi out
+	make_tmp work cloud
+	mkdir -- "$work/deb"
+	deb="$(apt_download "$image_pkg" "$version" "$work/deb")"
+	pkg_root="$work/pkg"
+	dpkg-deb -x "$deb" "$pkg_root" || die "dpkg-deb -x $deb failed"
+	abi="$(single_match "$pkg_root/lib/modules" '*')" || die "$image_pkg has no single lib/modules/<version> directory"
+	abi="$(basename -- "$abi")"
+	[[ -f $pkg_root/boot/vmlinuz-$abi ]] || die "$image_pkg has no boot/vmlinuz-$abi"
+
+	out="$work/out"
+	mkdir -p -- "$out/lib/modules"
+	mv -- "$pkg_root/boot/vmlinuz-$abi" "$pkg_root/boot/config-$abi" "$out/"
+	mv -- "$pkg_root/lib/modules/$abi" "$out/lib/modules/"
+	# The package leaves modules.dep & co. to its postinst; generate them so
+	# modprobe (or whoever resolves module dependencies) works from here.
+	local depmod
+	depmod="$(command -v depmod || true)"
+	[[ -n $depmod ]] || depmod=/usr/sbin/depmod
+	[[ -x $depmod ]] || depmod=/sbin/depmod
+	"$depmod" -b "$out" "$abi" || die "depmod -b $out $abi failed"
+	printf '%s\n' "$version" >"$out/version"
+	printf 'package %s %s\n' "$image_pkg" "$version" >"$out/inputs"
+	cloud_complete "$out" || die "cloud kernel entry incomplete after extraction"
+	publish "$out" "$entry"
+}
+
+target_cloud() {
+	local entry="" meta_version image_pkg version
+	refresh_requested || entry="$(newest_complete cloud_complete "$CACHE"/cloud/*)"
+	if [[ -z $entry ]]; then
+		take_lock cloud
+		refresh_requested || entry="$(newest_complete cloud_complete "$CACHE"/cloud/*)"
+		if [[ -z $entry ]]; then
+			require_apt
+			meta_version="$(apt_candidate "$CLOUD_META_PKG")"
+			# The metapackage depends on exactly one linux-image-<abi>-cloud-amd64.
+			image_pkg="$(apt-cache show --no-all-versions "$CLOUD_META_PKG=$meta_version" |
+				sed -n 's/^Depends: //p' | tr ',|' '\n' |
+				grep -oE '^ *linux-image-[0-9][^ ]*-cloud-amd64' | tr -d ' ' | head -n 1)" || true
+			[[ -n $image_pkg ]] || die "cannot resolve the kernel image package $CLOUD_META_PKG=$meta_version depends on"
+			version="$(apt_candidate "$image_pkg")"
+			entry="$CACHE/cloud/${image_pkg}_$(path_version "$version")"
+			if cloud_complete "$entry"; then
+				log "cloud: $image_pkg $version already cached"
+			else
+				log "cloud: extracting $image_pkg $version (from $CLOUD_META_PKG $meta_version)"
+				build_cloud "$image_pkg" "$version" "$entry"
+			fi
+		fi
+		release_lock
+	fi
+	log "cloud: $entry"
+	local kernel modules
+	kernel="$(single_match "$entry" 'vmlinuz-*')"
+	modules="$(single_match "$entry/lib/modules" '*')"
+	RESULTS+=("CLOUD_KERNEL=$kernel" "CLOUD_MODULES=$modules")
+}
+
+# --- initramfs ---------------------------------------------------------------
+
+# Runs with the staged busybox and init; its text is part of the cache key.
+write_initramfs() {
+	local gen_init_cpio=$1 list=$2 busybox=$3 init=$4 output=$5
+	# Fixed timestamps keep the archive reproducible.
+	touch -h -d @0 -- "$busybox" "$init"
+	BUSYBOX=$busybox INIT=$init "$gen_init_cpio" -t 0 "$list" | gzip -9 -n >"$output"
+}
+
+initramfs_complete() { [[ -s $1/initramfs.cpio.gz ]]; }
+
+initramfs_key_hash() {
+	{
+		cat -- "$INITRAMFS_INIT" "$INITRAMFS_LIST"
+		declare -f write_initramfs
+	} | short_hash
+}
+
+build_initramfs() {
+	local version=$1 entry=$2
+	require_tools gcc:gcc gzip:gzip cpio:cpio
+	local work deb out listing
+	find_gen_init_cpio
+	make_tmp work initramfs
+	mkdir -- "$work/deb" "$work/stage"
+	deb="$(apt_download "$BUSYBOX_PKG" "$version" "$work/deb")"
+	dpkg-deb -x "$deb" "$work/pkg" || die "dpkg-deb -x $deb failed"
+	[[ -x $work/pkg/bin/busybox ]] || die "$BUSYBOX_PKG $version has no bin/busybox"
+	cp -- "$work/pkg/bin/busybox" "$work/stage/busybox"
+	cp -- "$INITRAMFS_INIT" "$work/stage/init"
+
+	out="$work/out"
+	mkdir -- "$out"
+	write_initramfs "$GEN_INIT_CPIO" "$INITRAMFS_LIST" "$work/stage/busybox" "$work/stage/init" "$out/initramfs.cpio.gz" ||
+		die "gen_init_cpio failed on $INITRAMFS_LIST"
+	# Check the archive with an independent reader.
+	listing="$(gzip -dc "$out/initramfs.cpio.gz" | cpio -it --quiet)" || die "the initramfs does not read back as a cpio archive"
+	local member
+	for member in init bin/busybox bin/sh dev/console dev/port; do
+		grep -qxF -- "$member" <<<"$listing" || die "the initramfs lacks $member"
+	done
+	cp -- "$INITRAMFS_LIST" "$out/initramfs.list"
+	printf '%s\n' "$version" >"$out/version"
+	printf 'package %s %s\ninit-and-list %s\n' "$BUSYBOX_PKG" "$version" "$(initramfs_key_hash)" >"$out/inputs"
+	publish "$out" "$entry"
+}
+
+target_initramfs() {
+	[[ -f $INITRAMFS_INIT ]] || die "missing $INITRAMFS_INIT"
+	[[ -f $INITRAMFS_LIST ]] || die "missing $INITRAMFS_LIST"
+	local hash entry="" version
+	hash="$(initramfs_key_hash)"
+	refresh_requested || entry="$(newest_complete initramfs_complete "$CACHE"/initramfs/*-"$hash")"
+	if [[ -z $entry ]]; then
+		take_lock initramfs
+		refresh_requested || entry="$(newest_complete initramfs_complete "$CACHE"/initramfs/*-"$hash")"
+		if [[ -z $entry ]]; then
+			require_apt
+			version="$(apt_candidate "$BUSYBOX_PKG")"
+			entry="$CACHE/initramfs/busybox-$(path_version "$version")-$hash"
+			if initramfs_complete "$entry"; then
+				log "initramfs: $BUSYBOX_PKG $version already cached"
+			else
+				log "initramfs: building with $BUSYBOX_PKG $version (init and list $hash)"
+				build_initramfs "$version" "$entry"
+			fi
+		fi
+		release_lock
+	fi
+	log "initramfs: $entry"
+	RESULTS+=("INITRAMFS=$entry/initramfs.cpio.gz")
+}
+
+# --- main --------------------------------------------------------------------
+
+main() {
+	(($# == 1)) || usage
+	local targets
+	case $1 in
+	minimal | cloud | initramfs) targets=("$1") ;;
+	all) targets=(minimal cloud initramfs) ;;
+	*) usage ;;
+	esac
+	require_tools sha256sum:coreutils flock:util-linux
+	resolve_cache_root
+	local t
+	for t in "${targets[@]}"; do
+		"target_$t"
+	done
+	# Only now, so a failing `all` prints no partial result.
+	printf '%s\n' "${RESULTS[@]}" >&3
+}
+
+main "$@"

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace Turnstone.IntegrationTests;
+
+/// <summary>
+/// The guest artefacts the boot tests use, from the repository's recipe (images/build-guest.sh),
+/// which builds them from Debian packages on first use and answers from its cache afterwards.
+/// </summary>
+public static class GuestImages
+{
+    public const string InitMarker = "turnstone-guest: init reached";
+
+    private static readonly Lazy<Dictionary<string, string>> All = new(() => Build("all"));
+
+    public static string MinimalKernel => Get("MINIMAL_KERNEL");
+    public static string MinimalVmlinux => Get("MINIMAL_VMLINUX");
+    public static string CloudKernel => Get("CLOUD_KERNEL");
+    public static string Initramfs => Get("INITRAMFS");
+
+    private static string Get(string key) =>
+        All.Value.TryGetValue(key, out string? path) && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"images/build-guest.sh did not produce {key}");
+
+    private static Dictionary<string, string> Build(string target)
+    {
+        string script = Path.Combine(RepositoryRoot(), "images", "build-guest.sh");
+        var start = new ProcessStartInfo(script, target) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var log = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{script} {target} failed ({process.ExitCode}):\n{log.Result}");
+        }
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('=', 2))
+            .Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0], parts => parts[1]);
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Turnstone.Platform.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("cannot find the repository root (Turnstone.Platform.sln) above the test binaries");
+    }
+}

@@ -1,0 +1,55 @@
+using Turnstone.Hypervisor.Interop;
+using Turnstone.UnitTests.TestSupport;
+
+namespace Turnstone.UnitTests.Hypervisor;
+
+/// <summary>Our request numbers (Interop/KvmIoctls.cs) against the macros in linux/kvm.h.</summary>
+public sealed class KvmIoctlsTests
+{
+    private static readonly Dictionary<string, nuint> Ours = new()
+    {
+        ["KVM_RUN"] = KvmIoctls.Run,
+        ["KVM_GET_REGS"] = KvmIoctls.GetRegs,
+        ["KVM_SET_REGS"] = KvmIoctls.SetRegs,
+        ["KVM_GET_SREGS"] = KvmIoctls.GetSregs,
+        ["KVM_SET_SREGS"] = KvmIoctls.SetSregs,
+        ["KVM_SET_USER_MEMORY_REGION"] = KvmIoctls.SetUserMemoryRegion,
+        ["KVM_GET_SUPPORTED_CPUID"] = KvmIoctls.GetSupportedCpuid,
+        ["KVM_SET_CPUID2"] = KvmIoctls.SetCpuid2,
+        ["KVM_GET_VCPU_EVENTS"] = KvmIoctls.GetVcpuEvents,
+        ["KVM_SET_VCPU_EVENTS"] = KvmIoctls.SetVcpuEvents,
+        ["KVM_SET_GUEST_DEBUG"] = KvmIoctls.SetGuestDebug,
+        ["KVM_CREATE_PIT2"] = KvmIoctls.CreatePit2,
+        ["KVM_IRQ_LINE"] = KvmIoctls.IrqLine,
+        ["KVM_GET_XSAVE"] = KvmIoctls.GetXsave,
+        ["KVM_SET_XSAVE"] = KvmIoctls.SetXsave,
+        ["KVM_GET_XCRS"] = KvmIoctls.GetXcrs,
+        ["KVM_GET_FPU"] = KvmIoctls.GetFpu,
+        ["KVM_SET_FPU"] = KvmIoctls.SetFpu,
+        ["KVM_GET_MSRS"] = KvmIoctls.GetMsrs,
+        ["KVM_SET_MSRS"] = KvmIoctls.SetMsrs,
+        ["KVM_SET_IDENTITY_MAP_ADDR"] = KvmIoctls.SetIdentityMapAddr,
+        ["KVM_CREATE_VCPU"] = KvmIoctls.CreateVcpu,
+        ["KVM_CREATE_VM"] = KvmIoctls.CreateVm,
+        ["KVM_SET_TSS_ADDR"] = KvmIoctls.SetTssAddr,
+        ["KVM_CREATE_IRQCHIP"] = KvmIoctls.CreateIrqchip,
+        ["KVM_GET_API_VERSION"] = KvmIoctls.GetApiVersion,
+        ["KVM_CHECK_EXTENSION"] = KvmIoctls.CheckExtension,
+        ["KVM_GET_VCPU_MMAP_SIZE"] = KvmIoctls.GetVcpuMmapSize,
+    };
+
+    public static TheoryData<string> Requests => new(KvmHeaderProbe.Ioctls);
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public void Request_number_matches_the_kernel_header(string name)
+    {
+        Assert.Equal($"0x{KvmHeaderProbe.IoctlNumber(name):x8}", $"0x{(ulong)Ours[name]:x8}");
+    }
+
+    [Fact]
+    public void Request_numbers_are_distinct()
+    {
+        Assert.Equal(Ours.Count, Ours.Values.Distinct().Count());
+    }
+}
