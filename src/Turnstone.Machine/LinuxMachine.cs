@@ -91,12 +91,7 @@ public sealed class LinuxMachine
         ports.Register(BootTimer.Port, 1, bootTimer);
         mmio.Register(BootTimer.MmioAddress, 1, bootTimer);
 
-        var plan = _plan ?? throw new InvalidOperationException("a LinuxMachine runs once; prepare a new one");
-        var entry = plan.WriteTo(vm.Memory);
-        // The kernel and initrd now live in guest RAM; give the host copies (up to ~100 MiB for a
-        // distribution kernel decompressed on the host) back to the system before the guest runs.
-        _plan = null;
-        plan = null;
+        var entry = WriteBootImageOnce(vm);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         log?.WriteLine($"[turnstone] {KernelDescription}; {_config.MemoryBytes >> 20} MiB RAM" +
                        (quirks.MisdeliversUserSystemCalls ? "; nested PVM host: system-call repair on" : ""));
@@ -135,12 +130,27 @@ public sealed class LinuxMachine
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
         Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.Handled ?? 0,
             loop?.SystemCallRepair?.SystemCallsRedirected ?? 0, loop?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
-            vm.Memory.MonitorResidentBytes());
+            vm.Memory.MonitorResidentBytes(), GC.GetTotalMemory(true));
         if (vcpuFailure is not null && exit.Report is null)
         {
             exit = exit with { Report = vcpuFailure.ToString() };
         }
         return exit;
+    }
+
+    /// <summary>
+    /// Writes the boot plan into guest RAM and lets go of it: the kernel and initrd now live in
+    /// guest memory, so the host copies (up to ~100 MiB for a distribution kernel decompressed on
+    /// the host) go back to the system before the guest runs. A separate, non-inlined method so no
+    /// stack slot of <see cref="Run"/> keeps the plan reachable.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private Firmware.X86.BootCpuState WriteBootImageOnce(VirtualMachine vm)
+    {
+        var plan = _plan ?? throw new InvalidOperationException("a LinuxMachine runs once; prepare a new one");
+        _plan = null;
+        var entry = plan.WriteTo(vm.Memory);
+        return entry;
     }
 
     private sealed class IrqLine(VirtualMachine vm, uint irq) : IInterruptLine
@@ -157,7 +167,8 @@ public sealed record MachineRunSummary(
     long EmulatedInstructions,
     long SystemCallsRepaired,
     long LegacySystemCallsRepaired,
-    long MonitorResidentBytes)
+    long MonitorResidentBytes,
+    long ManagedHeapCommittedBytes)
 {
     public override string ToString()
     {
@@ -167,6 +178,6 @@ public sealed record MachineRunSummary(
         string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
         string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
             ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";
-        return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB";
+        return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }
