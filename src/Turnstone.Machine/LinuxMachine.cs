@@ -128,7 +128,7 @@ public sealed class LinuxMachine
         _config.ConsoleOutput?.Flush();
 
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
-        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.Handled ?? 0,
+        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.CountsByInstruction.ToDictionary() ?? [],
             loop?.SystemCallRepair?.SystemCallsRedirected ?? 0, loop?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
             vm.Memory.MonitorResidentBytes(), GC.GetTotalMemory(true));
         if (vcpuFailure is not null && exit.Report is null)
@@ -164,17 +164,20 @@ public sealed record MachineRunSummary(
     TimeSpan WallTime,
     TimeSpan? BootTime,
     ExitStatistics? Exits,
-    long EmulatedInstructions,
+    IReadOnlyDictionary<Iced.Intel.Mnemonic, long> EmulatedInstructions,
     long SystemCallsRepaired,
     long LegacySystemCallsRepaired,
     long MonitorResidentBytes,
     long ManagedHeapCommittedBytes)
 {
+    private string EmulatedBreakdown() => EmulatedInstructions.Count == 0 ? ""
+        : " [" + string.Join(", ", EmulatedInstructions.OrderByDescending(e => e.Value).Select(e => $"{e.Key.ToString().ToLowerInvariant()} {e.Value}")) + "]";
+
     public override string ToString()
     {
         string exits = Exits is null ? "no exits"
             : $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]}, " +
-              $"emulated instructions {EmulatedInstructions}, debug {Exits[VcpuExitReason.Debug]})";
+              $"emulated instructions {EmulatedInstructions.Values.Sum()}{EmulatedBreakdown()}, debug {Exits[VcpuExitReason.Debug]})";
         string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
         string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
             ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";

@@ -173,6 +173,34 @@ public sealed class EmulationFallbackTests
     }
 
     [Fact]
+    public void SseMovesBetweenGeneralAndXmmRegistersAndMemory()
+    {
+        // movd xmm15, ecx is what Debian's cloud kernel stopped on (inside a kernel_fpu_begin section).
+        const ulong Data = FlatLongModeVm.DataAddress;
+        var stop = BareGuest.RunUntilPortWrite(a =>
+        {
+            a.mov(ecx, 0x1234_5678);
+            a.movd(xmm15, ecx);
+            a.movq(rbx, xmm15);
+            a.mov(rdi, Data);
+            a.mov(rax, 0x0102_0304_0506_0708);
+            a.mov(__qword_ptr[rdi], rax);
+            a.mov(__qword_ptr[rdi + 8], rax);
+            a.movdqa(xmm3, __xmmword_ptr[rdi]);
+            a.movdqu(__xmmword_ptr[rdi + 16], xmm3);
+            a.mov(rsi, __qword_ptr[rdi + 24]);
+            a.pxor(xmm3, xmm3);
+            a.movq(rdx, xmm3);
+            a.@out(Done, al);
+        }, userMode: false, stopPort: Done);
+
+        Assert.Equal(0x1234_5678ul, stop.Registers.Rbx);
+        Assert.Equal(0x0102_0304_0506_0708ul, stop.Registers.Rsi);
+        Assert.Equal(0ul, stop.Registers.Rdx);
+        AssertEmulatedOnNestedHost(stop, 1); // the host emulates some of these itself, not movd
+    }
+
+    [Fact]
     public void UserModeSystemCallReachesLstarWithSyscallRegisters()
     {
         var stop = BareGuest.RunUntilPortWrite(a =>

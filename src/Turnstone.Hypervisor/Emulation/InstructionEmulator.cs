@@ -38,6 +38,7 @@ public sealed class InstructionEmulator
             Mnemonic.Xsave or Mnemonic.Xsaveopt or Mnemonic.Xrstor =>
                 WithAddress(instruction, ref regs, sregs, out ulong address) is { } failure ? failure
                     : _xsave.Emulate(instruction, ref regs, address, virtualMemory, extendedState),
+            var sse when SseMoveEmulator.Handles(sse) => SseMoveEmulator.Emulate(instruction, ref regs, sregs, virtualMemory, extendedState),
             _ => EmulationResult.Unsupported($"no emulation for '{instruction.Mnemonic.ToString().ToLowerInvariant()}'"),
         };
         if (result.Outcome != EmulationOutcome.Unsupported)
