@@ -49,19 +49,29 @@ Task("unit-test")
     });
 });
 
-Task("test")
-    .Description("Every test: unit tests, then engine and guest-boot integration tests under KVM")
-    .IsDependentOn("unit-test")
-    .IsDependentOn("images")
-    .Does(() =>
+void RunIntegrationTests(string filter)
 {
     DotNetTest("./tests/Turnstone.IntegrationTests/Turnstone.IntegrationTests.csproj", new DotNetTestSettings
     {
         Configuration = configuration,
         NoBuild = true,
-        Loggers = { "console;verbosity=normal" },
+        Filter = filter,
+        // detailed: the boot tests print their figures (boot timer, exits, monitor memory) into the log
+        Loggers = { "console;verbosity=detailed" },
     });
-});
+}
+
+Task("test")
+    .Description("Unit tests, then the engine and minimal-kernel boot integration tests under KVM")
+    .IsDependentOn("unit-test")
+    .IsDependentOn("images")
+    .Does(() => RunIntegrationTests("Category=Integration"));
+
+Task("test-cloud")
+    .Description("Boot Debian's cloud kernel to its initramfs (slow on nested hosts; not yet passing there, see README)")
+    .IsDependentOn("build")
+    .IsDependentOn("images")
+    .Does(() => RunIntegrationTests("Category=CloudKernel"));
 
 Task("boot")
     .Description("Boot the default guest (minimal kernel + busybox initramfs) with its console on this terminal")

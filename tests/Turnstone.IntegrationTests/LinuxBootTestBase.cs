@@ -1,0 +1,44 @@
+using System.Text;
+using Turnstone.Machine;
+using Xunit.Abstractions;
+
+namespace Turnstone.IntegrationTests;
+
+/// <summary>Boots a kernel with the recipe's initramfs and records the console and the run's figures in the test output.</summary>
+public abstract class LinuxBootTestBase(ITestOutputHelper output)
+{
+    protected ITestOutputHelper Output { get; } = output;
+
+    protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
+        string kernel, string? commandLine = null, bool decompressOnHost = true, ulong memory = MachineConfig.DefaultMemory)
+    {
+        var console = new MemoryStream();
+        var config = new MachineConfig
+        {
+            KernelPath = kernel,
+            InitrdPath = GuestImages.Initramfs,
+            CommandLine = commandLine ?? MachineConfig.DefaultCommandLine,
+            DecompressOnHost = decompressOnHost,
+            MemoryBytes = memory,
+            ConsoleOutput = console,
+        };
+        var machine = LinuxMachine.Prepare(config);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(40));
+        var exit = machine.Run(timeout.Token);
+        string text = Encoding.UTF8.GetString(console.ToArray());
+        Output.WriteLine($"{machine.KernelDescription}\n{exit.Reason}\n{machine.Summary}\n--- guest console ---\n{text}");
+        if (exit.Report is not null)
+        {
+            Output.WriteLine(exit.Report);
+        }
+        return (exit, text, machine.Summary!);
+    }
+
+    protected static void AssertReachedInitAndReset((MachineExit Exit, string Console, MachineRunSummary Summary) run)
+    {
+        Assert.Contains(GuestImages.InitMarker, run.Console);
+        Assert.Equal(MachineExitKind.Reset, run.Exit.Kind);
+        Assert.NotNull(run.Summary.BootTime);
+        Assert.DoesNotContain("boot timer write", run.Console); // the init reports a failed timer write
+    }
+}
