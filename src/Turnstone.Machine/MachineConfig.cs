@@ -6,7 +6,7 @@ public sealed record MachineConfig
     public const ulong DefaultMemory = 512ul << 20;
     public const ulong MinimumMemory = 32ul << 20;
     /// <summary>Command line tuned for hosts that emulate guest kernel code (see README: boot figures).</summary>
-    public const string DefaultCommandLine = "console=ttyS0 reboot=k panic=-1 noxsave nosmap quiet";
+    public const string DefaultCommandLine = "console=ttyS0 reboot=k panic=-1 noxsave clearcpuid=smap quiet";
 
     public required string KernelPath { get; init; }
     public string? InitrdPath { get; init; }

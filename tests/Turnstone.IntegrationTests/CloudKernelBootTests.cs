@@ -17,7 +17,7 @@ public sealed class CloudKernelBootTests(ITestOutputHelper output) : LinuxBootTe
     /// test VM does not need; these options skip it (see README, "Nested hosts").
     /// </summary>
     public const string CloudKernelCommandLine = MachineConfig.DefaultCommandLine +
-        " cryptomgr.notests=1 mitigations=off init_on_alloc=0 initcall_blacklist=ftrace_check_for_weak_functions clearcpuid=smap";
+        " cryptomgr.notests=1 mitigations=off init_on_alloc=0 initcall_blacklist=ftrace_check_for_weak_functions";
 
     [Fact]
     public void DebianCloudKernelBootsToInitramfs()
