@@ -107,7 +107,7 @@ public sealed class LinuxMachine
             {
                 using var vcpu = vm.CreateVcpu(0);
                 control.AddKicker(vcpu.Kick);
-                VcpuSetup.Apply(vcpu, entry, kvm.GetSupportedCpuid(), quirks.EmulatesKernelCode, log);
+                VcpuSetup.Apply(vcpu, entry, kvm.GetSupportedCpuid(), log);
                 loop = new VcpuLoop(vcpu, vm.Memory, ports, mmio, control, quirks);
                 if (!control.StopRequested)
                 {

@@ -12,9 +12,9 @@ internal static class VcpuSetup
     private const uint MsrIa32MiscEnable = 0x1A0, MsrMtrrDefType = 0x2FF;
     private const ulong FastStrings = 1, MtrrEnableWriteBack = (1 << 11) | 6;
 
-    public static void Apply(Vcpu vcpu, BootCpuState state, KvmCpuidEntry2[] supportedCpuid, bool hostEmulatesKernelCode, TextWriter? log)
+    public static void Apply(Vcpu vcpu, BootCpuState state, KvmCpuidEntry2[] supportedCpuid, TextWriter? log)
     {
-        vcpu.SetCpuid(CpuidPolicy.For(supportedCpuid, vcpu.Id, hostEmulatesKernelCode));
+        vcpu.SetCpuid(CpuidPolicy.For(supportedCpuid, vcpu.Id));
         foreach (var (index, value) in new[] { (MsrIa32MiscEnable, FastStrings), (MsrMtrrDefType, MtrrEnableWriteBack) })
         {
             try

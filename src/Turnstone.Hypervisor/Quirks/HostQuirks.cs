@@ -6,10 +6,6 @@ namespace Turnstone.Hypervisor.Quirks;
 /// </summary>
 public sealed record HostQuirks(bool MisdeliversUserSystemCalls)
 {
-    /// <summary>Guest CPL 0 runs in the host's instruction emulator (same host: kvm_pvm), which lacks
-    /// most SIMD instructions; the CPUID policy hides those extensions from such guests.</summary>
-    public bool EmulatesKernelCode => MisdeliversUserSystemCalls;
-
     public static HostQuirks None { get; } = new(false);
 
     /// <summary>The nested "PVM" KVM (module kvm_pvm) runs guest CPL 3 natively but delivers a user-mode

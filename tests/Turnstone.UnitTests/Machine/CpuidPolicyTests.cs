@@ -55,26 +55,4 @@ public sealed class CpuidPolicyTests
         Assert.Equal(Supported(), supported);
         Assert.NotSame(supported, entries);
     }
-
-    [Fact]
-    public void On_hosts_that_emulate_kernel_code_kernel_SIMD_extensions_are_hidden_and_SSE2_kept()
-    {
-        var entries = CpuidPolicy.For(Supported(), 0, hostEmulatesKernelCode: true);
-
-        const uint aes = 1u << 25, pclmul = 1u << 1, ssse3 = 1u << 9, sse42 = 1u << 20, avx = 1u << 28, popcnt = 1u << 23;
-        Assert.Equal(0u, entries[1].Ecx & (aes | pclmul | ssse3 | sse42 | avx));
-        Assert.Equal(popcnt, entries[1].Ecx & popcnt); // emulated by the monitor, so it stays
-        Assert.Equal(0xBFEB_FBFFu, entries[1].Edx);    // SSE, SSE2, FXSR untouched
-        Assert.Equal(0u, entries[2].Ebx & ((1u << 5) | (1u << 29))); // AVX2, SHA
-        Assert.Equal(0x029C_6FBFu & ~((1u << 5) | (1u << 29)), entries[2].Ebx & ~0xF003_0000u);
-    }
-
-    [Fact]
-    public void Ordinary_hosts_keep_the_SIMD_extensions()
-    {
-        var entries = CpuidPolicy.For(Supported(), 0);
-
-        Assert.Equal(1u << 25, entries[1].Ecx & (1u << 25));
-        Assert.Equal(0x029C_6FBFu, entries[2].Ebx);
-    }
 }
