@@ -68,7 +68,7 @@ Task("test")
     .Does(() => RunIntegrationTests("Category=Integration"));
 
 Task("test-cloud")
-    .Description("Boot Debian's cloud kernel to its initramfs (slow on nested hosts; not yet passing there, see README)")
+    .Description("Boot Debian's cloud kernel to its initramfs (about 20 minutes on nested hosts, see README)")
     .IsDependentOn("build")
     .IsDependentOn("images")
     .Does(() => RunIntegrationTests("Category=CloudKernel"));

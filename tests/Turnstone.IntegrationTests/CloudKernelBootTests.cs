@@ -5,8 +5,8 @@ namespace Turnstone.IntegrationTests;
 
 /// <summary>
 /// Debian's cloud kernel, the real-world guest. On hosts that emulate guest kernel code it takes
-/// well over ten minutes and still meets instructions the monitor does not emulate yet (see the
-/// README), so it carries its own category: <c>./build.sh test-cloud</c> runs it.
+/// about 19 minutes to reach its init (see the README), so it carries its own category:
+/// <c>./build.sh test-cloud</c> runs it.
 /// </summary>
 [Trait("Category", "CloudKernel")]
 [Trait("Speed", "Slow")]
