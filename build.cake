@@ -62,10 +62,10 @@ void RunIntegrationTests(string filter)
 }
 
 Task("test")
-    .Description("Unit tests, then the engine and minimal-kernel boot integration tests under KVM")
+    .Description("Unit tests, then the engine tests and the minimal- and cloud-kernel boots under KVM")
     .IsDependentOn("unit-test")
     .IsDependentOn("images")
-    .Does(() => RunIntegrationTests("Category=Integration"));
+    .Does(() => RunIntegrationTests("Category=Integration|Category=CloudKernel"));
 
 Task("test-cloud")
     .Description("Boot Debian's cloud kernel to its initramfs (about 20 minutes on nested hosts, see README)")

@@ -5,8 +5,8 @@ namespace Turnstone.IntegrationTests;
 
 /// <summary>
 /// Debian's cloud kernel, the real-world guest. On hosts that emulate guest kernel code it takes
-/// about 19 minutes to reach its init (see the README), so it carries its own category:
-/// <c>./build.sh test-cloud</c> runs it.
+/// about 19 minutes to reach its init (see the README). <c>./build.sh test</c> (and CI) runs it
+/// after the quick tests; <c>./build.sh test-cloud</c> runs it alone.
 /// </summary>
 [Trait("Category", "CloudKernel")]
 [Trait("Speed", "Slow")]
