@@ -18,6 +18,7 @@ public sealed class EmulationFailureHandler(IGuestMemory memory)
 
     private readonly Dictionary<ulong, (byte[] Bytes, Instruction Instruction)> _decoded = [];
     private readonly InstructionEmulator _emulator = new();
+    private VcpuExtendedState? _extendedState;
 
     public long Handled { get; private set; }
 
@@ -32,7 +33,12 @@ public sealed class EmulationFailureHandler(IGuestMemory memory)
         {
             return fetchError;
         }
-        var result = _emulator.Emulate(instruction, ref regs, sregs, memory, new VcpuExtendedState(vcpu));
+        // One adapter per vCPU, not one per exit: this runs thousands of times in a boot.
+        if (_extendedState?.Vcpu != vcpu)
+        {
+            _extendedState = new VcpuExtendedState(vcpu);
+        }
+        var result = _emulator.Emulate(instruction, ref regs, sregs, memory, _extendedState);
         switch (result.Outcome)
         {
             case EmulationOutcome.Completed:

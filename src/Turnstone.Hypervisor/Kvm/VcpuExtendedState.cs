@@ -7,6 +7,8 @@ namespace Turnstone.Hypervisor.Kvm;
 /// <summary>The emulator's view of a real vCPU's XSAVE state (KVM_GET/SET_XSAVE, KVM_GET_XCRS).</summary>
 internal sealed class VcpuExtendedState(Vcpu vcpu) : IExtendedState
 {
+    public Vcpu Vcpu => vcpu;
+
     public ulong Xcr0 => vcpu.GetXcr0();
 
     public void ReadXsaveImage(Span<byte> image)
