@@ -23,6 +23,7 @@ internal static unsafe class KvmIoctls
     // VM ioctls
     public static readonly nuint CreateVcpu = Io(0x41);
     public static readonly nuint SetUserMemoryRegion = Iow(0x46, sizeof(KvmUserspaceMemoryRegion));
+    public static readonly nuint GetDirtyLog = Iow(0x42, sizeof(KvmDirtyLog));
     public static readonly nuint SetTssAddr = Io(0x47);
     public static readonly nuint SetIdentityMapAddr = Iow(0x48, sizeof(ulong));
     public static readonly nuint CreateIrqchip = Io(0x60);
@@ -61,4 +62,5 @@ internal enum KvmCapability
     SetGuestDebug = 23,
     ImmediateExit = 136,
     Xsave = 55,
+    SyncRegs = 74, // answers with the mask of register sets it can sync
 }

@@ -17,6 +17,14 @@ internal struct KvmUserspaceMemoryRegion
 }
 
 [StructLayout(LayoutKind.Sequential)]
+internal struct KvmDirtyLog
+{
+    public uint Slot;
+    public uint Padding;
+    public ulong DirtyBitmap; // user pointer: one bit per page of the slot, 64-bit aligned
+}
+
+[StructLayout(LayoutKind.Sequential)]
 public struct KvmRegs
 {
     public ulong Rax, Rbx, Rcx, Rdx, Rsi, Rdi, Rsp, Rbp;
@@ -169,5 +177,10 @@ internal static class KvmRunLayout
     public const int ExitReason = 8;
     public const int ExitUnion = 32;
     public const int ExitUnionSize = 256;
+    // KVM_CAP_SYNC_REGS: which register sets KVM copies into s.regs on exit, and which it loads back on entry.
+    public const int ValidRegs = 288;
+    public const int DirtyRegs = 296;
+    public const int SyncRegs = 304;
+    public const ulong SyncX86Regs = 1;
 }
 #pragma warning restore CS0649

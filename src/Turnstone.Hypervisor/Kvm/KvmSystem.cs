@@ -88,8 +88,9 @@ public sealed unsafe class KvmSystem : IDisposable
         return true;
     }
 
-    internal bool HasCapability(KvmCapability capability) =>
-        Libc.Ioctl(Handle.Fd, KvmIoctls.CheckExtension, (nint)capability) > 0;
+    internal bool HasCapability(KvmCapability capability) => CheckExtension(capability) > 0;
+
+    internal int CheckExtension(KvmCapability capability) => Libc.Ioctl(Handle.Fd, KvmIoctls.CheckExtension, (nint)capability);
 
     /// <summary>The CPUID leaves this host's KVM can expose to a guest.</summary>
     public KvmCpuidEntry2[] GetSupportedCpuid()

@@ -16,10 +16,12 @@ public sealed unsafe class Vcpu : IDisposable
     private readonly int _threadId;
     private readonly Lock _lifetime = new();
     private bool _disposed;
+    private bool _registersSynced;
 
     internal Vcpu(VirtualMachine vm, int id)
     {
         Id = id;
+        System = vm.System;
         int fd = Libc.Ioctl(vm.Fd, KvmIoctls.CreateVcpu, id);
         if (fd < 0)
         {
@@ -39,6 +41,8 @@ public sealed unsafe class Vcpu : IDisposable
     }
 
     public int Id { get; }
+
+    private KvmSystem System { get; }
 
     internal int Fd => _handle.Fd;
 
@@ -146,6 +150,40 @@ public sealed unsafe class Vcpu : IDisposable
     }
 
     public KvmRegs GetRegisters() => Get<KvmRegs>(KvmIoctls.GetRegs, "KVM_GET_REGS");
+
+    /// <summary>
+    /// Asks KVM to copy the general registers into the run page on every exit (KVM_CAP_SYNC_REGS),
+    /// so <see cref="SyncedRegisters"/> reads and writes them without the two ioctls of
+    /// <see cref="GetRegisters"/>/<see cref="SetRegisters"/>: a hypercall exit then costs no extra system call.
+    /// </summary>
+    public void EnableRegisterSync()
+    {
+        if ((System.CheckExtension(KvmCapability.SyncRegs) & (int)KvmRunLayout.SyncX86Regs) == 0)
+        {
+            throw new KvmException("KVM_CAP_SYNC_REGS does not cover the general registers on this host");
+        }
+        *(ulong*)(_run + KvmRunLayout.ValidRegs) = KvmRunLayout.SyncX86Regs;
+        _registersSynced = true;
+    }
+
+    /// <summary>
+    /// The general registers as of the last exit, in the run page (see <see cref="EnableRegisterSync"/>).
+    /// Changes reach the guest only after <see cref="MarkSyncedRegistersDirty"/>.
+    /// </summary>
+    public ref KvmRegs SyncedRegisters
+    {
+        get
+        {
+            if (!_registersSynced)
+            {
+                throw new InvalidOperationException("register sync is not enabled on this vCPU");
+            }
+            return ref *(KvmRegs*)(_run + KvmRunLayout.SyncRegs);
+        }
+    }
+
+    /// <summary>Makes the next entry load <see cref="SyncedRegisters"/> into the vCPU.</summary>
+    public void MarkSyncedRegistersDirty() => *(ulong*)(_run + KvmRunLayout.DirtyRegs) = KvmRunLayout.SyncX86Regs;
 
     public void SetRegisters(in KvmRegs regs) => Set(KvmIoctls.SetRegs, regs, "KVM_SET_REGS");
 

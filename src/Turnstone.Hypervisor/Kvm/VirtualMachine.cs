@@ -34,19 +34,40 @@ public sealed unsafe class VirtualMachine : IDisposable
 
     internal int Fd => _handle.Fd;
 
-    /// <summary>Maps host memory for [guestAddress, guestAddress+size) and registers it as a KVM memory slot.</summary>
-    public void AddRam(ulong guestAddress, ulong size)
+    /// <summary>
+    /// Maps host memory for [guestAddress, guestAddress+size) and registers it as a KVM memory slot,
+    /// returning the slot number. With <paramref name="trackDirtyPages"/>, KVM records every page the
+    /// guest writes (read and reset by <see cref="TakeDirtyPages"/>).
+    /// </summary>
+    public uint AddRam(ulong guestAddress, ulong size, bool trackDirtyPages = false)
     {
         Memory.AddRegion(guestAddress, size);
         var (region, host) = Memory.Mappings.Single(m => m.Region.GuestAddress == guestAddress);
+        const uint KVM_MEM_LOG_DIRTY_PAGES = 1;
         var slot = new KvmUserspaceMemoryRegion
         {
             Slot = _nextSlot++,
+            Flags = trackDirtyPages ? KVM_MEM_LOG_DIRTY_PAGES : 0,
             GuestPhysAddr = region.GuestAddress,
             MemorySize = region.Size,
             UserspaceAddr = (ulong)host,
         };
         Check(Libc.Ioctl(Fd, KvmIoctls.SetUserMemoryRegion, &slot), "KVM_SET_USER_MEMORY_REGION");
+        return slot.Slot;
+    }
+
+    /// <summary>
+    /// The pages of <paramref name="slot"/> the guest wrote since the last call (KVM_GET_DIRTY_LOG),
+    /// one bit per page, page 0 in bit 0 of word 0; the log is reset by the call. The slot must have
+    /// been added with dirty tracking; <paramref name="bitmap"/> needs a bit per page of the slot.
+    /// </summary>
+    public void TakeDirtyPages(uint slot, Span<ulong> bitmap)
+    {
+        fixed (ulong* bits = bitmap)
+        {
+            var log = new KvmDirtyLog { Slot = slot, DirtyBitmap = (ulong)bits };
+            Check(Libc.Ioctl(Fd, KvmIoctls.GetDirtyLog, &log), "KVM_GET_DIRTY_LOG");
+        }
     }
 
     /// <summary>Creates the in-kernel PIC, I/O APIC and local APICs, and the PIT (as every PC has).</summary>

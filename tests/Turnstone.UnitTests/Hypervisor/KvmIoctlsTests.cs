@@ -36,6 +36,7 @@ public sealed class KvmIoctlsTests
         ["KVM_GET_API_VERSION"] = KvmIoctls.GetApiVersion,
         ["KVM_CHECK_EXTENSION"] = KvmIoctls.CheckExtension,
         ["KVM_GET_VCPU_MMAP_SIZE"] = KvmIoctls.GetVcpuMmapSize,
+        ["KVM_GET_DIRTY_LOG"] = KvmIoctls.GetDirtyLog,
     };
 
     public static TheoryData<string> Requests => new(KvmHeaderProbe.Ioctls);

@@ -19,6 +19,8 @@ public sealed class KvmRunLayoutTests
         ["kvm_run.exit_reason"] = KvmRunLayout.ExitReason,
         ["kvm_run.hw"] = U,
         ["kvm_run.kvm_valid_regs"] = U + KvmRunLayout.ExitUnionSize,
+        ["kvm_run.kvm_dirty_regs"] = KvmRunLayout.DirtyRegs,
+        ["kvm_run.s.regs"] = KvmRunLayout.SyncRegs,
         ["kvm_run.io.direction"] = U,
         ["kvm_run.io.size"] = U + 1,
         ["kvm_run.io.port"] = U + 2,

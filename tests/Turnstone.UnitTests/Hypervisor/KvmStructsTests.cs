@@ -27,6 +27,7 @@ public sealed class KvmStructsTests
         ["kvm_pit_config"] = Unsafe.SizeOf<KvmPitConfig>(),
         ["kvm_userspace_memory_region"] = Unsafe.SizeOf<KvmUserspaceMemoryRegion>(),
         ["kvm_irq_level"] = Unsafe.SizeOf<KvmIrqLevel>(),
+        ["kvm_dirty_log"] = Unsafe.SizeOf<KvmDirtyLog>(),
     };
 
     private static readonly Dictionary<string, int> ManagedOffsets = new()

@@ -1,0 +1,274 @@
+using System.Diagnostics;
+using Turnstone.Firmware.Elf;
+using Turnstone.GuestMemory;
+using Turnstone.Hypervisor.Interop;
+using Turnstone.Hypervisor.Kvm;
+
+namespace Turnstone.Components;
+
+/// <summary>
+/// One component in its own VM, driven synchronously by the thread that created it (the vCPU is
+/// bound to that thread). It runs the component to its first READY (or EXIT), then serves calls.
+/// Any fault, bad hypercall or exceeded limit stops the VM for good and is thrown as a
+/// <see cref="ComponentFaultException"/>; the public, asynchronous face is <see cref="Component"/>.
+/// </summary>
+internal sealed partial class ComponentVm : IDisposable
+{
+    private readonly VirtualMachine _vm;
+    private readonly Vcpu _vcpu;
+    private readonly uint _slot;
+    private readonly ComponentAddressSpace _space;
+    private readonly ComponentOptions _options;
+    private readonly Dictionary<string, ulong> _functions = new(StringComparer.Ordinal);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ManualResetEventSlim _wake = new();
+    private readonly Timer _deadlineTimer;
+    private ComponentSnapshot? _snapshot;
+    private ComponentFault? _fault;
+    private long _deadline = long.MaxValue; // Stopwatch timestamp
+    private volatile string? _stopReason;
+    private int _lastInputLength;
+
+    private ComponentVm(VirtualMachine vm, Vcpu vcpu, uint slot, ComponentAddressSpace space, ComponentOptions options)
+    {
+        _vm = vm;
+        _vcpu = vcpu;
+        _slot = slot;
+        _space = space;
+        _options = options;
+        _deadlineTimer = new Timer(_ => Interrupt());
+        _tickTimer = new Timer(_ => Tick());
+    }
+
+    public ComponentState State { get; private set; } = ComponentState.Created;
+    public int? ExitStatus { get; private set; }
+    public IReadOnlyCollection<string> Functions => _functions.Keys;
+    public ComponentStatistics Statistics { get; } = new();
+    private IGuestMemory Memory => _vm.Memory;
+
+    /// <summary>Builds the VM: memory with the image, page tables, shim and registers. Nothing runs yet.</summary>
+    public static ComponentVm Create(KvmSystem kvm, KvmCpuidEntry2[] cpuid, ElfImage image, ComponentAddressSpace space, ComponentOptions options)
+    {
+        var vm = kvm.CreateVm();
+        Vcpu? vcpu = null;
+        try
+        {
+            uint slot = vm.AddRam(0, space.MemorySize, trackDirtyPages: options.RestoreStateBeforeEachCall);
+            foreach (var segment in image.Segments)
+            {
+                vm.Memory.Write(segment.VirtualAddress, image.File.Span.Slice((int)segment.FileOffset, (int)segment.FileSize));
+            }
+            ComponentPageTables.Write(vm.Memory, space);
+            ComponentShim.Write(vm.Memory);
+            vcpu = vm.CreateVcpu(0);
+            vcpu.SetCpuid(cpuid);
+            vcpu.SetSpecialRegisters(UserModeRegisters(vcpu.GetSpecialRegisters()));
+            vcpu.SetRegisters(new KvmRegs { Rip = space.Entry, Rsp = space.StackTop, Rflags = 0x202 });
+            vcpu.EnableRegisterSync();
+            return new ComponentVm(vm, vcpu, slot, space, options);
+        }
+        catch
+        {
+            vcpu?.Dispose();
+            vm.Dispose();
+            throw;
+        }
+    }
+
+    private static KvmSregs UserModeRegisters(KvmSregs sregs)
+    {
+        sregs.Cs = new KvmSegment { Limit = 0xFFFF_FFFF, Selector = ComponentShim.UserCode, Present = 1, Type = 0xB, Dpl = 3, S = 1, L = 1, G = 1 };
+        sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss =
+            new KvmSegment { Limit = 0xFFFF_FFFF, Selector = ComponentShim.UserData, Present = 1, Type = 0x3, Dpl = 3, S = 1, Db = 1, G = 1 };
+        sregs.Gdt = new KvmDtable { Base = ComponentLayout.Gdt, Limit = ComponentShim.GdtLimit };
+        sregs.Idt = new KvmDtable { Base = ComponentLayout.Idt, Limit = ComponentShim.IdtLimit };
+        sregs.Tr = new KvmSegment { Base = ComponentLayout.Tss, Limit = ComponentShim.TaskStateLimit, Selector = ComponentShim.TaskState, Type = 0xB, Present = 1 };
+        sregs.Ldt = new KvmSegment { Unusable = 1 };
+        sregs.Cr0 = 0x8005_0033; // PE MP ET NE WP PG
+        sregs.Cr3 = ComponentLayout.Pml4;
+        sregs.Cr4 = 0x620; // PAE, OSFXSR, OSXMMEXCPT
+        sregs.Efer = 0xD00; // LME, LMA, NXE; no SCE: SYSCALL is not a way out of a component
+        return sregs;
+    }
+
+    /// <summary>Runs the component's start-up code until it serves calls (READY) or exits.</summary>
+    public void Initialise()
+    {
+        RequireState(ComponentState.Created);
+        State = ComponentState.Initialising;
+        var stop = RunUntilStop("initialisation");
+        if (stop.Hypercall == Hypercall.Exit)
+        {
+            ExitStatus = (int)stop.Value;
+            State = ComponentState.Exited;
+            return;
+        }
+        State = ComponentState.Ready;
+        if (_options.RestoreStateBeforeEachCall)
+        {
+            _snapshot = ComponentSnapshot.Take(_vm, _slot, _vcpu, _space, _vcpu.SyncedRegisters);
+            Statistics.SnapshotPages = _snapshot.CapturedPages;
+        }
+    }
+
+    /// <summary>Calls the registered function <paramref name="name"/> and returns its result bytes.</summary>
+    public byte[] Call(string name, ReadOnlySpan<byte> input)
+    {
+        RequireState(ComponentState.Ready);
+        if (!_functions.TryGetValue(name, out ulong function))
+        {
+            throw new ArgumentException($"the component has no function '{name}' (it registered: {string.Join(", ", _functions.Keys.Order())})", nameof(name));
+        }
+        if (input.Length > _options.Limits.MaxInputSize)
+        {
+            throw new ArgumentException($"input of {input.Length} bytes exceeds the component's input limit of {_options.Limits.MaxInputSize}", nameof(input));
+        }
+        ref var registers = ref _vcpu.SyncedRegisters;
+        if (_snapshot is not null)
+        {
+            _snapshot.Restore(_vm, _slot, _vcpu, ref registers, (ComponentLayout.InputArea, (ulong)_lastInputLength));
+            Statistics.LastRestoredPages = _snapshot.LastRestoredPages;
+        }
+        Memory.Write(ComponentLayout.InputArea, input);
+        _lastInputLength = input.Length;
+        registers.Rax = function;
+        registers.Rdi = ComponentLayout.InputArea;
+        registers.Rsi = (ulong)input.Length;
+        registers.Rdx = ComponentLayout.OutputArea;
+        registers.Rcx = (ulong)_options.Limits.MaxOutputSize;
+        _vcpu.MarkSyncedRegistersDirty();
+        State = ComponentState.Calling;
+        var stop = RunUntilStop($"call '{name}'");
+        if (stop.Hypercall == Hypercall.Exit)
+        {
+            throw Stop(ComponentFaultKind.Exited, $"the component exited with status {(int)stop.Value} during call '{name}'");
+        }
+        State = ComponentState.Ready;
+        long result = (long)stop.Value;
+        if (result < 0)
+        {
+            throw new ComponentCallException(name, result);
+        }
+        Statistics.Calls++;
+        return Memory.GetSpan(ComponentLayout.OutputArea, (int)result).ToArray();
+    }
+
+    private void RequireState(ComponentState expected)
+    {
+        if (_fault is not null)
+        {
+            throw new ComponentFaultException(_fault);
+        }
+        if (State != expected)
+        {
+            throw new InvalidOperationException(State == ComponentState.Exited
+                ? $"the component has exited (status {ExitStatus}) and serves no calls"
+                : $"the component is {State}, not {expected}");
+        }
+    }
+
+    /// <summary>Makes a running or halted component return to the monitor soon (any thread).</summary>
+    private void Interrupt()
+    {
+        _vcpu.Kick();
+        _wake.Set();
+    }
+
+    /// <summary>Stops the component from another thread; the running load or call fails with <paramref name="reason"/>.</summary>
+    public void RequestStop(string reason)
+    {
+        _stopReason = reason;
+        Interrupt();
+    }
+
+    private readonly record struct StopPoint(Hypercall Hypercall, ulong Value);
+
+    /// <summary>Enters the guest until it issues READY or EXIT; faults and limits throw.</summary>
+    private StopPoint RunUntilStop(string phase)
+    {
+        _deadline = Stopwatch.GetTimestamp() + (long)(_options.Limits.CallTimeout.TotalSeconds * Stopwatch.Frequency);
+        _deadlineTimer.Change(_options.Limits.CallTimeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            while (true)
+            {
+                DeliverPendingTick();
+                var exit = _vcpu.Run();
+                Statistics.Exits++;
+                switch (exit.Reason)
+                {
+                    case VcpuExitReason.Io when exit.IoPort == ComponentLayout.HypercallPort && exit.IoIsWrite:
+                        if (HandleHypercall() is StopPoint stop)
+                        {
+                            return stop;
+                        }
+                        break;
+                    case VcpuExitReason.Io when ComponentShim.VectorAt(_vcpu.SyncedRegisters.Rip) is int vector
+                                                && exit.IoPort == ComponentLayout.FaultPortBase + vector:
+                        throw ExceptionFault(vector);
+                    case VcpuExitReason.Io:
+                        throw Stop(ComponentFaultKind.ForbiddenInstruction,
+                            $"{(exit.IoIsWrite ? "out" : "in")} to port 0x{exit.IoPort:x}: only the hypercall port 0x{ComponentLayout.HypercallPort:x} is open");
+                    case VcpuExitReason.Interrupted:
+                        CheckLimits(phase);
+                        break;
+                    case VcpuExitReason.Shutdown:
+                        throw Stop(ComponentFaultKind.Exception, "triple fault: the CPU could not deliver an exception");
+                    case VcpuExitReason.InternalError:
+                        throw Stop(ComponentFaultKind.Internal,
+                            $"KVM internal error {exit.InternalError}, data [{string.Join(", ", _vcpu.InternalErrorData().Select(d => $"0x{d:x}"))}]");
+                    default:
+                        throw Stop(ComponentFaultKind.ForbiddenInstruction, $"unexpected VM exit {exit.Reason}");
+                }
+            }
+        }
+        finally
+        {
+            _deadlineTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void CheckLimits(string phase)
+    {
+        if (_stopReason is string reason)
+        {
+            throw Stop(ComponentFaultKind.Timeout, $"{phase} stopped by the host: {reason}");
+        }
+        if (Stopwatch.GetTimestamp() >= _deadline)
+        {
+            throw Stop(ComponentFaultKind.Timeout, $"{phase} ran longer than its budget of {_options.Limits.CallTimeout.TotalMilliseconds:0} ms");
+        }
+    }
+
+    /// <summary>Ends the VM: records the fault with the component's registers and the instruction at RIP.</summary>
+    private ComponentFaultException Stop(ComponentFaultKind kind, string message, KvmRegs? registers = null, int? vector = null, ulong? errorCode = null, ulong? address = null)
+    {
+        var regs = registers ?? _vcpu.SyncedRegisters;
+        _fault = new ComponentFault(kind, message, regs.Rip, regs, DisassembleAt(regs.Rip), vector, errorCode, address);
+        State = ComponentState.Faulted;
+        StopTimer();
+        return new ComponentFaultException(_fault);
+    }
+
+    private string DisassembleAt(ulong rip)
+    {
+        var text = _space.Ranges.FirstOrDefault(r => r.Executable && r.Contains(rip, 1));
+        if (text.Size == 0)
+        {
+            return "";
+        }
+        int length = (int)Math.Min(15, text.End - rip);
+        return Hypervisor.Emulation.InstructionDecoding.Disassemble(Memory.GetSpan(rip, length), rip, 64, 1).Trim();
+    }
+
+    public void Dispose()
+    {
+        _stopReason ??= "disposed";
+        StopTimer();
+        _deadlineTimer.Dispose();
+        _tickTimer.Dispose();
+        _vcpu.Dispose();
+        _vm.Dispose();
+        _wake.Dispose();
+    }
+}
