@@ -11,11 +11,25 @@ public static class GuestImages
     public const string InitMarker = "turnstone-guest: init reached";
 
     private static readonly Lazy<Dictionary<string, string>> All = new(() => Build("all"));
+    private static readonly Lazy<Dictionary<string, string>> ComponentBuild = new(() => Build("components"));
 
     public static string MinimalKernel => Get("MINIMAL_KERNEL");
     public static string MinimalVmlinux => Get("MINIMAL_VMLINUX");
     public static string CloudKernel => Get("CLOUD_KERNEL");
     public static string Initramfs => Get("INITRAMFS");
+
+    /// <summary>A sample component from images/components/samples, built by the recipe (cheap: no kernel build).</summary>
+    public static string Component(string name)
+    {
+        string path = Path.Combine(ComponentBuild.Value.GetValueOrDefault("COMPONENTS_DIR") ?? "", name + ".elf");
+        return File.Exists(path) ? path : throw new InvalidOperationException($"images/build-guest.sh components did not produce {name}.elf");
+    }
+
+    public static string ComponentHostProgram(string name)
+    {
+        string path = Path.Combine(ComponentBuild.Value.GetValueOrDefault("COMPONENTS_DIR") ?? "", name);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"images/build-guest.sh components did not produce {name}");
+    }
 
     private static string Get(string key) =>
         All.Value.TryGetValue(key, out string? path) && File.Exists(path)
