@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Turnstone.Cli.Bench;
+using Turnstone.Components;
+using Turnstone.Components.Benchmarks;
 using Turnstone.Machine.Benchmarks;
 
 namespace Turnstone.Cli;
@@ -15,7 +16,7 @@ internal static class BenchCommand
             iterations,
         };
         exits.SetAction(result => Exits(result.GetValue(iterations)));
-        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits };
+        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents() };
     }
 
     private static int Exits(long iterations)
@@ -42,4 +43,52 @@ internal static class BenchCommand
             return RunCommand.Fail(e.Message);
         }
     }
+
+    private static Command CreateComponents()
+    {
+        var directory = new Option<string>("--components")
+        {
+            Description = "directory with checksum.elf and crc32_host (images/build-guest.sh components prints it)",
+            Required = true,
+        };
+        var lifecycles = new Option<int>("--lifecycles") { Description = "create+call+destroy repetitions", DefaultValueFactory = _ => 200 };
+        var calls = new Option<int>("--calls") { Description = "warm calls per measurement", DefaultValueFactory = _ => 20_000 };
+        var crc = new Option<int>("--crc-mib") { Description = "MiB of CRC-32 work for the throughput comparison", DefaultValueFactory = _ => 1024 };
+        var command = new Command("components", "Component VMs against the C floor (kvm_floor.c) and host C code, measured in the same run")
+        {
+            directory, lifecycles, calls, crc,
+        };
+        command.SetAction(result => Components(result.GetValue(directory)!, result.GetValue(lifecycles), result.GetValue(calls), result.GetValue(crc)));
+        return command;
+    }
+
+    private static int Components(string directory, int lifecycles, int calls, int crcMebibytes)
+    {
+        if (lifecycles < 10 || calls < 1000 || crcMebibytes < 16)
+        {
+            return RunCommand.Fail("--lifecycles must be at least 10, --calls at least 1000, --crc-mib at least 16");
+        }
+        try
+        {
+            var ours = ComponentBenchmark.MeasureAsync(directory, lifecycles, calls, (long)crcMebibytes << 20, message => Console.Error.WriteLine($"measuring {message}..."))
+                .GetAwaiter().GetResult();
+            Console.Error.WriteLine("measuring the C floor...");
+            var floor = CFloor.Run(200_000);
+            Console.WriteLine($"{"measurement",-40} {"Turnstone",11} {"baseline",11} {"ratio",7} {"target",8}  baseline");
+            Row("create+call+destroy, checksum (us)", ours.CreateCallDestroyMicroseconds, floor.VmLifecycleMicroseconds, "<=2.0", "C floor: VM create+first exit+destroy");
+            Row("warm call round trip (us)", ours.WarmCallMicroseconds, floor.PioMicroseconds, "<=1.3", "C floor: PIO exit round trip");
+            Row("warm call with snapshot restore (us)", ours.WarmCallWithRestoreMicroseconds, floor.PioMicroseconds, "-", "C floor: PIO exit round trip");
+            Row("CRC-32 throughput (MB/s)", ours.GuestCrcMegabytesPerSecond, ours.HostCrcMegabytesPerSecond, ">=0.95", "the same C code on the host (crc32_host)");
+            Console.WriteLine($"(each call passes {ComponentBenchmark.CallInputBytes} bytes and returns 4; the restore copied back {ours.PagesRestoredPerCall} pages per call; " +
+                              $"Hyperlight's published create+call+teardown is about 900 us: ours is {ours.CreateCallDestroyMicroseconds:F0} us. Hyperlight itself does not run here.)");
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Hypervisor.KvmException or ComponentFaultException or ComponentImageException)
+        {
+            return RunCommand.Fail(e.Message);
+        }
+    }
+
+    private static void Row(string what, double ours, double baseline, string target, string baselineName) =>
+        Console.WriteLine($"{what,-40} {ours,11:F2} {baseline,11:F2} {ours / baseline,7:F3} {target,8}  {baselineName}");
 }

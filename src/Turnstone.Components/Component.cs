@@ -66,7 +66,7 @@ public sealed class Component : IAsyncDisposable
 
     private Task<T> RunOnThread<T>(Func<T> work)
     {
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completion = new TaskCompletionSource<T>();
         try
         {
             _work.Add(() =>
@@ -90,11 +90,34 @@ public sealed class Component : IAsyncDisposable
 
     private void Serve()
     {
-        foreach (var work in _work.GetConsumingEnumerable())
+        while (NextWork() is Action work)
         {
             work();
         }
         _vm?.Dispose();
+    }
+
+    /// <summary>
+    /// Spins briefly before sleeping: a caller issuing calls back to back then finds this thread
+    /// awake, and a call costs no thread wake-up (tens of microseconds on nested hosts).
+    /// </summary>
+    private Action? NextWork()
+    {
+        long spinUntil = Environment.TickCount64 + 1;
+        var spinner = new SpinWait();
+        while (Environment.TickCount64 <= spinUntil)
+        {
+            if (_work.TryTake(out var work))
+            {
+                return work;
+            }
+            if (_work.IsCompleted)
+            {
+                return null;
+            }
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+        return _work.TryTake(out var next, Timeout.Infinite) ? next : null;
     }
 
     /// <summary>Stops a running call (it fails with a Timeout fault), destroys the VM and ends the thread.</summary>

@@ -52,7 +52,7 @@ public sealed class ComponentAddressSpace
             {
                 throw new ComponentImageException($"{what}: segment at 0x{segment.VirtualAddress:x} lies below the image base 0x{ComponentLayout.ImageBase:x}");
             }
-            if (end > imageLimit)
+            if (end > imageLimit || end <= start) // end wraps to 0 for a segment at the top of the address space
             {
                 throw new ComponentImageException(
                     $"{what}: the image needs memory up to 0x{end:x} but the memory limit of {limits.MemorySize >> 10} KiB " +

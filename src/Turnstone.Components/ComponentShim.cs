@@ -36,6 +36,22 @@ public static class ComponentShim
         bitmap.Fill(0xFF);
         bitmap[ComponentLayout.HypercallPort / 8] &= unchecked((byte)~(1 << (ComponentLayout.HypercallPort % 8)));
 
+        memory.Write(ComponentLayout.ShimCode, Stubs.Value);
+        for (int vector = 0; vector < ComponentLayout.ExceptionVectors; vector++)
+        {
+            ulong stub = ComponentLayout.ShimCode + (ulong)vector * StubSize;
+            // present, DPL 0 (so `int n` from CPL 3 is a #GP, not a way in), 64-bit interrupt gate
+            ulong low = (stub & 0xFFFF) | ((ulong)KernelCode << 16) | (0x8Eul << 40) | ((stub >> 16 & 0xFFFF) << 48);
+            memory.WriteUInt64(ComponentLayout.Idt + (ulong)vector * 16, low);
+            memory.WriteUInt64(ComponentLayout.Idt + (ulong)vector * 16 + 8, stub >> 32);
+        }
+    }
+
+    /// <summary>The 32 stubs, assembled once per process (immutable): assembling them per VM cost a
+    /// measurable share of a component's creation.</summary>
+    private static readonly Lazy<byte[]> Stubs = new(() =>
+    {
+        var stubs = new byte[ComponentLayout.ExceptionVectors * StubSize];
         for (int vector = 0; vector < ComponentLayout.ExceptionVectors; vector++)
         {
             ulong stub = ComponentLayout.ShimCode + (ulong)vector * StubSize;
@@ -44,13 +60,10 @@ public static class ComponentShim
             assembler.hlt(); // never resumed: the monitor ends the VM at the out
             var code = new MemoryStream();
             assembler.Assemble(new StreamCodeWriter(code), stub);
-            memory.Write(stub, code.ToArray());
-            // present, DPL 0 (so `int n` from CPL 3 is a #GP, not a way in), 64-bit interrupt gate
-            ulong low = (stub & 0xFFFF) | ((ulong)KernelCode << 16) | (0x8Eul << 40) | ((stub >> 16 & 0xFFFF) << 48);
-            memory.WriteUInt64(ComponentLayout.Idt + (ulong)vector * 16, low);
-            memory.WriteUInt64(ComponentLayout.Idt + (ulong)vector * 16 + 8, stub >> 32);
+            code.ToArray().CopyTo(stubs, (int)((ulong)vector * StubSize));
         }
-    }
+        return stubs;
+    });
 
     internal const ushort GdtLimit = 7 * 8 - 1;
 

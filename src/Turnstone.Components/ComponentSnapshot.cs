@@ -5,7 +5,7 @@ using Turnstone.Hypervisor.Kvm;
 namespace Turnstone.Components;
 
 /// <summary>
-/// A component's state right after initialisation: every mapped page, the general registers and
+/// A component's state right after initialisation: its writable pages, the general registers and
 /// the extended (SSE) state. Restoring copies back only the pages written since (KVM's dirty log,
 /// plus the input pages the host wrote), so a call that touches a few pages restores in
 /// microseconds however large the component's memory is.
@@ -32,39 +32,72 @@ internal sealed class ComponentSnapshot
     /// <summary>Pages copied back by the last restore.</summary>
     public int LastRestoredPages { get; private set; }
 
-    /// <summary>Captures the state and resets the dirty log, so the next restore sees only later writes.</summary>
+    private const int NotMapped = -1, ZeroPage = -2;
+
+    /// <summary>
+    /// Captures the state and resets the dirty log, so the next restore sees only later writes.
+    /// Only pages that can change and are not zero are copied: those the guest wrote during
+    /// initialisation (the log says which) and the writable ones the host filled (data segments,
+    /// page tables, whose accessed/dirty bits the CPU sets). Other writable pages are zero here, so
+    /// restoring them is a clear; read-only pages never change.
+    /// </summary>
     public static ComponentSnapshot Take(VirtualMachine vm, uint slot, Vcpu vcpu, ComponentAddressSpace space, in KvmRegs registers)
     {
         ulong pageCount = space.MemorySize / ComponentLayout.PageSize;
+        var bitmap = new ulong[(pageCount + 63) / 64];
+        vm.TakeDirtyPages(slot, bitmap);
         var pageSlot = new int[pageCount];
-        Array.Fill(pageSlot, -1);
+        Array.Fill(pageSlot, NotMapped);
         var captured = new List<ulong>();
-        foreach (var (start, end, _) in ComponentPageTables.MonitorPages(space.MemorySize))
+        foreach (var range in space.Ranges.Where(r => r.Writable))
         {
-            AddPages(captured, start, end);
+            for (ulong page = range.Start; page < range.End; page += ComponentLayout.PageSize)
+            {
+                pageSlot[page / ComponentLayout.PageSize] = ZeroPage;
+            }
         }
-        foreach (var range in space.Ranges)
+        void Capture(ulong page)
         {
-            AddPages(captured, range.Start, range.End);
+            if (pageSlot[page / ComponentLayout.PageSize] < 0)
+            {
+                pageSlot[page / ComponentLayout.PageSize] = captured.Count;
+                captured.Add(page);
+            }
+        }
+        foreach (var range in space.Ranges.Where(r => r.Kind == UserRangeKind.Data))
+        {
+            for (ulong page = range.Start; page < range.End; page += ComponentLayout.PageSize)
+            {
+                Capture(page);
+            }
+        }
+        var (tablesStart, tablesEnd, _) = ComponentPageTables.MonitorPages(space.MemorySize).Last();
+        for (ulong page = tablesStart; page < tablesEnd; page += ComponentLayout.PageSize)
+        {
+            Capture(page);
+        }
+        for (ulong page = ComponentLayout.Pml4; page <= ComponentLayout.PageDirectory; page += ComponentLayout.PageSize)
+        {
+            Capture(page);
+        }
+        for (int word = 0; word < bitmap.Length; word++)
+        {
+            for (ulong bits = bitmap[word]; bits != 0; bits &= bits - 1)
+            {
+                ulong page = (ulong)(word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits)) * ComponentLayout.PageSize;
+                if (page < space.MemorySize)
+                {
+                    Capture(page);
+                }
+            }
         }
         var pages = new byte[captured.Count * (int)ComponentLayout.PageSize];
         for (int i = 0; i < captured.Count; i++)
         {
-            pageSlot[captured[i] / ComponentLayout.PageSize] = i;
             vm.Memory.Read(captured[i], pages.AsSpan(i * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize));
         }
-        var bitmap = new ulong[(pageCount + 63) / 64];
-        vm.TakeDirtyPages(slot, bitmap);
         vcpu.GetXsave(out var extended);
         return new ComponentSnapshot(pages, pageSlot, bitmap, registers, extended);
-    }
-
-    private static void AddPages(List<ulong> pages, ulong start, ulong end)
-    {
-        for (ulong page = start; page < end; page += ComponentLayout.PageSize)
-        {
-            pages.Add(page);
-        }
     }
 
     /// <summary>
@@ -95,11 +128,18 @@ internal sealed class ComponentSnapshot
 
     private int RestorePage(IGuestMemory memory, ulong pageNumber)
     {
-        if (pageNumber >= (ulong)_pageSlot.Length || _pageSlot[pageNumber] < 0)
+        int slot = pageNumber < (ulong)_pageSlot.Length ? _pageSlot[pageNumber] : NotMapped;
+        var page = slot == NotMapped ? default : memory.GetSpan(pageNumber * ComponentLayout.PageSize, (int)ComponentLayout.PageSize);
+        switch (slot)
         {
-            return 0; // not mapped: the guest cannot have written it
+            case NotMapped:
+                return 0; // the guest cannot have written it (the shim stack, written only by a fault that ends the VM)
+            case ZeroPage:
+                page.Clear();
+                return 1;
+            default:
+                _pages.AsSpan(slot * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize).CopyTo(page);
+                return 1;
         }
-        memory.Write(pageNumber * ComponentLayout.PageSize, _pages.AsSpan(_pageSlot[pageNumber] * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize));
-        return 1;
     }
 }

@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Turnstone.Cli.Bench;
+namespace Turnstone.Machine.Benchmarks;
 
 /// <summary>
-/// The C floor (kvm_floor.c, embedded in this assembly): the cheapest exit round trips plain C
+/// The C floor (kvm_floor.c, a copy of ../shared/tools/kvm_floor.c embedded in this assembly): the cheapest exit round trips plain C
 /// achieves on this host. Compiled with the host's gcc and run in the same session as our own
 /// measurement, so ratios compare like with like.
 /// </summary>
-internal static partial class CFloor
+public static partial class CFloor
 {
     public sealed record Figures(double PioMicroseconds, double MmioMicroseconds, double IoeventfdMicroseconds, double VmLifecycleMicroseconds);
 
@@ -20,7 +20,7 @@ internal static partial class CFloor
         {
             string source = Path.Combine(directory, "kvm_floor.c");
             using (var resource = typeof(CFloor).Assembly.GetManifestResourceStream("kvm_floor.c")
-                                  ?? throw new InvalidOperationException("kvm_floor.c is not embedded in the CLI"))
+                                  ?? throw new InvalidOperationException("kvm_floor.c is not embedded in Turnstone.Machine"))
             using (var file = File.Create(source))
             {
                 resource.CopyTo(file);

@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Turnstone.Components.Benchmarks;
+
+/// <summary>
+/// The component figures issue #4 asks for, measured through the public API with the sample
+/// components (images/components): create+call+destroy, a warm call with and without snapshot
+/// restore, and CRC-32 throughput inside the VM against the same C code on the host
+/// (crc32_host). Callers put them next to the C floor measured in the same run.
+/// </summary>
+public static partial class ComponentBenchmark
+{
+    public sealed record Figures(
+        double CreateCallDestroyMicroseconds,
+        double WarmCallMicroseconds,
+        double WarmCallWithRestoreMicroseconds,
+        int PagesRestoredPerCall,
+        double GuestCrcMegabytesPerSecond,
+        double HostCrcMegabytesPerSecond);
+
+    public const int CallInputBytes = 64;
+
+    public static async Task<Figures> MeasureAsync(string componentsDirectory, int lifecycles, int warmCalls, long crcBytes, Action<string>? progress = null)
+    {
+        byte[] checksum = await File.ReadAllBytesAsync(Path.Combine(componentsDirectory, "checksum.elf"));
+        string hostCrc = Path.Combine(componentsDirectory, "crc32_host");
+        var input = new byte[CallInputBytes];
+        new Random(1).NextBytes(input);
+        using var runtime = new ComponentRuntime();
+
+        progress?.Invoke($"create+call+destroy of checksum.elf, {lifecycles} times");
+        await Lifecycle(runtime, checksum, input, Math.Max(lifecycles / 10, 5));
+        double lifecycle = await Lifecycle(runtime, checksum, input, lifecycles);
+
+        progress?.Invoke($"warm calls, {warmCalls} each with and without snapshot restore");
+        var (warm, _) = await WarmCalls(runtime, checksum, input, warmCalls, restore: false);
+        var (restored, pages) = await WarmCalls(runtime, checksum, input, warmCalls, restore: true);
+
+        progress?.Invoke($"CRC-32 over {crcBytes >> 20} MiB in the VM and on the host");
+        double guest = await GuestCrc(runtime, checksum, crcBytes);
+        double host = HostCrc(hostCrc, crcBytes);
+        return new Figures(lifecycle, warm, restored, pages, guest, host);
+    }
+
+    private static async Task<double> Lifecycle(ComponentRuntime runtime, byte[] elf, byte[] input, int count)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            await using var component = await runtime.LoadAsync(elf, new ComponentOptions(), "checksum.elf");
+            await component.CallAsync("checksum", input);
+        }
+        return clock.Elapsed.TotalMicroseconds / count;
+    }
+
+    private static async Task<(double Microseconds, int Pages)> WarmCalls(ComponentRuntime runtime, byte[] elf, byte[] input, int count, bool restore)
+    {
+        await using var component = await runtime.LoadAsync(elf, new ComponentOptions { RestoreStateBeforeEachCall = restore }, "checksum.elf");
+        for (int i = 0; i < Math.Min(count, 2000); i++)
+        {
+            await component.CallAsync("checksum", input);
+        }
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++)
+        {
+            await component.CallAsync("checksum", input);
+        }
+        return (clock.Elapsed.TotalMicroseconds / count, component.Statistics.LastRestoredPages);
+    }
+
+    /// <summary>The payload fills the 1 MiB input area after checksum_repeat's 8-byte length.</summary>
+    private const int CrcPayloadBytes = ComponentLayout.MaxAreaSize - 8;
+
+    /// <summary>checksum_repeat until <paramref name="totalBytes"/>: one call, so its single exit and the
+    /// 1 MiB input copy are a vanishing share of the time.</summary>
+    private static async Task<double> GuestCrc(ComponentRuntime runtime, byte[] elf, long totalBytes)
+    {
+        var input = new byte[8 + CrcPayloadBytes];
+        BinaryPrimitives.WriteUInt64LittleEndian(input, (ulong)totalBytes);
+        for (int i = 0; i < CrcPayloadBytes; i++)
+        {
+            input[8 + i] = (byte)(i * 31 + 7); // crc32_host's payload
+        }
+        var options = new ComponentOptions
+        {
+            RestoreStateBeforeEachCall = false,
+            Limits = new ComponentLimits { MaxInputSize = input.Length, CallTimeout = TimeSpan.FromMinutes(5) },
+        };
+        await using var component = await runtime.LoadAsync(elf, options, "checksum.elf");
+        var warmUp = (byte[])input.Clone();
+        BinaryPrimitives.WriteUInt64LittleEndian(warmUp, CrcPayloadBytes);
+        await component.CallAsync("checksum_repeat", warmUp);
+        var clock = Stopwatch.StartNew();
+        await component.CallAsync("checksum_repeat", input);
+        return totalBytes / clock.Elapsed.TotalSeconds / 1e6;
+    }
+
+    private static double HostCrc(string program, long totalBytes)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(totalBytes.ToString(CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(CrcPayloadBytes.ToString(CultureInfo.InvariantCulture));
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {program}");
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var match = HostMbps().Match(output);
+        return process.ExitCode == 0 && match.Success
+            ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"{program} failed ({process.ExitCode}): {output}{process.StandardError.ReadToEnd()}");
+    }
+
+    [GeneratedRegex(@"mbps=([0-9.]+)")]
+    private static partial Regex HostMbps();
+}
