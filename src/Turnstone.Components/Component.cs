@@ -1,26 +1,30 @@
-using System.Collections.Concurrent;
-
 namespace Turnstone.Components;
 
 /// <summary>
 /// A loaded component: a freestanding x86-64 program in its own VM, at CPL 3, reachable only
-/// through the hypercall ABI (images/components/ABI.md). Each component has a thread of its own
-/// that owns the vCPU; calls are queued to it and complete asynchronously.
+/// through the hypercall ABI (images/components/ABI.md). Its VM belongs to a worker thread of
+/// its own; calls are queued to it and complete asynchronously.
 /// <code>
 /// await using var checksum = await Component.LoadAsync("checksum.elf");
 /// byte[] crc = await checksum.CallAsync("checksum", data);
 /// </code>
+/// Continuations of the returned tasks may run on the component's worker thread (that saves a
+/// thread wake-up per call); code there must not block waiting for another call of the same component.
 /// </summary>
 public sealed class Component : IAsyncDisposable
 {
-    private readonly BlockingCollection<Action> _work = new();
-    private readonly Thread _thread;
+    private readonly ComponentRuntime _runtime;
+    private readonly ComponentWorker _worker;
+    private ComponentMachine? _machine;
     private ComponentVm? _vm;
+    private bool _disposed;
 
-    private Component(string name)
+    private Component(string name, ComponentRuntime runtime, ComponentWorker worker, ComponentMachine? machine)
     {
         Name = name;
-        _thread = new Thread(Serve) { Name = $"component {name}", IsBackground = true };
+        _runtime = runtime;
+        _worker = worker;
+        _machine = machine;
     }
 
     public string Name { get; }
@@ -30,22 +34,24 @@ public sealed class Component : IAsyncDisposable
     /// <summary>The functions it registered before READY.</summary>
     public IReadOnlyCollection<string> Functions => _vm?.Functions ?? [];
     public ComponentStatistics Statistics => _vm?.Statistics ?? new ComponentStatistics();
-    internal ComponentRuntime? OwnedRuntime { get; set; }
+    /// <summary>True when the VM was recycled from the runtime's pool rather than created for this component.</summary>
+    public bool ReusedMachine { get; private set; }
+    internal bool OwnsRuntime { get; set; }
 
     /// <summary>Loads a component with a private connection to KVM (see <see cref="ComponentRuntime"/> to share one).</summary>
     public static Task<Component> LoadAsync(string path, ComponentOptions? options = null) => new ComponentRuntime().LoadOwnedAsync(path, options);
 
-    internal static async Task<Component> StartAsync(string name, Func<ComponentVm> create, ComponentRuntime? ownedRuntime)
+    internal static async Task<Component> StartAsync(string name, ComponentRuntime runtime, Func<ComponentMachine> createMachine,
+        Func<ComponentMachine, ComponentVm> load, (ComponentWorker Worker, ComponentMachine Machine)? recycled)
     {
-        var component = new Component(name) { OwnedRuntime = ownedRuntime };
-        component._thread.Start();
+        var component = new Component(name, runtime, recycled?.Worker ?? new ComponentWorker(), recycled?.Machine) { ReusedMachine = recycled is not null };
         try
         {
-            await component.RunOnThread(() =>
+            await component._worker.Run(() =>
             {
-                component._vm = create();
+                component._machine ??= createMachine();
+                component._vm = load(component._machine);
                 component._vm.Initialise();
-                return true;
             });
         }
         catch
@@ -61,79 +67,45 @@ public sealed class Component : IAsyncDisposable
     public Task<byte[]> CallAsync(string function, ReadOnlyMemory<byte> input)
     {
         ArgumentNullException.ThrowIfNull(function);
-        return RunOnThread(() => _vm!.Call(function, input.Span));
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _worker.Run(() => _vm is null ? throw new InvalidOperationException("the component did not load") : _vm.Call(function, input.Span));
     }
 
-    private Task<T> RunOnThread<T>(Func<T> work)
+    /// <summary>Stops a running call (it fails with a Timeout fault) and ends the component. Its wiped VM
+    /// goes back to the runtime for the next component, or is destroyed.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var completion = new TaskCompletionSource<T>();
-        try
+        if (_disposed)
         {
-            _work.Add(() =>
+            return;
+        }
+        _disposed = true;
+        _vm?.RequestStop("the component is being disposed");
+        bool wiped = await _worker.Run(() =>
+        {
+            _vm?.Dispose();
+            if (_machine is null)
             {
-                try
-                {
-                    completion.SetResult(work());
-                }
-                catch (Exception e)
-                {
-                    completion.SetException(e);
-                }
-            });
-        }
-        catch (InvalidOperationException)
-        {
-            completion.SetException(new ObjectDisposedException(Name, "the component has been disposed"));
-        }
-        return completion.Task;
-    }
-
-    private void Serve()
-    {
-        while (NextWork() is Action work)
-        {
-            work();
-        }
-        _vm?.Dispose();
-    }
-
-    /// <summary>
-    /// Spins briefly before sleeping: a caller issuing calls back to back then finds this thread
-    /// awake, and a call costs no thread wake-up (tens of microseconds on nested hosts).
-    /// </summary>
-    private Action? NextWork()
-    {
-        long spinUntil = Environment.TickCount64 + 1;
-        var spinner = new SpinWait();
-        while (Environment.TickCount64 <= spinUntil)
-        {
-            if (_work.TryTake(out var work))
-            {
-                return work;
+                return false;
             }
-            if (_work.IsCompleted)
+            try
             {
-                return null;
+                _machine.Wipe();
+                return true;
             }
-            spinner.SpinOnce(sleep1Threshold: -1);
-        }
-        return _work.TryTake(out var next, Timeout.Infinite) ? next : null;
-    }
-
-    /// <summary>Stops a running call (it fails with a Timeout fault), destroys the VM and ends the thread.</summary>
-    public ValueTask DisposeAsync()
-    {
-        if (!_work.IsAddingCompleted)
+            catch (Exception e) when (e is Hypervisor.KvmException or ObjectDisposedException)
+            {
+                return false;
+            }
+        });
+        if (_machine is null || !wiped || OwnsRuntime || !_runtime.TryKeep(_worker, _machine))
         {
-            _vm?.RequestStop("the component is being disposed");
-            _work.CompleteAdding();
+            await _worker.Run(() => _machine?.Dispose());
+            _worker.Stop();
         }
-        if (Thread.CurrentThread != _thread)
+        if (OwnsRuntime)
         {
-            _thread.Join();
+            _runtime.Dispose();
         }
-        OwnedRuntime?.Dispose();
-        OwnedRuntime = null;
-        return ValueTask.CompletedTask;
     }
 }

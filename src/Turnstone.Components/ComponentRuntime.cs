@@ -8,18 +8,27 @@ namespace Turnstone.Components;
 
 /// <summary>
 /// Opens /dev/kvm once and loads components from it; the CPUID every component VM gets is
-/// computed once here. Dispose it after the components it loaded.
+/// computed once here. It keeps the wiped VMs of ended components (up to
+/// <see cref="MaxIdleMachines"/>) and gives them to new components of the same memory size, so
+/// creating a component usually costs no KVM VM creation. Dispose it after the components it loaded.
 /// </summary>
 public sealed class ComponentRuntime : IDisposable
 {
     private readonly KvmSystem _kvm;
     private readonly KvmCpuidEntry2[] _cpuid;
+    private readonly List<(ComponentWorker Worker, ComponentMachine Machine)> _idle = [];
+    private bool _disposed;
 
-    public ComponentRuntime()
+    public ComponentRuntime(int maxIdleMachines = 4)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxIdleMachines);
+        MaxIdleMachines = maxIdleMachines;
         _kvm = KvmSystem.Open();
         _cpuid = CpuidPolicy.For(_kvm.GetSupportedCpuid(), vcpuId: 0);
     }
+
+    /// <summary>Wiped VMs kept for reuse; 0 gives every component a VM of its own, created and destroyed with it.</summary>
+    public int MaxIdleMachines { get; }
 
     /// <summary>Validates the ELF and options (throwing <see cref="ComponentImageException"/> before any VM
     /// exists), then creates the VM and runs the component's start-up code to READY or EXIT.</summary>
@@ -41,7 +50,39 @@ public sealed class ComponentRuntime : IDisposable
     {
         options ??= new ComponentOptions();
         var (image, space) = Validate(elf, options, name);
-        return Component.StartAsync(name, () => ComponentVm.Create(_kvm, _cpuid, image, space, options), ownedRuntime: null);
+        return Component.StartAsync(name, this,
+            () => ComponentMachine.Create(_kvm, _cpuid, space.MemorySize),
+            machine => new ComponentVm(machine, image, space, options),
+            TakeIdle(space.MemorySize));
+    }
+
+    private (ComponentWorker, ComponentMachine)? TakeIdle(ulong memorySize)
+    {
+        lock (_idle)
+        {
+            int index = _idle.FindIndex(entry => entry.Machine.MemorySize == memorySize);
+            if (index < 0)
+            {
+                return null;
+            }
+            var entry = _idle[index];
+            _idle.RemoveAt(index);
+            return entry;
+        }
+    }
+
+    /// <summary>Keeps a wiped machine for the next component; false when the pool is full or closed.</summary>
+    internal bool TryKeep(ComponentWorker worker, ComponentMachine machine)
+    {
+        lock (_idle)
+        {
+            if (_disposed || _idle.Count >= MaxIdleMachines)
+            {
+                return false;
+            }
+            _idle.Add((worker, machine));
+            return true;
+        }
     }
 
     internal static (ElfImage Image, ComponentAddressSpace Space) Validate(ReadOnlyMemory<byte> elf, ComponentOptions options, string name)
@@ -64,7 +105,7 @@ public sealed class ComponentRuntime : IDisposable
         try
         {
             var component = await LoadAsync(path, options);
-            component.OwnedRuntime = this;
+            component.OwnsRuntime = true;
             return component;
         }
         catch
@@ -74,5 +115,32 @@ public sealed class ComponentRuntime : IDisposable
         }
     }
 
-    public void Dispose() => _kvm.Dispose();
+    /// <summary>Destroys the idle machines and closes /dev/kvm; components still loaded keep working until disposed.</summary>
+    public void Dispose()
+    {
+        List<(ComponentWorker Worker, ComponentMachine Machine)> idle;
+        lock (_idle)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            idle = [.. _idle];
+            _idle.Clear();
+        }
+        foreach (var (worker, machine) in idle)
+        {
+            if (worker.IsCurrentThread)
+            {
+                machine.Dispose(); // disposing from a continuation on that worker: waiting for it would deadlock
+            }
+            else
+            {
+                worker.Run(machine.Dispose).Wait();
+            }
+            worker.Stop();
+        }
+        _kvm.Dispose();
+    }
 }

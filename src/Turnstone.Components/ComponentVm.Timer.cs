@@ -61,15 +61,15 @@ internal sealed partial class ComponentVm
             return;
         }
         Interlocked.Exchange(ref _pendingTicks, 0);
-        ref var r = ref _vcpu.SyncedRegisters;
+        ref var r = ref _machine.Vcpu.SyncedRegisters;
         _interruptedRegisters = r;
-        _vcpu.GetXsave(out _interruptedExtendedState);
+        _machine.Vcpu.GetXsave(out _interruptedExtendedState);
         Statistics.TicksDelivered++;
         r.Rsp = (r.Rsp - RedZone) & ~15ul;
         r.Rip = _timerEntry;
         r.Rdi = (ulong)Statistics.TicksDelivered;
         r.Rflags &= ~DirectionFlag;
-        _vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.MarkSyncedRegistersDirty();
         _inTimerHandler = true;
     }
 
@@ -81,7 +81,7 @@ internal sealed partial class ComponentVm
         }
         _inTimerHandler = false;
         r = _interruptedRegisters;
-        _vcpu.SetXsave(_interruptedExtendedState);
-        _vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.SetXsave(_interruptedExtendedState);
+        _machine.Vcpu.MarkSyncedRegistersDirty();
     }
 }

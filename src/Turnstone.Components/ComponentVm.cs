@@ -7,16 +7,14 @@ using Turnstone.Hypervisor.Kvm;
 namespace Turnstone.Components;
 
 /// <summary>
-/// One component in its own VM, driven synchronously by the thread that created it (the vCPU is
-/// bound to that thread). It runs the component to its first READY (or EXIT), then serves calls.
+/// One component in its own VM, driven synchronously by the worker thread that owns its
+/// <see cref="ComponentMachine"/> (the vCPU is bound to that thread). It runs the component to its first READY (or EXIT), then serves calls.
 /// Any fault, bad hypercall or exceeded limit stops the VM for good and is thrown as a
 /// <see cref="ComponentFaultException"/>; the public, asynchronous face is <see cref="Component"/>.
 /// </summary>
 internal sealed partial class ComponentVm : IDisposable
 {
-    private readonly VirtualMachine _vm;
-    private readonly Vcpu _vcpu;
-    private readonly uint _slot;
+    private readonly ComponentMachine _machine;
     private readonly ComponentAddressSpace _space;
     private readonly ComponentOptions _options;
     private readonly Dictionary<string, ulong> _functions = new(StringComparer.Ordinal);
@@ -29,11 +27,11 @@ internal sealed partial class ComponentVm : IDisposable
     private volatile string? _stopReason;
     private int _lastInputLength;
 
-    private ComponentVm(VirtualMachine vm, Vcpu vcpu, uint slot, ComponentAddressSpace space, ComponentOptions options)
+    /// <summary>Loads the component into <paramref name="machine"/> (fresh or wiped). Nothing runs yet.</summary>
+    public ComponentVm(ComponentMachine machine, ElfImage image, ComponentAddressSpace space, ComponentOptions options)
     {
-        _vm = vm;
-        _vcpu = vcpu;
-        _slot = slot;
+        machine.Load(image, space);
+        _machine = machine;
         _space = space;
         _options = options;
         // A periodic check rather than a timer armed per call: re-arming a timer wakes the
@@ -47,52 +45,7 @@ internal sealed partial class ComponentVm : IDisposable
     public int? ExitStatus { get; private set; }
     public IReadOnlyCollection<string> Functions => _functions.Keys;
     public ComponentStatistics Statistics { get; } = new();
-    private IGuestMemory Memory => _vm.Memory;
-
-    /// <summary>Builds the VM: memory with the image, page tables, shim and registers. Nothing runs yet.</summary>
-    public static ComponentVm Create(KvmSystem kvm, KvmCpuidEntry2[] cpuid, ElfImage image, ComponentAddressSpace space, ComponentOptions options)
-    {
-        var vm = kvm.CreateVm();
-        Vcpu? vcpu = null;
-        try
-        {
-            uint slot = vm.AddRam(0, space.MemorySize, trackDirtyPages: options.RestoreStateBeforeEachCall);
-            foreach (var segment in image.Segments)
-            {
-                vm.Memory.Write(segment.VirtualAddress, image.File.Span.Slice((int)segment.FileOffset, (int)segment.FileSize));
-            }
-            ComponentPageTables.Write(vm.Memory, space);
-            ComponentShim.Write(vm.Memory);
-            vcpu = vm.CreateVcpu(0);
-            vcpu.SetCpuid(cpuid);
-            vcpu.SetSpecialRegisters(UserModeRegisters(vcpu.GetSpecialRegisters()));
-            vcpu.SetRegisters(new KvmRegs { Rip = space.Entry, Rsp = space.StackTop, Rflags = 0x202 });
-            vcpu.EnableRegisterSync();
-            return new ComponentVm(vm, vcpu, slot, space, options);
-        }
-        catch
-        {
-            vcpu?.Dispose();
-            vm.Dispose();
-            throw;
-        }
-    }
-
-    private static KvmSregs UserModeRegisters(KvmSregs sregs)
-    {
-        sregs.Cs = new KvmSegment { Limit = 0xFFFF_FFFF, Selector = ComponentShim.UserCode, Present = 1, Type = 0xB, Dpl = 3, S = 1, L = 1, G = 1 };
-        sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss =
-            new KvmSegment { Limit = 0xFFFF_FFFF, Selector = ComponentShim.UserData, Present = 1, Type = 0x3, Dpl = 3, S = 1, Db = 1, G = 1 };
-        sregs.Gdt = new KvmDtable { Base = ComponentLayout.Gdt, Limit = ComponentShim.GdtLimit };
-        sregs.Idt = new KvmDtable { Base = ComponentLayout.Idt, Limit = ComponentShim.IdtLimit };
-        sregs.Tr = new KvmSegment { Base = ComponentLayout.Tss, Limit = ComponentShim.TaskStateLimit, Selector = ComponentShim.TaskState, Type = 0xB, Present = 1 };
-        sregs.Ldt = new KvmSegment { Unusable = 1 };
-        sregs.Cr0 = 0x8005_0033; // PE MP ET NE WP PG
-        sregs.Cr3 = ComponentLayout.Pml4;
-        sregs.Cr4 = 0x620; // PAE, OSFXSR, OSXMMEXCPT
-        sregs.Efer = 0xD00; // LME, LMA, NXE; no SCE: SYSCALL is not a way out of a component
-        return sregs;
-    }
+    private IGuestMemory Memory => _machine.Memory;
 
     /// <summary>Runs the component's start-up code until it serves calls (READY) or exits.</summary>
     public void Initialise()
@@ -109,7 +62,7 @@ internal sealed partial class ComponentVm : IDisposable
         State = ComponentState.Ready;
         if (_options.RestoreStateBeforeEachCall)
         {
-            _snapshot = ComponentSnapshot.Take(_vm, _slot, _vcpu, _space, _vcpu.SyncedRegisters);
+            _snapshot = ComponentSnapshot.Take(_machine.Vm, _machine.Slot, _machine.Vcpu, _space, _machine.Vcpu.SyncedRegisters);
             Statistics.SnapshotPages = _snapshot.CapturedPages;
         }
     }
@@ -126,10 +79,10 @@ internal sealed partial class ComponentVm : IDisposable
         {
             throw new ArgumentException($"input of {input.Length} bytes exceeds the component's input limit of {_options.Limits.MaxInputSize}", nameof(input));
         }
-        ref var registers = ref _vcpu.SyncedRegisters;
+        ref var registers = ref _machine.Vcpu.SyncedRegisters;
         if (_snapshot is not null)
         {
-            _snapshot.Restore(_vm, _slot, _vcpu, ref registers, (ComponentLayout.InputArea, (ulong)_lastInputLength));
+            _snapshot.Restore(_machine.Vm, _machine.Slot, _machine.Vcpu, ref registers, (ComponentLayout.InputArea, (ulong)_lastInputLength));
             Statistics.LastRestoredPages = _snapshot.LastRestoredPages;
         }
         Memory.Write(ComponentLayout.InputArea, input);
@@ -139,7 +92,7 @@ internal sealed partial class ComponentVm : IDisposable
         registers.Rsi = (ulong)input.Length;
         registers.Rdx = ComponentLayout.OutputArea;
         registers.Rcx = (ulong)_options.Limits.MaxOutputSize;
-        _vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.MarkSyncedRegistersDirty();
         State = ComponentState.Calling;
         var stop = RunUntilStop($"call '{name}'");
         if (stop.Hypercall == Hypercall.Exit)
@@ -173,8 +126,15 @@ internal sealed partial class ComponentVm : IDisposable
     /// <summary>Makes a running or halted component return to the monitor soon (any thread).</summary>
     private void Interrupt()
     {
-        _vcpu.Kick();
-        _wake.Set();
+        _machine.Vcpu.Kick();
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // a timer callback that was already running when this component ended
+        }
     }
 
     /// <summary>Stops the component from another thread; the running load or call fails with <paramref name="reason"/>.</summary>
@@ -195,7 +155,7 @@ internal sealed partial class ComponentVm : IDisposable
             while (true)
             {
                 DeliverPendingTick();
-                var exit = _vcpu.Run();
+                var exit = _machine.Vcpu.Run();
                 Statistics.Exits++;
                 switch (exit.Reason)
                 {
@@ -205,7 +165,7 @@ internal sealed partial class ComponentVm : IDisposable
                             return stop;
                         }
                         break;
-                    case VcpuExitReason.Io when ComponentShim.VectorAt(_vcpu.SyncedRegisters.Rip) is int vector
+                    case VcpuExitReason.Io when ComponentShim.VectorAt(_machine.Vcpu.SyncedRegisters.Rip) is int vector
                                                 && exit.IoPort == ComponentLayout.FaultPortBase + vector:
                         throw ExceptionFault(vector);
                     case VcpuExitReason.Io:
@@ -218,7 +178,7 @@ internal sealed partial class ComponentVm : IDisposable
                         throw Stop(ComponentFaultKind.Exception, "triple fault: the CPU could not deliver an exception");
                     case VcpuExitReason.InternalError:
                         throw Stop(ComponentFaultKind.Internal,
-                            $"KVM internal error {exit.InternalError}, data [{string.Join(", ", _vcpu.InternalErrorData().Select(d => $"0x{d:x}"))}]");
+                            $"KVM internal error {exit.InternalError}, data [{string.Join(", ", _machine.Vcpu.InternalErrorData().Select(d => $"0x{d:x}"))}]");
                     default:
                         throw Stop(ComponentFaultKind.ForbiddenInstruction, $"unexpected VM exit {exit.Reason}");
                 }
@@ -254,7 +214,7 @@ internal sealed partial class ComponentVm : IDisposable
     /// <summary>Ends the VM: records the fault with the component's registers and the instruction at RIP.</summary>
     private ComponentFaultException Stop(ComponentFaultKind kind, string message, KvmRegs? registers = null, int? vector = null, ulong? errorCode = null, ulong? address = null)
     {
-        var regs = registers ?? _vcpu.SyncedRegisters;
+        var regs = registers ?? _machine.Vcpu.SyncedRegisters;
         _fault = new ComponentFault(kind, message, regs.Rip, regs, DisassembleAt(regs.Rip), vector, errorCode, address);
         State = ComponentState.Faulted;
         StopTimer();
@@ -272,14 +232,13 @@ internal sealed partial class ComponentVm : IDisposable
         return Hypervisor.Emulation.InstructionDecoding.Disassemble(Memory.GetSpan(rip, length), rip, 64, 1).Trim();
     }
 
+    /// <summary>Stops the timers; the machine stays with its owner (the runtime's pool or the component).</summary>
     public void Dispose()
     {
         _stopReason ??= "disposed";
         StopTimer();
         _watchdog.Dispose();
         _tickTimer.Dispose();
-        _vcpu.Dispose();
-        _vm.Dispose();
         _wake.Dispose();
     }
 }

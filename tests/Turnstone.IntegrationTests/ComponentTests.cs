@@ -226,6 +226,42 @@ public sealed class ComponentTests
         }
     }
 
+    [Fact]
+    public async Task A_recycled_vm_starts_from_zeroed_memory_and_reset_registers()
+    {
+        using var runtime = new ComponentRuntime(maxIdleMachines: 1);
+        byte[] counter = await File.ReadAllBytesAsync(GuestImages.Component("counter"));
+        await using (var first = await runtime.LoadAsync(counter, Options(restore: false)))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await first.CallAsync("next", ReadOnlyMemory<byte>.Empty);
+            }
+            Assert.False(first.ReusedMachine);
+        }
+
+        await using var second = await runtime.LoadAsync(counter, Options(restore: false));
+
+        Assert.True(second.ReusedMachine);
+        Assert.Equal(1ul, BinaryPrimitives.ReadUInt64LittleEndian(await second.CallAsync("next", ReadOnlyMemory<byte>.Empty)));
+    }
+
+    [Fact]
+    public async Task A_vm_recycled_after_a_fault_runs_the_next_component_correctly()
+    {
+        using var runtime = new ComponentRuntime(maxIdleMachines: 1);
+        await Assert.ThrowsAsync<ComponentFaultException>(() => runtime.LoadAsync(GuestImages.Component("wild_write"), Options()));
+        await using var endless = await runtime.LoadAsync(GuestImages.Component("endless"), Options(timeout: TimeSpan.FromMilliseconds(300)));
+        Assert.True(endless.ReusedMachine);
+        await Assert.ThrowsAsync<ComponentFaultException>(() => endless.CallAsync("spin", ReadOnlyMemory<byte>.Empty));
+        await endless.DisposeAsync();
+
+        await using var checksum = await runtime.LoadAsync(GuestImages.Component("checksum"), Options());
+
+        Assert.True(checksum.ReusedMachine);
+        Assert.Equal(Crc32.Hash("recycled"u8), await checksum.CallAsync("checksum", "recycled"u8.ToArray()));
+    }
+
     private static async Task AssertAGoodComponentStillWorks()
     {
         await using var checksum = await Component.LoadAsync(GuestImages.Component("checksum"), Options());

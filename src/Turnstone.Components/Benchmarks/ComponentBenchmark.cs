@@ -15,6 +15,7 @@ public static partial class ComponentBenchmark
 {
     public sealed record Figures(
         double CreateCallDestroyMicroseconds,
+        double CreateCallDestroyFreshVmMicroseconds,
         double WarmCallMicroseconds,
         double WarmCallWithRestoreMicroseconds,
         int PagesRestoredPerCall,
@@ -30,10 +31,13 @@ public static partial class ComponentBenchmark
         var input = new byte[CallInputBytes];
         new Random(1).NextBytes(input);
         using var runtime = new ComponentRuntime();
+        using var freshVms = new ComponentRuntime(maxIdleMachines: 0);
 
-        progress?.Invoke($"create+call+destroy of checksum.elf, {lifecycles} times");
+        progress?.Invoke($"create+call+destroy of checksum.elf, {lifecycles} times with recycled VMs and with fresh ones");
         await Lifecycle(runtime, checksum, input, Math.Max(lifecycles / 10, 5));
         double lifecycle = await Lifecycle(runtime, checksum, input, lifecycles);
+        await Lifecycle(freshVms, checksum, input, Math.Max(lifecycles / 10, 5));
+        double fresh = await Lifecycle(freshVms, checksum, input, lifecycles);
 
         progress?.Invoke($"warm calls, {warmCalls} each with and without snapshot restore");
         var (warm, _) = await WarmCalls(runtime, checksum, input, warmCalls, restore: false);
@@ -42,7 +46,7 @@ public static partial class ComponentBenchmark
         progress?.Invoke($"CRC-32 over {crcBytes >> 20} MiB in the VM and on the host");
         double guest = await GuestCrc(runtime, checksum, crcBytes);
         double host = HostCrc(hostCrc, crcBytes);
-        return new Figures(lifecycle, warm, restored, pages, guest, host);
+        return new Figures(lifecycle, fresh, warm, restored, pages, guest, host);
     }
 
     private static async Task<double> Lifecycle(ComponentRuntime runtime, byte[] elf, byte[] input, int count)

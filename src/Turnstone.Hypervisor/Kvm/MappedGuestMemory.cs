@@ -58,6 +58,22 @@ public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
     }
 
     /// <summary>
+    /// Gives every page back to the host (MADV_DONTNEED): the guest then reads zeros everywhere,
+    /// as in a freshly mapped region. KVM drops its mappings of the pages through its MMU notifier.
+    /// </summary>
+    public void Discard()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var (region, host) in _mappings)
+        {
+            if (Libc.Madvise(host, (nuint)region.Size, Libc.MADV_DONTNEED) != 0)
+            {
+                throw KvmException.FromErrno("madvise(MADV_DONTNEED) of guest RAM");
+            }
+        }
+    }
+
+    /// <summary>
     /// Resident memory of this process that is not guest RAM (the monitor's own footprint), from
     /// /proc/self/smaps: every mapping's Rss, minus the mappings that back guest RAM.
     /// </summary>
