@@ -11,6 +11,9 @@ namespace Turnstone.Components;
 internal sealed class ComponentWorker
 {
     private readonly BlockingCollection<Action> _work = new();
+    // Work queued by the worker itself (a caller's continuation running here issuing its next
+    // call): no other thread touches it, so it needs no lock or wake-up.
+    private readonly Queue<Action> _ownWork = new();
     private readonly Thread _thread;
 
     public ComponentWorker()
@@ -27,19 +30,25 @@ internal sealed class ComponentWorker
     public Task<T> Run<T>(Func<T> work)
     {
         var completion = new TaskCompletionSource<T>();
+        Action item = () =>
+        {
+            try
+            {
+                completion.SetResult(work());
+            }
+            catch (Exception e)
+            {
+                completion.SetException(e);
+            }
+        };
+        if (IsCurrentThread && !_work.IsAddingCompleted)
+        {
+            _ownWork.Enqueue(item);
+            return completion.Task;
+        }
         try
         {
-            _work.Add(() =>
-            {
-                try
-                {
-                    completion.SetResult(work());
-                }
-                catch (Exception e)
-                {
-                    completion.SetException(e);
-                }
-            });
+            _work.Add(item);
         }
         catch (InvalidOperationException)
         {
@@ -76,6 +85,10 @@ internal sealed class ComponentWorker
 
     private Action? NextWork()
     {
+        if (_ownWork.TryDequeue(out var own))
+        {
+            return own;
+        }
         long spinUntil = Environment.TickCount64 + 1;
         var spinner = new SpinWait();
         while (Environment.TickCount64 <= spinUntil)
