@@ -90,16 +90,36 @@ Task("boot")
     }
 });
 
+void RunCli(string arguments)
+{
+    int exit = StartProcess(cli, new ProcessSettings { Arguments = arguments });
+    if (exit != 0)
+    {
+        throw new Exception($"turnstone {arguments} exited with status {exit}");
+    }
+}
+
 Task("bench")
-    .Description("turnstone bench exits: PIO exit round trip against the C floor, measured in the same run")
+    .Description("turnstone bench exits and components: our figures against the C floor (and host C code), measured in the same run")
     .IsDependentOn("build")
     .Does(() =>
 {
-    int exit = StartProcess(cli, new ProcessSettings { Arguments = "bench exits" });
-    if (exit != 0)
+    RunCli("bench exits");
+    RunCli($"bench components --components \"{BuildGuest("components")["COMPONENTS_DIR"]}\"");
+});
+
+Task("bench-dotnet")
+    .Description("The BenchmarkDotNet suite (components), with ratios to the C floor measured at its start")
+    .IsDependentOn("build")
+    .Does(() =>
+{
+    var settings = new DotNetRunSettings
     {
-        throw new Exception($"turnstone bench exited with status {exit}");
-    }
+        Configuration = configuration,
+        NoBuild = true,
+        EnvironmentVariables = { ["TURNSTONE_COMPONENTS"] = BuildGuest("components")["COMPONENTS_DIR"] },
+    };
+    DotNetRun("./tests/Turnstone.Benchmarks/Turnstone.Benchmarks.csproj", new ProcessArgumentBuilder().Append("--filter").Append("*"), settings);
 });
 
 RunTarget(target);

@@ -52,7 +52,7 @@ internal static class BenchCommand
             Required = true,
         };
         var lifecycles = new Option<int>("--lifecycles") { Description = "create+call+destroy repetitions", DefaultValueFactory = _ => 200 };
-        var calls = new Option<int>("--calls") { Description = "warm calls per measurement", DefaultValueFactory = _ => 20_000 };
+        var calls = new Option<int>("--calls") { Description = "warm calls per measurement", DefaultValueFactory = _ => 50_000 };
         var crc = new Option<int>("--crc-mib") { Description = "MiB of CRC-32 work for the throughput comparison", DefaultValueFactory = _ => 1024 };
         var command = new Command("components", "Component VMs against the C floor (kvm_floor.c) and host C code, measured in the same run")
         {

@@ -18,8 +18,9 @@ internal sealed class ComponentMachine : IDisposable
     private readonly KvmSregs _resetSpecialRegisters;
     private readonly KvmXsave _resetExtendedState;
 
-    private ComponentMachine(VirtualMachine vm, Vcpu vcpu, uint slot, ulong memorySize)
+    private ComponentMachine(VirtualMachine vm, Vcpu vcpu, uint slot, ulong memorySize, bool manualDirtyLog)
     {
+        ManualDirtyLog = manualDirtyLog;
         Vm = vm;
         Vcpu = vcpu;
         Slot = slot;
@@ -32,6 +33,9 @@ internal sealed class ComponentMachine : IDisposable
     public Vcpu Vcpu { get; }
     public uint Slot { get; }
     public ulong MemorySize { get; }
+    public ulong PageCount => MemorySize / ComponentLayout.PageSize;
+    /// <summary>Reading the dirty log leaves pages logged and writable until <see cref="ForgetDirtyPages"/>.</summary>
+    public bool ManualDirtyLog { get; }
     /// <summary>How many components this machine has run (1 for a fresh one).</summary>
     public int Generation { get; private set; }
     public IGuestMemory Memory => Vm.Memory;
@@ -46,11 +50,12 @@ internal sealed class ComponentMachine : IDisposable
         Vcpu? vcpu = null;
         try
         {
+            bool manualDirtyLog = vm.TryEnableManualDirtyLogProtection();
             uint slot = vm.AddRam(0, memorySize, trackDirtyPages: true);
             vcpu = vm.CreateVcpu(0);
             vcpu.SetCpuid(cpuid);
             vcpu.EnableRegisterSync();
-            return new ComponentMachine(vm, vcpu, slot, memorySize);
+            return new ComponentMachine(vm, vcpu, slot, memorySize, manualDirtyLog);
         }
         catch
         {
@@ -84,7 +89,22 @@ internal sealed class ComponentMachine : IDisposable
     public void Wipe()
     {
         Vm.Memory.Discard();
-        Vm.TakeDirtyPages(Slot, new ulong[(MemorySize / ComponentLayout.PageSize + 63) / 64]);
+        var dirty = new ulong[(PageCount + 63) / 64];
+        TakeDirtyPages(dirty);
+        ForgetDirtyPages(dirty);
+    }
+
+    /// <summary>The pages the guest wrote since they were last forgotten (one bit per page).</summary>
+    public void TakeDirtyPages(Span<ulong> bitmap) => Vm.TakeDirtyPages(Slot, bitmap);
+
+    /// <summary>Write-protects the pages in <paramref name="bitmap"/> again so later writes are logged
+    /// afresh. Without manual protection, reading the log already did that.</summary>
+    public void ForgetDirtyPages(Span<ulong> bitmap)
+    {
+        if (ManualDirtyLog)
+        {
+            Vm.ClearDirtyPages(Slot, PageCount, bitmap);
+        }
     }
 
     private static KvmSregs UserModeRegisters(KvmSregs sregs)

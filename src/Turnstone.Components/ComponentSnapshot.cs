@@ -41,11 +41,11 @@ internal sealed class ComponentSnapshot
     /// page tables, whose accessed/dirty bits the CPU sets). Other writable pages are zero here, so
     /// restoring them is a clear; read-only pages never change.
     /// </summary>
-    public static ComponentSnapshot Take(VirtualMachine vm, uint slot, Vcpu vcpu, ComponentAddressSpace space, in KvmRegs registers)
+    public static ComponentSnapshot Take(ComponentMachine machine, ComponentAddressSpace space, in KvmRegs registers)
     {
-        ulong pageCount = space.MemorySize / ComponentLayout.PageSize;
+        ulong pageCount = machine.PageCount;
         var bitmap = new ulong[(pageCount + 63) / 64];
-        vm.TakeDirtyPages(slot, bitmap);
+        machine.TakeDirtyPages(bitmap);
         var pageSlot = new int[pageCount];
         Array.Fill(pageSlot, NotMapped);
         var captured = new List<ulong>();
@@ -94,9 +94,10 @@ internal sealed class ComponentSnapshot
         var pages = new byte[captured.Count * (int)ComponentLayout.PageSize];
         for (int i = 0; i < captured.Count; i++)
         {
-            vm.Memory.Read(captured[i], pages.AsSpan(i * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize));
+            machine.Memory.Read(captured[i], pages.AsSpan(i * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize));
         }
-        vcpu.GetXsave(out var extended);
+        machine.ForgetDirtyPages(bitmap);
+        machine.Vcpu.GetXsave(out var extended);
         return new ComponentSnapshot(pages, pageSlot, bitmap, registers, extended);
     }
 
@@ -104,27 +105,56 @@ internal sealed class ComponentSnapshot
     /// Puts memory and registers back as they were at <see cref="Take"/>. <paramref name="hostWritten"/>
     /// is the range the host itself wrote since (KVM logs only the guest's writes).
     /// </summary>
-    public void Restore(VirtualMachine vm, uint slot, Vcpu vcpu, ref KvmRegs registers, (ulong Start, ulong Length) hostWritten)
+    public void Restore(ComponentMachine machine, ref KvmRegs registers, (ulong Start, ulong Length) hostWritten)
     {
-        vm.TakeDirtyPages(slot, _dirtyBitmap);
+        machine.TakeDirtyPages(_dirtyBitmap);
         int restored = 0;
         for (int word = 0; word < _dirtyBitmap.Length; word++)
         {
             for (ulong bits = _dirtyBitmap[word]; bits != 0; bits &= bits - 1)
             {
-                restored += RestorePage(vm.Memory, (ulong)(word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits)));
+                restored += RestorePage(machine.Memory, (ulong)(word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits)));
             }
         }
         ulong firstHostPage = hostWritten.Start / ComponentLayout.PageSize;
         ulong endHostPage = (hostWritten.Start + hostWritten.Length + ComponentLayout.PageSize - 1) / ComponentLayout.PageSize;
         for (ulong page = firstHostPage; page < endHostPage; page++)
         {
-            restored += RestorePage(vm.Memory, page);
+            restored += RestorePage(machine.Memory, page);
         }
         LastRestoredPages = restored;
+        KeepHotPagesWritable();
+        machine.ForgetDirtyPages(_dirtyBitmap);
         registers = _registers;
-        vcpu.SetXsave(_extendedState);
+        machine.Vcpu.SetXsave(_extendedState);
     }
+
+    /// <summary>
+    /// With manual dirty-log protection, the first <see cref="HotPageLimit"/> dirty pages are left
+    /// out of the pages forgotten: they stay writable and logged, so they are restored before every
+    /// call (a 4 KiB copy) instead of faulting on every call's first write (an exit on nested hosts).
+    /// Every <see cref="HotPageRelearnInterval"/> restores all are forgotten, so a page written only
+    /// once does not stay hot for good.
+    /// </summary>
+    private void KeepHotPagesWritable()
+    {
+        if (++_restores % HotPageRelearnInterval == 0)
+        {
+            return;
+        }
+        int kept = 0;
+        for (int word = 0; word < _dirtyBitmap.Length && kept < HotPageLimit; word++)
+        {
+            while (_dirtyBitmap[word] != 0 && kept < HotPageLimit)
+            {
+                _dirtyBitmap[word] &= _dirtyBitmap[word] - 1; // drop the lowest set bit: keep that page hot
+                kept++;
+            }
+        }
+    }
+
+    private const int HotPageLimit = 32, HotPageRelearnInterval = 256;
+    private long _restores;
 
     private int RestorePage(IGuestMemory memory, ulong pageNumber)
     {

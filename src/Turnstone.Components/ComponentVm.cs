@@ -62,7 +62,7 @@ internal sealed partial class ComponentVm : IDisposable
         State = ComponentState.Ready;
         if (_options.RestoreStateBeforeEachCall)
         {
-            _snapshot = ComponentSnapshot.Take(_machine.Vm, _machine.Slot, _machine.Vcpu, _space, _machine.Vcpu.SyncedRegisters);
+            _snapshot = ComponentSnapshot.Take(_machine, _space, _machine.Vcpu.SyncedRegisters);
             Statistics.SnapshotPages = _snapshot.CapturedPages;
         }
     }
@@ -82,7 +82,7 @@ internal sealed partial class ComponentVm : IDisposable
         ref var registers = ref _machine.Vcpu.SyncedRegisters;
         if (_snapshot is not null)
         {
-            _snapshot.Restore(_machine.Vm, _machine.Slot, _machine.Vcpu, ref registers, (ComponentLayout.InputArea, (ulong)_lastInputLength));
+            _snapshot.Restore(_machine, ref registers, (ComponentLayout.InputArea, (ulong)_lastInputLength));
             Statistics.LastRestoredPages = _snapshot.LastRestoredPages;
         }
         Memory.Write(ComponentLayout.InputArea, input);

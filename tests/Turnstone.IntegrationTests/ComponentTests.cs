@@ -101,6 +101,20 @@ public sealed class ComponentTests
     }
 
     [Fact]
+    public async Task Restores_stay_exact_across_many_calls_while_pages_are_kept_writable_and_relearned()
+    {
+        await using var clean = await Component.LoadAsync(GuestImages.Component("counter"), Options(restore: true));
+
+        var counts = new HashSet<ulong>();
+        for (int i = 0; i < 600; i++) // past two relearning rounds of the hot-page set (every 256 restores)
+        {
+            counts.Add(BinaryPrimitives.ReadUInt64LittleEndian(await clean.CallAsync("next", ReadOnlyMemory<byte>.Empty)));
+        }
+
+        Assert.Equal([1ul], counts);
+    }
+
+    [Fact]
     public async Task Ticker_counts_timer_interrupts_delivered_to_its_handler()
     {
         var output = new MemoryStream();

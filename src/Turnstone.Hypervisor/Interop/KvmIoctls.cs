@@ -24,6 +24,8 @@ internal static unsafe class KvmIoctls
     public static readonly nuint CreateVcpu = Io(0x41);
     public static readonly nuint SetUserMemoryRegion = Iow(0x46, sizeof(KvmUserspaceMemoryRegion));
     public static readonly nuint GetDirtyLog = Iow(0x42, sizeof(KvmDirtyLog));
+    public static readonly nuint ClearDirtyLog = Iowr(0xc0, sizeof(KvmClearDirtyLog));
+    public static readonly nuint EnableCap = Iow(0xa3, sizeof(KvmEnableCap));
     public static readonly nuint SetTssAddr = Io(0x47);
     public static readonly nuint SetIdentityMapAddr = Iow(0x48, sizeof(ulong));
     public static readonly nuint CreateIrqchip = Io(0x60);
@@ -63,4 +65,5 @@ internal enum KvmCapability
     ImmediateExit = 136,
     Xsave = 55,
     SyncRegs = 74, // answers with the mask of register sets it can sync
+    ManualDirtyLogProtect2 = 168,
 }

@@ -25,6 +25,24 @@ internal struct KvmDirtyLog
 }
 
 [StructLayout(LayoutKind.Sequential)]
+internal struct KvmClearDirtyLog
+{
+    public uint Slot;
+    public uint NumPages;
+    public ulong FirstPage;
+    public ulong DirtyBitmap; // user pointer: bit 0 is FirstPage
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmEnableCap
+{
+    public uint Cap;
+    public uint Flags;
+    public fixed ulong Args[4];
+    public fixed byte Padding[64];
+}
+
+[StructLayout(LayoutKind.Sequential)]
 public struct KvmRegs
 {
     public ulong Rax, Rbx, Rcx, Rdx, Rsi, Rdi, Rsp, Rbp;

@@ -57,9 +57,40 @@ public sealed unsafe class VirtualMachine : IDisposable
     }
 
     /// <summary>
-    /// The pages of <paramref name="slot"/> the guest wrote since the last call (KVM_GET_DIRTY_LOG),
-    /// one bit per page, page 0 in bit 0 of word 0; the log is reset by the call. The slot must have
-    /// been added with dirty tracking; <paramref name="bitmap"/> needs a bit per page of the slot.
+    /// Makes reading the dirty log leave it alone (KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2): pages stay
+    /// logged and writable until <see cref="ClearDirtyPages"/> write-protects them again, so a
+    /// page the guest writes every time need not fault every time. Enable before adding RAM.
+    /// </summary>
+    public bool TryEnableManualDirtyLogProtection()
+    {
+        if (System.CheckExtension(KvmCapability.ManualDirtyLogProtect2) <= 0)
+        {
+            return false;
+        }
+        var enable = new KvmEnableCap { Cap = (uint)KvmCapability.ManualDirtyLogProtect2 };
+        enable.Args[0] = 1; // KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE, without INITIALLY_SET
+        Check(Libc.Ioctl(Fd, KvmIoctls.EnableCap, &enable), "KVM_ENABLE_CAP(MANUAL_DIRTY_LOG_PROTECT2)");
+        return true;
+    }
+
+    /// <summary>
+    /// Forgets the pages set in <paramref name="bitmap"/> (bit 0 = page 0 of the slot) and
+    /// write-protects them again, so the next write logs them afresh (KVM_CLEAR_DIRTY_LOG).
+    /// </summary>
+    public void ClearDirtyPages(uint slot, ulong pageCount, Span<ulong> bitmap)
+    {
+        fixed (ulong* bits = bitmap)
+        {
+            var clear = new KvmClearDirtyLog { Slot = slot, NumPages = (uint)pageCount, FirstPage = 0, DirtyBitmap = (ulong)bits };
+            Check(Libc.Ioctl(Fd, KvmIoctls.ClearDirtyLog, &clear), "KVM_CLEAR_DIRTY_LOG");
+        }
+    }
+
+    /// <summary>
+    /// The pages of <paramref name="slot"/> the guest wrote (KVM_GET_DIRTY_LOG), one bit per page,
+    /// page 0 in bit 0 of word 0. The log is reset by the call, unless manual protection is on
+    /// (<see cref="TryEnableManualDirtyLogProtection"/>). The slot must have been added with dirty
+    /// tracking; <paramref name="bitmap"/> needs a bit per page of the slot.
     /// </summary>
     public void TakeDirtyPages(uint slot, Span<ulong> bitmap)
     {

@@ -37,6 +37,8 @@ public sealed class KvmIoctlsTests
         ["KVM_CHECK_EXTENSION"] = KvmIoctls.CheckExtension,
         ["KVM_GET_VCPU_MMAP_SIZE"] = KvmIoctls.GetVcpuMmapSize,
         ["KVM_GET_DIRTY_LOG"] = KvmIoctls.GetDirtyLog,
+        ["KVM_CLEAR_DIRTY_LOG"] = KvmIoctls.ClearDirtyLog,
+        ["KVM_ENABLE_CAP"] = KvmIoctls.EnableCap,
     };
 
     public static TheoryData<string> Requests => new(KvmHeaderProbe.Ioctls);

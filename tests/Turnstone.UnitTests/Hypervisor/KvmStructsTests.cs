@@ -28,6 +28,8 @@ public sealed class KvmStructsTests
         ["kvm_userspace_memory_region"] = Unsafe.SizeOf<KvmUserspaceMemoryRegion>(),
         ["kvm_irq_level"] = Unsafe.SizeOf<KvmIrqLevel>(),
         ["kvm_dirty_log"] = Unsafe.SizeOf<KvmDirtyLog>(),
+        ["kvm_clear_dirty_log"] = Unsafe.SizeOf<KvmClearDirtyLog>(),
+        ["kvm_enable_cap"] = Unsafe.SizeOf<KvmEnableCap>(),
     };
 
     private static readonly Dictionary<string, int> ManagedOffsets = new()

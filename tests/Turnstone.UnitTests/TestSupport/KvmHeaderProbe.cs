@@ -17,7 +17,7 @@ internal static class KvmHeaderProbe
     [
         "kvm_regs", "kvm_sregs", "kvm_segment", "kvm_dtable", "kvm_cpuid_entry2", "kvm_cpuid2", "kvm_msr_entry",
         "kvm_msrs", "kvm_fpu", "kvm_vcpu_events", "kvm_guest_debug", "kvm_xsave", "kvm_xcrs", "kvm_pit_config",
-        "kvm_userspace_memory_region", "kvm_irq_level", "kvm_dirty_log",
+        "kvm_userspace_memory_region", "kvm_irq_level", "kvm_dirty_log", "kvm_clear_dirty_log", "kvm_enable_cap",
     ];
 
     public static readonly string[] Ioctls =
@@ -26,7 +26,7 @@ internal static class KvmHeaderProbe
         "KVM_GET_SUPPORTED_CPUID", "KVM_SET_CPUID2", "KVM_GET_VCPU_EVENTS", "KVM_SET_VCPU_EVENTS", "KVM_SET_GUEST_DEBUG",
         "KVM_CREATE_PIT2", "KVM_IRQ_LINE", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_GET_FPU", "KVM_SET_FPU",
         "KVM_GET_MSRS", "KVM_SET_MSRS", "KVM_SET_IDENTITY_MAP_ADDR", "KVM_CREATE_VCPU", "KVM_CREATE_VM", "KVM_SET_TSS_ADDR",
-        "KVM_CREATE_IRQCHIP", "KVM_GET_API_VERSION", "KVM_CHECK_EXTENSION", "KVM_GET_VCPU_MMAP_SIZE", "KVM_GET_DIRTY_LOG",
+        "KVM_CREATE_IRQCHIP", "KVM_GET_API_VERSION", "KVM_CHECK_EXTENSION", "KVM_GET_VCPU_MMAP_SIZE", "KVM_GET_DIRTY_LOG", "KVM_CLEAR_DIRTY_LOG", "KVM_ENABLE_CAP",
     ];
 
     /// <summary>Fields as "struct.member"; kvm_run members are offsets into the mmap'ed run page.</summary>
