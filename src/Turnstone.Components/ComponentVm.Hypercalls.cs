@@ -7,7 +7,7 @@ namespace Turnstone.Components;
 internal sealed partial class ComponentVm
 {
     private const int MaxNameLength = 64, MaxFunctions = 256;
-    private const ulong MinimumTimerPeriodNs = 100_000;
+    private const ulong MinimumTimerPeriodNs = 100_000, MaximumTimerPeriodNs = 3_600_000_000_000;
 
     /// <summary>
     /// One hypercall: arguments from the synced registers, every pointer checked against the
@@ -141,7 +141,8 @@ internal sealed partial class ComponentVm
                 return 0;
             }
             long wakeAt = Math.Min(until, _deadline);
-            _wake.Wait(TimeSpan.FromSeconds(Math.Max(wakeAt - now, 0) / (double)Stopwatch.Frequency) + TimeSpan.FromMilliseconds(1));
+            double seconds = Math.Clamp((wakeAt - now) / (double)Stopwatch.Frequency, 0, 1); // the loop re-checks
+            _wake.Wait(TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(1));
         }
     }
 

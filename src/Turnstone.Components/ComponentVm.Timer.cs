@@ -26,7 +26,7 @@ internal sealed partial class ComponentVm
             StopTimer();
             return 0;
         }
-        if (periodNs < MinimumTimerPeriodNs)
+        if (periodNs is < MinimumTimerPeriodNs or > MaximumTimerPeriodNs)
         {
             return ComponentErrors.InvalidArgument;
         }

@@ -184,6 +184,11 @@ internal sealed partial class ComponentVm : IDisposable
                 }
             }
         }
+        catch (Exception e) when (e is not ComponentFaultException)
+        {
+            // Whatever the guest did, the caller gets a structured fault, never a stray exception.
+            throw _fault is null ? Stop(ComponentFaultKind.Internal, $"{e.GetType().Name}: {e.Message}") : new ComponentFaultException(_fault);
+        }
         finally
         {
             Volatile.Write(ref _deadline, long.MaxValue);
