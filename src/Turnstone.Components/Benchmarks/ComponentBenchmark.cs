@@ -34,9 +34,9 @@ public static partial class ComponentBenchmark
         using var freshVms = new ComponentRuntime(maxIdleMachines: 0);
 
         progress?.Invoke($"create+call+destroy of checksum.elf, {lifecycles} times with recycled VMs and with fresh ones");
-        await Lifecycle(runtime, checksum, input, Math.Max(lifecycles / 10, 5));
+        await Lifecycle(runtime, checksum, input, lifecycles); // warm-up: until the JIT has settled
         double lifecycle = await Lifecycle(runtime, checksum, input, lifecycles);
-        await Lifecycle(freshVms, checksum, input, Math.Max(lifecycles / 10, 5));
+        await Lifecycle(freshVms, checksum, input, Math.Max(lifecycles / 10, 5)); // KVM dominates here
         double fresh = await Lifecycle(freshVms, checksum, input, lifecycles);
 
         progress?.Invoke($"warm calls, {warmCalls} each with and without snapshot restore");
