@@ -2,7 +2,7 @@
 # Builds the Turnstone guest artefacts from Debian packages, cached outside
 # the repository.
 #
-#   images/build-guest.sh minimal|cloud|initramfs|components|all
+#   images/build-guest.sh minimal|cloud|initramfs|initramfs-virtio|rootfs|components|all
 #
 #   minimal    Linux from Debian's linux-source-6.1: tinyconfig plus
 #              images/linux/minimal.config, LZ4 payload. Keeps bzImage,
@@ -11,6 +11,13 @@
 #              linux-image-<abi>-cloud-amd64), plus its modules directory.
 #   initramfs  gzip newc cpio: busybox from busybox-static and
 #              images/initramfs/init, laid out by images/initramfs/initramfs.list.
+#   initramfs-virtio
+#              gzip newc cpio for the cloud kernel: busybox,
+#              images/initramfs-virtio/init and the kernel's virtio modules
+#              (PCI transport, block, console); mounts the root file system
+#              from the virtio disk and switches to it.
+#   rootfs     ext4 image (64 MiB, TURNSTONE_ROOTFS_MIB to change) made without
+#              root: busybox and images/rootfs/init as /sbin/init.
 #   components images/components/samples/*.c as freestanding component ELFs
 #              (ABI in images/components/ABI.md) with the host gcc, plus the
 #              host CRC-32 baseline crc32_host. Needs gcc even when cached:
@@ -18,7 +25,7 @@
 #
 # On success STDOUT carries only KEY=absolute-path lines:
 #   MINIMAL_KERNEL MINIMAL_VMLINUX CLOUD_KERNEL CLOUD_MODULES INITRAMFS
-#   COMPONENTS_DIR
+#   VIRTIO_INITRAMFS ROOTFS COMPONENTS_DIR
 # Everything else goes to STDERR; the kernel build log goes to a file under
 # the cache's logs/ directory.
 #
@@ -48,10 +55,15 @@ readonly MINIMAL_FRAGMENT="$IMAGES_DIR/linux/minimal.config"
 readonly INITRAMFS_INIT="$IMAGES_DIR/initramfs/init"
 readonly INITRAMFS_LIST="$IMAGES_DIR/initramfs/initramfs.list"
 readonly COMPONENTS_SRC="$IMAGES_DIR/components"
+readonly VIRTIO_INIT="$IMAGES_DIR/initramfs-virtio/init"
+readonly VIRTIO_LIST="$IMAGES_DIR/initramfs-virtio/initramfs.list"
+readonly ROOTFS_INIT="$IMAGES_DIR/rootfs/init"
+readonly ROOTFS_MKE2FS_CONF="$IMAGES_DIR/rootfs/mke2fs.conf"
 
 RESULTS=()
 TMP_DIRS=()
 GEN_INIT_CPIO=
+CLOUD_ENTRY=
 LOCKED_TARGET=none
 LOCK_FD=
 
@@ -59,7 +71,7 @@ log() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { printf 'build-guest: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-	printf 'usage: %s minimal|cloud|initramfs|components|all\n' "$0" >&2
+	printf 'usage: %s minimal|cloud|initramfs|initramfs-virtio|rootfs|components|all\n' "$0" >&2
 	exit 2
 }
 
@@ -187,6 +199,20 @@ require_tools() {
 	fi
 }
 
+# Prints the path of a tool that may live in /usr/sbin or /sbin, which are
+# not in a normal user's PATH (require_tools has found it).
+tool_path() {
+	local dir
+	command -v "$1" && return 0
+	for dir in /usr/sbin /sbin; do
+		if [[ -x $dir/$1 ]]; then
+			printf '%s\n' "$dir/$1"
+			return 0
+		fi
+	done
+	return 1
+}
+
 # C headers that come from -dev packages: "header:debian-package".
 require_headers() {
 	local pair hdr pkg missing=() pkgs=()
@@ -231,6 +257,18 @@ apt_download() {
 	debs=("$dir"/*.deb)
 	[[ ${#debs[@]} == 1 && -f ${debs[0]} ]] || die "apt-get download $pkg=$version left no single .deb in $dir"
 	printf '%s' "${debs[0]}"
+}
+
+# extract_busybox VERSION WORK: downloads busybox-static=VERSION into the
+# (empty) directory WORK and leaves its static binary at WORK/busybox.
+extract_busybox() {
+	local version=$1 work=$2 deb
+	mkdir -- "$work/deb"
+	deb="$(apt_download "$BUSYBOX_PKG" "$version" "$work/deb")"
+	dpkg-deb -x "$deb" "$work/pkg" || die "dpkg-deb -x $deb failed"
+	[[ -x $work/pkg/bin/busybox ]] || die "$BUSYBOX_PKG $version has no bin/busybox"
+	mv -- "$work/pkg/bin/busybox" "$work/busybox"
+	rm -rf -- "$work/deb" "$work/pkg"
 }
 
 # --- gen_init_cpio (from the kernel tree) ------------------------------------
@@ -448,9 +486,7 @@ build_cloud() {
 	# The package leaves modules.dep & co. to its postinst; generate them so
 	# modprobe (or whoever resolves module dependencies) works from here.
 	local depmod
-	depmod="$(command -v depmod || true)"
-	[[ -n $depmod ]] || depmod=/usr/sbin/depmod
-	[[ -x $depmod ]] || depmod=/sbin/depmod
+	depmod="$(tool_path depmod)"
 	"$depmod" -b "$out" "$abi" || die "depmod -b $out $abi failed"
 	printf '%s\n' "$version" >"$out/version"
 	printf 'package %s %s\n' "$image_pkg" "$version" >"$out/inputs"
@@ -458,7 +494,11 @@ build_cloud() {
 	publish "$out" "$entry"
 }
 
-target_cloud() {
+# Sets CLOUD_ENTRY to the cloud kernel's cache entry, extracting the package
+# first if none is cached (with TURNSTONE_REFRESH=1: none for apt's current
+# candidate). Once per run: cloud and initramfs-virtio must agree.
+resolve_cloud() {
+	[[ -n $CLOUD_ENTRY ]] && return 0
 	local entry="" meta_version image_pkg version
 	refresh_requested || entry="$(newest_complete cloud_complete "$CACHE"/cloud/*)"
 	if [[ -z $entry ]]; then
@@ -484,9 +524,14 @@ target_cloud() {
 		release_lock
 	fi
 	log "cloud: $entry"
+	CLOUD_ENTRY=$entry
+}
+
+target_cloud() {
+	resolve_cloud
 	local kernel modules
-	kernel="$(single_match "$entry" 'vmlinuz-*')"
-	modules="$(single_match "$entry/lib/modules" '*')"
+	kernel="$(single_match "$CLOUD_ENTRY" 'vmlinuz-*')"
+	modules="$(single_match "$CLOUD_ENTRY/lib/modules" '*')"
 	RESULTS+=("CLOUD_KERNEL=$kernel" "CLOUD_MODULES=$modules")
 }
 
@@ -512,14 +557,12 @@ initramfs_key_hash() {
 build_initramfs() {
 	local version=$1 entry=$2
 	require_tools gcc:gcc gzip:gzip cpio:cpio
-	local work deb out listing
+	local work out listing
 	find_gen_init_cpio
 	make_tmp work initramfs
-	mkdir -- "$work/deb" "$work/stage"
-	deb="$(apt_download "$BUSYBOX_PKG" "$version" "$work/deb")"
-	dpkg-deb -x "$deb" "$work/pkg" || die "dpkg-deb -x $deb failed"
-	[[ -x $work/pkg/bin/busybox ]] || die "$BUSYBOX_PKG $version has no bin/busybox"
-	cp -- "$work/pkg/bin/busybox" "$work/stage/busybox"
+	extract_busybox "$version" "$work"
+	mkdir -- "$work/stage"
+	mv -- "$work/busybox" "$work/stage/busybox"
 	cp -- "$INITRAMFS_INIT" "$work/stage/init"
 
 	out="$work/out"
@@ -562,6 +605,338 @@ target_initramfs() {
 	fi
 	log "initramfs: $entry"
 	RESULTS+=("INITRAMFS=$entry/initramfs.cpio.gz")
+}
+
+# --- virtio initramfs (cloud kernel) -----------------------------------------
+
+# The cloud kernel's modules for a root file system on virtio-blk and a
+# console on virtio-console, both behind virtio-pci. The build fails, naming
+# them, if these need a module outside the set.
+readonly -a VIRTIO_MODULES=(virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk virtio_console)
+# What the initramfs relies on being built into the cloud kernel: gzip
+# initramfs, devtmpfs, and ext4 with its journal and crc32c (metadata_csum)
+# for the root file system.
+readonly -a VIRTIO_KERNEL_BUILTINS=(CONFIG_BLK_DEV_INITRD CONFIG_RD_GZIP CONFIG_DEVTMPFS CONFIG_EXT4_FS CONFIG_JBD2 CONFIG_CRYPTO_CRC32C)
+
+# order_virtio_modules MODULES_DIR ORDER_VAR PATHS_VAR: resolves
+# VIRTIO_MODULES in the kernel's modules directory (lib/modules/<abi>, with
+# modules.dep) and stores them in ORDER_VAR, dependencies first, and their
+# files in the associative array PATHS_VAR. Its text is part of the cache key.
+order_virtio_modules() {
+	local modules_dir=$1 base abi modinfo m dep file vermagic progress
+	local -n ordered=$2 files=$3
+	local -A deps=() placed=() needed_by=()
+	local missing=() builtin=() wrong=()
+	abi="$(basename -- "$modules_dir")"
+	base="$(dirname -- "$(dirname -- "$(dirname -- "$modules_dir")")")"
+	modinfo="$(tool_path modinfo)"
+	for m in "${VIRTIO_MODULES[@]}"; do
+		if ! file="$("$modinfo" -b "$base" -k "$abi" -F filename "$m" 2>/dev/null)" || [[ -z $file ]]; then
+			missing+=("$m")
+			continue
+		fi
+		if [[ $file == "(builtin)" ]]; then
+			builtin+=("$m")
+			continue
+		fi
+		[[ $file == *.ko ]] || wrong+=("$m is $file, not an uncompressed .ko")
+		vermagic="$("$modinfo" -F vermagic "$file")" || die "modinfo -F vermagic $file failed"
+		[[ $vermagic == "$abi "* ]] || wrong+=("$m was built for ${vermagic%% *}, not $abi")
+		# shellcheck disable=SC2004 # files is an associative array (a nameref)
+		files[$m]=$file
+		dep="$("$modinfo" -F depends "$file")" || die "modinfo -F depends $file failed"
+		# modinfo names modules with - or _ as their authors spelled them.
+		deps[$m]=${dep//-/_}
+	done
+	((${#missing[@]})) && die "the cloud kernel $abi has no module ${missing[*]}; adjust VIRTIO_MODULES in $0"
+	((${#builtin[@]})) && die "the cloud kernel $abi has ${builtin[*]} built in; remove them from VIRTIO_MODULES in $0"
+	((${#wrong[@]})) && die "unusable modules in $modules_dir: $(printf '%s; ' "${wrong[@]}")"
+	for m in "${VIRTIO_MODULES[@]}"; do
+		for dep in ${deps[$m]//,/ }; do
+			[[ -n ${files[$dep]:-} ]] || needed_by[$dep]+=" $m"
+		done
+	done
+	if ((${#needed_by[@]})); then
+		for dep in "${!needed_by[@]}"; do
+			missing+=("$dep (needed by${needed_by[$dep]})")
+		done
+		die "the virtio modules of $abi need modules outside VIRTIO_MODULES: $(printf '%s; ' "${missing[@]}")add them in $0"
+	fi
+	# Dependencies first: place whatever has all its dependencies placed,
+	# until all are (the set is closed, so only a cycle stops progress).
+	ordered=()
+	while ((${#ordered[@]} < ${#VIRTIO_MODULES[@]})); do
+		progress=0
+		for m in "${VIRTIO_MODULES[@]}"; do
+			[[ -n ${placed[$m]:-} ]] && continue
+			for dep in ${deps[$m]//,/ }; do
+				[[ -n ${placed[$dep]:-} ]] || continue 2
+			done
+			ordered+=("$m")
+			placed[$m]=1
+			progress=1
+		done
+		((progress)) || die "the virtio modules of $abi depend on each other in a cycle"
+	done
+}
+
+# Runs with the staged busybox, init and modules; its text is part of the
+# cache key.
+write_initramfs_virtio() {
+	local gen_init_cpio=$1 list=$2 stage=$3 output=$4
+	# Fixed timestamps keep the archive reproducible.
+	find "$stage" -exec touch -h -d @0 -- {} +
+	BUSYBOX=$stage/busybox INIT=$stage/init MODULES=$stage/modules \
+		"$gen_init_cpio" -t 0 "$list" | gzip -9 -n >"$output"
+}
+
+initramfs_virtio_complete() { [[ -s $1/initramfs-virtio.cpio.gz ]]; }
+
+initramfs_virtio_key_hash() {
+	{
+		cat -- "$VIRTIO_INIT" "$VIRTIO_LIST"
+		printf '%s\n' "${VIRTIO_MODULES[@]}" -- "${VIRTIO_KERNEL_BUILTINS[@]}"
+		declare -f order_virtio_modules write_initramfs_virtio
+	} | short_hash
+}
+
+build_initramfs_virtio() {
+	local version=$1 entry=$2 hash=$3 cloud=$4
+	require_tools gcc:gcc gzip:gzip cpio:cpio modinfo:kmod
+	local modules_dir config opt missing=() work stage out listing m
+	local -a order=()
+	local -A module_files=()
+	modules_dir="$(single_match "$cloud/lib/modules" '*')" || die "$cloud has no single lib/modules/<abi>"
+	config="$(single_match "$cloud" 'config-*')" || die "$cloud has no config-<abi>"
+	for opt in "${VIRTIO_KERNEL_BUILTINS[@]}"; do
+		grep -qx -- "$opt=y" "$config" || missing+=("$opt")
+	done
+	((${#missing[@]})) && die "the cloud kernel does not have built in what the virtio initramfs needs: ${missing[*]} (see $config)"
+	order_virtio_modules "$modules_dir" order module_files
+	log "initramfs-virtio: modules, in load order: ${order[*]}"
+
+	find_gen_init_cpio
+	make_tmp work initramfs-virtio
+	extract_busybox "$version" "$work"
+	stage="$work/stage"
+	mkdir -p -- "$stage/modules"
+	mv -- "$work/busybox" "$stage/busybox"
+	cp -- "$VIRTIO_INIT" "$stage/init"
+	cp -- "$VIRTIO_LIST" "$work/initramfs.list"
+	for m in "${order[@]}"; do
+		cp -- "${module_files[$m]}" "$stage/modules/$m.ko"
+		# shellcheck disable=SC2016 # ${MODULES} is for gen_init_cpio to expand
+		printf 'file /lib/modules/%s.ko ${MODULES}/%s.ko 0644 0 0\n' "$m" "$m" >>"$work/initramfs.list"
+	done
+	printf '%s\n' "${order[@]}" >"$stage/modules/order"
+
+	out="$work/out"
+	mkdir -- "$out"
+	write_initramfs_virtio "$GEN_INIT_CPIO" "$work/initramfs.list" "$stage" "$out/initramfs-virtio.cpio.gz" ||
+		die "gen_init_cpio failed on $work/initramfs.list"
+	# Check the archive with an independent reader.
+	listing="$(gzip -dc "$out/initramfs-virtio.cpio.gz" | cpio -it --quiet)" ||
+		die "the virtio initramfs does not read back as a cpio archive"
+	local member
+	for member in init bin/busybox bin/sh bin/insmod bin/switch_root dev/console run/tick lib/modules/order; do
+		grep -qxF -- "$member" <<<"$listing" || die "the virtio initramfs lacks $member"
+	done
+	for m in "${order[@]}"; do
+		grep -qxF -- "lib/modules/$m.ko" <<<"$listing" || die "the virtio initramfs lacks lib/modules/$m.ko"
+	done
+	cp -- "$work/initramfs.list" "$out/initramfs.list"
+	printf '%s\n' "$version" >"$out/version"
+	{
+		printf 'package %s %s\n' "$BUSYBOX_PKG" "$version"
+		printf 'kernel %s\n' "$(basename -- "$cloud")"
+		printf 'modules %s\n' "${order[*]}"
+		printf 'init-list-and-recipe %s\n' "$hash"
+	} >"$out/inputs"
+	publish "$out" "$entry"
+}
+
+target_initramfs_virtio() {
+	[[ -f $VIRTIO_INIT ]] || die "missing $VIRTIO_INIT"
+	[[ -f $VIRTIO_LIST ]] || die "missing $VIRTIO_LIST"
+	# The modules come from the cloud kernel that target_cloud resolves.
+	resolve_cloud
+	local hash kernel entry="" version
+	hash="$(initramfs_virtio_key_hash)"
+	kernel="$(basename -- "$CLOUD_ENTRY")"
+	refresh_requested || entry="$(newest_complete initramfs_virtio_complete "$CACHE"/initramfs-virtio/"$kernel"-busybox-*-"$hash")"
+	if [[ -z $entry ]]; then
+		take_lock initramfs-virtio
+		refresh_requested || entry="$(newest_complete initramfs_virtio_complete "$CACHE"/initramfs-virtio/"$kernel"-busybox-*-"$hash")"
+		if [[ -z $entry ]]; then
+			require_apt
+			version="$(apt_candidate "$BUSYBOX_PKG")"
+			entry="$CACHE/initramfs-virtio/$kernel-busybox-$(path_version "$version")-$hash"
+			if initramfs_virtio_complete "$entry"; then
+				log "initramfs-virtio: $kernel with $BUSYBOX_PKG $version already cached"
+			else
+				log "initramfs-virtio: building for $kernel with $BUSYBOX_PKG $version (init, list and recipe $hash)"
+				build_initramfs_virtio "$version" "$entry" "$hash" "$CLOUD_ENTRY"
+			fi
+		fi
+		release_lock
+	fi
+	log "initramfs-virtio: $entry"
+	RESULTS+=("VIRTIO_INITRAMFS=$entry/initramfs-virtio.cpio.gz")
+}
+
+# --- root file system (ext4) -------------------------------------------------
+
+# Image size in MiB.
+ROOTFS_MIB=${TURNSTONE_ROOTFS_MIB:-64}
+# Fixed identity and timestamps: the same inputs give the same bytes. The
+# epoch is not 0, which e2fsprogs takes for "no time given".
+readonly ROOTFS_UUID=6d3925c1-320e-4034-b5f0-0ddb28021acf
+readonly ROOTFS_HASH_SEED=21984a85-24fd-45d7-8970-1a4ce62fa137
+readonly ROOTFS_EPOCH=1672531200 # 2023-01-01 00:00:00 UTC
+# /bin/<applet> -> busybox: what rootfs/init runs, and a few for the shell.
+readonly -a ROOTFS_APPLETS=(sh mount umount mkdir cat ls grep sha256sum sync sleep dmesg poweroff reboot cttyhack setsid stty)
+
+# stage_rootfs STAGE INIT: lays the root file system out in STAGE (which
+# holds the busybox binary as STAGE/busybox). Its text is part of the cache
+# key.
+stage_rootfs() {
+	local stage=$1 init=$2 applet
+	mkdir -- "$stage/bin" "$stage/sbin" "$stage/dev" "$stage/proc" "$stage/sys" \
+		"$stage/tmp" "$stage/root" "$stage/etc"
+	mv -- "$stage/busybox" "$stage/bin/busybox"
+	for applet in "${ROOTFS_APPLETS[@]}"; do
+		ln -s busybox "$stage/bin/$applet"
+	done
+	cp -- "$init" "$stage/sbin/init"
+	# Modes are copied into the image: none may depend on the umask.
+	chmod 0755 "$stage" "$stage/bin" "$stage/sbin" "$stage/dev" "$stage/proc" "$stage/sys" \
+		"$stage/etc" "$stage/bin/busybox" "$stage/sbin/init"
+	chmod 1777 "$stage/tmp"
+	chmod 0700 "$stage/root"
+}
+
+# write_rootfs STAGE IMAGE: makes the ext4 image from STAGE without root
+# privileges. mke2fs -d copies owners and ctimes from the staged files (the
+# builder's uid, the time of staging), so debugfs then sets every copied
+# inode to root and the fixed epoch. Its text is part of the cache key.
+write_rootfs() {
+	local stage=$1 image=$2 mke2fs debugfs errors path
+	mke2fs="$(tool_path mke2fs)"
+	debugfs="$(tool_path debugfs)"
+	find "$stage" -exec touch -h -d "@$ROOTFS_EPOCH" -- {} +
+	# nodiscard and explicit lazy_*_init: otherwise mke2fs chooses by what
+	# the host's file system can do (punching holes), which changes the image.
+	MKE2FS_CONFIG=$ROOTFS_MKE2FS_CONF SOURCE_DATE_EPOCH=$ROOTFS_EPOCH E2FSPROGS_FAKE_TIME=$ROOTFS_EPOCH \
+		"$mke2fs" -q -F -t ext4 -T turnstone -d "$stage" -L turnstone-root -U "$ROOTFS_UUID" \
+		-E "root_owner=0:0,hash_seed=$ROOTFS_HASH_SEED,nodiscard,lazy_itable_init=0,lazy_journal_init=0" \
+		"$image" "${ROOTFS_MIB}M" || return
+	errors="$image.debugfs-errors"
+	{
+		# The lifetime-writes counter depends on whether mke2fs could zero
+		# the inode tables and journal by punching holes (host-dependent);
+		# debugfs adds its own, fixed, writes when it closes the image.
+		printf 'ssv kbytes_written 0\n'
+		printf 'sif / ctime @%s\n' "$ROOTFS_EPOCH"
+		(cd -- "$stage" && find . -mindepth 1 -print0) | sort -z |
+			while IFS= read -r -d '' path; do
+				path=${path#.}
+				printf 'sif %s uid 0\nsif %s gid 0\nsif %s ctime @%s\n' "$path" "$path" "$path" "$ROOTFS_EPOCH"
+			done
+	} | E2FSPROGS_FAKE_TIME=$ROOTFS_EPOCH "$debugfs" -w -f - "$image" >/dev/null 2>"$errors" || {
+		cat -- "$errors" >&2
+		return 1
+	}
+	# debugfs reports a failed command on stderr, after its banner.
+	if grep -v '^debugfs [0-9]' "$errors" >&2; then
+		return 1
+	fi
+	rm -f -- "$errors"
+}
+
+rootfs_complete() { [[ -s $1/rootfs.ext4 ]]; }
+
+rootfs_key_hash() {
+	{
+		cat -- "$ROOTFS_INIT" "$ROOTFS_MKE2FS_CONF"
+		printf '%s\n' "$ROOTFS_MIB" "$ROOTFS_UUID" "$ROOTFS_HASH_SEED" "$ROOTFS_EPOCH" "${ROOTFS_APPLETS[@]}"
+		declare -f stage_rootfs write_rootfs
+	} | short_hash
+}
+
+# Reads the image back with e2fsprogs' own tools: consistent, /sbin/init as
+# committed, everything owned by root.
+check_rootfs() {
+	local image=$1 debugfs e2fsck dir listing owned
+	debugfs="$(tool_path debugfs)"
+	e2fsck="$(tool_path e2fsck)"
+	E2FSPROGS_FAKE_TIME=$ROOTFS_EPOCH "$e2fsck" -fn "$image" >&2 || die "e2fsck -fn $image finds problems"
+	"$debugfs" -R 'cat /sbin/init' "$image" 2>/dev/null | cmp -s - "$ROOTFS_INIT" ||
+		die "/sbin/init in $image differs from $ROOTFS_INIT"
+	for dir in / /bin /sbin; do
+		listing="$("$debugfs" -R "ls -l $dir" "$image" 2>/dev/null)" || die "debugfs cannot list $dir in $image"
+		owned="$(awk 'NF >= 9 && ($4 != 0 || $5 != 0) { print $NF }' <<<"$listing")"
+		[[ -z $owned ]] || die "not owned by root:root in $image ($dir): $owned"
+	done
+}
+
+build_rootfs() {
+	local version=$1 entry=$2 hash=$3
+	require_tools mke2fs:e2fsprogs debugfs:e2fsprogs e2fsck:e2fsprogs
+	local mke2fs_version work out
+	# mke2fs -d came with e2fsprogs 1.43.
+	mke2fs_version="$("$(tool_path mke2fs)" -V 2>&1 | awk 'NR == 1 { print $2 }')"
+	dpkg --compare-versions "${mke2fs_version:-0}" ge 1.43 ||
+		die "mke2fs ${mke2fs_version:-(unknown version)} cannot populate a file system (-d, e2fsprogs 1.43 or later); install e2fsprogs from Debian bookworm"
+	make_tmp work rootfs
+	extract_busybox "$version" "$work"
+	mkdir -- "$work/stage"
+	mv -- "$work/busybox" "$work/stage/busybox"
+	stage_rootfs "$work/stage" "$ROOTFS_INIT"
+
+	out="$work/out"
+	mkdir -- "$out"
+	write_rootfs "$work/stage" "$out/rootfs.ext4" || die "making the ext4 image failed"
+	check_rootfs "$out/rootfs.ext4"
+	printf '%s\n' "$version" >"$out/version"
+	{
+		printf 'package %s %s\n' "$BUSYBOX_PKG" "$version"
+		printf 'init-config-and-recipe %s\n' "$hash"
+		printf 'size-mib %s\n' "$ROOTFS_MIB"
+		printf 'mke2fs %s\n' "$mke2fs_version"
+		printf 'sha256 %s\n' "$(sha256sum <"$out/rootfs.ext4" | cut -d' ' -f1)"
+	} >"$out/inputs"
+	# The cached image is the pristine original: boot copies of it.
+	chmod a-w -- "$out/rootfs.ext4"
+	publish "$out" "$entry"
+}
+
+target_rootfs() {
+	[[ -f $ROOTFS_INIT ]] || die "missing $ROOTFS_INIT"
+	[[ -f $ROOTFS_MKE2FS_CONF ]] || die "missing $ROOTFS_MKE2FS_CONF"
+	if ! [[ $ROOTFS_MIB =~ ^[1-9][0-9]{0,5}$ ]] || ((ROOTFS_MIB < 16 || ROOTFS_MIB > 65536)); then
+		die "TURNSTONE_ROOTFS_MIB=$ROOTFS_MIB: give a size in MiB from 16 to 65536"
+	fi
+	local hash entry="" version
+	hash="$(rootfs_key_hash)"
+	refresh_requested || entry="$(newest_complete rootfs_complete "$CACHE"/rootfs/*-"$hash")"
+	if [[ -z $entry ]]; then
+		take_lock rootfs
+		refresh_requested || entry="$(newest_complete rootfs_complete "$CACHE"/rootfs/*-"$hash")"
+		if [[ -z $entry ]]; then
+			require_apt
+			version="$(apt_candidate "$BUSYBOX_PKG")"
+			entry="$CACHE/rootfs/busybox-$(path_version "$version")-$hash"
+			if rootfs_complete "$entry"; then
+				log "rootfs: $BUSYBOX_PKG $version already cached"
+			else
+				log "rootfs: building a ${ROOTFS_MIB} MiB ext4 image with $BUSYBOX_PKG $version (init, config and recipe $hash)"
+				build_rootfs "$version" "$entry" "$hash"
+			fi
+		fi
+		release_lock
+	fi
+	log "rootfs: $entry"
+	RESULTS+=("ROOTFS=$entry/rootfs.ext4")
 }
 
 # --- components --------------------------------------------------------------
@@ -705,8 +1080,9 @@ main() {
 	(($# == 1)) || usage
 	local targets
 	case $1 in
-	minimal | cloud | initramfs | components) targets=("$1") ;;
-	all) targets=(minimal cloud initramfs components) ;;
+	minimal | cloud | initramfs | rootfs | components) targets=("$1") ;;
+	initramfs-virtio) targets=(initramfs_virtio) ;;
+	all) targets=(minimal cloud initramfs initramfs_virtio rootfs components) ;;
 	*) usage ;;
 	esac
 	require_tools sha256sum:coreutils flock:util-linux
