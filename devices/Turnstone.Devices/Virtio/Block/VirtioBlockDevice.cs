@@ -1,0 +1,163 @@
+using Turnstone.GuestMemory;
+
+namespace Turnstone.Devices.Virtio.Block;
+
+/// <summary>
+/// A virtio-blk device without a transport: the feature bits it offers, its configuration space, its
+/// single request queue and the queue loop. A transport (virtio-pci) forwards feature negotiation,
+/// configuration reads, queue registers and queue notifications here.
+/// </summary>
+public sealed class VirtioBlockDevice
+{
+    private readonly VirtioBlockRequestHandler _handler;
+
+    public VirtioBlockDevice(IGuestMemory memory, IBlockBackend backend, VirtioBlockOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(backend);
+        options ??= new VirtioBlockOptions();
+        if (options.QueueSize < 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "the request queue needs room for header, data and status");
+        }
+        _handler = new VirtioBlockRequestHandler(memory, backend, options);
+        RequestQueue = new Virtqueue(memory, options.QueueSize);
+        Queues = [RequestQueue];
+
+        ulong features = VirtioFeatures.Version1 | VirtioFeatures.IndirectDescriptors | VirtioFeatures.EventIndex
+            | VirtioBlockFeatures.Flush | VirtioBlockFeatures.SegMax | VirtioBlockFeatures.BlockSize;
+        if (backend.IsReadOnly)
+        {
+            features |= VirtioBlockFeatures.ReadOnly;
+        }
+        if (_handler.DiscardEnabled)
+        {
+            features |= VirtioBlockFeatures.Discard;
+        }
+        if (_handler.WriteZeroesEnabled)
+        {
+            features |= VirtioBlockFeatures.WriteZeroes;
+        }
+        OfferedFeatures = features;
+
+        uint alignmentSectors = Math.Max(1, options.BlockSize / VirtioBlockProtocol.SectorSize);
+        Config = new VirtioBlockConfig
+        {
+            Capacity = _handler.CapacitySectors,
+            // Header and status take two descriptors of a chain that may not exceed the queue size.
+            SegMax = (uint)options.QueueSize - 2,
+            BlockSize = options.BlockSize,
+            MaxDiscardSectors = _handler.DiscardEnabled ? options.MaxDiscardSectors : 0,
+            MaxDiscardSegments = _handler.DiscardEnabled ? options.MaxDiscardSegments : 0,
+            DiscardSectorAlignment = _handler.DiscardEnabled ? alignmentSectors : 0,
+            MaxWriteZeroesSectors = _handler.WriteZeroesEnabled ? options.MaxWriteZeroesSectors : 0,
+            MaxWriteZeroesSegments = _handler.WriteZeroesEnabled ? options.MaxWriteZeroesSegments : 0,
+            WriteZeroesMayUnmap = false,
+        };
+    }
+
+    public uint DeviceId => VirtioBlockProtocol.DeviceId;
+
+    public ulong OfferedFeatures { get; }
+
+    /// <summary>The features the driver accepted at FEATURES_OK; zero before that.</summary>
+    public ulong AcceptedFeatures { get; private set; }
+
+    public VirtioBlockConfig Config { get; }
+
+    /// <summary>Queue 0, requestq1.</summary>
+    public Virtqueue RequestQueue { get; }
+
+    public IReadOnlyList<Virtqueue> Queues { get; }
+
+    /// <summary>Set when the driver broke the protocol; cleared by <see cref="Reset"/>.</summary>
+    public bool NeedsReset { get; private set; }
+
+    /// <summary>
+    /// The driver set FEATURES_OK with <paramref name="driverFeatures"/>. Refuses (the transport then
+    /// leaves FEATURES_OK clear) features that were not offered and a driver without VERSION_1.
+    /// On success the ring features are applied to the queues, which must not be enabled yet.
+    /// </summary>
+    public bool AcceptFeatures(ulong driverFeatures)
+    {
+        if ((driverFeatures & ~OfferedFeatures) != 0 || (driverFeatures & VirtioFeatures.Version1) == 0)
+        {
+            return false;
+        }
+        AcceptedFeatures = driverFeatures;
+        foreach (var queue in Queues)
+        {
+            queue.EventIndexEnabled = (driverFeatures & VirtioFeatures.EventIndex) != 0;
+            queue.IndirectDescriptorsEnabled = (driverFeatures & VirtioFeatures.IndirectDescriptors) != 0;
+        }
+        return true;
+    }
+
+    /// <summary>A driver read of the device-specific configuration.</summary>
+    public void ReadConfig(ulong offset, Span<byte> data) => Config.Read(offset, data);
+
+    /// <summary>
+    /// The driver notified a queue: drain it. The rust-vmm loop: suppress notifications, pop a chain,
+    /// handle it, add it to the used ring, repeat; decide on an interrupt per batch; re-enable
+    /// notifications and go round again if the driver added chains meanwhile.
+    /// </summary>
+    public VirtqueueRunResult ProcessQueue(int queueIndex = 0)
+    {
+        if ((uint)queueIndex >= (uint)Queues.Count)
+        {
+            return new(0, false, false, $"queue {queueIndex} does not exist");
+        }
+        var queue = Queues[queueIndex];
+        if (NeedsReset || !queue.IsReady)
+        {
+            return new(0, false, NeedsReset, null);
+        }
+        int completed = 0;
+        bool interrupt = false;
+        do
+        {
+            queue.DisableNotifications();
+            int batch = 0;
+            string? problem = null;
+            while (queue.TryPopChain(out var chain))
+            {
+                var result = _handler.Handle(chain);
+                if (result.NeedsReset)
+                {
+                    problem = result.Problem;
+                    break;
+                }
+                if (!queue.AddUsed(chain.HeadIndex, result.UsedLength))
+                {
+                    problem = $"used ring of queue {queueIndex} could not be written";
+                    break;
+                }
+                batch++;
+            }
+            completed += batch;
+            if (batch > 0 && queue.NeedsNotification())
+            {
+                interrupt = true;
+            }
+            problem ??= queue.Error is { } error ? $"queue {queueIndex}: {error}" : null;
+            if (problem is not null)
+            {
+                NeedsReset = true;
+                return new(completed, interrupt, true, problem);
+            }
+        }
+        while (queue.EnableNotifications());
+        return new(completed, interrupt, false, null);
+    }
+
+    /// <summary>The driver wrote 0 to the device status: forget features, queues and the failure.</summary>
+    public void Reset()
+    {
+        AcceptedFeatures = 0;
+        NeedsReset = false;
+        foreach (var queue in Queues)
+        {
+            queue.Reset();
+        }
+    }
+}
