@@ -1,0 +1,49 @@
+namespace Turnstone.Acpi.Description;
+
+/// <summary>An address range in memory or I/O space; <see cref="Last"/> is inclusive, as ACPI writes ranges.</summary>
+public sealed record AddressWindow(ulong Base, ulong Size)
+{
+    public ulong Last => Base + Size - 1;
+}
+
+public enum PciInterruptPin : byte
+{
+    IntA = 0,
+    IntB = 1,
+    IntC = 2,
+    IntD = 3,
+}
+
+/// <summary>Where a slot's INTx line arrives: a GSI on the I/O APIC (a _PRT entry with no link device).</summary>
+public sealed record PciInterruptRoute(byte Device, PciInterruptPin Pin, uint Gsi);
+
+/// <summary>
+/// PCI segment 0's root complex. <see cref="EcamBase"/> is the address of bus 0's configuration
+/// space, as the MCFG defines it, even when <see cref="StartBus"/> is not 0; the ECAM window
+/// actually decoded is buses StartBus..EndBus at 1 MiB each.
+/// </summary>
+public sealed record PciRootDescription
+{
+    public const int EcamBytesPerBus = 1 << 20;
+
+    public required ulong EcamBase { get; init; }
+
+    public byte StartBus { get; init; }
+
+    public required byte EndBus { get; init; }
+
+    /// <summary>I/O port ranges the root bridge forwards to PCI (for a PC: 0-0xCF7 and 0xD00-0xFFFF).</summary>
+    public required IReadOnlyList<AddressWindow> IoWindows { get; init; }
+
+    /// <summary>MMIO for BARs below 4 GiB.</summary>
+    public required AddressWindow Mmio32Window { get; init; }
+
+    /// <summary>MMIO for 64-bit BARs above 4 GiB, or null when there is none.</summary>
+    public AddressWindow? Mmio64Window { get; init; }
+
+    public IReadOnlyList<PciInterruptRoute> InterruptRoutes { get; init; } = [];
+
+    /// <summary>The ECAM bytes for StartBus..EndBus, which the motherboard reserves.</summary>
+    public AddressWindow EcamWindow =>
+        new(EcamBase + (ulong)StartBus * EcamBytesPerBus, (ulong)(EndBus - StartBus + 1) * EcamBytesPerBus);
+}

@@ -1,0 +1,102 @@
+using Turnstone.Acpi.Aml;
+using Turnstone.Acpi.Aml.Resources;
+using Turnstone.Acpi.Description;
+
+namespace Turnstone.Acpi.Tables;
+
+/// <summary>
+/// The Differentiated System Description Table: the devices the OS cannot discover by probing.
+/// <code>
+/// \_SB.PCI0       PCI Express root bridge (PNP0A08, compatible PNP0A03): bus range, I/O and
+///                 MMIO windows, the 0xCF8 ports, and a _PRT routing INTx straight to GSIs
+/// \_SB.PCI0.RES0  motherboard resources (PNP0C02) reserving the ECAM window: Linux uses the
+///                 MCFG only for ECAM that E820 or a motherboard device reserves
+/// \_SB.COM1       16550 UART (PNP0501)
+/// \_SB.PWRB       power button (PNP0C0C); the FADT says there is no fixed-feature button
+/// \_S5_           soft-off: the SLP_TYP the PM1a control block acts on
+/// </code>
+/// Processors are in a separate SSDT, so this table depends only on the platform, not on the
+/// vCPU count.
+/// </summary>
+public static class Dsdt
+{
+    /// <summary>A _PRT address matches every function of the device: high word the device, low word 0xFFFF.</summary>
+    private const uint AllFunctions = 0xFFFF;
+
+    public static byte[] Build(MachineDescription machine) => DefinitionBlock.Create("DSDT", "DSDT", Terms(machine));
+
+    internal static IReadOnlyList<IAmlObject> Terms(MachineDescription machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        return
+        [
+            new AmlScope("\\_SB",
+                PciRoot(machine.Pci),
+                SerialPort("COM1", machine.Com1),
+                new AmlDevice("PWRB", new AmlName("_HID", EisaId.ToAml("PNP0C0C")))),
+            new AmlName("\\_S5_", new AmlPackage(
+                new AmlInteger(machine.PowerManagement.SoftOffSleepType), // PM1a_CNT.SLP_TYP
+                new AmlInteger(machine.PowerManagement.SoftOffSleepType), // PM1b_CNT.SLP_TYP (no PM1b block)
+                AmlInteger.Zero,
+                AmlInteger.Zero)),
+        ];
+    }
+
+    private static AmlDevice PciRoot(PciRootDescription pci)
+    {
+        var windows = new List<IResourceDescriptor>
+        {
+            AddressSpaceDescriptor.WordBusNumber(pci.StartBus, pci.EndBus),
+            // Configuration mechanism #1 belongs to the root bridge itself, so no one else is given these ports.
+            IoPortDescriptor.Fixed(0xCF8, 8),
+        };
+        windows.AddRange(pci.IoWindows.Select(w => AddressSpaceDescriptor.WordIo((ushort)w.Base, (ushort)w.Last)));
+        // Neither window is marked prefetchable: Linux never puts a non-prefetchable BAR in a
+        // prefetch-only window, and virtio's BARs can be either.
+        windows.Add(AddressSpaceDescriptor.DWordMemory((uint)pci.Mmio32Window.Base, (uint)pci.Mmio32Window.Last));
+        if (pci.Mmio64Window is { } high)
+        {
+            windows.Add(AddressSpaceDescriptor.QWordMemory(high.Base, high.Last));
+        }
+
+        var terms = new List<IAmlObject>
+        {
+            new AmlName("_HID", EisaId.ToAml("PNP0A08")),
+            new AmlName("_CID", EisaId.ToAml("PNP0A03")),
+            new AmlName("_SEG", AmlInteger.Zero),
+            new AmlName("_BBN", new AmlInteger(pci.StartBus)),
+            new AmlName("_UID", AmlInteger.Zero),
+            new AmlName("_CRS", new ResourceTemplate(windows)),
+        };
+        // No routes, no _PRT: ACPICA's predefined-name check warns about an empty one.
+        if (pci.InterruptRoutes.Count > 0)
+        {
+            terms.Add(new AmlName("_PRT", new AmlPackage(pci.InterruptRoutes.Select(RoutingEntry).ToArray())));
+        }
+        terms.Add(new AmlDevice("RES0",
+            new AmlName("_HID", EisaId.ToAml("PNP0C02")),
+            new AmlName("_UID", AmlInteger.Zero),
+            new AmlName("_CRS", new ResourceTemplate(EcamReservation(pci.EcamWindow)))));
+        return new AmlDevice("PCI0", terms);
+    }
+
+    /// <summary>{ address, pin, source, source index }: a zero source means the index is a GSI, with no link device.</summary>
+    private static AmlPackage RoutingEntry(PciInterruptRoute route) =>
+        new(new AmlInteger(((uint)route.Device << 16) | AllFunctions),
+            new AmlInteger((ulong)route.Pin),
+            AmlInteger.Zero,
+            new AmlInteger(route.Gsi));
+
+    private static IResourceDescriptor EcamReservation(AddressWindow ecam) =>
+        ecam.Last <= uint.MaxValue
+            ? new Memory32FixedDescriptor((uint)ecam.Base, (uint)ecam.Size)
+            : AddressSpaceDescriptor.QWordMemory(ecam.Base, ecam.Last, producer: false);
+
+    private static AmlDevice SerialPort(string name, SerialPortDescription port) =>
+        new(name,
+            new AmlName("_HID", EisaId.ToAml("PNP0501")),
+            new AmlName("_UID", AmlInteger.Zero),
+            new AmlName("_CRS", new ResourceTemplate(
+                IoPortDescriptor.Fixed(port.Port, 8),
+                IrqDescriptor.NoFlags(port.Irq))));
+}

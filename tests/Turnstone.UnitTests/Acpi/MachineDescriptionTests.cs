@@ -1,0 +1,59 @@
+using Turnstone.Acpi.Description;
+using Turnstone.Acpi.Tables;
+
+namespace Turnstone.UnitTests.Acpi;
+
+public sealed class MachineDescriptionTests
+{
+    private static void Refused(MachineDescription machine) =>
+        Assert.ThrowsAny<ArgumentException>(() => AcpiTableSet.Build(machine, SampleMachines.TablesAddress, SampleMachines.RsdpAddress));
+
+    [Fact]
+    public void Samples_are_accepted()
+    {
+        AcpiTableSet.Build(SampleMachines.Pc(), SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
+        AcpiTableSet.Build(SampleMachines.Unusual(), SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
+        AcpiTableSet.Build(SampleMachines.Pc(vcpus: 255), SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
+    }
+
+    [Fact]
+    public void Vcpu_counts_the_madt_cannot_hold_are_refused()
+    {
+        Refused(SampleMachines.Pc(vcpus: 0));
+        Refused(SampleMachines.Pc(vcpus: 256));
+    }
+
+    [Fact]
+    public void Pci_descriptions_that_do_not_fit_are_refused()
+    {
+        var pc = SampleMachines.Pc();
+        Refused(pc with { Pci = pc.Pci with { StartBus = 8, EndBus = 7 } });
+        Refused(pc with { Pci = pc.Pci with { EcamBase = 0xB008_0000 } }); // not 1 MiB aligned
+        Refused(pc with { Pci = pc.Pci with { IoWindows = [new AddressWindow(0xF000, 0x2000)] } }); // past port 0xFFFF
+        Refused(pc with { Pci = pc.Pci with { Mmio32Window = new AddressWindow(0xF000_0000, 0x2000_0000) } }); // past 4 GiB
+        Refused(pc with { Pci = pc.Pci with { Mmio64Window = new AddressWindow(0x80_0000_0000, 0) } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(32, PciInterruptPin.IntA, 16)] } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, (PciInterruptPin)4, 16)] } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, PciInterruptPin.IntA, 16), new PciInterruptRoute(3, PciInterruptPin.IntA, 17)] } });
+    }
+
+    [Fact]
+    public void Interrupt_descriptions_that_do_not_fit_are_refused()
+    {
+        var pc = SampleMachines.Pc();
+        Refused(pc with { InterruptSourceOverrides = [new InterruptSourceOverride(16, 16)] });
+        Refused(pc with { InterruptSourceOverrides = [new InterruptSourceOverride(9, 9), new InterruptSourceOverride(9, 20)] });
+        Refused(pc with { Com1 = new SerialPortDescription(0x3F8, 16) });
+        Refused(pc with { PowerManagement = pc.PowerManagement with { SciIrq = 20 } });
+        Refused(pc with { PowerManagement = pc.PowerManagement with { SoftOffSleepType = 8 } });
+    }
+
+    [Fact]
+    public void Override_flags_pack_polarity_and_trigger_as_mps_inti_flags()
+    {
+        Assert.Equal(0x000D, new InterruptSourceOverride(9, 9, MpsIntiPolarity.ActiveHigh, MpsIntiTrigger.Level).Flags);
+        Assert.Equal(0x000F, new InterruptSourceOverride(9, 9, MpsIntiPolarity.ActiveLow, MpsIntiTrigger.Level).Flags);
+        Assert.Equal(0x0007, new InterruptSourceOverride(9, 9, MpsIntiPolarity.ActiveLow, MpsIntiTrigger.Edge).Flags);
+        Assert.Equal(0x0000, new InterruptSourceOverride(0, 2).Flags);
+    }
+}
