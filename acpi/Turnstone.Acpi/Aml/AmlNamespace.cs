@@ -13,56 +13,29 @@ public sealed record AmlName(NamePath Path, IAmlObject Value) : IAmlObject
 }
 
 /// <summary>Scope(path) { terms }: opens an existing namespace node, typically \_SB.</summary>
-public sealed record AmlScope : IAmlObject
+public sealed record AmlScope(NamePath Path, params IReadOnlyList<IAmlObject> Terms) : IAmlObject
 {
-    public AmlScope(NamePath path, params IReadOnlyList<IAmlObject> terms)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(terms);
-        Path = path;
-        Terms = terms.ToArray();
-    }
-
-    public NamePath Path { get; }
-
-    public IReadOnlyList<IAmlObject> Terms { get; }
-
-    public void WriteTo(AmlWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        writer.WritePackage([AmlOpcode.Scope], body =>
-        {
-            Path.WriteTo(body);
-            foreach (var term in Terms)
-            {
-                term.WriteTo(body);
-            }
-        });
-    }
+    public void WriteTo(AmlWriter writer) => AmlNamedBlock.Write(writer, [AmlOpcode.Scope], Path, Terms);
 }
 
 /// <summary>Device(path) { terms }: a device node, ExtOpPrefix + DeviceOp.</summary>
-public sealed record AmlDevice : IAmlObject
+public sealed record AmlDevice(NamePath Path, params IReadOnlyList<IAmlObject> Terms) : IAmlObject
 {
-    public AmlDevice(NamePath path, params IReadOnlyList<IAmlObject> terms)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(terms);
-        Path = path;
-        Terms = terms.ToArray();
-    }
+    public void WriteTo(AmlWriter writer) => AmlNamedBlock.Write(writer, [AmlOpcode.ExtendedPrefix, AmlOpcode.DeviceSuffix], Path, Terms);
+}
 
-    public NamePath Path { get; }
-
-    public IReadOnlyList<IAmlObject> Terms { get; }
-
-    public void WriteTo(AmlWriter writer)
+/// <summary>The shape Scope and Device share: opcode, PkgLength, name, then the terms.</summary>
+internal static class AmlNamedBlock
+{
+    public static void Write(AmlWriter writer, ReadOnlySpan<byte> opcode, NamePath path, IReadOnlyList<IAmlObject> terms)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WritePackage([AmlOpcode.ExtendedPrefix, AmlOpcode.DeviceSuffix], body =>
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(terms);
+        writer.WritePackage(opcode, body =>
         {
-            Path.WriteTo(body);
-            foreach (var term in Terms)
+            path.WriteTo(body);
+            foreach (var term in terms)
             {
                 term.WriteTo(body);
             }
