@@ -24,7 +24,7 @@ internal sealed partial class ComponentVm
         bool hasErrorCode = ComponentShim.HasErrorCode(vector);
         ulong frame = registers.Rsp;
         int frameWords = hasErrorCode ? 6 : 5;
-        if (frame < ComponentLayout.ShimStackBottom || frame + (ulong)frameWords * 8 > ComponentLayout.ShimStackTop)
+        if (frame < ComponentLayout.ShimStackBottom || frame > ComponentLayout.ShimStackTop - (ulong)frameWords * 8) // no wrap-around
         {
             return Stop(ComponentFaultKind.Exception, $"{Name(vector)} with the shim stack pointer at 0x{frame:x}", registers, vector);
         }

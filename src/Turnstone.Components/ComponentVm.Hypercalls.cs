@@ -134,7 +134,7 @@ internal sealed partial class ComponentVm
             {
                 return 0;
             }
-            CheckLimits("HALT");
+            CheckLimits();
             long now = Stopwatch.GetTimestamp();
             if (now >= until)
             {

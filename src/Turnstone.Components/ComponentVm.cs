@@ -26,6 +26,7 @@ internal sealed partial class ComponentVm : IDisposable
     private long _deadline = long.MaxValue; // Stopwatch timestamp
     private volatile string? _stopReason;
     private int _lastInputLength;
+    private string? _callName;
 
     /// <summary>Loads the component into <paramref name="machine"/> (fresh or wiped). Nothing runs yet.</summary>
     public ComponentVm(ComponentMachine machine, ElfImage image, ComponentAddressSpace space, ComponentOptions options)
@@ -52,7 +53,7 @@ internal sealed partial class ComponentVm : IDisposable
     {
         RequireState(ComponentState.Created);
         State = ComponentState.Initialising;
-        var stop = RunUntilStop("initialisation");
+        var stop = RunUntilStop();
         if (stop.Hypercall == Hypercall.Exit)
         {
             ExitStatus = (int)stop.Value;
@@ -94,7 +95,8 @@ internal sealed partial class ComponentVm : IDisposable
         registers.Rcx = (ulong)_options.Limits.MaxOutputSize;
         _machine.Vcpu.MarkSyncedRegistersDirty();
         State = ComponentState.Calling;
-        var stop = RunUntilStop($"call '{name}'");
+        _callName = name;
+        var stop = RunUntilStop();
         if (stop.Hypercall == Hypercall.Exit)
         {
             throw Stop(ComponentFaultKind.Exited, $"the component exited with status {(int)stop.Value} during call '{name}'");
@@ -147,7 +149,7 @@ internal sealed partial class ComponentVm : IDisposable
     private readonly record struct StopPoint(Hypercall Hypercall, ulong Value);
 
     /// <summary>Enters the guest until it issues READY or EXIT; faults and limits throw.</summary>
-    private StopPoint RunUntilStop(string phase)
+    private StopPoint RunUntilStop()
     {
         Volatile.Write(ref _deadline, Stopwatch.GetTimestamp() + (long)(_options.Limits.CallTimeout.TotalSeconds * Stopwatch.Frequency));
         try
@@ -172,7 +174,7 @@ internal sealed partial class ComponentVm : IDisposable
                         throw Stop(ComponentFaultKind.ForbiddenInstruction,
                             $"{(exit.IoIsWrite ? "out" : "in")} to port 0x{exit.IoPort:x}: only the hypercall port 0x{ComponentLayout.HypercallPort:x} is open");
                     case VcpuExitReason.Interrupted:
-                        CheckLimits(phase);
+                        CheckLimits();
                         break;
                     case VcpuExitReason.Shutdown:
                         throw Stop(ComponentFaultKind.Exception, "triple fault: the CPU could not deliver an exception");
@@ -204,15 +206,18 @@ internal sealed partial class ComponentVm : IDisposable
         }
     }
 
-    private void CheckLimits(string phase)
+    /// <summary>What is running, for messages; formatted only when one is needed, not per call.</summary>
+    private string Phase => State == ComponentState.Calling ? $"call '{_callName}'" : "initialisation";
+
+    private void CheckLimits()
     {
         if (_stopReason is string reason)
         {
-            throw Stop(ComponentFaultKind.Timeout, $"{phase} stopped by the host: {reason}");
+            throw Stop(ComponentFaultKind.Timeout, $"{Phase} stopped by the host: {reason}");
         }
         if (Stopwatch.GetTimestamp() >= _deadline)
         {
-            throw Stop(ComponentFaultKind.Timeout, $"{phase} ran longer than its budget of {_options.Limits.CallTimeout.TotalMilliseconds:0} ms");
+            throw Stop(ComponentFaultKind.Timeout, $"{Phase} ran longer than its budget of {_options.Limits.CallTimeout.TotalMilliseconds:0} ms");
         }
     }
 
