@@ -2,7 +2,7 @@
 # Builds the Turnstone guest artefacts from Debian packages, cached outside
 # the repository.
 #
-#   images/build-guest.sh minimal|cloud|initramfs|initramfs-virtio|rootfs|components|all
+#   images/build-guest.sh minimal|cloud|initramfs|initramfs-virtio|blkbench|rootfs|components|all
 #
 #   minimal    Linux from Debian's linux-source-6.1: tinyconfig plus
 #              images/linux/minimal.config, LZ4 payload. Keeps bzImage,
@@ -16,8 +16,13 @@
 #              images/initramfs-virtio/init and the kernel's virtio modules
 #              (PCI transport, block, console); mounts the root file system
 #              from the virtio disk and switches to it.
+#   blkbench   images/blkbench/blkbench.c as a static binary, with the host
+#              gcc: the block I/O benchmark the rootfs carries, and the same
+#              program for the host's ceiling. Needs gcc even when cached.
 #   rootfs     ext4 image (64 MiB, TURNSTONE_ROOTFS_MIB to change) made without
-#              root: busybox and images/rootfs/init as /sbin/init.
+#              root: busybox, images/rootfs/init as /sbin/init and blkbench
+#              as /bin/turnstone-blkbench (so this target includes blkbench
+#              and needs gcc even when cached).
 #   components images/components/samples/*.c as freestanding component ELFs
 #              (ABI in images/components/ABI.md) with the host gcc, plus the
 #              host CRC-32 baseline crc32_host. Needs gcc even when cached:
@@ -25,7 +30,8 @@
 #
 # On success STDOUT carries only KEY=absolute-path lines:
 #   MINIMAL_KERNEL MINIMAL_VMLINUX CLOUD_KERNEL CLOUD_MODULES INITRAMFS
-#   VIRTIO_INITRAMFS ROOTFS COMPONENTS_DIR
+#   VIRTIO_INITRAMFS BLKBENCH ROOTFS COMPONENTS_DIR
+# (each at most once: rootfs reports the BLKBENCH it contains).
 # Everything else goes to STDERR; the kernel build log goes to a file under
 # the cache's logs/ directory.
 #
@@ -59,11 +65,13 @@ readonly VIRTIO_INIT="$IMAGES_DIR/initramfs-virtio/init"
 readonly VIRTIO_LIST="$IMAGES_DIR/initramfs-virtio/initramfs.list"
 readonly ROOTFS_INIT="$IMAGES_DIR/rootfs/init"
 readonly ROOTFS_MKE2FS_CONF="$IMAGES_DIR/rootfs/mke2fs.conf"
+readonly BLKBENCH_SRC="$IMAGES_DIR/blkbench/blkbench.c"
 
 RESULTS=()
 TMP_DIRS=()
 GEN_INIT_CPIO=
 CLOUD_ENTRY=
+BLKBENCH=
 LOCKED_TARGET=none
 LOCK_FD=
 
@@ -71,7 +79,7 @@ log() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { printf 'build-guest: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-	printf 'usage: %s minimal|cloud|initramfs|initramfs-virtio|rootfs|components|all\n' "$0" >&2
+	printf 'usage: %s minimal|cloud|initramfs|initramfs-virtio|blkbench|rootfs|components|all\n' "$0" >&2
 	exit 2
 }
 
@@ -784,6 +792,89 @@ target_initramfs_virtio() {
 	RESULTS+=("VIRTIO_INITRAMFS=$entry/initramfs-virtio.cpio.gz")
 }
 
+# --- blkbench ----------------------------------------------------------------
+
+# Static: the root file system has no C library. -s drops the symbol table,
+# whose file symbol would carry the source's path: the binary (and with it
+# the rootfs image) must not depend on where the repository is checked out.
+readonly -a BLKBENCH_CFLAGS=(-O2 -static -s -Wall -Wextra -Werror)
+
+blkbench_complete() { [[ -x $1/turnstone-blkbench ]]; }
+
+# The source, the compiler, the linker, the static C library linked in, the
+# flags and this recipe: any change to one of them is a new entry.
+blkbench_key_hash() {
+	{
+		sha256sum <"$BLKBENCH_SRC"
+		gcc --version
+		"$(gcc -print-prog-name=ld)" --version
+		sha256sum <"$(gcc -print-file-name=libc.a)"
+		printf '%s\n' "${BLKBENCH_CFLAGS[@]}"
+		declare -f build_blkbench check_blkbench
+	} | short_hash
+}
+
+# Statically linked (no program interpreter), and it works: a small run of
+# every workload on a scratch file, whose write must verify. Buffered I/O is
+# allowed: the cache may be on a file system that refuses O_DIRECT.
+check_blkbench() {
+	local binary=$1 work=$2 headers output lines
+	headers="$(readelf -lW -- "$binary")" || die "readelf -l $binary failed"
+	[[ $headers != *INTERP* ]] || die "$binary is not statically linked (it names a program interpreter)"
+	truncate -s 4M -- "$work/scratch.img"
+	output="$("$binary" --size 4M --seq-bytes 4M --rand-ops 100 --allow-buffered "$work/scratch.img")" ||
+		die "$binary failed its trial run on a 4 MiB file: $output"
+	lines="$(grep -c '^turnstone-blkbench: workload=' <<<"$output")"
+	[[ $lines == 3 && $output == *" verify=ok"* ]] ||
+		die "$binary printed an unexpected trial run (3 workload lines, verify=ok expected): $output"
+	rm -f -- "$work/scratch.img"
+}
+
+build_blkbench() {
+	local entry=$1 hash=$2 work out
+	make_tmp work blkbench
+	out="$work/out"
+	mkdir -- "$out"
+	gcc "${BLKBENCH_CFLAGS[@]}" -o "$out/turnstone-blkbench" "$BLKBENCH_SRC" || die "compiling $BLKBENCH_SRC failed"
+	check_blkbench "$out/turnstone-blkbench" "$work"
+	{
+		printf 'recipe-and-source %s\n' "$hash"
+		printf 'gcc %s\n' "$(gcc -dumpfullversion)"
+		printf 'cflags %s\n' "${BLKBENCH_CFLAGS[*]}"
+		printf 'sha256 %s\n' "$(sha256sum <"$out/turnstone-blkbench" | cut -d' ' -f1)"
+	} >"$out/inputs"
+	publish "$out" "$entry"
+}
+
+# Sets BLKBENCH. Runs once: both the rootfs target and `all` ask for it, and
+# a key must not appear twice on STDOUT.
+target_blkbench() {
+	[[ -z $BLKBENCH ]] || return 0
+	[[ -f $BLKBENCH_SRC ]] || die "missing $BLKBENCH_SRC"
+	command -v gcc >/dev/null 2>&1 ||
+		die "blkbench (and the rootfs that carries it) is compiled with the host gcc, which is missing; install it with: apt-get install gcc libc6-dev"
+	# gcc prints the bare name when it finds no such file.
+	[[ $(gcc -print-file-name=libc.a) == /* ]] ||
+		die "blkbench is linked statically, but gcc finds no libc.a; install it with: apt-get install libc6-dev"
+	local hash entry
+	hash="$(blkbench_key_hash)"
+	entry="$CACHE/blkbench/$hash"
+	if ! blkbench_complete "$entry"; then
+		take_lock blkbench
+		if blkbench_complete "$entry"; then
+			log "blkbench: $hash already cached"
+		else
+			require_tools readelf:binutils truncate:coreutils
+			log "blkbench: building (source, toolchain and flags $hash)"
+			build_blkbench "$entry" "$hash"
+		fi
+		release_lock
+	fi
+	log "blkbench: $entry"
+	BLKBENCH=$entry/turnstone-blkbench
+	RESULTS+=("BLKBENCH=$BLKBENCH")
+}
+
 # --- root file system (ext4) -------------------------------------------------
 
 # Image size in MiB.
@@ -796,11 +887,11 @@ readonly ROOTFS_EPOCH=1672531200 # 2023-01-01 00:00:00 UTC
 # /bin/<applet> -> busybox: what rootfs/init runs, and a few for the shell.
 readonly -a ROOTFS_APPLETS=(sh mount umount mkdir cat ls grep sha256sum sync sleep dmesg poweroff reboot cttyhack setsid stty)
 
-# stage_rootfs STAGE INIT: lays the root file system out in STAGE (which
-# holds the busybox binary as STAGE/busybox). Its text is part of the cache
-# key.
+# stage_rootfs STAGE INIT BLKBENCH: lays the root file system out in STAGE
+# (which holds the busybox binary as STAGE/busybox). Its text is part of the
+# cache key.
 stage_rootfs() {
-	local stage=$1 init=$2 applet
+	local stage=$1 init=$2 blkbench=$3 applet
 	mkdir -- "$stage/bin" "$stage/sbin" "$stage/dev" "$stage/proc" "$stage/sys" \
 		"$stage/tmp" "$stage/root" "$stage/etc"
 	mv -- "$stage/busybox" "$stage/bin/busybox"
@@ -808,9 +899,10 @@ stage_rootfs() {
 		ln -s busybox "$stage/bin/$applet"
 	done
 	cp -- "$init" "$stage/sbin/init"
+	cp -- "$blkbench" "$stage/bin/turnstone-blkbench"
 	# Modes are copied into the image: none may depend on the umask.
 	chmod 0755 "$stage" "$stage/bin" "$stage/sbin" "$stage/dev" "$stage/proc" "$stage/sys" \
-		"$stage/etc" "$stage/bin/busybox" "$stage/sbin/init"
+		"$stage/etc" "$stage/bin/busybox" "$stage/sbin/init" "$stage/bin/turnstone-blkbench"
 	chmod 1777 "$stage/tmp"
 	chmod 0700 "$stage/root"
 }
@@ -858,13 +950,14 @@ rootfs_complete() { [[ -s $1/rootfs.ext4 ]]; }
 rootfs_key_hash() {
 	{
 		cat -- "$ROOTFS_INIT" "$ROOTFS_MKE2FS_CONF"
+		sha256sum <"$BLKBENCH"
 		printf '%s\n' "$ROOTFS_MIB" "$ROOTFS_UUID" "$ROOTFS_HASH_SEED" "$ROOTFS_EPOCH" "${ROOTFS_APPLETS[@]}"
 		declare -f stage_rootfs write_rootfs
 	} | short_hash
 }
 
 # Reads the image back with e2fsprogs' own tools: consistent, /sbin/init as
-# committed, everything owned by root.
+# committed, /bin/turnstone-blkbench as built, everything owned by root.
 check_rootfs() {
 	local image=$1 debugfs e2fsck dir listing owned
 	debugfs="$(tool_path debugfs)"
@@ -872,6 +965,8 @@ check_rootfs() {
 	E2FSPROGS_FAKE_TIME=$ROOTFS_EPOCH "$e2fsck" -fn "$image" >&2 || die "e2fsck -fn $image finds problems"
 	"$debugfs" -R 'cat /sbin/init' "$image" 2>/dev/null | cmp -s - "$ROOTFS_INIT" ||
 		die "/sbin/init in $image differs from $ROOTFS_INIT"
+	"$debugfs" -R 'cat /bin/turnstone-blkbench' "$image" 2>/dev/null | cmp -s - "$BLKBENCH" ||
+		die "/bin/turnstone-blkbench in $image differs from $BLKBENCH"
 	for dir in / /bin /sbin; do
 		listing="$("$debugfs" -R "ls -l $dir" "$image" 2>/dev/null)" || die "debugfs cannot list $dir in $image"
 		owned="$(awk 'NF >= 9 && ($4 != 0 || $5 != 0) { print $NF }' <<<"$listing")"
@@ -891,7 +986,7 @@ build_rootfs() {
 	extract_busybox "$version" "$work"
 	mkdir -- "$work/stage"
 	mv -- "$work/busybox" "$work/stage/busybox"
-	stage_rootfs "$work/stage" "$ROOTFS_INIT"
+	stage_rootfs "$work/stage" "$ROOTFS_INIT" "$BLKBENCH"
 
 	out="$work/out"
 	mkdir -- "$out"
@@ -900,7 +995,8 @@ build_rootfs() {
 	printf '%s\n' "$version" >"$out/version"
 	{
 		printf 'package %s %s\n' "$BUSYBOX_PKG" "$version"
-		printf 'init-config-and-recipe %s\n' "$hash"
+		printf 'init-config-blkbench-and-recipe %s\n' "$hash"
+		printf 'blkbench %s\n' "$BLKBENCH"
 		printf 'size-mib %s\n' "$ROOTFS_MIB"
 		printf 'mke2fs %s\n' "$mke2fs_version"
 		printf 'sha256 %s\n' "$(sha256sum <"$out/rootfs.ext4" | cut -d' ' -f1)"
@@ -916,6 +1012,8 @@ target_rootfs() {
 	if ! [[ $ROOTFS_MIB =~ ^[1-9][0-9]{0,5}$ ]] || ((ROOTFS_MIB < 16 || ROOTFS_MIB > 65536)); then
 		die "TURNSTONE_ROOTFS_MIB=$ROOTFS_MIB: give a size in MiB from 16 to 65536"
 	fi
+	# Built first, outside the rootfs lock: the image carries it.
+	target_blkbench
 	local hash entry="" version
 	hash="$(rootfs_key_hash)"
 	refresh_requested || entry="$(newest_complete rootfs_complete "$CACHE"/rootfs/*-"$hash")"
@@ -929,7 +1027,7 @@ target_rootfs() {
 			if rootfs_complete "$entry"; then
 				log "rootfs: $BUSYBOX_PKG $version already cached"
 			else
-				log "rootfs: building a ${ROOTFS_MIB} MiB ext4 image with $BUSYBOX_PKG $version (init, config and recipe $hash)"
+				log "rootfs: building a ${ROOTFS_MIB} MiB ext4 image with $BUSYBOX_PKG $version (init, config, blkbench and recipe $hash)"
 				build_rootfs "$version" "$entry" "$hash"
 			fi
 		fi
@@ -1080,9 +1178,9 @@ main() {
 	(($# == 1)) || usage
 	local targets
 	case $1 in
-	minimal | cloud | initramfs | rootfs | components) targets=("$1") ;;
+	minimal | cloud | initramfs | blkbench | rootfs | components) targets=("$1") ;;
 	initramfs-virtio) targets=(initramfs_virtio) ;;
-	all) targets=(minimal cloud initramfs initramfs_virtio rootfs components) ;;
+	all) targets=(minimal cloud initramfs initramfs_virtio blkbench rootfs components) ;;
 	*) usage ;;
 	esac
 	require_tools sha256sum:coreutils flock:util-linux

@@ -17,6 +17,11 @@ internal static class RunCommand
             Description = "kernel command line",
             DefaultValueFactory = _ => MachineConfig.DefaultCommandLine,
         };
+        var disks = new Option<string[]>("--disk")
+        {
+            Description = "raw disk image as a virtio-blk device: PATH or PATH,readonly; repeat for more (the first is /dev/vda)",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 512M or 2G", DefaultValueFactory = _ => "512M" };
         var cpus = new Option<int>("--cpus") { Description = "number of vCPUs", DefaultValueFactory = _ => 1 };
         var guestDecompress = new Option<bool>("--guest-decompress")
@@ -24,9 +29,9 @@ internal static class RunCommand
             Description = "let the guest decompress a bzImage itself instead of decompressing LZ4/gzip payloads on the host",
         };
         var quiet = new Option<bool>("--quiet") { Description = "print only the guest's console, no monitor messages" };
-        var command = new Command("run", "Boot a Linux kernel; the guest console (COM1) is this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
+        var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
         {
-            kernel, initrd, cmdline, memory, cpus, guestDecompress, quiet,
+            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, quiet,
         };
         command.SetAction(result =>
         {
@@ -34,12 +39,22 @@ internal static class RunCommand
             {
                 return Fail($"--memory: {sizeError}");
             }
+            List<DiskConfig> diskConfigs;
+            try
+            {
+                diskConfigs = (result.GetValue(disks) ?? []).Select(DiskConfig.Parse).ToList();
+            }
+            catch (ArgumentException e)
+            {
+                return Fail(e.Message);
+            }
             var log = result.GetValue(quiet) ? null : Console.Error;
             var config = new MachineConfig
             {
                 KernelPath = result.GetValue(kernel)!,
                 InitrdPath = result.GetValue(initrd),
                 CommandLine = result.GetValue(cmdline)!,
+                Disks = diskConfigs,
                 MemoryBytes = bytes,
                 Cpus = result.GetValue(cpus),
                 DecompressOnHost = !result.GetValue(guestDecompress),

@@ -2,7 +2,7 @@ using Turnstone.Devices.Legacy;
 
 namespace Turnstone.Machine;
 
-/// <summary>Connects the guest's UART to host streams: output byte by byte, input on its own thread.</summary>
+/// <summary>Connects the guest's consoles to host streams: output as it comes, input on its own thread.</summary>
 internal static class ConsoleStreams
 {
     public static Action<byte> Writer(Stream? output)
@@ -28,8 +28,24 @@ internal static class ConsoleStreams
         };
     }
 
-    /// <summary>Pumps <paramref name="input"/> into the UART until end of input or until the token fires.</summary>
-    public static void StartInputPump(Stream? input, Serial16550 uart, CancellationToken stop)
+    /// <summary>A UART as an input sink: takes bytes while its receive FIFO has room.</summary>
+    public static Func<ReadOnlyMemory<byte>, int> Into(Serial16550 uart) => bytes =>
+    {
+        var span = bytes.Span;
+        int taken = 0;
+        while (taken < span.Length && uart.TryReceive(span[taken]))
+        {
+            taken++;
+        }
+        return taken;
+    };
+
+    /// <summary>
+    /// Pumps <paramref name="input"/> into <paramref name="deliver"/> (which answers how many bytes it
+    /// took) until end of input or until the token fires. A guest that is not reading holds the
+    /// terminal back instead of losing keystrokes.
+    /// </summary>
+    public static void StartInputPump(Stream? input, Func<ReadOnlyMemory<byte>, int> deliver, CancellationToken stop)
     {
         if (input is null)
         {
@@ -47,11 +63,14 @@ internal static class ConsoleStreams
                     {
                         return;
                     }
-                    for (int i = 0; i < read && !stop.IsCancellationRequested; i++)
+                    var pending = buffer.AsMemory(0, read);
+                    while (!pending.IsEmpty && !stop.IsCancellationRequested)
                     {
-                        while (!uart.TryReceive(buffer[i]) && !stop.IsCancellationRequested)
+                        int taken = deliver(pending);
+                        pending = pending[taken..];
+                        if (taken == 0)
                         {
-                            Thread.Sleep(1); // the guest is not reading: hold the terminal back
+                            Thread.Sleep(1);
                         }
                     }
                 }

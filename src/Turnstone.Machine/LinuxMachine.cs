@@ -6,6 +6,7 @@ using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Hypervisor.Quirks;
+using Turnstone.Machine.Platform;
 
 namespace Turnstone.Machine;
 
@@ -18,10 +19,13 @@ public sealed class LinuxMachine
     private readonly MachineConfig _config;
     private LinuxBootPlan? _plan;
 
-    private LinuxMachine(MachineConfig config, LinuxBootPlan plan)
+    private readonly Acpi.Tables.AcpiTableSet _acpiTables;
+
+    private LinuxMachine(MachineConfig config, LinuxBootPlan plan, Acpi.Tables.AcpiTableSet acpiTables)
     {
         _config = config;
         _plan = plan;
+        _acpiTables = acpiTables;
         KernelDescription = plan.Kernel.Description;
     }
 
@@ -45,11 +49,18 @@ public sealed class LinuxMachine
             throw new ArgumentException(
                 "--cpus other than 1 is not supported yet: secondary vCPUs are only discoverable through the ACPI MADT or an MP table, which this monitor does not provide yet");
         }
+        foreach (var disk in config.Disks)
+        {
+            disk.Validate();
+        }
         byte[] kernel = ReadInput(config.KernelPath, "kernel");
         byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
         var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost);
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
-        return new LinuxMachine(config, LinuxBootPlan.Create(image, initrd, config.CommandLine, e820));
+        var acpi = AcpiFirmware.Build(AcpiFirmware.Describe(config.Cpus, VirtioDevices.Slots(config.Disks.Count)), e820);
+        var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);
+        plan.AcpiRsdpAddress = acpi.RsdpAddress;
+        return new LinuxMachine(config, plan, acpi);
     }
 
     private static byte[] ReadInput(string path, string what)
@@ -81,12 +92,28 @@ public sealed class LinuxMachine
 
         var ports = new DeviceBus();
         var mmio = new DeviceBus();
-        var uart = new Serial16550(ConsoleStreams.Writer(_config.ConsoleOutput), new IrqLine(vm, Serial16550.Com1Irq));
+        // The UART and hvc0 write from different threads; one lock keeps their bytes whole.
+        var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : Stream.Synchronized(_config.ConsoleOutput);
+        var uart = new Serial16550(ConsoleStreams.Writer(consoleOutput), new GsiLine(vm, Serial16550.Com1Irq));
         ports.Register(Serial16550.Com1Port, 8, uart);
         ports.Register(I8042Controller.BasePort, I8042Controller.PortSpan, new I8042Controller(control));
         ulong lowRam = Math.Min(_config.MemoryBytes, GuestRamLayout.MmioHoleStart);
         ports.Register(CmosRtc.BasePort, CmosRtc.PortSpan, new CmosRtc(lowRam, _config.MemoryBytes - lowRam));
         ports.Register(PostCodePort.Port, 1, new PostCodePort());
+        ports.Register(AcpiPowerManagement.BasePort, AcpiPowerManagement.PortSpan, new AcpiPowerManagement(control));
+        var pci = new PciPlatform(mmio, ports, log);
+        VirtioDevices virtio;
+        try
+        {
+            virtio = VirtioDevices.Create(vm, pci, _config.Disks, consoleOutput,
+                e => control.Stop(new MachineExit(MachineExitKind.Error, $"virtio worker failed: {e.Message}", e.ToString())));
+        }
+        catch (IOException e)
+        {
+            return new MachineExit(MachineExitKind.Error, e.Message);
+        }
+        using var stopVirtioFirst = virtio;
+        AcpiFirmware.WriteTo(_acpiTables, vm.Memory);
         var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
         ports.Register(BootTimer.Port, 1, bootTimer);
         mmio.Register(BootTimer.MmioAddress, 1, bootTimer);
@@ -122,10 +149,13 @@ public sealed class LinuxMachine
         })
         { Name = "vcpu0", IsBackground = true };
         vcpuThread.Start();
-        ConsoleStreams.StartInputPump(_config.ConsoleInput, uart, stopInput.Token);
+        var keyboard = KernelCommandLine.InteractiveConsoleIsVirtio(_config.CommandLine)
+            ? bytes => virtio.Console.EnqueueInput(bytes.Span)
+            : ConsoleStreams.Into(uart);
+        ConsoleStreams.StartInputPump(_config.ConsoleInput, keyboard, stopInput.Token);
         vcpuThread.Join();
         stopInput.Cancel();
-        _config.ConsoleOutput?.Flush();
+        consoleOutput.Flush();
 
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
         Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.CountsByInstruction.ToDictionary() ?? [],
@@ -151,11 +181,6 @@ public sealed class LinuxMachine
         _plan = null;
         var entry = plan.WriteTo(vm.Memory);
         return entry;
-    }
-
-    private sealed class IrqLine(VirtualMachine vm, uint irq) : IInterruptLine
-    {
-        public void SetLevel(bool asserted) => vm.SetIrqLine(irq, asserted);
     }
 }
 

@@ -13,6 +13,8 @@ public sealed record MachineConfig
     public string CommandLine { get; init; } = DefaultCommandLine;
     public ulong MemoryBytes { get; init; } = DefaultMemory;
     public int Cpus { get; init; } = 1;
+    /// <summary>Raw disk images, each a virtio-blk device on PCI (the first is /dev/vda).</summary>
+    public IReadOnlyList<DiskConfig> Disks { get; init; } = [];
     /// <summary>Decompress an LZ4 or gzip bzImage payload on the host instead of in the guest.</summary>
     public bool DecompressOnHost { get; init; } = true;
     /// <summary>Bytes the guest writes to its console.</summary>

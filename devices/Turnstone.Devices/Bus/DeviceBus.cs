@@ -36,6 +36,25 @@ public sealed class DeviceBus
         }
     }
 
+    /// <summary>
+    /// Removes the range that starts at <paramref name="start"/> and belongs to
+    /// <paramref name="device"/> (a PCI BAR moving or being disabled). False when there is none.
+    /// </summary>
+    public bool Unregister(ulong start, IBusDevice device)
+    {
+        lock (_gate)
+        {
+            int index = _ranges.FindIndex(r => r.Start == start && ReferenceEquals(r.Device, device));
+            if (index < 0)
+            {
+                return false;
+            }
+            _ranges.RemoveAt(index);
+            _snapshot = [.. _ranges];
+            return true;
+        }
+    }
+
     /// <summary>The device whose range holds <paramref name="address"/>, and the offset into it.</summary>
     public bool TryResolve(ulong address, out IBusDevice device, out ulong offset)
     {

@@ -72,6 +72,29 @@ public sealed class E820Map
         _entries.Sort((a, b) => a.Address.CompareTo(b.Address));
     }
 
+    /// <summary>
+    /// Gives [address, address+size), which must lie inside one existing entry, a new type: the
+    /// entry is split around it (ACPI tables inside the reserved legacy area, for instance).
+    /// </summary>
+    public void Reclassify(ulong address, ulong size, E820Type type)
+    {
+        ulong end = address + size;
+        int index = _entries.FindIndex(e => address >= e.Address && end <= e.End && end > address);
+        if (index < 0)
+        {
+            throw new ArgumentException($"E820 range 0x{address:x}+0x{size:x} is not inside a single existing entry");
+        }
+        var outer = _entries[index];
+        if (_entries.Count + 2 > MaxEntries)
+        {
+            throw new InvalidOperationException("E820 map is full");
+        }
+        _entries.RemoveAt(index);
+        Add(outer.Address, address - outer.Address, outer.Type);
+        Add(address, size, type);
+        Add(end, outer.End - end, outer.Type);
+    }
+
     /// <summary>True when [address, address+size) is entirely inside one RAM entry.</summary>
     public bool IsUsableRam(ulong address, ulong size) =>
         _entries.Any(e => e.Type == E820Type.Ram && address >= e.Address && address + size <= e.End && address + size >= address);

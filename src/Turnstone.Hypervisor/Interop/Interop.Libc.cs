@@ -20,6 +20,12 @@ internal static partial class Libc
 
     internal const int MADV_DONTNEED = 4;
 
+    internal const int EFD_NONBLOCK = 0x800;
+    internal const int EFD_CLOEXEC = 0x80000;
+
+    internal const short POLLIN = 0x1;
+
+    internal const int EPERM = 1;
     internal const int EINTR = 4;
     internal const int EAGAIN = 11;
 
@@ -28,6 +34,18 @@ internal static partial class Libc
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    internal static unsafe partial nint Read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    internal static unsafe partial nint Write(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    internal static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
+    internal static partial int EventFd(uint initialValue, int flags);
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     internal static partial int Ioctl(int fd, nuint request, nint argument);
@@ -65,6 +83,15 @@ internal static partial class Libc
         public int Flags;
         public int Padding;
         public nint Restorer;
+    }
+
+    /// <summary><c>struct pollfd</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
     }
 
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);

@@ -31,6 +31,9 @@ internal static unsafe class KvmIoctls
     public static readonly nuint CreateIrqchip = Io(0x60);
     public static readonly nuint IrqLine = Iow(0x61, sizeof(KvmIrqLevel));
     public static readonly nuint CreatePit2 = Iow(0x77, sizeof(KvmPitConfig));
+    public static readonly nuint IrqFd = Iow(0x76, sizeof(KvmIrqFd));
+    public static readonly nuint IoEventFd = Iow(0x79, sizeof(KvmIoEventFd));
+    public static readonly nuint SignalMsi = Iow(0xa5, sizeof(KvmMsi));
 
     // vCPU ioctls
     public static readonly nuint Run = Io(0x80);
@@ -66,4 +69,7 @@ internal enum KvmCapability
     Xsave = 55,
     SyncRegs = 74, // answers with the mask of register sets it can sync
     ManualDirtyLogProtect2 = 168,
+    IrqFd = 32,
+    IoEventFd = 36,
+    SignalMsi = 77,
 }

@@ -89,6 +89,53 @@ internal struct KvmIrqLevel
 }
 
 [StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmIoEventFd
+{
+    public ulong DataMatch;
+    public ulong Address;
+    public uint Length; // 1, 2, 4 or 8; 0 matches a write of any width
+    public int Fd;
+    public KvmIoEventFdFlags Flags;
+    public fixed byte Padding[36];
+}
+
+[Flags]
+internal enum KvmIoEventFdFlags : uint
+{
+    DataMatch = 1 << 0,
+    PortIo = 1 << 1,
+    Deassign = 1 << 2,
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmMsi
+{
+    public uint AddressLow;
+    public uint AddressHigh;
+    public uint Data;
+    public uint Flags;
+    public uint DeviceId; // only with KVM_MSI_VALID_DEVID, which x86 does not use
+    public fixed byte Padding[12];
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct KvmIrqFd
+{
+    public uint Fd;
+    public uint Gsi;
+    public KvmIrqFdFlags Flags;
+    public uint ResampleFd;
+    public fixed byte Padding[16];
+}
+
+[Flags]
+internal enum KvmIrqFdFlags : uint
+{
+    Deassign = 1 << 0,
+    Resample = 1 << 1,
+}
+
+[StructLayout(LayoutKind.Sequential)]
 internal unsafe struct KvmPitConfig
 {
     public uint Flags;

@@ -6,7 +6,7 @@ namespace Turnstone.Hypervisor.Kvm;
 /// A KVM virtual machine: memory slots, the in-kernel interrupt controllers and PIT, interrupt
 /// lines, and vCPUs. Owns its guest memory and releases it after the VM itself is closed.
 /// </summary>
-public sealed unsafe class VirtualMachine : IDisposable
+public sealed unsafe partial class VirtualMachine : IDisposable
 {
     /// <summary>Addresses KVM needs on Intel hosts for real-mode emulation: three pages of TSS and
     /// one identity-map page, placed just below the 4 GiB boundary inside the PCI hole, never RAM.</summary>

@@ -18,6 +18,25 @@ public sealed class DeviceBusTests
     }
 
     [Fact]
+    public void Unregister_frees_only_the_named_devices_range_for_a_new_owner()
+    {
+        var bus = new DeviceBus();
+        var bar = new RecordingDevice(1);
+        var other = new RecordingDevice(2);
+        bus.Register(0xC000_0000, 0x4000, bar);
+
+        Assert.False(bus.Unregister(0xC000_0000, other));
+        Assert.False(bus.Unregister(0xC000_1000, bar));
+        Assert.True(bus.TryResolve(0xC000_0010, out _, out _));
+
+        Assert.True(bus.Unregister(0xC000_0000, bar));
+        Assert.False(bus.TryResolve(0xC000_0010, out _, out _));
+        bus.Register(0xC000_0000, 0x1000, other);
+        Assert.True(bus.TryResolve(0xC000_0010, out var device, out _));
+        Assert.Same(other, device);
+    }
+
+    [Fact]
     public void Resolves_an_address_to_its_device_and_offset()
     {
         var bus = new DeviceBus();

@@ -35,6 +35,49 @@ public sealed class E820MapTests
     }
 
     [Fact]
+    public void Reclassify_splits_the_entry_around_the_range()
+    {
+        var map = E820Map.FromRam([new GuestMemoryRegion(0, 64ul << 20)]);
+
+        map.Reclassify(0xE1000, 0x2000, E820Type.Acpi);
+
+        Assert.Equal(
+            [
+                new E820Entry(0, 0x9FC00, E820Type.Ram),
+                new E820Entry(0x9FC00, 0xE1000 - 0x9FC00, E820Type.Reserved),
+                new E820Entry(0xE1000, 0x2000, E820Type.Acpi),
+                new E820Entry(0xE3000, 0x100000 - 0xE3000, E820Type.Reserved),
+                new E820Entry(0x100000, (64ul << 20) - 0x100000, E820Type.Ram),
+            ],
+            map.Entries);
+    }
+
+    [Fact]
+    public void Reclassify_of_a_whole_entry_leaves_no_empty_pieces()
+    {
+        var map = new E820Map();
+        map.Add(0x1000, 0x1000, E820Type.Reserved);
+
+        map.Reclassify(0x1000, 0x1000, E820Type.Nvs);
+
+        Assert.Equal([new E820Entry(0x1000, 0x1000, E820Type.Nvs)], map.Entries);
+    }
+
+    [Theory]
+    [InlineData(0x9F000ul, 0x2000ul)]  // straddles RAM and the reserved area
+    [InlineData(0xC000_0000ul, 0x1000ul)] // in no entry at all
+    [InlineData(0x1000ul, 0ul)]        // empty
+    public void Reclassify_refuses_a_range_not_inside_one_entry(ulong address, ulong size)
+    {
+        var map = E820Map.FromRam([new GuestMemoryRegion(0, 64ul << 20)]);
+
+        var error = Assert.Throws<ArgumentException>(() => map.Reclassify(address, size, E820Type.Acpi));
+
+        Assert.Contains("not inside a single existing entry", error.Message);
+        Assert.Equal(3, map.Entries.Count);
+    }
+
+    [Fact]
     public void Overlapping_entries_are_rejected()
     {
         var map = new E820Map();

@@ -30,6 +30,9 @@ public sealed class KvmStructsTests
         ["kvm_dirty_log"] = Unsafe.SizeOf<KvmDirtyLog>(),
         ["kvm_clear_dirty_log"] = Unsafe.SizeOf<KvmClearDirtyLog>(),
         ["kvm_enable_cap"] = Unsafe.SizeOf<KvmEnableCap>(),
+        ["kvm_ioeventfd"] = Unsafe.SizeOf<KvmIoEventFd>(),
+        ["kvm_msi"] = Unsafe.SizeOf<KvmMsi>(),
+        ["kvm_irqfd"] = Unsafe.SizeOf<KvmIrqFd>(),
     };
 
     private static readonly Dictionary<string, int> ManagedOffsets = new()
@@ -78,7 +81,32 @@ public sealed class KvmStructsTests
             OffsetOf<KvmUserspaceMemoryRegion, ulong>(static (ref KvmUserspaceMemoryRegion r) => ref r.GuestPhysAddr),
         ["kvm_userspace_memory_region.userspace_addr"] =
             OffsetOf<KvmUserspaceMemoryRegion, ulong>(static (ref KvmUserspaceMemoryRegion r) => ref r.UserspaceAddr),
+        ["kvm_ioeventfd.addr"] = OffsetOf<KvmIoEventFd, ulong>(static (ref KvmIoEventFd e) => ref e.Address),
+        ["kvm_ioeventfd.len"] = OffsetOf<KvmIoEventFd, uint>(static (ref KvmIoEventFd e) => ref e.Length),
+        ["kvm_ioeventfd.fd"] = OffsetOf<KvmIoEventFd, int>(static (ref KvmIoEventFd e) => ref e.Fd),
+        ["kvm_ioeventfd.flags"] = OffsetOf<KvmIoEventFd, KvmIoEventFdFlags>(static (ref KvmIoEventFd e) => ref e.Flags),
+        // pad is a fixed buffer right after flags.
+        ["kvm_ioeventfd.pad"] = OffsetOf<KvmIoEventFd, KvmIoEventFdFlags>(static (ref KvmIoEventFd e) => ref e.Flags) + 4,
+        ["kvm_msi.address_hi"] = OffsetOf<KvmMsi, uint>(static (ref KvmMsi m) => ref m.AddressHigh),
+        ["kvm_msi.data"] = OffsetOf<KvmMsi, uint>(static (ref KvmMsi m) => ref m.Data),
+        ["kvm_msi.flags"] = OffsetOf<KvmMsi, uint>(static (ref KvmMsi m) => ref m.Flags),
+        ["kvm_msi.devid"] = OffsetOf<KvmMsi, uint>(static (ref KvmMsi m) => ref m.DeviceId),
+        ["kvm_msi.pad"] = OffsetOf<KvmMsi, uint>(static (ref KvmMsi m) => ref m.DeviceId) + 4,
+        ["kvm_irqfd.gsi"] = OffsetOf<KvmIrqFd, uint>(static (ref KvmIrqFd i) => ref i.Gsi),
+        ["kvm_irqfd.flags"] = OffsetOf<KvmIrqFd, KvmIrqFdFlags>(static (ref KvmIrqFd i) => ref i.Flags),
+        ["kvm_irqfd.resamplefd"] = OffsetOf<KvmIrqFd, uint>(static (ref KvmIrqFd i) => ref i.ResampleFd),
+        ["kvm_irqfd.pad"] = OffsetOf<KvmIrqFd, uint>(static (ref KvmIrqFd i) => ref i.ResampleFd) + 4,
     };
+
+    // Sizes as read off linux/kvm.h by hand, a reference that needs no compiler.
+    [Theory]
+    [InlineData("kvm_ioeventfd", 64)]
+    [InlineData("kvm_msi", 32)]
+    [InlineData("kvm_irqfd", 32)]
+    public void Notification_structure_has_the_hand_computed_size(string structName, int size)
+    {
+        Assert.Equal(size, ManagedSizes[structName]);
+    }
 
     public static TheoryData<string> Structs => new(KvmHeaderProbe.Structs);
 

@@ -18,6 +18,7 @@ internal static class KvmHeaderProbe
         "kvm_regs", "kvm_sregs", "kvm_segment", "kvm_dtable", "kvm_cpuid_entry2", "kvm_cpuid2", "kvm_msr_entry",
         "kvm_msrs", "kvm_fpu", "kvm_vcpu_events", "kvm_guest_debug", "kvm_xsave", "kvm_xcrs", "kvm_pit_config",
         "kvm_userspace_memory_region", "kvm_irq_level", "kvm_dirty_log", "kvm_clear_dirty_log", "kvm_enable_cap",
+        "kvm_ioeventfd", "kvm_msi", "kvm_irqfd",
     ];
 
     public static readonly string[] Ioctls =
@@ -27,6 +28,18 @@ internal static class KvmHeaderProbe
         "KVM_CREATE_PIT2", "KVM_IRQ_LINE", "KVM_GET_XSAVE", "KVM_SET_XSAVE", "KVM_GET_XCRS", "KVM_GET_FPU", "KVM_SET_FPU",
         "KVM_GET_MSRS", "KVM_SET_MSRS", "KVM_SET_IDENTITY_MAP_ADDR", "KVM_CREATE_VCPU", "KVM_CREATE_VM", "KVM_SET_TSS_ADDR",
         "KVM_CREATE_IRQCHIP", "KVM_GET_API_VERSION", "KVM_CHECK_EXTENSION", "KVM_GET_VCPU_MMAP_SIZE", "KVM_GET_DIRTY_LOG", "KVM_CLEAR_DIRTY_LOG", "KVM_ENABLE_CAP",
+        "KVM_IOEVENTFD", "KVM_SIGNAL_MSI", "KVM_IRQFD",
+    ];
+
+    /// <summary>Flag and capability macros, printed as numbers.</summary>
+    public static readonly string[] Constants =
+    [
+        "KVM_CAP_IRQCHIP", "KVM_CAP_USER_MEMORY", "KVM_CAP_SET_TSS_ADDR", "KVM_CAP_EXT_CPUID", "KVM_CAP_PIT2",
+        "KVM_CAP_SET_IDENTITY_MAP_ADDR", "KVM_CAP_VCPU_EVENTS", "KVM_CAP_SET_GUEST_DEBUG", "KVM_CAP_IMMEDIATE_EXIT",
+        "KVM_CAP_XSAVE", "KVM_CAP_SYNC_REGS", "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2", "KVM_CAP_IRQFD", "KVM_CAP_IOEVENTFD",
+        "KVM_CAP_SIGNAL_MSI",
+        "KVM_IOEVENTFD_FLAG_DATAMATCH", "KVM_IOEVENTFD_FLAG_PIO", "KVM_IOEVENTFD_FLAG_DEASSIGN",
+        "KVM_IRQFD_FLAG_DEASSIGN", "KVM_IRQFD_FLAG_RESAMPLE",
     ];
 
     /// <summary>Fields as "struct.member"; kvm_run members are offsets into the mmap'ed run page.</summary>
@@ -50,6 +63,9 @@ internal static class KvmHeaderProbe
         "kvm_vcpu_events.exception_has_payload", "kvm_vcpu_events.exception_payload",
         "kvm_guest_debug.arch.debugreg", "kvm_xcrs.xcrs", "kvm_xcrs.padding",
         "kvm_userspace_memory_region.guest_phys_addr", "kvm_userspace_memory_region.userspace_addr",
+        "kvm_ioeventfd.addr", "kvm_ioeventfd.len", "kvm_ioeventfd.fd", "kvm_ioeventfd.flags", "kvm_ioeventfd.pad",
+        "kvm_msi.address_hi", "kvm_msi.data", "kvm_msi.flags", "kvm_msi.devid", "kvm_msi.pad",
+        "kvm_irqfd.gsi", "kvm_irqfd.flags", "kvm_irqfd.resamplefd", "kvm_irqfd.pad",
     ];
 
     private static readonly Lazy<IReadOnlyDictionary<string, ulong>> Values = new(Run);
@@ -59,6 +75,8 @@ internal static class KvmHeaderProbe
     public static ulong IoctlNumber(string name) => Get($"ioctl:{name}");
 
     public static ulong OffsetOf(string field) => Get($"offsetof:{field}");
+
+    public static ulong Constant(string name) => Get($"constant:{name}");
 
     private static ulong Get(string key) =>
         Values.Value.TryGetValue(key, out ulong value) ? value : throw new KeyNotFoundException($"the C probe printed no '{key}'");
@@ -77,6 +95,10 @@ internal static class KvmHeaderProbe
         foreach (string name in Ioctls)
         {
             c.AppendLine($"  printf(\"ioctl:{name} %lu\\n\", (unsigned long)({name}));");
+        }
+        foreach (string name in Constants)
+        {
+            c.AppendLine($"  printf(\"constant:{name} %lu\\n\", (unsigned long)({name}));");
         }
         foreach (string field in Fields)
         {

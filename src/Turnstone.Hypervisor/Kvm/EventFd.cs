@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+using Turnstone.Hypervisor.Interop;
+
+namespace Turnstone.Hypervisor.Kvm;
+
+/// <summary>
+/// A Linux eventfd(2): a 64-bit counter the kernel can add to without waking the monitor's vCPU
+/// thread. KVM signals one on a guest queue notification (<see cref="VirtualMachine.RegisterIoEvent"/>)
+/// and injects an interrupt when one is signalled (<see cref="VirtualMachine.RegisterIrqFd"/>), so
+/// neither costs an exit to user space.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Shutdown pattern for a worker thread that loops on <see cref="Wait"/>: another thread calls
+/// <see cref="Dispose"/>, which marks the instance disposed and then signals it; every blocked
+/// <see cref="Wait"/> wakes and returns 0, a count a real wake-up never has, and the worker leaves
+/// its loop. The descriptor is closed only after the last <see cref="Wait"/> has returned and the
+/// last KVM registration on it is disposed, so its number is never reused underneath them.
+/// </para>
+/// <para>
+/// The descriptor is opened non-blocking so that <see cref="TryRead"/> can never block, even
+/// when two threads drain the same counter; <see cref="Wait"/> blocks in poll(2) instead of read(2).
+/// </para>
+/// </remarks>
+public sealed unsafe class EventFd : IDisposable
+{
+    private readonly KvmFileDescriptor _handle;
+    private int _disposed;
+
+    public EventFd()
+    {
+        int fd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        if (fd < 0)
+        {
+            throw KvmException.FromErrno("eventfd");
+        }
+        _handle = new KvmFileDescriptor(fd);
+    }
+
+    /// <summary>Adds 1 to the counter, waking a <see cref="Wait"/>. Safe from any thread.</summary>
+    public void Signal()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        using var lease = _handle.Lease();
+        ulong one = 1;
+        // Fails with EAGAIN only if the counter would pass 2^64 - 2, which no caller reaches.
+        if (Libc.Write(lease.Fd, &one, sizeof(ulong)) != sizeof(ulong))
+        {
+            throw KvmException.FromErrno("eventfd write");
+        }
+    }
+
+    /// <summary>
+    /// Blocks until the counter is non-zero, then returns it and resets it to zero. Returns 0 when
+    /// <see cref="Dispose"/> was called, the signal for a worker to stop.
+    /// </summary>
+    public ulong Wait()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        using var lease = _handle.Lease();
+        while (true)
+        {
+            var poll = new Libc.PollFd { Fd = lease.Fd, Events = Libc.POLLIN };
+            if (Libc.Poll(&poll, 1, -1) < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
+            {
+                throw KvmException.FromErrno("poll on eventfd");
+            }
+            // Checked before reading, so Dispose's own signal stays in the counter and wakes every waiter.
+            if (IsDisposed)
+            {
+                return 0;
+            }
+            if (TryRead(lease.Fd, out ulong count))
+            {
+                return count;
+            }
+            // Another reader took the count between poll and read: wait again.
+        }
+    }
+
+    /// <summary>Takes the counter and resets it to zero if it is non-zero; never blocks.</summary>
+    public bool TryRead(out ulong count)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        using var lease = _handle.Lease();
+        return TryRead(lease.Fd, out count);
+    }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    internal FileDescriptorLease Lease() => _handle.Lease();
+
+    private static bool TryRead(int fd, out ulong count)
+    {
+        ulong value;
+        while (Libc.Read(fd, &value, sizeof(ulong)) != sizeof(ulong))
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EAGAIN)
+            {
+                count = 0;
+                return false;
+            }
+            if (errno != Libc.EINTR)
+            {
+                throw KvmException.FromErrno("eventfd read");
+            }
+        }
+        count = value;
+        return true;
+    }
+
+    /// <summary>Wakes every blocked <see cref="Wait"/> (each returns 0) and releases the descriptor once no one uses it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        using (var lease = _handle.Lease())
+        {
+            ulong one = 1;
+            Libc.Write(lease.Fd, &one, sizeof(ulong));
+        }
+        _handle.Dispose();
+    }
+}

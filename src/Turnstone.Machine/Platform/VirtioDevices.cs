@@ -1,0 +1,91 @@
+using Turnstone.Devices.Virtio.Block;
+using Turnstone.Devices.Virtio.Console;
+using Turnstone.Devices.VirtioPci;
+using Turnstone.Hypervisor.Kvm;
+
+namespace Turnstone.Machine.Platform;
+
+/// <summary>
+/// The machine's virtio functions on PCI: one virtio-blk per disk in slots 1, 2, ... (so the
+/// first disk is /dev/vda), then the virtio-console. Each gets MSI-X through KVM, INTA on its
+/// slot's GSI, and exit-free queue notifications.
+/// </summary>
+internal sealed class VirtioDevices : IDisposable
+{
+    public const int FirstSlot = 1;
+
+    private readonly List<IDisposable> _owned = [];
+
+    private VirtioDevices()
+    {
+    }
+
+    /// <summary>The slots <see cref="Create"/> fills for <paramref name="diskCount"/> disks: disks first, then the console.</summary>
+    public static IReadOnlyList<int> Slots(int diskCount) => Enumerable.Range(FirstSlot, diskCount + 1).ToList();
+
+    public IReadOnlyList<VirtioPciDevice> Disks { get; private set; } = [];
+
+    /// <summary>The guest's hvc0: its output goes to the terminal, <see cref="VirtioConsoleDevice.EnqueueInput"/> feeds it.</summary>
+    public VirtioConsoleDevice Console { get; private set; } = null!;
+
+    public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<DiskConfig> disks, Stream consoleOutput, Action<Exception> onFailure)
+    {
+        var devices = new VirtioDevices();
+        try
+        {
+            var msi = new KvmMsiSink(vm);
+            var slots = Slots(disks.Count);
+            var functions = new List<VirtioPciDevice>();
+            for (int i = 0; i < disks.Count; i++)
+            {
+                var backend = OpenDisk(disks[i]);
+                devices._owned.Add(backend);
+                var function = new VirtioPciDevice(new VirtioBlockDeviceAdapter(new VirtioBlockDevice(vm.Memory, backend)), msi);
+                devices.Add(vm, pci, slots[i], function, $"vd{(char)('a' + i)}", onFailure);
+                functions.Add(function);
+            }
+            devices.Disks = functions;
+
+            var console = new VirtioConsoleDeviceAdapter(new VirtioConsoleDevice(vm.Memory, consoleOutput));
+            var consoleFunction = new VirtioPciDevice(console, msi);
+            console.ConnectTo(consoleFunction);
+            devices.Add(vm, pci, slots[^1], consoleFunction, "hvc0", onFailure);
+            devices.Console = console.Device;
+            return devices;
+        }
+        catch
+        {
+            devices.Dispose();
+            throw;
+        }
+    }
+
+    private static RawFileBlockBackend OpenDisk(DiskConfig disk)
+    {
+        try
+        {
+            return RawFileBlockBackend.Open(disk.Path, disk.ReadOnly);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot open disk image '{disk.Path}': {e.Message} (is another VM using it?)", e);
+        }
+    }
+
+    private void Add(VirtualMachine vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
+    {
+        // Notifiers first: they must see the BAR mapping events the guest causes after Attach.
+        _owned.Add(new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure));
+        pci.Attach(slot, function, new GsiLine(vm, PlatformLayout.GsiOfSlot(slot)));
+    }
+
+    public void Dispose()
+    {
+        // Workers stop before the disks they write close.
+        foreach (var owned in Enumerable.Reverse(_owned))
+        {
+            owned.Dispose();
+        }
+        _owned.Clear();
+    }
+}

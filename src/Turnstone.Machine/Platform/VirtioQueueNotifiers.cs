@@ -1,0 +1,126 @@
+using Turnstone.Devices.Pci;
+using Turnstone.Devices.VirtioPci;
+using Turnstone.Hypervisor;
+using Turnstone.Hypervisor.Kvm;
+
+namespace Turnstone.Machine.Platform;
+
+/// <summary>
+/// Queue notifications of one virtio-pci function without exits to the monitor: KVM completes
+/// the driver's notify write itself and signals an eventfd (KVM_IOEVENTFD at the queue's notify
+/// address, 2 bytes, as Linux writes it), and a worker thread per queue runs the queue off the
+/// vCPU thread. The registrations follow BAR0 wherever the guest maps it; while BAR0 is not
+/// decoded, or lies outside the bridge's window, notify writes exit and reach the device through
+/// its BAR handler, which runs the same path on the vCPU thread.
+/// </summary>
+internal sealed class VirtioQueueNotifiers : IDisposable
+{
+    private const int NotifyWriteLength = 2;
+
+    private readonly VirtualMachine _vm;
+    private readonly VirtioPciDevice _device;
+    private readonly Func<PciBarMapping, bool> _routed;
+    private readonly Action<Exception> _onFailure;
+    private readonly EventFd[] _events;
+    private readonly Thread[] _workers;
+    private readonly List<IoEventRegistration> _registrations = [];
+    private readonly Lock _gate = new();
+    private volatile bool _stopping;
+
+    public VirtioQueueNotifiers(VirtualMachine vm, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed, Action<Exception> onFailure)
+    {
+        _vm = vm;
+        _device = device;
+        _routed = routed;
+        _onFailure = onFailure;
+        _events = new EventFd[device.QueueCount];
+        _workers = new Thread[device.QueueCount];
+        for (int queue = 0; queue < device.QueueCount; queue++)
+        {
+            _events[queue] = new EventFd();
+            int index = queue;
+            _workers[queue] = new Thread(() => Serve(index)) { IsBackground = true, Name = $"{name} queue {queue}" };
+            _workers[queue].Start();
+        }
+        device.Config.BarMappingChanged += change =>
+        {
+            if (change.Index == VirtioPciDevice.NotifyBar)
+            {
+                Follow(change.Current);
+            }
+        };
+    }
+
+    private void Serve(int queue)
+    {
+        try
+        {
+            while (true)
+            {
+                _events[queue].Wait();
+                if (_stopping)
+                {
+                    return;
+                }
+                _device.Notify(queue);
+            }
+        }
+        catch (Exception e) when (!_stopping)
+        {
+            _onFailure(e);
+        }
+    }
+
+    private void Follow(PciBarMapping bar)
+    {
+        lock (_gate)
+        {
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+            _registrations.Clear();
+            if (_stopping || !bar.Enabled || !_routed(bar))
+            {
+                return;
+            }
+            try
+            {
+                for (int queue = 0; queue < _events.Length; queue++)
+                {
+                    _registrations.Add(_vm.RegisterIoEvent(_events[queue], bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength, isPortIo: false));
+                }
+            }
+            catch (KvmException)
+            {
+                // Another function's notify area already claims the address (the guest overlapped
+                // two BARs). The writes keep exiting and the bus decides who gets them.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+            _registrations.Clear();
+        }
+        foreach (var fd in _events)
+        {
+            fd.Signal();
+        }
+        foreach (var worker in _workers)
+        {
+            worker.Join();
+        }
+        foreach (var fd in _events)
+        {
+            fd.Dispose();
+        }
+    }
+}
