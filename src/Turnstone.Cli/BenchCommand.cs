@@ -16,7 +16,7 @@ internal static class BenchCommand
             iterations,
         };
         exits.SetAction(result => Exits(result.GetValue(iterations)));
-        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents() };
+        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents(), VirtioBlockBenchCommand.Create() };
     }
 
     private static int Exits(long iterations)

@@ -17,6 +17,18 @@ public static class GuestImages
     public static string MinimalVmlinux => Get("MINIMAL_VMLINUX");
     public static string CloudKernel => Get("CLOUD_KERNEL");
     public static string Initramfs => Get("INITRAMFS");
+    public static string VirtioInitramfs => Get("VIRTIO_INITRAMFS");
+    /// <summary>The recipe's ext4 root file system image (read-only in the cache: tests boot a copy).</summary>
+    public static string RootFileSystem => Get("ROOTFS");
+
+    /// <summary>A writable copy of the root file system image in <paramref name="directory"/>.</summary>
+    public static string CopyOfRootFileSystem(string directory)
+    {
+        string copy = Path.Combine(directory, "rootfs.ext4");
+        File.Copy(RootFileSystem, copy, overwrite: true);
+        File.SetAttributes(copy, FileAttributes.Normal);
+        return copy;
+    }
 
     /// <summary>A sample component from images/components/samples, built by the recipe (cheap: no kernel build).</summary>
     public static string Component(string name)

@@ -11,12 +11,18 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
 
     protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
         string kernel, string? commandLine = null, bool decompressOnHost = true, ulong memory = MachineConfig.DefaultMemory)
+        => Boot(kernel, GuestImages.Initramfs, [], commandLine, decompressOnHost, memory);
+
+    protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
+        string kernel, string? initrd, IReadOnlyList<DiskConfig> disks, string? commandLine = null, bool decompressOnHost = true,
+        ulong memory = MachineConfig.DefaultMemory)
     {
         var console = new MemoryStream();
         var config = new MachineConfig
         {
             KernelPath = kernel,
-            InitrdPath = GuestImages.Initramfs,
+            InitrdPath = initrd,
+            Disks = disks,
             CommandLine = commandLine ?? MachineConfig.DefaultCommandLine,
             DecompressOnHost = decompressOnHost,
             MemoryBytes = memory,

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Turnstone.Machine.Benchmarks;
+
+/// <summary>What <see cref="VirtioBlockBenchmark.Run"/> boots and measures.</summary>
+/// <param name="Kernel">A kernel with virtio-pci, virtio-blk and ext4 built in (the recipe's minimal kernel).</param>
+/// <param name="RootFileSystem">The recipe's rootfs, whose init runs turnstone-blkbench for turnstone.action=bench; attached read-only.</param>
+/// <param name="HostBlkbench">The same turnstone-blkbench built for the host, to measure the ceiling.</param>
+/// <param name="ScratchFile">The file behind the guest's /dev/vdb; the benchmark overwrites it.</param>
+public sealed record VirtioBlockBenchOptions(
+    string Kernel,
+    string RootFileSystem,
+    string HostBlkbench,
+    string ScratchFile,
+    long ScratchBytes,
+    long SequentialBytes,
+    int RandomReads);
+
+/// <summary>The guest's figures through our virtio-blk and the host's on the same file, from one run.</summary>
+public sealed record VirtioBlockBenchOutcome(
+    IReadOnlyList<VirtioBlockBenchResult> Guest,
+    IReadOnlyList<VirtioBlockBenchResult> Host,
+    MachineRunSummary? Machine);
+
+/// <summary>
+/// <c>turnstone bench virtio-blk</c>: boots the minimal kernel with the rootfs read-only on
+/// /dev/vda and the scratch file on /dev/vdb, lets blkbench run sequential O_DIRECT writes and
+/// reads of 1 MiB and 4 KiB random reads there, then runs the same program with the same
+/// arguments on the host against the same file: the ceiling, measured in the same run.
+/// </summary>
+public static class VirtioBlockBenchmark
+{
+    private const string GuestTuning = "reboot=k panic=-1 noxsave clearcpuid=smap quiet";
+
+    public static VirtioBlockBenchOutcome Run(VirtioBlockBenchOptions options, Action<string> progress)
+    {
+        if (options.ScratchBytes < 1 << 20 || options.ScratchBytes % (1 << 20) != 0)
+        {
+            throw new ArgumentException("the scratch disk must be a whole number of MiB, at least 1 MiB");
+        }
+        PrepareScratch(options.ScratchFile, options.ScratchBytes);
+        string[] workloadArguments =
+        [
+            "--size", Mebibytes(options.ScratchBytes), "--seq-bytes", Mebibytes(options.SequentialBytes), "--rand-ops", options.RandomReads.ToString(),
+        ];
+
+        progress("booting the guest (minimal kernel, rootfs on /dev/vda, scratch on /dev/vdb); on hosts that emulate guest kernel code this takes minutes");
+        var console = new MemoryStream();
+        var machine = LinuxMachine.Prepare(new MachineConfig
+        {
+            KernelPath = options.Kernel,
+            Disks = [new DiskConfig(options.RootFileSystem, ReadOnly: true), new DiskConfig(options.ScratchFile)],
+            CommandLine = $"console=ttyS0 root=/dev/vda ro {GuestTuning} turnstone.action=bench " +
+                          $"turnstone.bench_size={workloadArguments[1]} turnstone.bench_seq_bytes={workloadArguments[3]} turnstone.bench_rand_ops={workloadArguments[5]}",
+            ConsoleOutput = console,
+        });
+        var exit = machine.Run();
+        string transcript = Encoding.UTF8.GetString(console.ToArray());
+        if (exit.Kind != MachineExitKind.PowerOff)
+        {
+            throw new InvalidOperationException($"the benchmark guest did not power off: {exit.Reason}\n{Tail(transcript)}");
+        }
+        var guest = VirtioBlockBenchParser.Parse(transcript);
+
+        progress("measuring the host on the same file with the same arguments");
+        var host = VirtioBlockBenchParser.Parse(RunHost(options.HostBlkbench, [.. workloadArguments, options.ScratchFile]));
+        return new VirtioBlockBenchOutcome(guest, host, machine.Summary);
+    }
+
+    private static string Mebibytes(long bytes) => $"{bytes >> 20}M";
+
+    /// <summary>Creates or extends the scratch file to its size; its contents are the benchmark's to overwrite.</summary>
+    private static void PrepareScratch(string path, long bytes)
+    {
+        using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        if (file.Length < bytes)
+        {
+            file.SetLength(bytes);
+        }
+    }
+
+    private static string RunHost(string blkbench, string[] arguments)
+    {
+        var start = new ProcessStartInfo(blkbench, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {blkbench}");
+        var errors = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{blkbench} on the host failed ({process.ExitCode}): {errors.Result.Trim()}");
+        }
+        return output + errors.Result;
+    }
+
+    private static string Tail(string transcript)
+    {
+        var lines = transcript.Split('\n');
+        return string.Join('\n', lines[Math.Max(0, lines.Length - 30)..]);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Turnstone.Machine;
+using Xunit.Abstractions;
+
+namespace Turnstone.IntegrationTests;
+
+/// <summary>
+/// The minimal kernel (virtio-pci, virtio-blk, virtio-console and ext4 built in) with its root
+/// file system on a virtio disk: found through ACPI and PCI, written, powered off through ACPI S5,
+/// booted again and read back. The image is a copy of the recipe's rootfs, so every run starts
+/// from the same bytes.
+/// </summary>
+[Trait("Category", "Integration")]
+[Trait("Speed", "Slow")]
+public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : LinuxBootTestBase(output), IDisposable
+{
+    private const string Tuning = "reboot=k panic=-1 noxsave clearcpuid=smap quiet";
+    private const string CheckFile = "/root/turnstone-check.bin";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("turnstone-virtio-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>What the guest's init writes: 65536 lines "turnstone-check\n", 1 MiB.</summary>
+    internal static string ExpectedChecksum() =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("turnstone-check\n", 65536)))));
+
+    [Fact]
+    public void A_file_written_on_the_virtio_root_survives_power_off_and_reads_back_intact()
+    {
+        string disk = GuestImages.CopyOfRootFileSystem(_directory);
+        string expected = ExpectedChecksum();
+
+        var write = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk)],
+            $"console=ttyS0 root=/dev/vda rw {Tuning} turnstone.action=write");
+
+        Assert.Contains("turnstone-guest: root file system reached", write.Console);
+        Assert.Contains($"turnstone-guest: wrote {expected}", write.Console);
+        Assert.Equal(MachineExitKind.PowerOff, write.Exit.Kind);
+        Assert.Equal(expected, Convert.ToHexStringLower(SHA256.HashData(ReadFromImage(disk, CheckFile))));
+
+        // The second boot also puts the consoles on hvc0 and reports ACPI and interrupt state.
+        var read = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk)],
+            $"console=ttyS0 console=hvc0 root=/dev/vda rw {Tuning} turnstone.action=read,dmesg");
+
+        Assert.Contains($"turnstone-guest: read {expected}", read.Console);
+        Assert.Equal(MachineExitKind.PowerOff, read.Exit.Kind);
+        AssertCleanAcpiAndMsix(read.Console);
+    }
+
+    [Fact]
+    public void A_readonly_disk_is_never_written_even_when_the_guest_asks_for_rw()
+    {
+        // The device offers VIRTIO_BLK_F_RO, so Linux mounts the root read-only despite "rw" and
+        // the init's write fails; the file opened read-only on the host is the last line of defence.
+        string disk = GuestImages.CopyOfRootFileSystem(_directory);
+        byte[] before = File.ReadAllBytes(disk);
+
+        var run = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk, ReadOnly: true)],
+            $"console=ttyS0 root=/dev/vda rw {Tuning} turnstone.action=write,read");
+
+        Assert.Contains("turnstone-guest: root file system reached", run.Console);
+        Assert.Contains($"turnstone-guest: error: cannot write {CheckFile}", run.Console);
+        Assert.Contains("turnstone-guest: read missing", run.Console);
+        Assert.Equal(MachineExitKind.PowerOff, run.Exit.Kind);
+        Assert.Equal(before, File.ReadAllBytes(disk));
+    }
+
+    /// <summary>No ACPI complaints in dmesg, and every virtio device on MSI-X vectors that fired.</summary>
+    internal static void AssertCleanAcpiAndMsix(string console)
+    {
+        Assert.Contains("turnstone-guest: dmesg:", console);
+        Assert.DoesNotMatch(AcpiProblem(), console);
+        // Per-queue interrupt names exist only when the driver got MSI-X vectors (INTx gives one shared "virtioN" row).
+        var requests = Assert.Single(InterruptRows(console), row => row.Contains("virtio0-req.0"));
+        Assert.Contains("PCI-MSI", requests);
+        Assert.True(long.Parse(requests.Split(':', 2)[1].Trim().Split(' ')[0]) > 0, $"no request interrupt delivered: {requests}");
+        Assert.Contains(InterruptRows(console), row => row.Contains("virtio1-virtqueues") || row.Contains("virtio1-input") || row.Contains("virtio1-config"));
+    }
+
+    private static IEnumerable<string> InterruptRows(string console) =>
+        console.Split('\n').Where(line => line.StartsWith("turnstone-interrupts: ", StringComparison.Ordinal))
+            .Select(line => line["turnstone-interrupts: ".Length..].TrimEnd('\r')).Distinct();
+
+    [GeneratedRegex(@"ACPI( BIOS)? (Error|Warning|Exception)|_OSC failed|ACPI.*[Ff]ailed", RegexOptions.Multiline)]
+    private static partial Regex AcpiProblem();
+
+    /// <summary>Reads a file out of the ext4 image on the host (e2fsprogs' debugfs), independently of the guest.</summary>
+    private static byte[] ReadFromImage(string image, string path)
+    {
+        var start = new ProcessStartInfo("debugfs", ["-R", $"cat {path}", image]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = new MemoryStream();
+        var errors = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.BaseStream.CopyTo(stdout);
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"debugfs failed: {errors.Result}");
+        return stdout.ToArray();
+    }
+}
