@@ -47,7 +47,7 @@ public sealed class LinuxMachine
         if (config.Cpus != 1)
         {
             throw new ArgumentException(
-                "--cpus other than 1 is not supported yet: secondary vCPUs are only discoverable through the ACPI MADT or an MP table, which this monitor does not provide yet");
+                "--cpus other than 1 is not supported yet: the machine runs only vCPU 0 and does not start application processors");
         }
         foreach (var disk in config.Disks)
         {

@@ -69,6 +69,27 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         Assert.Equal(before, File.ReadAllBytes(disk));
     }
 
+    [Fact]
+    public void Without_MSI_the_devices_fall_back_to_INTx_on_the_GSIs_the_PRT_names()
+    {
+        string disk = GuestImages.CopyOfRootFileSystem(_directory);
+
+        // pci=nomsi: Linux enables no MSI-X, so virtio-pci uses INTA and the ISR register.
+        var run = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk, ReadOnly: true)],
+            $"console=ttyS0 root=/dev/vda ro pci=nomsi {Tuning} turnstone.action=read,dmesg");
+
+        Assert.Contains("turnstone-guest: read missing", run.Console);
+        Assert.Equal(MachineExitKind.PowerOff, run.Exit.Kind);
+        Assert.DoesNotMatch(AcpiProblem(), run.Console);
+        // Slot 1 (the disk) is GSI 16, slot 2 (the console) GSI 17: level-triggered I/O APIC pins.
+        var disk16 = Assert.Single(InterruptRows(run.Console), row => row.StartsWith("16:"));
+        Assert.Contains("IO-APIC", disk16);
+        Assert.Contains("fasteoi", disk16);
+        Assert.Contains("virtio0", disk16);
+        Assert.True(long.Parse(disk16.Split(':', 2)[1].Trim().Split(' ')[0]) > 0, $"no disk interrupt delivered: {disk16}");
+        Assert.DoesNotContain(InterruptRows(run.Console), row => row.Contains("PCI-MSI"));
+    }
+
     /// <summary>No ACPI complaints in dmesg, and every virtio device on MSI-X vectors that fired.</summary>
     internal static void AssertCleanAcpiAndMsix(string console)
     {
