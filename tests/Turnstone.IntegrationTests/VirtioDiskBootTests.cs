@@ -70,6 +70,30 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
     }
 
     [Fact]
+    public void Keystrokes_reach_a_shell_on_hvc0_when_the_command_line_makes_it_the_console()
+    {
+        string disk = GuestImages.CopyOfRootFileSystem(_directory);
+        // The arithmetic proves a shell ran the line, not just that the terminal echoed it.
+        var terminal = new ScriptedConsole("turnstone-guest: shell on hvc0", "# ", "echo typed-$((6 * 7))\nexit\n");
+        var config = new MachineConfig
+        {
+            KernelPath = GuestImages.MinimalKernel,
+            Disks = [new DiskConfig(disk, ReadOnly: true)],
+            CommandLine = $"console=ttyS0 console=hvc0 root=/dev/vda ro {Tuning}",
+            ConsoleOutput = terminal.Output,
+            ConsoleInput = terminal.Input,
+        };
+        var machine = LinuxMachine.Prepare(config);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+
+        var exit = machine.Run(timeout.Token);
+        Output.WriteLine($"{exit.Reason}\n{machine.Summary}\n--- guest console ---\n{terminal.Text}");
+
+        Assert.Contains("typed-42", terminal.Text);
+        Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
+    }
+
+    [Fact]
     public void Without_MSI_the_devices_fall_back_to_INTx_on_the_GSIs_the_PRT_names()
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);
