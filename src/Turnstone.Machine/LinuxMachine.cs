@@ -160,7 +160,7 @@ public sealed class LinuxMachine
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
         Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.CountsByInstruction.ToDictionary() ?? [],
             loop?.SystemCallRepair?.SystemCallsRedirected ?? 0, loop?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
-            vm.Memory.MonitorResidentBytes(), GC.GetTotalMemory(true));
+            vm.Memory.MonitorResidentBytes(), GC.GetTotalMemory(true), virtio.Work);
         if (vcpuFailure is not null && exit.Report is null)
         {
             exit = exit with { Report = vcpuFailure.ToString() };
@@ -193,7 +193,8 @@ public sealed record MachineRunSummary(
     long SystemCallsRepaired,
     long LegacySystemCallsRepaired,
     long MonitorResidentBytes,
-    long ManagedHeapCommittedBytes)
+    long ManagedHeapCommittedBytes,
+    IReadOnlyList<VirtioWork> VirtioWork)
 {
     private string EmulatedBreakdown() => EmulatedInstructions.Count == 0 ? ""
         : " [" + string.Join(", ", EmulatedInstructions.OrderByDescending(e => e.Value).Select(e => $"{e.Key.ToString().ToLowerInvariant()} {e.Value}")) + "]";
@@ -206,6 +207,8 @@ public sealed record MachineRunSummary(
         string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
         string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
             ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";
-        return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
+        string virtio = VirtioWork.Any(w => w.Notifications > 0)
+            ? "; virtio queue work off the vCPU: " + string.Join(", ", VirtioWork.Where(w => w.Notifications > 0)) : "";
+        return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }

@@ -15,6 +15,7 @@ internal sealed class VirtioDevices : IDisposable
     public const int FirstSlot = 1;
 
     private readonly List<IDisposable> _owned = [];
+    private readonly List<VirtioQueueNotifiers> _notifiers = [];
 
     private VirtioDevices()
     {
@@ -75,9 +76,14 @@ internal sealed class VirtioDevices : IDisposable
     private void Add(VirtualMachine vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
     {
         // Notifiers first: they must see the BAR mapping events the guest causes after Attach.
-        _owned.Add(new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure));
+        var notifiers = new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure);
+        _owned.Add(notifiers);
+        _notifiers.Add(notifiers);
         pci.Attach(slot, function, new GsiLine(vm, PlatformLayout.GsiOfSlot(slot)));
     }
+
+    /// <summary>Per device: notifications served off the vCPU thread and the time the device model spent on them.</summary>
+    public IReadOnlyList<VirtioWork> Work => _notifiers.Select(n => new VirtioWork(n.Name, n.Kicks, n.Busy)).ToList();
 
     public void Dispose()
     {
@@ -88,4 +94,10 @@ internal sealed class VirtioDevices : IDisposable
         }
         _owned.Clear();
     }
+}
+
+/// <summary>How much queue work one virtio device did, and how long its model took for it.</summary>
+public sealed record VirtioWork(string Device, long Notifications, TimeSpan Busy)
+{
+    public override string ToString() => $"{Device} {Notifications} notifications, {Busy.TotalMilliseconds:F1} ms";
 }

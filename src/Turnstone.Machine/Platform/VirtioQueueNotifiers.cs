@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Turnstone.Devices.Pci;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.Hypervisor;
@@ -26,6 +27,7 @@ internal sealed class VirtioQueueNotifiers : IDisposable
     private readonly List<IoEventRegistration> _registrations = [];
     private readonly Lock _gate = new();
     private volatile bool _stopping;
+    private long _kicks, _busyTicks;
 
     public VirtioQueueNotifiers(VirtualMachine vm, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed, Action<Exception> onFailure)
     {
@@ -33,6 +35,7 @@ internal sealed class VirtioQueueNotifiers : IDisposable
         _device = device;
         _routed = routed;
         _onFailure = onFailure;
+        Name = name;
         _events = new EventFd[device.QueueCount];
         _workers = new Thread[device.QueueCount];
         for (int queue = 0; queue < device.QueueCount; queue++)
@@ -51,6 +54,14 @@ internal sealed class VirtioQueueNotifiers : IDisposable
         };
     }
 
+    public string Name { get; }
+
+    /// <summary>Notifications the workers served (several guest kicks may coalesce into one).</summary>
+    public long Kicks => Interlocked.Read(ref _kicks);
+
+    /// <summary>Time the workers spent in the device's queue processing: the device model's share of the I/O.</summary>
+    public TimeSpan Busy => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _busyTicks));
+
     private void Serve(int queue)
     {
         try
@@ -62,7 +73,10 @@ internal sealed class VirtioQueueNotifiers : IDisposable
                 {
                     return;
                 }
+                long start = Stopwatch.GetTimestamp();
                 _device.Notify(queue);
+                Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
+                Interlocked.Increment(ref _kicks);
             }
         }
         catch (Exception e) when (!_stopping)
