@@ -1,16 +1,21 @@
 using System.CommandLine;
 using Turnstone.Firmware;
+using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Hypervisor;
 using Turnstone.Machine;
 
 namespace Turnstone.Cli;
 
-/// <summary><c>turnstone run</c>: boot a Linux kernel with the guest console on this terminal.</summary>
+/// <summary><c>turnstone run</c>: boot a Linux kernel (or a PVH ELF) with the guest console on this terminal.</summary>
 internal static class RunCommand
 {
     public static Command Create()
     {
-        var kernel = new Option<string>("--kernel") { Description = "Linux kernel: bzImage or vmlinux ELF", Required = true };
+        var kernel = new Option<string>("--kernel")
+        {
+            Description = "Linux kernel (bzImage or vmlinux ELF), or an ELF with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
+            Required = true,
+        };
         var initrd = new Option<string?>("--initrd") { Description = "initial ramdisk (cpio, optionally compressed)" };
         var cmdline = new Option<string>("--cmdline")
         {
@@ -28,10 +33,15 @@ internal static class RunCommand
         {
             Description = "let the guest decompress a bzImage itself instead of decompressing LZ4/gzip payloads on the host",
         };
+        var boot = new Option<BootProtocol>("--boot")
+        {
+            Description = "how to enter an ELF kernel: auto (PVH for a non-Linux ELF with the PVH note), linux (64-bit entry), pvh",
+            DefaultValueFactory = _ => BootProtocol.Auto,
+        };
         var quiet = new Option<bool>("--quiet") { Description = "print only the guest's console, no monitor messages" };
         var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
         {
-            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, quiet,
+            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet,
         };
         command.SetAction(result =>
         {
@@ -58,6 +68,7 @@ internal static class RunCommand
                 MemoryBytes = bytes,
                 Cpus = result.GetValue(cpus),
                 DecompressOnHost = !result.GetValue(guestDecompress),
+                Boot = result.GetValue(boot),
                 ConsoleOutput = Console.OpenStandardOutput(),
                 ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
                 Log = log,

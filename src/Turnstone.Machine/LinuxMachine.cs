@@ -12,7 +12,7 @@ namespace Turnstone.Machine;
 
 /// <summary>
 /// Builds and runs a PC-like VM that boots Linux: RAM, in-kernel interrupt controllers, the legacy
-/// devices, the Linux boot protocol, and one thread per vCPU.
+/// devices, the Linux boot protocol (or PVH for an ELF that asks for it), and one thread per vCPU.
 /// </summary>
 public sealed class LinuxMachine
 {
@@ -55,7 +55,7 @@ public sealed class LinuxMachine
         }
         byte[] kernel = ReadInput(config.KernelPath, "kernel");
         byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
-        var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost);
+        var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost, config.Boot);
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
         var acpi = AcpiFirmware.Build(AcpiFirmware.Describe(config.Cpus, VirtioDevices.Slots(config.Disks.Count)), e820);
         var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);

@@ -1,3 +1,5 @@
+using Turnstone.Firmware.LinuxBoot;
+
 namespace Turnstone.Machine;
 
 /// <summary>What to boot and with what resources; validated by <see cref="LinuxMachine.Prepare"/>.</summary>
@@ -17,6 +19,8 @@ public sealed record MachineConfig
     public IReadOnlyList<DiskConfig> Disks { get; init; } = [];
     /// <summary>Decompress an LZ4 or gzip bzImage payload on the host instead of in the guest.</summary>
     public bool DecompressOnHost { get; init; } = true;
+    /// <summary>How to enter an ELF kernel: Linux 64-bit entry or PVH (see <see cref="BootProtocolSelection"/>).</summary>
+    public BootProtocol Boot { get; init; } = BootProtocol.Auto;
     /// <summary>Bytes the guest writes to its console.</summary>
     public Stream? ConsoleOutput { get; init; }
     /// <summary>Where bytes for the guest's console come from (null: no input).</summary>

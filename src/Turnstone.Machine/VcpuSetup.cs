@@ -28,8 +28,13 @@ internal static class VcpuSetup
             }
         }
         var sregs = vcpu.GetSpecialRegisters();
-        sregs.Cs = Segment(state.CodeSelector, code: true);
-        sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss = Segment(state.DataSelector, code: false);
+        bool longMode = state.Mode == CpuEntryMode.LongMode64;
+        sregs.Cs = Segment(state.CodeSelector, code: true, longMode);
+        sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss = Segment(state.DataSelector, code: false, longMode);
+        if (state.TaskSelector is { } task)
+        {
+            sregs.Tr = TaskSegment(task);
+        }
         sregs.Gdt = new KvmDtable { Base = state.GdtBase, Limit = state.GdtLimit };
         sregs.Idt = new KvmDtable { Base = 0, Limit = 0 };
         sregs.Cr0 = state.Cr0;
@@ -37,10 +42,11 @@ internal static class VcpuSetup
         sregs.Cr4 = state.Cr4;
         sregs.Efer = state.Efer;
         vcpu.SetSpecialRegisters(sregs);
-        vcpu.SetRegisters(new KvmRegs { Rip = state.Rip, Rsi = state.Rsi, Rsp = state.Rsp, Rflags = state.Rflags });
+        vcpu.SetRegisters(new KvmRegs { Rip = state.Rip, Rbx = state.Rbx, Rsi = state.Rsi, Rsp = state.Rsp, Rflags = state.Rflags });
     }
 
-    private static KvmSegment Segment(ushort selector, bool code) => new()
+    /// <summary>A flat segment: 64-bit code (L=1) in long mode, 32-bit code (D/B=1) otherwise; data is always D/B=1.</summary>
+    internal static KvmSegment Segment(ushort selector, bool code, bool longMode) => new()
     {
         Base = 0,
         Limit = 0xFFFF_FFFF,
@@ -48,9 +54,20 @@ internal static class VcpuSetup
         Type = code ? (byte)0xB : (byte)0x3, // execute/read accessed; read/write accessed
         Present = 1,
         Dpl = 0,
-        Db = code ? (byte)0 : (byte)1,
+        Db = code && longMode ? (byte)0 : (byte)1,
         S = 1,
-        L = code ? (byte)1 : (byte)0,
+        L = code && longMode ? (byte)1 : (byte)0,
         G = 1,
+    };
+
+    /// <summary>TR for a busy 32-bit TSS at base 0, as <see cref="FlatProtectedMode.WriteGdt"/> describes it.</summary>
+    internal static KvmSegment TaskSegment(ushort selector) => new()
+    {
+        Base = 0,
+        Limit = FlatProtectedMode.TaskStateLimit,
+        Selector = selector,
+        Type = 0xB, // busy 32-bit TSS: VM entry refuses an available one
+        Present = 1,
+        S = 0,
     };
 }

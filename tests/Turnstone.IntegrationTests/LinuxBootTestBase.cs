@@ -1,4 +1,5 @@
 using System.Text;
+using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Machine;
 using Xunit.Abstractions;
 
@@ -15,7 +16,7 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
 
     protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
         string kernel, string? initrd, IReadOnlyList<DiskConfig> disks, string? commandLine = null, bool decompressOnHost = true,
-        ulong memory = MachineConfig.DefaultMemory)
+        ulong memory = MachineConfig.DefaultMemory, BootProtocol boot = BootProtocol.Auto)
     {
         var console = new MemoryStream();
         var config = new MachineConfig
@@ -26,6 +27,7 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
             CommandLine = commandLine ?? MachineConfig.DefaultCommandLine,
             DecompressOnHost = decompressOnHost,
             MemoryBytes = memory,
+            Boot = boot,
             ConsoleOutput = console,
         };
         var machine = LinuxMachine.Prepare(config);

@@ -8,12 +8,13 @@ public readonly record struct ElfLoadSegment(ulong VirtualAddress, ulong Physica
     public const uint Execute = 1, Write = 2, Read = 4;
 }
 
-/// <summary>An ELF note (name, type, descriptor bytes).</summary>
+/// <summary>An ELF note from a PT_NOTE segment (owner name without its NUL, type, descriptor bytes).</summary>
 public readonly record struct ElfNote(string Name, uint Type, ReadOnlyMemory<byte> Descriptor);
 
 /// <summary>
 /// A validated little-endian x86-64 ELF64 executable: its entry point, its PT_LOAD segments (inside
-/// the file, non-overlapping) and its notes. Everything is checked on parse, so a loader can copy
+/// the file, non-overlapping) and the notes of its PT_NOTE segments (the ones loaders such as QEMU and
+/// Firecracker read; section headers are not consulted). Everything is checked on parse, so a loader can copy
 /// segments without further checks on the file side.
 /// </summary>
 public sealed class ElfImage
@@ -86,6 +87,7 @@ public sealed class ElfImage
             var header = bytes.Slice((int)phoff + i * phentsize, 56);
             uint kind = U32(header, 0), flags = U32(header, 4);
             ulong offset = U64(header, 8), vaddr = U64(header, 16), paddr = U64(header, 24), filesz = U64(header, 32), memsz = U64(header, 40);
+            ulong alignment = U64(header, 48);
             if (kind is not (PtLoad or PtNote))
             {
                 continue;
@@ -96,7 +98,13 @@ public sealed class ElfImage
             }
             if (kind == PtNote)
             {
-                ParseNotes(file.Slice((int)offset, (int)filesz), notes);
+                string where = $"{what}: note segment {i}";
+                int noteAlignment = ElfNoteReader.NoteAlignment(alignment, where);
+                if (offset % (ulong)noteAlignment != 0)
+                {
+                    throw new BootImageException($"{where} starts at file offset 0x{offset:x}, not {noteAlignment}-byte aligned");
+                }
+                ElfNoteReader.Read(file.Slice((int)offset, (int)filesz), noteAlignment, where, notes);
                 continue;
             }
             if (memsz < filesz)
@@ -142,25 +150,6 @@ public sealed class ElfImage
     public ElfLoadSegment? SegmentContaining(ulong address) =>
         Segments.FirstOrDefault(s => address >= s.VirtualAddress && address - s.VirtualAddress < s.MemorySize) is { MemorySize: > 0 } found ? found : null;
 
-    private static void ParseNotes(ReadOnlyMemory<byte> section, List<ElfNote> notes)
-    {
-        int offset = 0;
-        var bytes = section.Span;
-        while (offset + 12 <= bytes.Length)
-        {
-            uint nameSize = U32(bytes, offset), descriptorSize = U32(bytes, offset + 4), type = U32(bytes, offset + 8);
-            long nameStart = offset + 12, descriptorStart = nameStart + Align4(nameSize), end = descriptorStart + Align4(descriptorSize);
-            if (nameSize > (uint)bytes.Length || descriptorSize > (uint)bytes.Length || end > bytes.Length)
-            {
-                return; // a malformed note ends the list; notes are hints, never required
-            }
-            string name = System.Text.Encoding.ASCII.GetString(bytes.Slice((int)nameStart, (int)nameSize)).TrimEnd('\0');
-            notes.Add(new ElfNote(name, type, section.Slice((int)descriptorStart, (int)descriptorSize)));
-            offset = (int)end;
-        }
-    }
-
-    private static long Align4(uint value) => (value + 3L) & ~3L;
     private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
     private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
     private static ulong U64(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt64LittleEndian(b[o..]);

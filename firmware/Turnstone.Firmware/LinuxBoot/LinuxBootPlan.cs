@@ -1,4 +1,5 @@
 using System.Text;
+using Turnstone.Firmware.Pvh;
 using Turnstone.Firmware.X86;
 using Turnstone.GuestMemory;
 
@@ -7,7 +8,8 @@ namespace Turnstone.Firmware.LinuxBoot;
 /// <summary>
 /// Everything the Linux boot protocol needs, checked and placed before a VM exists: the kernel, the
 /// initrd position, the command line and the E820 map for a given RAM layout. <see cref="WriteTo"/>
-/// then fills guest memory and returns the vCPU state to enter the kernel with.
+/// then fills guest memory and returns the vCPU state to enter the kernel with: the Linux 64-bit
+/// entry with a zero page, or the PVH entry (<see cref="PvhBoot"/>) for a kernel on that path.
 /// </summary>
 public sealed class LinuxBootPlan
 {
@@ -35,27 +37,34 @@ public sealed class LinuxBootPlan
     /// <summary>The guest-physical address of the ACPI RSDP, when the machine provides ACPI tables.</summary>
     public ulong AcpiRsdpAddress { get; set; }
 
+    /// <remarks>For a PVH kernel, reserves <see cref="BootLayout.PvhBlock"/> in <paramref name="e820"/>.</remarks>
     public static LinuxBootPlan Create(LinuxKernelImage kernel, byte[]? initrd, string commandLine, E820Map e820)
     {
         var header = kernel.Header;
-        byte[] cmdline = EncodeCommandLine(commandLine, header?.CommandLineSize ?? 2047);
+        bool pvh = kernel.Path == KernelEntryPath.Pvh;
+        byte[] cmdline = EncodeCommandLine(commandLine, header?.CommandLineSize ?? 2047,
+            pvh ? BootLayout.PvhCommandLineMax : BootLayout.CommandLineMax);
         ulong kernelEnd = CheckKernelFits(kernel, e820);
         ulong initrdAddress = 0;
         if (initrd is { Length: > 0 })
         {
             initrdAddress = PlaceInitrd(initrd.Length, header?.InitrdAddressMax ?? DefaultInitrdAddressMax, kernelEnd, e820);
         }
+        if (pvh)
+        {
+            e820.Reclassify(BootLayout.PvhBlock, BootLayout.PvhBlockSize, E820Type.Reserved);
+        }
         return new LinuxBootPlan(kernel, initrd, cmdline, e820, kernelEnd, initrdAddress);
     }
 
-    private static byte[] EncodeCommandLine(string commandLine, uint limit)
+    private static byte[] EncodeCommandLine(string commandLine, uint limit, ulong room)
     {
         if (commandLine.Contains('\0'))
         {
             throw new BootImageException("kernel command line contains a NUL character");
         }
         byte[] bytes = Encoding.UTF8.GetBytes(commandLine);
-        ulong max = Math.Min(limit, BootLayout.CommandLineMax - 1);
+        ulong max = Math.Min(limit, room - 1);
         if ((ulong)bytes.Length > max)
         {
             throw new BootImageException($"kernel command line is {bytes.Length} bytes; this kernel accepts at most {max}");
@@ -78,9 +87,11 @@ public sealed class LinuxBootPlan
                         $"kernel segment at physical 0x{segment.PhysicalAddress:x} (+0x{segment.MemorySize:x}) is not inside guest RAM above 1 MiB; more --memory?");
                 }
             }
-            if (!elf.Segments.Any(s => EntryPhysical(elf.Entry) >= s.PhysicalAddress && EntryPhysical(elf.Entry) < s.PhysicalAddress + s.FileSize))
+            ulong entry = kernel.PvhEntry ?? EntryPhysical(elf.Entry);
+            if (!elf.Segments.Any(s => entry >= s.PhysicalAddress && entry < s.PhysicalAddress + s.FileSize))
             {
-                throw new BootImageException($"kernel entry point 0x{elf.Entry:x} is outside its loaded code");
+                string which = kernel.PvhEntry is null ? $"kernel entry point 0x{elf.Entry:x}" : $"PVH entry point 0x{entry:x}";
+                throw new BootImageException($"{which} is outside its loaded code");
             }
             if (kernel.Header is { } elfHeader)
             {
@@ -124,7 +135,10 @@ public sealed class LinuxBootPlan
     // vmlinux's entry (phys_startup_64) is a physical address; mask in case a tool wrote the virtual one.
     private static ulong EntryPhysical(ulong entry) => entry >= 0xFFFF_8000_0000_0000 ? entry & 0x3FFF_FFFF : entry;
 
-    /// <summary>Writes kernel, initrd, command line, zero page, page tables and GDT; returns the entry state.</summary>
+    /// <summary>
+    /// Writes kernel, initrd and the boot structures (command line, zero page, page tables and GDT;
+    /// or PVH's start info); returns the entry state.
+    /// </summary>
     public BootCpuState WriteTo(IGuestMemory memory)
     {
         ulong entry;
@@ -145,6 +159,10 @@ public sealed class LinuxBootPlan
         if (Initrd is { Length: > 0 })
         {
             memory.Write(InitrdAddress, Initrd);
+        }
+        if (Kernel.Path == KernelEntryPath.Pvh)
+        {
+            return PvhBoot.Write(memory, this);
         }
         memory.Write(BootLayout.CommandLine, CommandLine);
         ZeroPage.Write(memory, BootLayout.ZeroPage, this);

@@ -1,4 +1,5 @@
 using Turnstone.Firmware.Elf;
+using Turnstone.Firmware.Pvh;
 
 namespace Turnstone.Firmware.LinuxBoot;
 
@@ -8,19 +9,24 @@ public enum KernelEntryPath
     CompressedBzImage,
     /// <summary>The bzImage's payload decompressed on the host and its ELF segments loaded directly.</summary>
     HostDecompressedVmlinux,
-    /// <summary>A vmlinux ELF given as the kernel.</summary>
+    /// <summary>A vmlinux ELF given as the kernel, entered at its 64-bit entry point.</summary>
     Vmlinux,
+    /// <summary>An ELF entered at its PVH entry note in 32-bit protected mode with an hvm_start_info.</summary>
+    Pvh,
 }
 
 /// <summary>
 /// A validated Linux kernel, ready to be placed in guest memory: a bzImage (kept compressed or
-/// decompressed on the host) or a vmlinux ELF.
+/// decompressed on the host) or a vmlinux ELF; or any ELF that carries the PVH entry note, which
+/// the same plan loads and enters through PVH.
 /// </summary>
 public sealed class LinuxKernelImage
 {
-    private LinuxKernelImage(KernelEntryPath path, byte[] file, SetupHeader? header, ElfImage? elf, PayloadCompression compression)
+    private LinuxKernelImage(KernelEntryPath path, byte[] file, SetupHeader? header, ElfImage? elf, PayloadCompression compression,
+        uint? pvhEntry = null)
     {
         Path = path;
+        PvhEntry = pvhEntry;
         File = file;
         Header = header;
         Elf = elf;
@@ -34,16 +40,21 @@ public sealed class LinuxKernelImage
     /// <summary>The ELF being loaded directly (host-decompressed or given).</summary>
     public ElfImage? Elf { get; }
     public PayloadCompression Compression { get; }
+    /// <summary>The physical entry address from the PVH note, on the <see cref="KernelEntryPath.Pvh"/> path.</summary>
+    public uint? PvhEntry { get; }
 
     public string Description => Path switch
     {
         KernelEntryPath.CompressedBzImage => $"bzImage, protocol {Header!.Version >> 8}.{Header.Version & 0xFF:d2}, {Compression} payload decompressed by the guest",
         KernelEntryPath.HostDecompressedVmlinux => $"bzImage, protocol {Header!.Version >> 8}.{Header.Version & 0xFF:d2}, {Compression} payload decompressed on the host ({Elf!.File.Length >> 20} MiB vmlinux)",
+        KernelEntryPath.Pvh when BootProtocolSelection.IsLinuxKernel(Elf!) => $"vmlinux ELF through its PVH entry at 0x{PvhEntry:x}",
+        KernelEntryPath.Pvh => $"PVH ELF, entry 0x{PvhEntry:x}",
         _ => "vmlinux ELF",
     };
 
     /// <summary>Recognises and validates a kernel file. Throws <see cref="BootImageException"/> naming the problem.</summary>
-    public static LinuxKernelImage Parse(byte[] file, bool decompressOnHost = true)
+    /// <remarks><paramref name="protocol"/> matters only for an ELF file (see <see cref="BootProtocolSelection"/>).</remarks>
+    public static LinuxKernelImage Parse(byte[] file, bool decompressOnHost = true, BootProtocol protocol = BootProtocol.Auto)
     {
         if (file.Length == 0)
         {
@@ -51,7 +62,15 @@ public sealed class LinuxKernelImage
         }
         if (ElfImage.HasElfMagic(file))
         {
-            return new LinuxKernelImage(KernelEntryPath.Vmlinux, file, null, ElfImage.Parse(file, "vmlinux"), PayloadCompression.Unknown);
+            var elf = ElfImage.Parse(file, "ELF kernel");
+            uint? pvhEntry = PvhEntryNote.Find(elf, "ELF kernel");
+            return BootProtocolSelection.UsesPvh(elf, pvhEntry, protocol, "the ELF kernel")
+                ? new LinuxKernelImage(KernelEntryPath.Pvh, file, null, elf, PayloadCompression.Unknown, pvhEntry)
+                : new LinuxKernelImage(KernelEntryPath.Vmlinux, file, null, elf, PayloadCompression.Unknown);
+        }
+        if (protocol == BootProtocol.Pvh)
+        {
+            throw new BootImageException("booting through PVH needs an ELF kernel with a PVH entry note; this kernel is not an ELF file (a bzImage?)");
         }
         var header = SetupHeader.Parse(file);
         var payload = file.AsSpan(header.SetupBytes + (int)header.PayloadOffset, (int)header.PayloadLength);
@@ -59,8 +78,8 @@ public sealed class LinuxKernelImage
         if (decompressOnHost && header.PayloadLength > 0 && KernelPayload.CanDecompressOnHost(compression))
         {
             var vmlinux = KernelPayload.Decompress(payload);
-            var elf = ElfImage.Parse(vmlinux, "decompressed kernel payload");
-            return new LinuxKernelImage(KernelEntryPath.HostDecompressedVmlinux, file, header, elf, compression);
+            var payloadElf = ElfImage.Parse(vmlinux, "decompressed kernel payload");
+            return new LinuxKernelImage(KernelEntryPath.HostDecompressedVmlinux, file, header, payloadElf, compression);
         }
         return new LinuxKernelImage(KernelEntryPath.CompressedBzImage, file, header, null, compression);
     }

@@ -1,12 +1,24 @@
 namespace Turnstone.Firmware.X86;
 
+/// <summary>The processor mode a boot path enters its kernel in.</summary>
+public enum CpuEntryMode
+{
+    /// <summary>64-bit long mode with paging on (Linux 64-bit boot protocol): a 64-bit code segment (L=1).</summary>
+    LongMode64,
+    /// <summary>32-bit protected mode with paging off (PVH): 32-bit code and data segments (D/B=1).</summary>
+    ProtectedMode32,
+}
+
 /// <summary>
-/// The vCPU state a boot path asks for, independent of KVM: 64-bit long mode with paging on, a
-/// flat GDT, and the entry registers. The machine turns it into KVM register structures.
+/// The vCPU state a boot path asks for, independent of KVM: the mode, a flat GDT, control
+/// registers and the entry registers. The defaults describe 64-bit long mode with paging on; the
+/// machine turns it into KVM register structures.
 /// </summary>
 public sealed record BootCpuState
 {
+    public CpuEntryMode Mode { get; init; } = CpuEntryMode.LongMode64;
     public required ulong Rip { get; init; }
+    public ulong Rbx { get; init; }
     public ulong Rsi { get; init; }
     public ulong Rsp { get; init; }
     public ulong Rflags { get; init; } = 0x2;
@@ -18,4 +30,9 @@ public sealed record BootCpuState
     public required ushort GdtLimit { get; init; }
     public required ushort CodeSelector { get; init; }
     public required ushort DataSelector { get; init; }
+    /// <summary>
+    /// Selector of a busy 32-bit TSS (base 0, limit 0x67) in the GDT, loaded into TR; null keeps the
+    /// vCPU's reset TR. PVH asks for a valid TR, which KVM checks on entry outside long mode.
+    /// </summary>
+    public ushort? TaskSelector { get; init; }
 }

@@ -86,8 +86,11 @@ internal sealed class ElfBuilder
     public ElfBuilder Load(ulong virtualAddress, ulong physicalAddress, byte[] data, ulong? memorySize = null, uint flags = 5) =>
         Add(new ProgramHeader(1, flags, virtualAddress, physicalAddress, data, memorySize ?? (ulong)data.Length));
 
-    /// <summary>A PT_NOTE segment holding the given notes.</summary>
-    public ElfBuilder Notes(params (string Name, uint Type, byte[] Descriptor)[] notes)
+    /// <summary>A PT_NOTE segment holding the given notes, 4-byte aligned as the gABI says.</summary>
+    public ElfBuilder Notes(params (string Name, uint Type, byte[] Descriptor)[] notes) => AlignedNotes(4, notes);
+
+    /// <summary>A PT_NOTE segment whose notes are padded to <paramref name="alignment"/> (its p_align).</summary>
+    public ElfBuilder AlignedNotes(int alignment, params (string Name, uint Type, byte[] Descriptor)[] notes)
     {
         var bytes = new List<byte>();
         foreach (var (name, type, descriptor) in notes)
@@ -96,15 +99,28 @@ internal sealed class ElfBuilder
             bytes.AddRange(BitConverter.GetBytes((uint)nameBytes.Length));
             bytes.AddRange(BitConverter.GetBytes((uint)descriptor.Length));
             bytes.AddRange(BitConverter.GetBytes(type));
-            bytes.AddRange(Pad4(nameBytes));
-            bytes.AddRange(Pad4(descriptor));
+            bytes.AddRange(Pad([.. new byte[12], .. nameBytes], alignment)[12..]);
+            bytes.AddRange(Pad(descriptor, alignment));
         }
-        return Add(new ProgramHeader(4, 4, 0, 0, [.. bytes], (ulong)bytes.Count));
+        return RawNotes([.. bytes], (ulong)alignment);
     }
 
+    /// <summary>A PT_NOTE segment with <paramref name="bytes"/> as its contents, well-formed or not.</summary>
+    public ElfBuilder RawNotes(byte[] bytes, ulong alignment = 4) =>
+        Add(new ProgramHeader(4, 4, 0, 0, bytes, (ulong)bytes.Length, Alignment: alignment));
+
+    /// <summary>The PVH entry note (owner "Xen", XEN_ELFNOTE_PHYS32_ENTRY) with a 4-byte address.</summary>
+    public ElfBuilder PvhNote(uint entry) => Notes(("Xen", 18, BitConverter.GetBytes(entry)));
+
+    /// <summary>A freestanding PVH guest: 32-bit code at 1 MiB entered through its PVH note, a 64-bit e_entry it does not use.</summary>
+    public static ElfBuilder PvhGuest(uint entry = 0x10_0000) => new ElfBuilder { Entry = 0xFFFF_FFFF_8000_0000 }
+        .Load(0x10_0000, 0x10_0000, [0xFA, 0xF4, .. Enumerable.Repeat((byte)0x90, 0x7E)], memorySize: 0x3000, flags: 7)
+        .PvhNote(entry);
+
     /// <summary>A program header written verbatim (file offset and sizes as given), for malformed files.</summary>
-    public ElfBuilder Raw(uint type, ulong offset, ulong virtualAddress, ulong physicalAddress, ulong fileSize, ulong memorySize) =>
-        Add(new ProgramHeader(type, 4, virtualAddress, physicalAddress, null, memorySize, offset, fileSize));
+    public ElfBuilder Raw(uint type, ulong offset, ulong virtualAddress, ulong physicalAddress, ulong fileSize, ulong memorySize,
+        ulong alignment = 0x1000) =>
+        Add(new ProgramHeader(type, 4, virtualAddress, physicalAddress, null, memorySize, offset, fileSize, alignment));
 
     /// <summary>A 64-bit kernel as the kernel build links it: text at 16 MiB physical, bss after it.</summary>
     public static ElfBuilder MinimalKernel() => new ElfBuilder { Entry = 0x100_0000 }
@@ -150,7 +166,7 @@ internal sealed class ElfBuilder
             BinaryPrimitives.WriteUInt64LittleEndian(entry[24..], header.PhysicalAddress);
             BinaryPrimitives.WriteUInt64LittleEndian(entry[32..], header.FileSizeOverride ?? (ulong)(header.Data?.Length ?? 0));
             BinaryPrimitives.WriteUInt64LittleEndian(entry[40..], header.MemorySize);
-            BinaryPrimitives.WriteUInt64LittleEndian(entry[48..], 0x1000);
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[48..], header.Alignment);
             header.Data?.CopyTo(span[(int)offsets[i]..]);
         }
         return TruncateTo is { } length ? file[..length] : file;
@@ -162,10 +178,10 @@ internal sealed class ElfBuilder
         return this;
     }
 
-    private static byte[] Pad4(byte[] bytes) => [.. bytes, .. new byte[(4 - bytes.Length % 4) % 4]];
+    private static byte[] Pad(byte[] bytes, int alignment) => [.. bytes, .. new byte[(alignment - bytes.Length % alignment) % alignment]];
 
     private sealed record ProgramHeader(uint Kind, uint Flags, ulong VirtualAddress, ulong PhysicalAddress, byte[]? Data,
-        ulong MemorySize, ulong? OffsetOverride = null, ulong? FileSizeOverride = null);
+        ulong MemorySize, ulong? OffsetOverride = null, ulong? FileSizeOverride = null, ulong Alignment = 0x1000);
 }
 
 /// <summary>The kernel build's LZ4 payload: "lz4 -l" legacy frames plus the appended uncompressed size.</summary>

@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using System.Text;
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.IntegrationTests;
+
+/// <summary>
+/// A freestanding PVH guest assembled with Iced: an ELF64 with one PT_LOAD at 1 MiB and the PVH
+/// entry note. Its 32-bit entry checks what the PVH protocol promises (EBX at the start_info magic,
+/// protected mode without paging, the RSDP, its own start_info reserved in the memory map), prints
+/// one word per check that passed, the command line and module 0 (a text file) on COM1, and resets
+/// the machine through the i8042.
+/// </summary>
+public static class PvhTestGuest
+{
+    public const uint LoadAddress = 0x10_0000;
+    public const string MagicOk = "pvh:magic-ok", ProtectedModeOk = "pvh:protected-mode-ok", RsdpOk = "pvh:rsdp-ok",
+        StartInfoReserved = "pvh:start-info-reserved", Failed = "pvh:FAILED";
+
+    private const uint StartInfoMagic = 0x336E_C578;
+    private const ushort Com1 = 0x3F8;
+    // Iced's label operands are RIP-relative, which 32-bit code lacks, so the strings sit at fixed
+    // addresses in the page after the code and the stack in the segment's zeroed tail.
+    private const uint StringsAddress = LoadAddress + 0x1000, StackTop = LoadAddress + 0x3000;
+
+    public static byte[] BuildElf()
+    {
+        var strings = new MemoryStream();
+        var code = Assemble(text =>
+        {
+            uint address = StringsAddress + (uint)strings.Length;
+            strings.Write([.. Encoding.ASCII.GetBytes(text), 0]);
+            return address;
+        });
+        if (code.Length > (int)(StringsAddress - LoadAddress))
+        {
+            throw new InvalidOperationException("the test guest's code outgrew its page");
+        }
+        byte[] image = new byte[(int)(StringsAddress - LoadAddress) + strings.Length];
+        code.CopyTo(image, 0);
+        strings.ToArray().CopyTo(image, (int)(StringsAddress - LoadAddress));
+        return ElfWithPvhNote(image, memorySize: StackTop - LoadAddress);
+    }
+
+    private static byte[] Assemble(Func<string, uint> placeString)
+    {
+        var a = new Assembler(32);
+        Label fail = a.CreateLabel(), puts = a.CreateLabel(), reset = a.CreateLabel();
+        Label nextEntry = a.CreateLabel(), reserved = a.CreateLabel(), scan = a.CreateLabel();
+        void Print(string s)
+        {
+            a.mov(esi, placeString(s));
+            a.call(puts);
+        }
+
+        a.mov(esp, StackTop);
+        a.cmp(__dword_ptr[ebx], StartInfoMagic);
+        a.jne(fail);
+        Print(MagicOk + "\n");
+        a.mov(eax, cr0);
+        a.and(eax, 0x8000_0001);
+        a.cmp(eax, 1); // PE set, PG clear
+        a.jne(fail);
+        Print(ProtectedModeOk + "\n");
+        a.mov(eax, __dword_ptr[ebx + 32]); // rsdp_paddr
+        a.cmp(__dword_ptr[eax], BinaryPrimitives.ReadUInt32LittleEndian("RSD "u8));
+        a.jne(fail);
+        Print(RsdpOk + "\n");
+        // Walk the memory map for a reserved (type 2) entry holding start_info.
+        a.mov(edi, __dword_ptr[ebx + 40]); // memmap_paddr
+        a.mov(ecx, __dword_ptr[ebx + 48]); // memmap_entries
+        a.Label(ref scan);
+        a.test(ecx, ecx);
+        a.jz(fail);
+        a.cmp(__dword_ptr[edi + 16], 2);
+        a.jne(nextEntry);
+        a.cmp(ebx, __dword_ptr[edi]);
+        a.jb(nextEntry);
+        a.mov(eax, __dword_ptr[edi]);
+        a.add(eax, __dword_ptr[edi + 8]);
+        a.cmp(ebx, eax);
+        a.jb(reserved);
+        a.Label(ref nextEntry);
+        a.add(edi, 24);
+        a.dec(ecx);
+        a.jmp(scan);
+        a.Label(ref reserved);
+        Print(StartInfoReserved + "\n");
+        Print("pvh:cmdline=");
+        a.mov(esi, __dword_ptr[ebx + 24]);
+        a.call(puts);
+        Print("\n");
+        a.cmp(__dword_ptr[ebx + 12], 1); // nr_modules
+        a.jne(fail);
+        Print("pvh:module0=");
+        a.mov(eax, __dword_ptr[ebx + 16]); // modlist_paddr
+        a.mov(esi, __dword_ptr[eax]);      // module 0 paddr; its text ends with a NUL
+        a.call(puts);
+        a.jmp(reset);
+
+        a.Label(ref fail);
+        Print(Failed + "\n");
+        a.Label(ref reset);
+        a.mov(al, 0xFE);
+        a.@out(0x64, al);
+        a.hlt();
+
+        a.Label(ref puts); // prints the NUL-terminated string at ESI
+        Label more = a.CreateLabel(), done = a.CreateLabel();
+        a.mov(dx, Com1);
+        a.Label(ref more);
+        a.lodsb();
+        a.test(al, al);
+        a.jz(done);
+        a.@out(dx, al);
+        a.jmp(more);
+        a.Label(ref done);
+        a.ret();
+
+        var stream = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(stream), LoadAddress);
+        return stream.ToArray();
+    }
+
+    private static byte[] ElfWithPvhNote(byte[] code, ulong memorySize)
+    {
+        const int header = 64, programHeader = 56, noteOffset = header + 2 * programHeader, noteSize = 20, codeOffset = 0x100;
+        var file = new byte[codeOffset + code.Length];
+        var span = file.AsSpan();
+        "\x7F"u8.CopyTo(span);
+        "ELF"u8.CopyTo(span[1..]);
+        span[4] = 2; // ELFCLASS64
+        span[5] = 1; // little-endian
+        span[6] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(span[16..], 2);  // ET_EXEC
+        BinaryPrimitives.WriteUInt16LittleEndian(span[18..], 62); // x86-64
+        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[24..], LoadAddress);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[32..], header);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[52..], header);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[54..], programHeader);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[56..], 2);
+        WriteProgramHeader(span[header..], type: 1, flags: 7, codeOffset, LoadAddress, (ulong)code.Length, memorySize, alignment: 0x1000);
+        WriteProgramHeader(span[(header + programHeader)..], type: 4, flags: 4, noteOffset, 0, noteSize, noteSize, alignment: 4);
+        var note = span.Slice(noteOffset, noteSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(note, 4);       // namesz: "Xen\0"
+        BinaryPrimitives.WriteUInt32LittleEndian(note[4..], 4);  // descsz
+        BinaryPrimitives.WriteUInt32LittleEndian(note[8..], 18); // XEN_ELFNOTE_PHYS32_ENTRY
+        "Xen\0"u8.CopyTo(note[12..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(note[16..], (uint)LoadAddress);
+        code.CopyTo(span[codeOffset..]);
+        return file;
+    }
+
+    private static void WriteProgramHeader(Span<byte> entry, uint type, uint flags, ulong offset, ulong address, ulong fileSize, ulong memorySize, ulong alignment)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(entry, type);
+        BinaryPrimitives.WriteUInt32LittleEndian(entry[4..], flags);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], offset);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[16..], address);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[24..], address);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[32..], fileSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[40..], memorySize);
+        BinaryPrimitives.WriteUInt64LittleEndian(entry[48..], alignment);
+    }
+}
