@@ -144,7 +144,8 @@ Task("bench")
     RunCli("bench exits");
     RunCli($"bench components --components \"{BuildGuest("components")["COMPONENTS_DIR"]}\"");
     var rootfs = BuildGuest("rootfs");
-    RunCli($"bench virtio-blk --kernel \"{BuildGuest("minimal")["MINIMAL_KERNEL"]}\" --rootfs \"{rootfs["ROOTFS"]}\" --blkbench \"{rootfs["BLKBENCH"]}\"");
+    RunCli($"bench virtio-blk --driver \"{BuildGuest("blkdriver")["BLKDRIVER"]}\" --blkbench \"{rootfs["BLKBENCH"]}\" --output BenchmarkResults");
+    RunCli($"bench virtio-blk --guest linux --kernel \"{BuildGuest("minimal")["MINIMAL_KERNEL"]}\" --rootfs \"{rootfs["ROOTFS"]}\" --blkbench \"{rootfs["BLKBENCH"]}\" --rand-ops 2000");
 });
 
 Task("bench-dotnet")

@@ -5,23 +5,36 @@ using Turnstone.Machine.Benchmarks;
 
 namespace Turnstone.Cli;
 
-/// <summary><c>turnstone bench virtio-blk</c>: guest block throughput through our virtio-blk next to the host's on the same file.</summary>
+/// <summary>
+/// <c>turnstone bench virtio-blk</c>: virtio-blk throughput through our device model. The default
+/// instrument is the bare-metal driver guest (images/blkdriver), run under Turnstone and QEMU on
+/// the same file; <c>--guest linux</c> measures what a Linux guest sees instead.
+/// </summary>
 internal static class VirtioBlockBenchCommand
 {
+    private enum GuestKind { Driver, Linux }
+
     public static Command Create()
     {
-        var kernel = new Option<string>("--kernel") { Description = "kernel with virtio-pci/blk and ext4 built in (images/build-guest.sh minimal: MINIMAL_KERNEL)", Required = true };
-        var rootfs = new Option<string>("--rootfs") { Description = "the recipe's root file system image (ROOTFS); attached read-only", Required = true };
-        var blkbench = new Option<string>("--blkbench") { Description = "turnstone-blkbench for the host (BLKBENCH), to measure the ceiling", Required = true };
-        var file = new Option<string?>("--file") { Description = "scratch file behind the guest's /dev/vdb (default: a temporary file in /var/tmp, deleted afterwards); its contents are overwritten" };
+        var guest = new Option<GuestKind>("--guest") { Description = "driver: the bare-metal driver guest under Turnstone and QEMU; linux: the minimal Linux kernel with blkbench on /dev/vdb", DefaultValueFactory = _ => GuestKind.Driver };
+        var driver = new Option<string?>("--driver") { Description = "driver guest ELF (images/build-guest.sh blkdriver: BLKDRIVER); for --guest driver" };
+        var qemu = new Option<string?>("--qemu") { Description = "qemu-system-x86_64 to compare with (default: the one on PATH; 'none' to skip); for --guest driver" };
+        var kernel = new Option<string?>("--kernel") { Description = "kernel with virtio-pci/blk and ext4 built in (MINIMAL_KERNEL); for --guest linux" };
+        var rootfs = new Option<string?>("--rootfs") { Description = "the recipe's root file system image (ROOTFS), attached read-only; for --guest linux" };
+        var blkbench = new Option<string?>("--blkbench") { Description = "turnstone-blkbench for the host (BLKBENCH): the host's own figures on the same file, the ceiling" };
+        var file = new Option<string?>("--file") { Description = "backing file of the benchmark disk (default: a temporary file in /var/tmp, deleted afterwards); its contents are overwritten" };
         var overwrite = new Option<bool>("--overwrite") { Description = "allow --file to name an existing non-empty file" };
-        var size = new Option<string>("--size") { Description = "scratch disk size, whole MiB", DefaultValueFactory = _ => "256M" };
-        var sequential = new Option<string>("--seq-bytes") { Description = "bytes each sequential workload moves", DefaultValueFactory = _ => "64M" };
-        var random = new Option<int>("--rand-ops") { Description = "4 KiB random reads", DefaultValueFactory = _ => 2000 };
+        var size = new Option<string>("--size") { Description = "benchmark disk size, whole MiB", DefaultValueFactory = _ => "256M" };
+        var bytes = new Option<string>("--seq-bytes") { Description = "bytes each sequential workload moves (and the region the driver guest uses)", DefaultValueFactory = _ => "64M" };
+        var random = new Option<int>("--rand-ops") { Description = "4 KiB random requests per workload", DefaultValueFactory = _ => 4000 };
+        var depths = new Option<string>("--qd") { Description = "queue depths for the driver guest, 1..64", DefaultValueFactory = _ => "1,4,16,64" };
+        var modes = new Option<string>("--modes") { Description = "driver guest completion modes: poll, msix", DefaultValueFactory = _ => "poll,msix" };
+        var output = new Option<string>("--output") { Description = "directory for virtio-blk-bench.json and .svg (driver guest)", DefaultValueFactory = _ => "." };
         var command = new Command("virtio-blk",
-            "Sequential O_DIRECT 1 MiB writes and reads and 4 KiB random reads on the guest's /dev/vdb, next to the host's own figures for the same file, measured in the same run")
+            "virtio-blk throughput: the driver guest's workloads (sequential 1 MiB, random 4 KiB, queue depths 1-64, polling and MSI-X) under Turnstone and QEMU on the same file, " +
+            "next to the host's own figures; or, with --guest linux, a Linux guest's O_DIRECT figures on /dev/vdb")
         {
-            kernel, rootfs, blkbench, file, overwrite, size, sequential, random,
+            guest, driver, qemu, kernel, rootfs, blkbench, file, overwrite, size, bytes, random, depths, modes, output,
         };
         command.SetAction(result =>
         {
@@ -29,9 +42,9 @@ internal static class VirtioBlockBenchCommand
             {
                 return RunCommand.Fail($"--size: {sizeError}");
             }
-            if (!MemorySize.TryParse(result.GetValue(sequential)!, out ulong sequentialBytes, out string? sequentialError))
+            if (!MemorySize.TryParse(result.GetValue(bytes)!, out ulong sequentialBytes, out string? bytesError))
             {
-                return RunCommand.Fail($"--seq-bytes: {sequentialError}");
+                return RunCommand.Fail($"--seq-bytes: {bytesError}");
             }
             if (result.GetValue(random) < 1)
             {
@@ -46,15 +59,12 @@ internal static class VirtioBlockBenchCommand
             scratch ??= Path.Combine("/var/tmp", $"turnstone-bench-{Environment.ProcessId}.img");
             try
             {
-                var options = new VirtioBlockBenchOptions(result.GetValue(kernel)!, result.GetValue(rootfs)!, result.GetValue(blkbench)!, scratch,
-                    (long)scratchBytes, (long)sequentialBytes, result.GetValue(random));
-                var outcome = VirtioBlockBenchmark.Run(options, message => Console.Error.WriteLine($"{message}..."));
-                Console.WriteLine(VirtioBlockBenchReport.Build(outcome.Guest, outcome.Host));
-                if (outcome.Machine is { } summary)
-                {
-                    Console.WriteLine($"(guest run: {summary})");
-                }
-                return 0;
+                return result.GetValue(guest) == GuestKind.Linux
+                    ? RunLinux(Require(result.GetValue(kernel), "--kernel"), Require(result.GetValue(rootfs), "--rootfs"), Require(result.GetValue(blkbench), "--blkbench"),
+                        scratch, (long)scratchBytes, (long)sequentialBytes, result.GetValue(random))
+                    : RunDriver(Require(result.GetValue(driver), "--driver"), result.GetValue(blkbench), ResolveQemu(result.GetValue(qemu)), scratch, (long)scratchBytes,
+                        $"bytes={sequentialBytes >> 20}M qd={result.GetValue(depths)} modes={result.GetValue(modes)} rand_ops={result.GetValue(random)}",
+                        (long)sequentialBytes, result.GetValue(random), result.GetValue(output)!);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or BootImageException or Hypervisor.KvmException)
             {
@@ -69,5 +79,94 @@ internal static class VirtioBlockBenchCommand
             }
         });
         return command;
+    }
+
+    private static string Require(string? value, string option) =>
+        value ?? throw new ArgumentException($"{option} is needed for this --guest");
+
+    /// <summary>The QEMU to compare with: as given, 'none' for none, else qemu-system-x86_64 from PATH if there is one.</summary>
+    private static string? ResolveQemu(string? given)
+    {
+        if (given == "none")
+        {
+            return null;
+        }
+        if (given is not null)
+        {
+            return given;
+        }
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, "qemu-system-x86_64"))
+            .FirstOrDefault(File.Exists);
+    }
+
+    private static int RunDriver(string driverElf, string? blkbench, string? qemu, string scratch, long scratchBytes, string guestArguments,
+        long sequentialBytes, int randomReads, string outputDirectory)
+    {
+        var options = new BlockDriverBenchOptions(driverElf, scratch, scratchBytes, guestArguments, qemu);
+        Console.Error.WriteLine($"running the driver guest under Turnstone ({guestArguments})...");
+        var ours = BlockDriverBenchmark.RunTurnstone(options);
+        if (!ours.Succeeded)
+        {
+            throw new InvalidOperationException($"{ours.Problem}\n{ours.Transcript}");
+        }
+        var turnstone = BlockDriverParser.Parse(ours.Transcript);
+
+        IReadOnlyList<BlockDriverResult>? peer = null;
+        if (qemu is null)
+        {
+            Console.Error.WriteLine("no QEMU found (install qemu-system-x86 or give --qemu): Turnstone alone");
+        }
+        else
+        {
+            Console.Error.WriteLine($"running the same guest under {qemu} with KVM...");
+            var theirs = BlockDriverBenchmark.RunQemu(options);
+            if (theirs.Succeeded)
+            {
+                peer = BlockDriverParser.Parse(theirs.Transcript);
+            }
+            else
+            {
+                Console.Error.WriteLine($"QEMU run failed, reported without it: {theirs.Problem}");
+            }
+        }
+
+        IReadOnlyList<VirtioBlockBenchResult>? ceiling = null;
+        if (blkbench is not null)
+        {
+            Console.Error.WriteLine("measuring the host on the same file (O_DIRECT, synchronous)...");
+            ceiling = VirtioBlockBenchParser.Parse(VirtioBlockBenchmark.RunHost(blkbench,
+                ["--size", $"{scratchBytes >> 20}M", "--seq-bytes", $"{sequentialBytes >> 20}M", "--rand-ops", randomReads.ToString(), scratch]));
+        }
+
+        var metadata = new BlockDriverReportMetadata(MachineDescription(), scratch,
+            "host page cache, flushes honoured (QEMU cache=writeback)",
+            BlockDriverBenchmark.QueueSize, DateTimeOffset.Now);
+        Console.WriteLine(BlockDriverReport.Table(turnstone, peer, ceiling));
+        Directory.CreateDirectory(outputDirectory);
+        string json = Path.Combine(outputDirectory, "virtio-blk-bench.json");
+        string svg = Path.Combine(outputDirectory, "virtio-blk-bench.svg");
+        File.WriteAllText(json, BlockDriverReport.Json(metadata, turnstone, peer, ceiling));
+        File.WriteAllText(svg, BlockDriverReport.Svg(turnstone, peer, metadata));
+        Console.WriteLine($"(raw results: {json}; plot: {svg}; Turnstone guest run {ours.WallTime.TotalSeconds:F1} s)");
+        return 0;
+    }
+
+    private static string MachineDescription()
+    {
+        string cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+        return $"{Environment.ProcessorCount} cores, {cpu}, {Environment.OSVersion}";
+    }
+
+    private static int RunLinux(string kernel, string rootfs, string blkbench, string scratch, long scratchBytes, long sequentialBytes, int randomReads)
+    {
+        var options = new VirtioBlockBenchOptions(kernel, rootfs, blkbench, scratch, scratchBytes, sequentialBytes, randomReads);
+        var outcome = VirtioBlockBenchmark.Run(options, message => Console.Error.WriteLine($"{message}..."));
+        Console.WriteLine(VirtioBlockBenchReport.Build(outcome.Guest, outcome.Host));
+        if (outcome.Machine is { } summary)
+        {
+            Console.WriteLine($"(guest run: {summary})");
+        }
+        return 0;
     }
 }

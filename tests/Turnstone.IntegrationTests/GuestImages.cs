@@ -18,6 +18,8 @@ public static class GuestImages
     public static string CloudKernel => Get("CLOUD_KERNEL");
     public static string Initramfs => Get("INITRAMFS");
     public static string VirtioInitramfs => Get("VIRTIO_INITRAMFS");
+    /// <summary>The bare-metal virtio-blk driver guest (images/blkdriver), a PVH ELF.</summary>
+    public static string BlockDriver => Get("BLKDRIVER");
     /// <summary>The recipe's ext4 root file system image (read-only in the cache: tests boot a copy).</summary>
     public static string RootFileSystem => Get("ROOTFS");
 

@@ -39,7 +39,7 @@ public static class VirtioBlockBenchmark
         {
             throw new ArgumentException("the scratch disk must be a whole number of MiB, at least 1 MiB");
         }
-        PrepareScratch(options.ScratchFile, options.ScratchBytes);
+        BlockDriverBenchmark.PrepareScratch(options.ScratchFile, options.ScratchBytes);
         string[] workloadArguments =
         [
             "--size", Mebibytes(options.ScratchBytes), "--seq-bytes", Mebibytes(options.SequentialBytes), "--rand-ops", options.RandomReads.ToString(),
@@ -70,17 +70,8 @@ public static class VirtioBlockBenchmark
 
     private static string Mebibytes(long bytes) => $"{bytes >> 20}M";
 
-    /// <summary>Creates or extends the scratch file to its size; its contents are the benchmark's to overwrite.</summary>
-    private static void PrepareScratch(string path, long bytes)
-    {
-        using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        if (file.Length < bytes)
-        {
-            file.SetLength(bytes);
-        }
-    }
-
-    private static string RunHost(string blkbench, string[] arguments)
+    /// <summary>turnstone-blkbench on the host: the ceiling, on the same file with the same arguments.</summary>
+    public static string RunHost(string blkbench, string[] arguments)
     {
         var start = new ProcessStartInfo(blkbench, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {blkbench}");

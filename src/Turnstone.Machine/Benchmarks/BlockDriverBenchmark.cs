@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Turnstone.Machine.Benchmarks;
+
+/// <summary>What <see cref="BlockDriverBenchmark"/> runs, and on what.</summary>
+/// <param name="DriverElf">The bare-metal driver guest (images/blkdriver, BLKDRIVER): a PVH ELF.</param>
+/// <param name="ScratchFile">The backing file both monitors give the guest as its virtio-blk disk; overwritten.</param>
+/// <param name="GuestArguments">The driver's command line (bytes=, qd=, modes=, ...), the same for every monitor.</param>
+/// <param name="Qemu">qemu-system-x86_64 to compare with, or null to run Turnstone alone.</param>
+public sealed record BlockDriverBenchOptions(
+    string DriverElf,
+    string ScratchFile,
+    long ScratchBytes,
+    string GuestArguments,
+    string? Qemu,
+    ulong GuestMemoryBytes = 512ul << 20);
+
+/// <summary>One monitor's run of the driver guest: its console, or why there is none.</summary>
+public sealed record BlockDriverRun(string Monitor, string Transcript, TimeSpan WallTime, string? Problem)
+{
+    public bool Succeeded => Problem is null;
+}
+
+/// <summary>
+/// Runs the driver guest (issue 5's instrument) on the same backing file under Turnstone and,
+/// when asked, under QEMU with KVM: the same ELF, the same arguments, the same queue size (256)
+/// and the same caching (the host page cache, flushes honoured: QEMU's cache=writeback, which is
+/// how Turnstone's raw-file backend works). The guest's timed loop runs at CPL 3, so on hosts that
+/// emulate guest kernel code the figures are the monitors' device models, not the emulator's.
+/// </summary>
+public static class BlockDriverBenchmark
+{
+    /// <summary>QEMU's virtio-blk queue size, set explicitly so a QEMU release changing its default cannot skew the comparison.</summary>
+    public const int QueueSize = 256;
+
+    private static readonly TimeSpan GuestTimeout = TimeSpan.FromMinutes(15);
+
+    public static BlockDriverRun RunTurnstone(BlockDriverBenchOptions options)
+    {
+        PrepareScratch(options.ScratchFile, options.ScratchBytes);
+        var console = new MemoryStream();
+        var clock = Stopwatch.StartNew();
+        var machine = LinuxMachine.Prepare(new MachineConfig
+        {
+            KernelPath = options.DriverElf,
+            MemoryBytes = options.GuestMemoryBytes,
+            Disks = [new DiskConfig(options.ScratchFile)],
+            CommandLine = options.GuestArguments,
+            ConsoleOutput = console,
+        });
+        using var timeout = new CancellationTokenSource(GuestTimeout);
+        var exit = machine.Run(timeout.Token);
+        string transcript = Encoding.UTF8.GetString(console.ToArray());
+        string? problem = exit.Kind == MachineExitKind.PowerOff ? null : $"the driver guest did not power off under Turnstone: {exit.Reason}";
+        return new BlockDriverRun("Turnstone", transcript, clock.Elapsed, problem);
+    }
+
+    /// <summary>
+    /// The same guest under QEMU with KVM. <c>-cpu host,-arch-capabilities</c>: on nested hosts
+    /// QEMU aborts on the ARCH_CAPABILITIES MSR that plain <c>-cpu host</c> asks for.
+    /// <c>disable-legacy=on</c> presents the modern-only 1af4:1042 function, as Turnstone does.
+    /// </summary>
+    public static BlockDriverRun RunQemu(BlockDriverBenchOptions options)
+    {
+        string qemu = options.Qemu ?? throw new InvalidOperationException("no QEMU given");
+        PrepareScratch(options.ScratchFile, options.ScratchBytes);
+        string[] arguments =
+        [
+            "-M", "q35", "-accel", "kvm", "-cpu", "host,-arch-capabilities", "-m", $"{options.GuestMemoryBytes >> 20}",
+            "-kernel", options.DriverElf, "-append", options.GuestArguments,
+            "-drive", $"file={options.ScratchFile},if=none,id=scratch,format=raw,cache=writeback",
+            "-device", $"virtio-blk-pci,drive=scratch,disable-legacy=on,queue-size={QueueSize}",
+            "-serial", "stdio", "-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults",
+        ];
+        var clock = Stopwatch.StartNew();
+        var start = new ProcessStartInfo(qemu, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {qemu}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return new BlockDriverRun("QEMU", "", clock.Elapsed, $"cannot start {qemu}: {e.Message}");
+        }
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(GuestTimeout))
+            {
+                process.Kill(entireProcessTree: true);
+                return new BlockDriverRun("QEMU", output.Result, clock.Elapsed, $"QEMU did not finish within {GuestTimeout.TotalMinutes} minutes");
+            }
+            string problem = process.ExitCode == 0 ? null! : $"{qemu} exited with status {process.ExitCode}: {errors.Result.Trim()}";
+            return new BlockDriverRun("QEMU", output.Result, clock.Elapsed, problem);
+        }
+    }
+
+    /// <summary>Makes the scratch file at least <paramref name="bytes"/> long; its contents are the benchmark's.</summary>
+    internal static void PrepareScratch(string path, long bytes)
+    {
+        using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        if (file.Length < bytes)
+        {
+            file.SetLength(bytes);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace Turnstone.Machine.Benchmarks;
+
+/// <summary>What a turnstone-blkdriver comparison ran on, saved with its figures so that a JSON
+/// file read months later still says what it measured.</summary>
+/// <param name="Machine">The host: CPU model, kernel, anything that moves the figures.</param>
+/// <param name="BackingFile">The file or device behind the guest's disk.</param>
+/// <param name="CacheMode">How the monitors opened it (e.g. none for O_DIRECT, writeback).</param>
+/// <param name="QueueSize">The virtqueue size the device offered.</param>
+public sealed record BlockDriverReportMetadata(
+    string Machine,
+    string BackingFile,
+    string CacheMode,
+    int QueueSize,
+    DateTimeOffset Date);
+
+/// <summary>The JSON document <see cref="BlockDriverReport.Json"/> writes: each source's raw
+/// results, null for a source that was not run.</summary>
+public sealed record BlockDriverReportDocument(
+    BlockDriverReportMetadata Metadata,
+    IReadOnlyList<BlockDriverResult> Turnstone,
+    IReadOnlyList<BlockDriverResult>? Qemu,
+    IReadOnlyList<VirtioBlockBenchResult>? HostCeiling);
