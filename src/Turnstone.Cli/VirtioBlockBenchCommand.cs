@@ -14,6 +14,8 @@ internal static class VirtioBlockBenchCommand
 {
     private enum GuestKind { Driver, Linux }
 
+    private enum CacheChoice { Both, PageCache, Direct }
+
     public static Command Create()
     {
         var guest = new Option<GuestKind>("--guest") { Description = "driver: the bare-metal driver guest under Turnstone and QEMU; linux: the minimal Linux kernel with blkbench on /dev/vdb", DefaultValueFactory = _ => GuestKind.Driver };
@@ -29,12 +31,13 @@ internal static class VirtioBlockBenchCommand
         var random = new Option<int>("--rand-ops") { Description = "4 KiB random requests per workload", DefaultValueFactory = _ => 4000 };
         var depths = new Option<string>("--qd") { Description = "queue depths for the driver guest, 1..64", DefaultValueFactory = _ => "1,4,16,64" };
         var modes = new Option<string>("--modes") { Description = "driver guest completion modes: poll, msix", DefaultValueFactory = _ => "poll,msix" };
-        var output = new Option<string>("--output") { Description = "directory for virtio-blk-bench.json and .svg (driver guest)", DefaultValueFactory = _ => "." };
+        var cache = new Option<CacheChoice>("--cache") { Description = "driver guest: measure through the host page cache, with direct I/O (O_DIRECT / QEMU cache=none), or both, reported separately", DefaultValueFactory = _ => CacheChoice.Both };
+        var output = new Option<string>("--output") { Description = "directory for the driver guest's JSON results and SVG plots, one pair per caching mode", DefaultValueFactory = _ => "." };
         var command = new Command("virtio-blk",
             "virtio-blk throughput: the driver guest's workloads (sequential 1 MiB, random 4 KiB, queue depths 1-64, polling and MSI-X) under Turnstone and QEMU on the same file, " +
             "next to the host's own figures; or, with --guest linux, a Linux guest's O_DIRECT figures on /dev/vdb")
         {
-            guest, driver, qemu, kernel, rootfs, blkbench, file, overwrite, size, bytes, random, depths, modes, output,
+            guest, driver, qemu, kernel, rootfs, blkbench, file, overwrite, size, bytes, random, depths, modes, cache, output,
         };
         command.SetAction(result =>
         {
@@ -64,7 +67,7 @@ internal static class VirtioBlockBenchCommand
                         scratch, (long)scratchBytes, (long)sequentialBytes, result.GetValue(random))
                     : RunDriver(Require(result.GetValue(driver), "--driver"), result.GetValue(blkbench), ResolveQemu(result.GetValue(qemu)), scratch, (long)scratchBytes,
                         $"bytes={sequentialBytes >> 20}M qd={result.GetValue(depths)} modes={result.GetValue(modes)} rand_ops={result.GetValue(random)}",
-                        (long)sequentialBytes, result.GetValue(random), result.GetValue(output)!);
+                        (long)sequentialBytes, result.GetValue(random), result.GetValue(cache), result.GetValue(output)!);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or BootImageException or Hypervisor.KvmException)
             {
@@ -101,10 +104,34 @@ internal static class VirtioBlockBenchCommand
     }
 
     private static int RunDriver(string driverElf, string? blkbench, string? qemu, string scratch, long scratchBytes, string guestArguments,
-        long sequentialBytes, int randomReads, string outputDirectory)
+        long sequentialBytes, int randomReads, CacheChoice cache, string outputDirectory)
     {
-        var options = new BlockDriverBenchOptions(driverElf, scratch, scratchBytes, guestArguments, qemu);
-        Console.Error.WriteLine($"running the driver guest under Turnstone ({guestArguments})...");
+        if (qemu is null)
+        {
+            Console.Error.WriteLine("no QEMU found (install qemu-system-x86 or give --qemu): Turnstone alone");
+        }
+        IReadOnlyList<VirtioBlockBenchResult>? ceiling = null;
+        if (blkbench is not null)
+        {
+            BlockDriverBenchmark.PrepareScratch(scratch, scratchBytes);
+            Console.Error.WriteLine("measuring the host on the same file (O_DIRECT, synchronous)...");
+            ceiling = VirtioBlockBenchParser.Parse(VirtioBlockBenchmark.RunHost(blkbench,
+                ["--size", $"{scratchBytes >> 20}M", "--seq-bytes", $"{sequentialBytes >> 20}M", "--rand-ops", randomReads.ToString(), scratch]));
+        }
+        Directory.CreateDirectory(outputDirectory);
+        bool[] directModes = cache switch { CacheChoice.PageCache => [false], CacheChoice.Direct => [true], _ => [false, true] };
+        foreach (bool direct in directModes)
+        {
+            var options = new BlockDriverBenchOptions(driverElf, scratch, scratchBytes, guestArguments, qemu, direct);
+            RunDriverOnce(options, ceiling, outputDirectory);
+        }
+        return 0;
+    }
+
+    /// <summary>One caching mode: Turnstone, then QEMU, then the table and the files named after the mode.</summary>
+    private static void RunDriverOnce(BlockDriverBenchOptions options, IReadOnlyList<VirtioBlockBenchResult>? ceiling, string outputDirectory)
+    {
+        Console.Error.WriteLine($"[{options.CacheMode}] running the driver guest under Turnstone ({options.GuestArguments})...");
         var ours = BlockDriverBenchmark.RunTurnstone(options);
         if (!ours.Succeeded)
         {
@@ -113,13 +140,9 @@ internal static class VirtioBlockBenchCommand
         var turnstone = BlockDriverParser.Parse(ours.Transcript);
 
         IReadOnlyList<BlockDriverResult>? peer = null;
-        if (qemu is null)
+        if (options.Qemu is { } qemu)
         {
-            Console.Error.WriteLine("no QEMU found (install qemu-system-x86 or give --qemu): Turnstone alone");
-        }
-        else
-        {
-            Console.Error.WriteLine($"running the same guest under {qemu} with KVM...");
+            Console.Error.WriteLine($"[{options.CacheMode}] running the same guest under {qemu} with KVM...");
             var theirs = BlockDriverBenchmark.RunQemu(options);
             if (theirs.Succeeded)
             {
@@ -131,25 +154,15 @@ internal static class VirtioBlockBenchCommand
             }
         }
 
-        IReadOnlyList<VirtioBlockBenchResult>? ceiling = null;
-        if (blkbench is not null)
-        {
-            Console.Error.WriteLine("measuring the host on the same file (O_DIRECT, synchronous)...");
-            ceiling = VirtioBlockBenchParser.Parse(VirtioBlockBenchmark.RunHost(blkbench,
-                ["--size", $"{scratchBytes >> 20}M", "--seq-bytes", $"{sequentialBytes >> 20}M", "--rand-ops", randomReads.ToString(), scratch]));
-        }
-
-        var metadata = new BlockDriverReportMetadata(MachineDescription(), scratch,
-            "host page cache, flushes honoured (QEMU cache=writeback)",
-            BlockDriverBenchmark.QueueSize, DateTimeOffset.Now);
-        Console.WriteLine(BlockDriverReport.Table(turnstone, peer, ceiling));
-        Directory.CreateDirectory(outputDirectory);
-        string json = Path.Combine(outputDirectory, "virtio-blk-bench.json");
-        string svg = Path.Combine(outputDirectory, "virtio-blk-bench.svg");
+        var metadata = new BlockDriverReportMetadata(MachineDescription(), options.ScratchFile, options.CacheMode, BlockDriverBenchmark.QueueSize, DateTimeOffset.Now);
+        string name = options.Direct ? "virtio-blk-bench-direct" : "virtio-blk-bench-pagecache";
+        string json = Path.Combine(outputDirectory, name + ".json");
+        string svg = Path.Combine(outputDirectory, name + ".svg");
         File.WriteAllText(json, BlockDriverReport.Json(metadata, turnstone, peer, ceiling));
         File.WriteAllText(svg, BlockDriverReport.Svg(turnstone, peer, metadata));
-        Console.WriteLine($"(raw results: {json}; plot: {svg}; Turnstone guest run {ours.WallTime.TotalSeconds:F1} s)");
-        return 0;
+        Console.WriteLine($"== {options.CacheMode} ==");
+        Console.WriteLine(BlockDriverReport.Table(turnstone, peer, ceiling));
+        Console.WriteLine($"(raw results: {json}; plot: {svg}; Turnstone guest run {ours.WallTime.TotalSeconds:F1} s)\n");
     }
 
     private static string MachineDescription()

@@ -1,21 +1,50 @@
 namespace Turnstone.Machine;
 
 /// <summary>A raw disk image given to the guest as a virtio-blk device (/dev/vda, /dev/vdb, ... in order).</summary>
-public sealed record DiskConfig(string Path, bool ReadOnly = false)
+/// <param name="Path">The image file.</param>
+/// <param name="ReadOnly">Open the file read-only; the guest sees a read-only disk.</param>
+/// <param name="Direct">Bypass the host page cache (O_DIRECT, like QEMU's cache=none).</param>
+public sealed record DiskConfig(string Path, bool ReadOnly = false, bool Direct = false)
 {
-    /// <summary>Parses <c>--disk PATH[,readonly]</c>; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
+    /// <summary>The option words <see cref="Parse"/> knows.</summary>
+    public static IReadOnlyList<string> Options { get; } = ["readonly", "direct"];
+
+    /// <summary>
+    /// Parses <c>--disk PATH[,OPTION...]</c> with options <c>readonly</c> and <c>direct</c> in any
+    /// order; throws <see cref="ArgumentException"/> naming what is wrong.
+    /// </summary>
+    /// <remarks>
+    /// A path may itself contain commas. The comma-separated words at the end are options only as far
+    /// as each one is a known option word: parsing walks back from the end and stops at the first word
+    /// that is not, and everything before it is the path. So <c>a,b.img</c> and <c>a,b.img,readonly</c>
+    /// name the file <c>a,b.img</c>, and a misspelt option (<c>disk.img,drect</c>) becomes part of the
+    /// path, which <see cref="Validate"/> then reports as a missing file. The first word is always path.
+    /// </remarks>
     public static DiskConfig Parse(string specification)
     {
         ArgumentNullException.ThrowIfNull(specification);
-        // A path may itself contain commas; only a trailing ",readonly" is an option.
-        const string ReadOnlySuffix = ",readonly";
-        bool readOnly = specification.EndsWith(ReadOnlySuffix, StringComparison.Ordinal);
-        string path = readOnly ? specification[..^ReadOnlySuffix.Length] : specification;
+        string[] words = specification.Split(',');
+        int pathWords = words.Length;
+        bool readOnly = false, direct = false;
+        while (pathWords > 1 && Options.Contains(words[pathWords - 1], StringComparer.Ordinal))
+        {
+            pathWords--;
+            switch (words[pathWords])
+            {
+                case "readonly":
+                    readOnly = true;
+                    break;
+                case "direct":
+                    direct = true;
+                    break;
+            }
+        }
+        string path = string.Join(',', words, 0, pathWords);
         if (path.Length == 0)
         {
-            throw new ArgumentException($"--disk '{specification}': no file name (expected PATH or PATH,readonly)");
+            throw new ArgumentException($"--disk '{specification}': no file name (expected PATH[,readonly][,direct])");
         }
-        return new DiskConfig(path, readOnly);
+        return new DiskConfig(path, readOnly, direct);
     }
 
     /// <summary>Checks the file exists, is a regular file we may open as asked, and holds at least one sector.</summary>
@@ -24,7 +53,8 @@ public sealed record DiskConfig(string Path, bool ReadOnly = false)
         var info = new FileInfo(Path);
         if (!info.Exists)
         {
-            throw new ArgumentException(Directory.Exists(Path) ? $"disk '{Path}' is a directory, not an image file" : $"disk image '{Path}' does not exist");
+            string hint = Path.Contains(',') ? $" (options after a comma are only {string.Join(", ", Options)})" : "";
+            throw new ArgumentException(Directory.Exists(Path) ? $"disk '{Path}' is a directory, not an image file" : $"disk image '{Path}' does not exist{hint}");
         }
         if (info.Length < 512)
         {

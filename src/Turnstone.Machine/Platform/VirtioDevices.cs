@@ -65,7 +65,12 @@ internal sealed class VirtioDevices : IDisposable
     {
         try
         {
-            return RawFileBlockBackend.Open(disk.Path, disk.ReadOnly);
+            return RawFileBlockBackend.Open(disk.Path, disk.ReadOnly, disk.Direct);
+        }
+        catch (NotSupportedException e)
+        {
+            // The file system (or platform) refuses direct I/O; the message names the file and the fix.
+            throw new IOException(e.Message, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

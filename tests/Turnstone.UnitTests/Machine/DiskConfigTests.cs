@@ -19,8 +19,27 @@ public sealed class DiskConfigTests : IDisposable
     }
 
     [Theory]
+    [InlineData("disk.img,direct", "disk.img", false, true)]
+    [InlineData("disk.img,readonly,direct", "disk.img", true, true)]
+    [InlineData("disk.img,direct,readonly", "disk.img", true, true)]
+    [InlineData("disk.img,direct,direct", "disk.img", false, true)]
+    [InlineData("/images/a,b,c.img,direct", "/images/a,b,c.img", false, true)]
+    [InlineData("/images/x,readonly.img,direct", "/images/x,readonly.img", false, true)]
+    [InlineData("disk.img,drect", "disk.img,drect", false, false)] // misspelt: part of the path
+    [InlineData("disk.img,drect,readonly", "disk.img,drect", true, false)] // options stop at the first unknown word
+    [InlineData("disk.img,", "disk.img,", false, false)]
+    [InlineData("readonly", "readonly", false, false)] // the first word is always the path
+    [InlineData("direct,readonly", "direct", true, false)]
+    public void Parse_takes_trailing_known_option_words_in_any_order(string specification, string path, bool readOnly, bool direct)
+    {
+        Assert.Equal(new DiskConfig(path, readOnly, direct), DiskConfig.Parse(specification));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(",readonly")]
+    [InlineData(",direct")]
+    [InlineData(",readonly,direct")]
     public void Parse_refuses_a_missing_file_name(string specification)
     {
         var error = Assert.Throws<ArgumentException>(() => DiskConfig.Parse(specification));
@@ -36,6 +55,16 @@ public sealed class DiskConfigTests : IDisposable
         Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => new DiskConfig(Path.Combine(_directory, "none.img")).Validate()).Message);
         Assert.Contains("is a directory", Assert.Throws<ArgumentException>(() => new DiskConfig(_directory).Validate()).Message);
         Assert.Contains("100 bytes", Assert.Throws<ArgumentException>(() => new DiskConfig(small).Validate()).Message);
+        Assert.DoesNotContain("options", Assert.Throws<ArgumentException>(() => new DiskConfig(Path.Combine(_directory, "none.img")).Validate()).Message);
+    }
+
+    [Fact]
+    public void Validate_hints_at_the_option_words_when_a_missing_path_has_a_comma()
+    {
+        var config = DiskConfig.Parse(Path.Combine(_directory, "disk.img,drect"));
+        var error = Assert.Throws<ArgumentException>(config.Validate);
+        Assert.Contains("does not exist", error.Message);
+        Assert.Contains("readonly, direct", error.Message);
     }
 
     [Fact]

@@ -7,25 +7,41 @@ namespace Turnstone.Devices.Virtio.Block;
 /// <see cref="SafeFileHandle"/>. A read-only disk opens the file read-only, so not even a bug in
 /// the device can write it. The size is taken once, at open.
 /// </summary>
-public sealed class RawFileBlockBackend : IBlockBackend, IDisposable
+/// <remarks>
+/// Opened with <c>direct</c>, the file bypasses the host page cache (O_DIRECT, QEMU's
+/// <c>cache=none</c>); see RawFileBlockBackend.Direct.cs for the alignment rules and how requests
+/// that break them are bounced.
+/// </remarks>
+public sealed partial class RawFileBlockBackend : IBlockBackend, IDisposable
 {
     private const int ZeroChunk = 1 << 20;
     private readonly SafeFileHandle _handle;
 
-    private RawFileBlockBackend(SafeFileHandle handle, bool isReadOnly)
+    private RawFileBlockBackend(SafeFileHandle handle, bool isReadOnly, string path, bool direct)
     {
         _handle = handle;
         IsReadOnly = isReadOnly;
         Capacity = (ulong)RandomAccess.GetLength(handle);
+        if (direct)
+        {
+            _directFlags = DirectIO.Enable(handle, path);
+            IsDirect = true;
+            _alignedEnd = Capacity & ~(ulong)(DirectAlignment - 1);
+        }
     }
 
-    public static RawFileBlockBackend Open(string path, bool isReadOnly)
+    /// <summary>Opens a raw image. A writable image is locked exclusively (flock), a read-only one
+    /// shared.</summary>
+    /// <param name="direct">Bypass the host page cache with O_DIRECT. Throws
+    /// <see cref="NotSupportedException"/>, naming the file, when its file system refuses that
+    /// (tmpfs before Linux 6.6, procfs, some FUSE and network file systems).</param>
+    public static RawFileBlockBackend Open(string path, bool isReadOnly, bool direct = false)
     {
         var handle = File.OpenHandle(path, FileMode.Open, isReadOnly ? FileAccess.Read : FileAccess.ReadWrite,
             isReadOnly ? FileShare.Read : FileShare.None);
         try
         {
-            return new RawFileBlockBackend(handle, isReadOnly);
+            return new RawFileBlockBackend(handle, isReadOnly, path, direct);
         }
         catch
         {
@@ -40,24 +56,31 @@ public sealed class RawFileBlockBackend : IBlockBackend, IDisposable
 
     public void ReadAt(ulong offset, Span<byte> destination)
     {
-        while (!destination.IsEmpty)
+        if (IsDirect)
         {
-            int read = RandomAccess.Read(_handle, destination, checked((long)offset));
-            if (read == 0)
-            {
-                throw new IOException($"disk image ends before offset 0x{offset:x} (was it truncated?)");
-            }
-            destination = destination[read..];
-            offset += (ulong)read;
+            ReadDirect(offset, destination);
+        }
+        else
+        {
+            ReadFully(offset, destination);
         }
     }
 
     public void WriteAt(ulong offset, ReadOnlySpan<byte> source)
     {
         ThrowIfReadOnly();
-        RandomAccess.Write(_handle, source, checked((long)offset));
+        if (IsDirect)
+        {
+            WriteDirect(offset, source);
+        }
+        else
+        {
+            RandomAccess.Write(_handle, source, checked((long)offset));
+        }
     }
 
+    /// <summary>fsync: with O_DIRECT the data has left the page cache, but the device's volatile
+    /// cache and the file system's metadata still need it.</summary>
     public void Flush() => RandomAccess.FlushToDisk(_handle);
 
     /// <summary>Ignored: discard is a hint, and punching a hole needs fallocate, which is interop
@@ -67,6 +90,11 @@ public sealed class RawFileBlockBackend : IBlockBackend, IDisposable
     public void WriteZeroes(ulong offset, ulong length)
     {
         ThrowIfReadOnly();
+        if (IsDirect)
+        {
+            WriteZeroesDirect(offset, length);
+            return;
+        }
         var zeroes = new byte[(int)Math.Min(length, ZeroChunk)];
         while (length > 0)
         {
@@ -78,6 +106,22 @@ public sealed class RawFileBlockBackend : IBlockBackend, IDisposable
     }
 
     public void Dispose() => _handle.Dispose();
+
+    /// <summary>Reads exactly <paramref name="destination"/>.Length bytes; the file ending first is an
+    /// <see cref="IOException"/>.</summary>
+    private void ReadFully(ulong offset, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(_handle, destination, checked((long)offset));
+            if (read == 0)
+            {
+                throw new IOException($"disk image ends before offset 0x{offset:x} (was it truncated?)");
+            }
+            destination = destination[read..];
+            offset += (ulong)read;
+        }
+    }
 
     private void ThrowIfReadOnly()
     {
