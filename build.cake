@@ -149,7 +149,7 @@ Task("bench")
 });
 
 Task("bench-dotnet")
-    .Description("The BenchmarkDotNet suite (components), with ratios to the C floor measured at its start")
+    .Description("The BenchmarkDotNet suite (components, virtqueue and virtio-blk hot paths with allocations), with ratios to the C floor measured at its start")
     .IsDependentOn("build")
     .Does(() =>
 {

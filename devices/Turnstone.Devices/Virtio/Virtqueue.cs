@@ -185,7 +185,40 @@ public sealed class Virtqueue
     /// </summary>
     public bool TryPopChain([MaybeNullWhen(false)] out VirtqueueDescriptorChain chain)
     {
-        chain = null;
+        if (!TryPopHead(out ushort headIndex))
+        {
+            chain = null;
+            return false;
+        }
+        chain = VirtqueueDescriptorChain.Walk(_memory, _descriptorTableAddress, _size, headIndex, _indirectDescriptorsEnabled);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryPopChain"/> into a chain the caller owns and reuses, so that a worker handling
+    /// one chain at a time allocates nothing per chain. What <paramref name="chain"/> held before is
+    /// replaced (also when the new chain is broken); when this returns false it is left as it was.
+    /// </summary>
+    public bool TryPopChainInto(VirtqueueDescriptorChain chain)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        // The segments are validated against, and later read and written through, the chain's memory.
+        if (!ReferenceEquals(chain.Memory, _memory))
+        {
+            throw new ArgumentException("the chain was made for another guest memory than this queue's", nameof(chain));
+        }
+        if (!TryPopHead(out ushort headIndex))
+        {
+            return false;
+        }
+        chain.Refill(_descriptorTableAddress, _size, headIndex, _indirectDescriptorsEnabled);
+        return true;
+    }
+
+    /// <summary>Consumes the next available ring entry: its head index, not yet walked.</summary>
+    private bool TryPopHead(out ushort headIndex)
+    {
+        headIndex = 0;
         if (!IsReady || Error is not null)
         {
             return false;
@@ -211,13 +244,12 @@ public sealed class Virtqueue
         // published idx; read them only after reading idx.
         Interlocked.MemoryBarrier();
         ulong slotAddress = _availableRingAddress + 4 + 2UL * (ushort)(NextAvailableIndex & (_size - 1));
-        if (!TryReadUInt16(slotAddress, out ushort headIndex))
+        if (!TryReadUInt16(slotAddress, out headIndex))
         {
             Error = VirtqueueError.RingOutOfRange;
             return false;
         }
         NextAvailableIndex++;
-        chain = VirtqueueDescriptorChain.Walk(_memory, _descriptorTableAddress, _size, headIndex, _indirectDescriptorsEnabled);
         return true;
     }
 

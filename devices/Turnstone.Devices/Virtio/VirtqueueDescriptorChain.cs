@@ -8,7 +8,9 @@ namespace Turnstone.Devices.Virtio;
 /// The descriptors are copied out of guest memory into <see cref="Segments"/>, so a driver that
 /// rewrites its descriptor table while the device works sees no effect (no double fetch). A chain
 /// that breaks a rule carries the <see cref="Error"/> and no segments; its <see cref="HeadIndex"/> is
-/// still what the driver placed in the available ring.
+/// still what the driver placed in the available ring. A queue worker that handles one chain at a
+/// time keeps one chain object and pops into it (<see cref="Virtqueue.TryPopChainInto"/>), so popping
+/// allocates nothing; such a chain is only valid until the next pop into it.
 /// </summary>
 public sealed class VirtqueueDescriptorChain
 {
@@ -34,36 +36,45 @@ public sealed class VirtqueueDescriptorChain
     public const int MaxRangeLength = 1 << 30;
 
     private readonly IGuestMemory _memory;
-    private readonly VirtqueueSegment[] _segments;
+    // Reused by every walk into this chain: a queue worker that pops into one chain
+    // (Virtqueue.TryPopChainInto) stops allocating once the buffer fits its largest chain. The walk
+    // limits bound it at queue size + MaxIndirectEntries segments.
+    private VirtqueueSegment[] _segments = [];
+    private int _segmentCount;
 
-    private VirtqueueDescriptorChain(IGuestMemory memory, ushort headIndex, VirtqueueSegment[] segments,
-        ulong readableLength, ulong writableLength, VirtqueueError? error)
+    /// <summary>
+    /// An empty chain over <paramref name="memory"/>, for <see cref="Virtqueue.TryPopChainInto"/> to
+    /// fill again and again. It holds no chain (no segments, <see cref="HeadIndex"/> 0) until then.
+    /// </summary>
+    public VirtqueueDescriptorChain(IGuestMemory memory)
     {
+        ArgumentNullException.ThrowIfNull(memory);
         _memory = memory;
-        HeadIndex = headIndex;
-        _segments = segments;
-        ReadableLength = readableLength;
-        WritableLength = writableLength;
-        Error = error;
     }
 
+    /// <summary>The guest memory the segments were validated against and are read and written through.</summary>
+    internal IGuestMemory Memory => _memory;
+
     /// <summary>The descriptor index the driver placed in the available ring; the id for the used ring.</summary>
-    public ushort HeadIndex { get; }
+    public ushort HeadIndex { get; private set; }
 
     /// <summary>Null for a well-formed chain; otherwise the first rule the chain broke.</summary>
-    public VirtqueueError? Error { get; }
+    public VirtqueueError? Error { get; private set; }
 
     public bool IsValid => Error is null;
 
     /// <summary>The buffers in chain order: readable ones first, then writable ones. Indirect
-    /// descriptors are resolved (they never appear here). Empty for a broken chain.</summary>
-    public IReadOnlyList<VirtqueueSegment> Segments => _segments;
+    /// descriptors are resolved (they never appear here). Empty for a broken chain. For inspection:
+    /// the I/O paths use <see cref="EnumerateReadable"/> and <see cref="EnumerateWritable"/>.</summary>
+    public IReadOnlyList<VirtqueueSegment> Segments => new ArraySegment<VirtqueueSegment>(_segments, 0, _segmentCount);
 
     /// <summary>Total bytes of the device-readable buffers.</summary>
-    public ulong ReadableLength { get; }
+    public ulong ReadableLength { get; private set; }
 
     /// <summary>Total bytes of the device-writable buffers.</summary>
-    public ulong WritableLength { get; }
+    public ulong WritableLength { get; private set; }
+
+    private ReadOnlySpan<VirtqueueSegment> SegmentSpan => _segments.AsSpan(0, _segmentCount);
 
     /// <summary>
     /// Walks the chain that starts at <paramref name="headIndex"/> in the descriptor table at
@@ -74,8 +85,32 @@ public sealed class VirtqueueDescriptorChain
     public static VirtqueueDescriptorChain Walk(IGuestMemory memory, ulong descriptorTableAddress, ushort queueSize,
         ushort headIndex, bool indirectDescriptorsEnabled)
     {
-        ArgumentNullException.ThrowIfNull(memory);
-        var segments = new List<VirtqueueSegment>(4);
+        var chain = new VirtqueueDescriptorChain(memory);
+        chain.Refill(descriptorTableAddress, queueSize, headIndex, indirectDescriptorsEnabled);
+        return chain;
+    }
+
+    /// <summary>
+    /// <see cref="Walk"/> into this chain, replacing what it held: every descriptor is read once and
+    /// validated as for a fresh chain; only the segment buffer is kept.
+    /// </summary>
+    internal void Refill(ulong descriptorTableAddress, ushort queueSize, ushort headIndex, bool indirectDescriptorsEnabled)
+    {
+        HeadIndex = headIndex;
+        _segmentCount = 0;
+        ReadableLength = WritableLength = 0;
+        Error = WalkSegments(descriptorTableAddress, queueSize, headIndex, indirectDescriptorsEnabled);
+        if (Error is not null)
+        {
+            // A broken chain carries no segments, whatever it walked before the fault (the lengths
+            // are only set when the walk succeeds).
+            _segmentCount = 0;
+        }
+    }
+
+    private VirtqueueError? WalkSegments(ulong descriptorTableAddress, ushort queueSize, ushort headIndex, bool indirectDescriptorsEnabled)
+    {
+        var memory = _memory;
         ulong tableAddress = descriptorTableAddress;
         int tableEntries = queueSize;
         bool inIndirectTable = false;
@@ -90,18 +125,18 @@ public sealed class VirtqueueDescriptorChain
         {
             if (index >= tableEntries)
             {
-                return Broken(memory, headIndex, VirtqueueError.DescriptorOutOfRange);
+                return VirtqueueError.DescriptorOutOfRange;
             }
             if (++visited > tableEntries)
             {
-                return Broken(memory, headIndex, VirtqueueError.ChainTooLong);
+                return VirtqueueError.ChainTooLong;
             }
             ulong descriptorAddress = tableAddress + (ulong)index * DescriptorSize;
             if (!memory.TryGetSpan(descriptorAddress, DescriptorSize, out var raw))
             {
                 // Unreachable for tables validated at enable time and indirect tables validated
                 // below, unless guest memory changed underneath: still a guest-side fault.
-                return Broken(memory, headIndex, VirtqueueError.RingOutOfRange);
+                return VirtqueueError.RingOutOfRange;
             }
             ulong address = BinaryPrimitives.ReadUInt64LittleEndian(raw);
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]);
@@ -116,7 +151,7 @@ public sealed class VirtqueueDescriptorChain
                     || length == 0 || length % DescriptorSize != 0 || length / DescriptorSize > MaxIndirectEntries
                     || !memory.TryGetSpan(address, (int)length, out _))
                 {
-                    return Broken(memory, headIndex, VirtqueueError.BadIndirect);
+                    return VirtqueueError.BadIndirect;
                 }
                 tableAddress = address;
                 tableEntries = (int)(length / DescriptorSize);
@@ -129,15 +164,15 @@ public sealed class VirtqueueDescriptorChain
             bool isWritable = (flags & FlagWrite) != 0;
             if (!isWritable && seenWritable)
             {
-                return Broken(memory, headIndex, VirtqueueError.WritableBeforeReadable);
+                return VirtqueueError.WritableBeforeReadable;
             }
-            if (!memory.IsRam(address, length))
+            if (!IsRam(memory, address, length))
             {
-                return Broken(memory, headIndex, VirtqueueError.AddressOutOfRange);
+                return VirtqueueError.AddressOutOfRange;
             }
             if (readable + writable + length > MaxTotalLength)
             {
-                return Broken(memory, headIndex, VirtqueueError.ChainTooLarge);
+                return VirtqueueError.ChainTooLarge;
             }
             if (isWritable)
             {
@@ -148,26 +183,52 @@ public sealed class VirtqueueDescriptorChain
             {
                 readable += length;
             }
-            segments.Add(new VirtqueueSegment(address, length, isWritable));
+            AddSegment(new VirtqueueSegment(address, length, isWritable));
 
             if ((flags & FlagNext) == 0)
             {
-                return new VirtqueueDescriptorChain(memory, headIndex, [.. segments], readable, writable, error: null);
+                ReadableLength = readable;
+                WritableLength = writable;
+                return null;
             }
             index = next;
         }
     }
 
-    private static VirtqueueDescriptorChain Broken(IGuestMemory memory, ushort headIndex, VirtqueueError error) =>
-        new(memory, headIndex, [], 0, 0, error);
+    private void AddSegment(VirtqueueSegment segment)
+    {
+        if (_segmentCount == _segments.Length)
+        {
+            Array.Resize(ref _segments, Math.Max(4, _segments.Length * 2));
+        }
+        _segments[_segmentCount++] = segment;
+    }
+
+    /// <summary>
+    /// <see cref="GuestMemoryExtensions.IsRam"/> without its allocation: that one enumerates
+    /// <see cref="IGuestMemory.Regions"/> through <see cref="IEnumerable{T}"/>, which boxes an
+    /// enumerator on every call, and this runs for every descriptor. Same check: inside one region.
+    /// </summary>
+    private static bool IsRam(IGuestMemory memory, ulong address, ulong length)
+    {
+        var regions = memory.Regions;
+        for (int i = 0; i < regions.Count; i++)
+        {
+            if (regions[i].Contains(address, length))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>The readable bytes from <paramref name="offset"/> (counted across all readable
     /// buffers) as guest ranges of at most <see cref="MaxRangeLength"/> bytes each.</summary>
-    public VirtqueueRangeEnumerator EnumerateReadable(ulong offset, ulong length) => new(_segments, writable: false, offset, length);
+    public VirtqueueRangeEnumerator EnumerateReadable(ulong offset, ulong length) => new(SegmentSpan, writable: false, offset, length);
 
     /// <summary>The writable bytes from <paramref name="offset"/> (counted across all writable
     /// buffers) as guest ranges of at most <see cref="MaxRangeLength"/> bytes each.</summary>
-    public VirtqueueRangeEnumerator EnumerateWritable(ulong offset, ulong length) => new(_segments, writable: true, offset, length);
+    public VirtqueueRangeEnumerator EnumerateWritable(ulong offset, ulong length) => new(SegmentSpan, writable: true, offset, length);
 
     /// <summary>Copies readable bytes starting at <paramref name="offset"/> into
     /// <paramref name="destination"/>; returns how many were copied (fewer at the end of the readable part).</summary>

@@ -7,14 +7,14 @@ namespace Turnstone.Devices.Virtio;
 /// </summary>
 public ref struct VirtqueueRangeEnumerator
 {
-    private readonly VirtqueueSegment[] _segments;
+    private readonly ReadOnlySpan<VirtqueueSegment> _segments;
     private readonly bool _writable;
     private int _segmentIndex;
     private ulong _skip;
     private ulong _remaining;
     private ulong _positionInSegment;
 
-    internal VirtqueueRangeEnumerator(VirtqueueSegment[] segments, bool writable, ulong offset, ulong length)
+    internal VirtqueueRangeEnumerator(ReadOnlySpan<VirtqueueSegment> segments, bool writable, ulong offset, ulong length)
     {
         _segments = segments;
         _writable = writable;

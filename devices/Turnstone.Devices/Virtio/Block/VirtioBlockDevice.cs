@@ -10,6 +10,9 @@ namespace Turnstone.Devices.Virtio.Block;
 public sealed class VirtioBlockDevice
 {
     private readonly VirtioBlockRequestHandler _handler;
+    // One chain per queue, refilled by every pop: ProcessQueue handles a chain completely before it
+    // pops the next, so reusing it saves an allocation per request.
+    private readonly VirtqueueDescriptorChain[] _chains;
 
     public VirtioBlockDevice(IGuestMemory memory, IBlockBackend backend, VirtioBlockOptions? options = null)
     {
@@ -23,6 +26,7 @@ public sealed class VirtioBlockDevice
         _handler = new VirtioBlockRequestHandler(memory, backend, options);
         RequestQueue = new Virtqueue(memory, options.QueueSize);
         Queues = [RequestQueue];
+        _chains = [new VirtqueueDescriptorChain(memory)];
 
         ulong features = VirtioFeatures.Version1 | VirtioFeatures.IndirectDescriptors | VirtioFeatures.EventIndex
             | VirtioBlockFeatures.Flush | VirtioBlockFeatures.SegMax | VirtioBlockFeatures.BlockSize;
@@ -112,6 +116,7 @@ public sealed class VirtioBlockDevice
         {
             return new(0, false, NeedsReset, null);
         }
+        var chain = _chains[queueIndex];
         int completed = 0;
         bool interrupt = false;
         do
@@ -119,7 +124,7 @@ public sealed class VirtioBlockDevice
             queue.DisableNotifications();
             int batch = 0;
             string? problem = null;
-            while (queue.TryPopChain(out var chain))
+            while (queue.TryPopChainInto(chain))
             {
                 var result = _handler.Handle(chain);
                 if (result.NeedsReset)
