@@ -25,6 +25,15 @@ public sealed class LinuxBootTests(ITestOutputHelper output) : LinuxBootTestBase
     }
 
     [Fact]
+    public void MinimalKernelResetsThroughTheFadtResetRegister()
+    {
+        // reboot=a: Linux resets through the register the FADT names (port 0x606, value 1).
+        var run = Boot(GuestImages.MinimalKernel, Turnstone.Machine.MachineConfig.DefaultCommandLine.Replace("reboot=k", "reboot=a"));
+        AssertReachedInitAndReset(run);
+        Assert.Contains("ACPI reset register", run.Exit.Reason);
+    }
+
+    [Fact]
     public void MinimalVmlinuxElfBootsToInitramfs()
     {
         var run = Boot(GuestImages.MinimalVmlinux);
