@@ -38,11 +38,14 @@ public static class GuestMemoryExtensions
     }
 
     /// <summary>True when [address, address+length) lies inside a single RAM region.</summary>
+    /// <remarks>An index loop, not foreach: enumerating the <see cref="IReadOnlyList{T}"/> interface
+    /// allocates an enumerator, and device models call this for every descriptor.</remarks>
     public static bool IsRam(this IGuestMemory memory, ulong address, ulong length)
     {
-        foreach (var region in memory.Regions)
+        var regions = memory.Regions;
+        for (int i = 0; i < regions.Count; i++)
         {
-            if (region.Contains(address, length))
+            if (regions[i].Contains(address, length))
             {
                 return true;
             }

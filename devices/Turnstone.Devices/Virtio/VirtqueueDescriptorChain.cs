@@ -166,7 +166,7 @@ public sealed class VirtqueueDescriptorChain
             {
                 return VirtqueueError.WritableBeforeReadable;
             }
-            if (!IsRam(memory, address, length))
+            if (!memory.IsRam(address, length))
             {
                 return VirtqueueError.AddressOutOfRange;
             }
@@ -202,24 +202,6 @@ public sealed class VirtqueueDescriptorChain
             Array.Resize(ref _segments, Math.Max(4, _segments.Length * 2));
         }
         _segments[_segmentCount++] = segment;
-    }
-
-    /// <summary>
-    /// <see cref="GuestMemoryExtensions.IsRam"/> without its allocation: that one enumerates
-    /// <see cref="IGuestMemory.Regions"/> through <see cref="IEnumerable{T}"/>, which boxes an
-    /// enumerator on every call, and this runs for every descriptor. Same check: inside one region.
-    /// </summary>
-    private static bool IsRam(IGuestMemory memory, ulong address, ulong length)
-    {
-        var regions = memory.Regions;
-        for (int i = 0; i < regions.Count; i++)
-        {
-            if (regions[i].Contains(address, length))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>The readable bytes from <paramref name="offset"/> (counted across all readable

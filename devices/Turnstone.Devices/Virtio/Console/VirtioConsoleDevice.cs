@@ -21,6 +21,9 @@ public sealed class VirtioConsoleDevice
 {
     private readonly VirtioConsoleInputBuffer _input;
     private readonly VirtioConsoleChainHandler _handler;
+    // One reusable chain per queue: a queue is processed by one thread at a time (the transport's
+    // contract), so popping into it allocates nothing per buffer.
+    private readonly VirtqueueDescriptorChain[] _chains;
 
     public VirtioConsoleDevice(IGuestMemory memory, Stream output, VirtioConsoleOptions? options = null)
     {
@@ -32,6 +35,7 @@ public sealed class VirtioConsoleDevice
         ReceiveQueue = new Virtqueue(memory, options.QueueSize);
         TransmitQueue = new Virtqueue(memory, options.QueueSize);
         Queues = [ReceiveQueue, TransmitQueue];
+        _chains = [new VirtqueueDescriptorChain(memory), new VirtqueueDescriptorChain(memory)];
         Config = new VirtioConsoleConfig(options.InitialSize ?? default);
 
         ulong features = VirtioFeatures.Version1 | VirtioFeatures.IndirectDescriptors | VirtioFeatures.EventIndex;
@@ -179,7 +183,8 @@ public sealed class VirtioConsoleDevice
                 queue.DisableNotifications();
                 int batch = 0;
                 string? problem = null;
-                while ((!isReceive || _input.Count > 0) && queue.TryPopChain(out var chain))
+                var chain = _chains[queueIndex];
+                while ((!isReceive || _input.Count > 0) && queue.TryPopChainInto(chain))
                 {
                     var result = isReceive ? _handler.HandleReceive(chain) : _handler.HandleTransmit(chain);
                     if (result.NeedsReset)
