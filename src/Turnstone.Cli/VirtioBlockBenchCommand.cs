@@ -19,11 +19,11 @@ internal static class VirtioBlockBenchCommand
     public static Command Create()
     {
         var guest = new Option<GuestKind>("--guest") { Description = "driver: the bare-metal driver guest under Turnstone and QEMU; linux: the minimal Linux kernel with blkbench on /dev/vdb", DefaultValueFactory = _ => GuestKind.Driver };
-        var driver = new Option<string?>("--driver") { Description = "driver guest ELF (images/build-guest.sh blkdriver: BLKDRIVER); for --guest driver" };
+        var driver = new Option<string?>("--driver") { Description = "driver guest ELF (default, in a checkout: built by images/build-guest.sh blkdriver); for --guest driver" };
         var qemu = new Option<string?>("--qemu") { Description = "qemu-system-x86_64 to compare with (default: the one on PATH; 'none' to skip); for --guest driver" };
         var kernel = new Option<string?>("--kernel") { Description = "kernel with virtio-pci/blk and ext4 built in (MINIMAL_KERNEL); for --guest linux" };
         var rootfs = new Option<string?>("--rootfs") { Description = "the recipe's root file system image (ROOTFS), attached read-only; for --guest linux" };
-        var blkbench = new Option<string?>("--blkbench") { Description = "turnstone-blkbench for the host (BLKBENCH): the host's own figures on the same file, the ceiling" };
+        var blkbench = new Option<string?>("--blkbench") { Description = "turnstone-blkbench for the host: the host's own figures on the same file, the ceiling (default, in a checkout: built by images/build-guest.sh blkbench)" };
         var file = new Option<string?>("--file") { Description = "backing file of the benchmark disk (default: a temporary file in /var/tmp, deleted afterwards); its contents are overwritten" };
         var overwrite = new Option<bool>("--overwrite") { Description = "allow --file to name an existing non-empty file" };
         var size = new Option<string>("--size") { Description = "benchmark disk size, whole MiB", DefaultValueFactory = _ => "256M" };
@@ -65,7 +65,9 @@ internal static class VirtioBlockBenchCommand
                 return result.GetValue(guest) == GuestKind.Linux
                     ? RunLinux(Require(result.GetValue(kernel), "--kernel"), Require(result.GetValue(rootfs), "--rootfs"), Require(result.GetValue(blkbench), "--blkbench"),
                         scratch, (long)scratchBytes, (long)sequentialBytes, result.GetValue(random))
-                    : RunDriver(Require(result.GetValue(driver), "--driver"), result.GetValue(blkbench), ResolveQemu(result.GetValue(qemu)), scratch, (long)scratchBytes,
+                    : RunDriver(result.GetValue(driver) ?? GuestRecipe.Build("blkdriver", "BLKDRIVER", "--driver"),
+                        result.GetValue(blkbench) ?? (GuestRecipe.Find() is null ? null : GuestRecipe.Build("blkbench", "BLKBENCH", "--blkbench")),
+                        ResolveQemu(result.GetValue(qemu)), scratch, (long)scratchBytes,
                         $"bytes={sequentialBytes >> 20}M qd={result.GetValue(depths)} modes={result.GetValue(modes)} rand_ops={result.GetValue(random)}",
                         (long)sequentialBytes, result.GetValue(random), result.GetValue(cache), result.GetValue(output)!);
             }
