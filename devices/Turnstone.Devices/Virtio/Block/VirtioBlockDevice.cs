@@ -101,9 +101,7 @@ public sealed class VirtioBlockDevice
     public void ReadConfig(ulong offset, Span<byte> data) => Config.Read(offset, data);
 
     /// <summary>
-    /// The driver notified a queue: drain it. The rust-vmm loop: suppress notifications, pop a chain,
-    /// handle it, add it to the used ring, repeat; decide on an interrupt per batch; re-enable
-    /// notifications and go round again if the driver added chains meanwhile.
+    /// The driver notified a queue: drain it (<see cref="VirtqueueDrain.Run"/>).
     /// </summary>
     public VirtqueueRunResult ProcessQueue(int queueIndex = 0)
     {
@@ -116,43 +114,21 @@ public sealed class VirtioBlockDevice
         {
             return new(0, false, NeedsReset, null);
         }
-        var chain = _chains[queueIndex];
-        int completed = 0;
-        bool interrupt = false;
-        do
+        var run = VirtqueueDrain.Run(queue, queueIndex, _chains[queueIndex], new RequestChains(_handler));
+        NeedsReset |= run.NeedsReset;
+        return run;
+    }
+
+    /// <summary>Every chain of the request queue is one request.</summary>
+    private readonly struct RequestChains(VirtioBlockRequestHandler handler) : IVirtqueueChainHandler
+    {
+        public bool WantsChain => true;
+
+        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
         {
-            queue.DisableNotifications();
-            int batch = 0;
-            string? problem = null;
-            while (queue.TryPopChainInto(chain))
-            {
-                var result = _handler.Handle(chain);
-                if (result.NeedsReset)
-                {
-                    problem = result.Problem;
-                    break;
-                }
-                if (!queue.AddUsed(chain.HeadIndex, result.UsedLength))
-                {
-                    problem = $"used ring of queue {queueIndex} could not be written";
-                    break;
-                }
-                batch++;
-            }
-            completed += batch;
-            if (batch > 0 && queue.NeedsNotification())
-            {
-                interrupt = true;
-            }
-            problem ??= queue.Error is { } error ? $"queue {queueIndex}: {error}" : null;
-            if (problem is not null)
-            {
-                NeedsReset = true;
-                return new(completed, interrupt, true, problem);
-            }
+            var result = handler.Handle(chain);
+            return new(result.NeedsReset, result.UsedLength, result.Problem);
         }
-        while (queue.EnableNotifications());
-        return new(completed, interrupt, false, null);
     }
 
     /// <summary>The driver wrote 0 to the device status: forget features, queues and the failure.</summary>

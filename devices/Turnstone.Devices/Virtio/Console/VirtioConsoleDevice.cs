@@ -174,60 +174,24 @@ public sealed class VirtioConsoleDevice
             return new(0, false, NeedsReset, null);
         }
         bool isReceive = queueIndex == VirtioConsoleProtocol.ReceiveQueueIndex;
-        int completed = 0;
-        bool interrupt = false;
-        try
+        var run = VirtqueueDrain.Run(queue, queueIndex, _chains[queueIndex], new PortChains(_handler, _input, isReceive));
+        NeedsReset |= run.NeedsReset;
+        if (!isReceive && run.Completed > 0)
         {
-            while (true)
-            {
-                queue.DisableNotifications();
-                int batch = 0;
-                string? problem = null;
-                var chain = _chains[queueIndex];
-                while ((!isReceive || _input.Count > 0) && queue.TryPopChainInto(chain))
-                {
-                    var result = isReceive ? _handler.HandleReceive(chain) : _handler.HandleTransmit(chain);
-                    if (result.NeedsReset)
-                    {
-                        problem = result.Problem;
-                        break;
-                    }
-                    if (!queue.AddUsed(chain.HeadIndex, result.UsedLength))
-                    {
-                        problem = $"used ring of queue {queueIndex} could not be written";
-                        break;
-                    }
-                    batch++;
-                }
-                completed += batch;
-                if (batch > 0 && queue.NeedsNotification())
-                {
-                    interrupt = true;
-                }
-                problem ??= queue.Error is { } error ? $"queue {queueIndex}: {error}" : null;
-                if (problem is not null)
-                {
-                    NeedsReset = true;
-                    return new(completed, interrupt, true, problem);
-                }
-                if (isReceive && _input.Count == 0)
-                {
-                    // Buffers the driver added meanwhile stay posted for the next input; nothing to loop for.
-                    queue.EnableNotifications();
-                    return new(completed, interrupt, false, null);
-                }
-                if (!queue.EnableNotifications())
-                {
-                    return new(completed, interrupt, false, null);
-                }
-            }
+            _handler.FlushOutput();
         }
-        finally
+        return run;
+    }
+
+    /// <summary>Port 0's chains: receive buffers are taken only while host input waits, transmit buffers always.</summary>
+    private readonly struct PortChains(VirtioConsoleChainHandler handler, VirtioConsoleInputBuffer input, bool isReceive) : IVirtqueueChainHandler
+    {
+        public bool WantsChain => !isReceive || input.Count > 0;
+
+        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
         {
-            if (!isReceive && completed > 0)
-            {
-                _handler.FlushOutput();
-            }
+            var result = isReceive ? handler.HandleReceive(chain) : handler.HandleTransmit(chain);
+            return new(result.NeedsReset, result.UsedLength, result.Problem);
         }
     }
 
