@@ -36,14 +36,16 @@ internal static class Acpiexec
     public static AcpiexecTranscript Run(AcpicaWorkspace workspace, string commands, params string[] tableFiles)
     {
         var result = workspace.Acpiexec(["-b", commands, .. tableFiles]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        int loaded = result.Lines.Count(l => l.StartsWith("ACPI: ", StringComparison.Ordinal) && l.Contains("TRNSTN", StringComparison.Ordinal));
-        Assert.True(loaded == tableFiles.Length, $"acpiexec listed {loaded} of our {tableFiles.Length} tables\n\n{result}");
+        // Each verdict follows the transcript, so a log that keeps only the tail still shows why.
+        Assert.True(result.ExitCode == 0, $"{result}\n\nacpiexec exited with status {result.ExitCode}");
+        string[] ours = result.Lines.Where(l => l.StartsWith("ACPI: ", StringComparison.Ordinal) && l.Contains("TRNSTN", StringComparison.Ordinal)).ToArray();
+        Assert.True(ours.Length == tableFiles.Length,
+            $"{result}\n\nacpiexec listed {ours.Length} of our {tableFiles.Length} tables:\n{string.Join('\n', ours)}");
         foreach (string line in result.Lines)
         {
             bool complaint = Complaints.Any(c => line.Contains(c, StringComparison.OrdinalIgnoreCase));
             bool expected = Expected.Any(e => line.StartsWith(e, StringComparison.Ordinal));
-            Assert.False(complaint && !expected, $"acpiexec complained: {line}\n\n{result}");
+            Assert.False(complaint && !expected, $"{result}\n\nacpiexec complained: {line}");
         }
         return new AcpiexecTranscript(result);
     }
