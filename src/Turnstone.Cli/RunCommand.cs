@@ -24,7 +24,7 @@ internal static class RunCommand
         };
         var disks = new Option<string[]>("--disk")
         {
-            Description = "raw disk image as a virtio-blk device: PATH[,readonly][,direct] (direct: O_DIRECT, no host page cache); repeat for more (the first is /dev/vda)",
+            Description = "raw disk image as a virtio-blk device: PATH[,readonly][,direct][,sync] (direct: O_DIRECT, no host page cache; sync: one request at a time instead of many in flight on io_uring); repeat for more (the first is /dev/vda)",
             AllowMultipleArgumentsPerToken = false,
         };
         var memory = new Option<string>("--memory") { Description = "guest RAM, e.g. 512M or 2G", DefaultValueFactory = _ => "512M" };

@@ -4,14 +4,16 @@ namespace Turnstone.Machine;
 /// <param name="Path">The image file.</param>
 /// <param name="ReadOnly">Open the file read-only; the guest sees a read-only disk.</param>
 /// <param name="Direct">Bypass the host page cache (O_DIRECT, like QEMU's cache=none).</param>
-public sealed record DiskConfig(string Path, bool ReadOnly = false, bool Direct = false)
+/// <param name="Synchronous">Run requests one at a time on the queue's worker instead of keeping
+/// them in flight on io_uring (for comparison, or a host whose io_uring misbehaves).</param>
+public sealed record DiskConfig(string Path, bool ReadOnly = false, bool Direct = false, bool Synchronous = false)
 {
     /// <summary>The option words <see cref="Parse"/> knows.</summary>
-    public static IReadOnlyList<string> Options { get; } = ["readonly", "direct"];
+    public static IReadOnlyList<string> Options { get; } = ["readonly", "direct", "sync"];
 
     /// <summary>
-    /// Parses <c>--disk PATH[,OPTION...]</c> with options <c>readonly</c> and <c>direct</c> in any
-    /// order; throws <see cref="ArgumentException"/> naming what is wrong.
+    /// Parses <c>--disk PATH[,OPTION...]</c> with options <c>readonly</c>, <c>direct</c> and <c>sync</c>
+    /// in any order; throws <see cref="ArgumentException"/> naming what is wrong.
     /// </summary>
     /// <remarks>
     /// A path may itself contain commas. The comma-separated words at the end are options only as far
@@ -25,7 +27,7 @@ public sealed record DiskConfig(string Path, bool ReadOnly = false, bool Direct 
         ArgumentNullException.ThrowIfNull(specification);
         string[] words = specification.Split(',');
         int pathWords = words.Length;
-        bool readOnly = false, direct = false;
+        bool readOnly = false, direct = false, synchronous = false;
         while (pathWords > 1 && Options.Contains(words[pathWords - 1], StringComparer.Ordinal))
         {
             pathWords--;
@@ -37,14 +39,17 @@ public sealed record DiskConfig(string Path, bool ReadOnly = false, bool Direct 
                 case "direct":
                     direct = true;
                     break;
+                case "sync":
+                    synchronous = true;
+                    break;
             }
         }
         string path = string.Join(',', words, 0, pathWords);
         if (path.Length == 0)
         {
-            throw new ArgumentException($"--disk '{specification}': no file name (expected PATH[,readonly][,direct])");
+            throw new ArgumentException($"--disk '{specification}': no file name (expected PATH[,readonly][,direct][,sync])");
         }
-        return new DiskConfig(path, readOnly, direct);
+        return new DiskConfig(path, readOnly, direct, synchronous);
     }
 
     /// <summary>Checks the file exists, is a regular file we may open as asked, and holds at least one sector.</summary>

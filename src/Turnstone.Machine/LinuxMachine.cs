@@ -86,7 +86,7 @@ public sealed class LinuxMachine
         using var vm = kvm.CreateVm();
         foreach (var region in GuestRamLayout.For(_config.MemoryBytes))
         {
-            vm.AddRam(region.GuestAddress, region.Size);
+            vm.AddRam(region.GuestAddress, region.Size, hugePages: true); // like QEMU: see AddRegion
         }
         vm.CreatePlatformInterruptControllers();
 
@@ -106,7 +106,7 @@ public sealed class LinuxMachine
         try
         {
             virtio = VirtioDevices.Create(vm, pci, _config.Disks, consoleOutput,
-                e => control.Stop(new MachineExit(MachineExitKind.Error, $"virtio worker failed: {e.Message}", e.ToString())));
+                e => control.Stop(new MachineExit(MachineExitKind.Error, $"virtio worker failed: {e.Message}", e.ToString())), log);
         }
         catch (IOException e)
         {

@@ -19,6 +19,7 @@ internal static partial class Libc
     internal static readonly nint MAP_FAILED = -1;
 
     internal const int MADV_DONTNEED = 4;
+    internal const int MADV_HUGEPAGE = 14;
 
     internal const int EFD_NONBLOCK = 0x800;
     internal const int EFD_CLOEXEC = 0x80000;

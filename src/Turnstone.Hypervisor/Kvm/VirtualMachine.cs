@@ -37,11 +37,12 @@ public sealed unsafe partial class VirtualMachine : IDisposable
     /// <summary>
     /// Maps host memory for [guestAddress, guestAddress+size) and registers it as a KVM memory slot,
     /// returning the slot number. With <paramref name="trackDirtyPages"/>, KVM records every page the
-    /// guest writes (read and reset by <see cref="TakeDirtyPages"/>).
+    /// guest writes (read and reset by <see cref="TakeDirtyPages"/>). <paramref name="hugePages"/>:
+    /// see <see cref="MappedGuestMemory.AddRegion"/>.
     /// </summary>
-    public uint AddRam(ulong guestAddress, ulong size, bool trackDirtyPages = false)
+    public uint AddRam(ulong guestAddress, ulong size, bool trackDirtyPages = false, bool hugePages = false)
     {
-        Memory.AddRegion(guestAddress, size);
+        Memory.AddRegion(guestAddress, size, hugePages);
         var (region, host) = Memory.Mappings.Single(m => m.Region.GuestAddress == guestAddress);
         const uint KVM_MEM_LOG_DIRTY_PAGES = 1;
         var slot = new KvmUserspaceMemoryRegion

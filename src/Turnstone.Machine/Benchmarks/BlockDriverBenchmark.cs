@@ -105,7 +105,12 @@ public static class BlockDriverBenchmark
         }
     }
 
-    /// <summary>Makes the scratch file at least <paramref name="bytes"/> long; its contents are the benchmark's.</summary>
+    /// <summary>
+    /// Makes the scratch file at least <paramref name="bytes"/> long, every block of it allocated and
+    /// on disk; its contents are the benchmark's. A sparse or freshly extended file would make the
+    /// first monitor to write it pay the file system's block allocation (and its reads of holes cost
+    /// nothing), which showed up here as 2-4x swings between runs that depended only on who went first.
+    /// </summary>
     public static void PrepareScratch(string path, long bytes)
     {
         using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
@@ -113,5 +118,25 @@ public static class BlockDriverBenchmark
         {
             file.SetLength(bytes);
         }
+        if (AllocatedBytes(path) >= file.Length)
+        {
+            return;
+        }
+        var chunk = new byte[1 << 20];
+        Array.Fill(chunk, (byte)0xA5);
+        for (long offset = 0; offset < file.Length; offset += chunk.Length)
+        {
+            RandomAccess.Write(file.SafeFileHandle, chunk.AsSpan(0, (int)Math.Min(chunk.Length, file.Length - offset)), offset);
+        }
+        file.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Bytes of <paramref name="path"/> the file system has allocated (st_blocks), from stat(1).</summary>
+    private static long AllocatedBytes(string path)
+    {
+        var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%b %B", path]) { RedirectStandardOutput = true })!;
+        string[] words = stat.StandardOutput.ReadToEnd().Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        stat.WaitForExit();
+        return stat.ExitCode == 0 && words.Length == 2 ? long.Parse(words[0]) * long.Parse(words[1]) : 0;
     }
 }

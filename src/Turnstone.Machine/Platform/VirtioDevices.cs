@@ -8,7 +8,8 @@ namespace Turnstone.Machine.Platform;
 /// <summary>
 /// The machine's virtio functions on PCI: one virtio-blk per disk in slots 1, 2, ... (so the
 /// first disk is /dev/vda), then the virtio-console. Each gets MSI-X through KVM, INTA on its
-/// slot's GSI, and exit-free queue notifications.
+/// slot's GSI, and exit-free queue notifications. A disk keeps its reads and writes in flight on
+/// io_uring (<see cref="UringBlockIo"/>) unless asked for <c>sync</c> or the host has no io_uring.
 /// </summary>
 internal sealed class VirtioDevices : IDisposable
 {
@@ -29,7 +30,8 @@ internal sealed class VirtioDevices : IDisposable
     /// <summary>The guest's hvc0: its output goes to the terminal, <see cref="VirtioConsoleDevice.EnqueueInput"/> feeds it.</summary>
     public VirtioConsoleDevice Console { get; private set; } = null!;
 
-    public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<DiskConfig> disks, Stream consoleOutput, Action<Exception> onFailure)
+    public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<DiskConfig> disks, Stream consoleOutput,
+        Action<Exception> onFailure, TextWriter? log = null)
     {
         var devices = new VirtioDevices();
         try
@@ -39,10 +41,23 @@ internal sealed class VirtioDevices : IDisposable
             var functions = new List<VirtioPciDevice>();
             for (int i = 0; i < disks.Count; i++)
             {
+                string name = $"vd{(char)('a' + i)}";
                 var backend = OpenDisk(disks[i]);
                 devices._owned.Add(backend);
-                var function = new VirtioPciDevice(new VirtioBlockDeviceAdapter(new VirtioBlockDevice(vm.Memory, backend)), msi);
-                devices.Add(vm, pci, slots[i], function, $"vd{(char)('a' + i)}", onFailure);
+                string? unavailable = null;
+                var io = disks[i].Synchronous ? null : UringBlockIo.TryCreate(vm.Memory, backend, out unavailable);
+                if (io is not null)
+                {
+                    // Disposed after the queue workers (which may still be reaping) and before the file.
+                    devices._owned.Add(io);
+                }
+                else if (!disks[i].Synchronous)
+                {
+                    log?.WriteLine($"[turnstone] {name}: one request at a time: {unavailable}");
+                }
+                var function = new VirtioPciDevice(new VirtioBlockDeviceAdapter(new VirtioBlockDevice(vm.Memory, backend, null, io)), msi);
+                var notifiers = devices.Add(vm, pci, slots[i], function, name, onFailure);
+                io?.SignalOnCompletion(notifiers.EventOf(0));
                 functions.Add(function);
             }
             devices.Disks = functions;
@@ -78,13 +93,14 @@ internal sealed class VirtioDevices : IDisposable
         }
     }
 
-    private void Add(VirtualMachine vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
+    private VirtioQueueNotifiers Add(VirtualMachine vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
     {
         // Notifiers first: they must see the BAR mapping events the guest causes after Attach.
         var notifiers = new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure);
         _owned.Add(notifiers);
         _notifiers.Add(notifiers);
         pci.Attach(slot, function, new GsiLine(vm, PlatformLayout.GsiOfSlot(slot)));
+        return notifiers;
     }
 
     /// <summary>Per device: notifications served off the vCPU thread and the time the device model spent on them.</summary>

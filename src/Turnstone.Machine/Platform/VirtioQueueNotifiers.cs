@@ -56,6 +56,9 @@ internal sealed class VirtioQueueNotifiers : IDisposable
 
     public string Name { get; }
 
+    /// <summary>What queue <paramref name="queue"/>'s worker waits on; anything that signals it gets the queue run.</summary>
+    public EventFd EventOf(int queue) => _events[queue];
+
     /// <summary>Notifications the workers served (several guest kicks may coalesce into one).</summary>
     public long Kicks => Interlocked.Read(ref _kicks);
 

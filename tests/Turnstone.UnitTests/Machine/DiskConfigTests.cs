@@ -36,6 +36,16 @@ public sealed class DiskConfigTests : IDisposable
     }
 
     [Theory]
+    [InlineData("disk.img", false)]
+    [InlineData("disk.img,sync", true)]
+    [InlineData("disk.img,direct,sync,readonly", true)]
+    [InlineData("sync", false)] // a file called sync
+    public void Parse_takes_sync_as_one_request_at_a_time(string specification, bool synchronous)
+    {
+        Assert.Equal(synchronous, DiskConfig.Parse(specification).Synchronous);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(",readonly")]
     [InlineData(",direct")]

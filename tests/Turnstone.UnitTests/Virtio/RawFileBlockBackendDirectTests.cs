@@ -148,6 +148,24 @@ public sealed class RawFileBlockBackendDirectTests : IDisposable
     }
 
     [Fact]
+    public void Only_aligned_transfers_before_the_partial_last_block_go_to_a_direct_file_as_they_are()
+    {
+        CreateImage(4 * Block + 1536);
+        using (var direct = RawFileBlockBackend.Open(_path, isReadOnly: false, direct: true))
+        {
+            Assert.True(direct.TransfersAsIs(Block, 2 * Block, 0x10_0000));
+            Assert.True(direct.TransfersAsIs(3 * Block, Block, 0x10_0000)); // ends exactly at the last whole block
+            Assert.False(direct.TransfersAsIs(512, Block, 0x10_0000)); // offset
+            Assert.False(direct.TransfersAsIs(0, 512, 0x10_0000)); // length
+            Assert.False(direct.TransfersAsIs(0, Block, 0x10_0200)); // memory address
+            Assert.False(direct.TransfersAsIs(3 * Block, 2 * Block, 0x10_0000)); // runs into the partial block
+            Assert.False(direct.TransfersAsIs(ulong.MaxValue - Block + 1, Block, 0x10_0000));
+        }
+        using var cached = RawFileBlockBackend.Open(_path, isReadOnly: false);
+        Assert.True(cached.TransfersAsIs(512, 512, 0x10_0201));
+    }
+
+    [Fact]
     public void The_partial_block_at_the_end_of_an_image_is_read_and_written_without_growing_the_file()
     {
         CreateImage(4 * Block + 1536); // whole sectors, but not whole 4 KiB blocks

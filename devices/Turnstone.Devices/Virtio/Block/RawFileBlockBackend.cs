@@ -54,6 +54,23 @@ public sealed partial class RawFileBlockBackend : IBlockBackend, IDisposable
 
     public bool IsReadOnly { get; }
 
+    /// <summary>
+    /// The open image, for an asynchronous engine that reads and writes it directly (io_uring). The
+    /// backend keeps ownership; the engine must finish its I/O before the backend is disposed.
+    /// </summary>
+    public SafeFileHandle FileHandle => _handle;
+
+    /// <summary>
+    /// Whether <paramref name="length"/> bytes at <paramref name="offset"/>, to or from memory at host
+    /// address <paramref name="address"/>, can go to the file as they are, as one piece of a vectored
+    /// transfer: always through the page cache; with direct I/O only when offset, length and address
+    /// are aligned and the range ends before a partial last block (else the synchronous path bounces it).
+    /// </summary>
+    public bool TransfersAsIs(ulong offset, ulong length, nuint address) =>
+        !IsDirect
+        || (offset % DirectAlignment == 0 && length % DirectAlignment == 0 && address % DirectAlignment == 0
+            && offset <= _alignedEnd && length <= _alignedEnd - offset);
+
     public void ReadAt(ulong offset, Span<byte> destination)
     {
         if (IsDirect)

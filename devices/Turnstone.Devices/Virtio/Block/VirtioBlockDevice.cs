@@ -13,8 +13,11 @@ public sealed class VirtioBlockDevice
     // One chain per queue, refilled by every pop: ProcessQueue handles a chain completely before it
     // pops the next, so reusing it saves an allocation per request.
     private readonly VirtqueueDescriptorChain[] _chains;
+    private readonly AsyncRequestQueue? _async;
 
-    public VirtioBlockDevice(IGuestMemory memory, IBlockBackend backend, VirtioBlockOptions? options = null)
+    /// <param name="asyncIo">When given, reads and writes are kept in flight on it (see
+    /// <see cref="AsyncRequestQueue"/>); without it every request completes before the next is popped.</param>
+    public VirtioBlockDevice(IGuestMemory memory, IBlockBackend backend, VirtioBlockOptions? options = null, IAsyncBlockIo? asyncIo = null)
     {
         ArgumentNullException.ThrowIfNull(memory);
         ArgumentNullException.ThrowIfNull(backend);
@@ -27,6 +30,10 @@ public sealed class VirtioBlockDevice
         RequestQueue = new Virtqueue(memory, options.QueueSize);
         Queues = [RequestQueue];
         _chains = [new VirtqueueDescriptorChain(memory)];
+        if (asyncIo is not null)
+        {
+            _async = new AsyncRequestQueue(RequestQueue, _handler, asyncIo, () => new VirtqueueDescriptorChain(memory));
+        }
 
         ulong features = VirtioFeatures.Version1 | VirtioFeatures.IndirectDescriptors | VirtioFeatures.EventIndex
             | VirtioBlockFeatures.Flush | VirtioBlockFeatures.SegMax | VirtioBlockFeatures.BlockSize;
@@ -100,8 +107,12 @@ public sealed class VirtioBlockDevice
     /// <summary>A driver read of the device-specific configuration.</summary>
     public void ReadConfig(ulong offset, Span<byte> data) => Config.Read(offset, data);
 
+    /// <summary>Requests started on the asynchronous engine and not yet returned to the guest.</summary>
+    public int RequestsInFlight => _async?.InFlight ?? 0;
+
     /// <summary>
-    /// The driver notified a queue: drain it (<see cref="VirtqueueDrain.Run"/>).
+    /// The driver notified the queue, or a request in flight finished: return what finished and
+    /// drain the queue (<see cref="AsyncRequestQueue.Run"/>, else <see cref="VirtqueueDrain.Run"/>).
     /// </summary>
     public VirtqueueRunResult ProcessQueue(int queueIndex = 0)
     {
@@ -114,7 +125,9 @@ public sealed class VirtioBlockDevice
         {
             return new(0, false, NeedsReset, null);
         }
-        var run = VirtqueueDrain.Run(queue, queueIndex, _chains[queueIndex], new RequestChains(_handler));
+        var run = _async is not null
+            ? _async.Run(queueIndex)
+            : VirtqueueDrain.Run(queue, queueIndex, _chains[queueIndex], new RequestChains(_handler));
         NeedsReset |= run.NeedsReset;
         return run;
     }
@@ -131,9 +144,13 @@ public sealed class VirtioBlockDevice
         }
     }
 
-    /// <summary>The driver wrote 0 to the device status: forget features, queues and the failure.</summary>
+    /// <summary>
+    /// The driver wrote 0 to the device status: wait for the requests in flight (their buffers are
+    /// the guest's again only when the host is done with them), then forget features, queues and the failure.
+    /// </summary>
     public void Reset()
     {
+        _async?.Abandon();
         AcceptedFeatures = 0;
         NeedsReset = false;
         foreach (var queue in Queues)

@@ -23,7 +23,7 @@ public readonly record struct VirtioBlockRequestResult(
 /// is the status, and what lies between is data. Every guest value is checked before the backend sees
 /// it; a bad request gets VIRTIO_BLK_S_IOERR or VIRTIO_BLK_S_UNSUPP, never an exception.
 /// </summary>
-public sealed class VirtioBlockRequestHandler
+public sealed partial class VirtioBlockRequestHandler
 {
     private readonly IGuestMemory _memory;
     private readonly IBlockBackend _backend;

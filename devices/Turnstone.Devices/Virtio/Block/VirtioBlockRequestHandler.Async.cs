@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+
+namespace Turnstone.Devices.Virtio.Block;
+
+/// <summary>What a started request's completion has to check: how many bytes it must have moved, and which way.</summary>
+public readonly record struct StartedBlockRequest(ulong DataLength, BlockIoDirection Direction);
+
+/// <summary>
+/// The asynchronous half of the handler: a well-formed read or write is started on an
+/// <see cref="IAsyncBlockIo"/> and finished by <see cref="Complete"/> when the host reports it
+/// done. Only the common case goes this way; anything unusual (other request types, a malformed or
+/// empty request, a range off the disk, a request the engine declines) is left to
+/// <see cref="Handle"/>, which reports it exactly as before.
+/// </summary>
+public sealed partial class VirtioBlockRequestHandler
+{
+    /// <summary>Guest ranges of one request: more than this and the request runs synchronously.</summary>
+    public const int MaxAsyncBuffers = 256;
+
+    private readonly VirtqueueSegment[] _asyncBuffers = new VirtqueueSegment[MaxAsyncBuffers];
+
+    /// <summary>
+    /// Starts <paramref name="chain"/> on <paramref name="io"/> under <paramref name="tag"/> when it is
+    /// a read or write the engine takes; false leaves the chain untouched for <see cref="Handle"/>.
+    /// </summary>
+    public bool TryStart(VirtqueueDescriptorChain chain, IAsyncBlockIo io, int tag, out StartedBlockRequest started)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(io);
+        started = default;
+        if (chain.Error is not null || chain.WritableLength == 0 || chain.ReadableLength < VirtioBlockProtocol.HeaderSize)
+        {
+            return false;
+        }
+        Span<byte> header = stackalloc byte[VirtioBlockProtocol.HeaderSize];
+        if (chain.CopyFromReadable(0, header) != header.Length)
+        {
+            return false;
+        }
+        var type = (VirtioBlockRequestType)BinaryPrimitives.ReadUInt32LittleEndian(header);
+        ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
+        ulong dataOut = chain.ReadableLength - VirtioBlockProtocol.HeaderSize;
+        ulong dataIn = chain.WritableLength - 1; // the last writable byte is the status
+        BlockIoDirection direction;
+        ulong length;
+        switch (type)
+        {
+            case VirtioBlockRequestType.In when dataOut == 0:
+                (direction, length) = (BlockIoDirection.Read, dataIn);
+                break;
+            case VirtioBlockRequestType.Out when dataIn == 0 && !_backend.IsReadOnly:
+                (direction, length) = (BlockIoDirection.Write, dataOut);
+                break;
+            default:
+                return false;
+        }
+        if (length == 0 || !TryDiskRange(sector, length, out ulong offset, out _))
+        {
+            return false;
+        }
+        int count = 0;
+        var ranges = direction == BlockIoDirection.Read
+            ? chain.EnumerateWritable(0, length)
+            : chain.EnumerateReadable(VirtioBlockProtocol.HeaderSize, length);
+        foreach (var range in ranges)
+        {
+            if (count == _asyncBuffers.Length)
+            {
+                return false;
+            }
+            _asyncBuffers[count++] = range;
+        }
+        if (!io.TryStart(direction, offset, _asyncBuffers.AsSpan(0, count), tag))
+        {
+            return false;
+        }
+        started = new StartedBlockRequest(length, direction);
+        return true;
+    }
+
+    /// <summary>
+    /// Finishes a started request whose host I/O returned <paramref name="result"/> (bytes moved, or a
+    /// negative errno). A full transfer gets status OK. Anything else (a short transfer, an error) is
+    /// done again synchronously by <see cref="Handle"/>: a read or a write of the same bytes to the
+    /// same place is idempotent, and that path finishes a short transfer or reports the host's error
+    /// in the status and the log, as it does for every other request.
+    /// </summary>
+    public VirtioBlockRequestResult Complete(VirtqueueDescriptorChain chain, StartedBlockRequest started, long result)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        if (result < 0 || (ulong)result != started.DataLength)
+        {
+            return Handle(chain);
+        }
+        ulong statusOffset = chain.WritableLength - 1;
+        ReadOnlySpan<byte> ok = [(byte)VirtioBlockStatus.Ok];
+        if (chain.CopyToWritable(statusOffset, ok) != 1)
+        {
+            return new(true, VirtioBlockStatus.Ok, 0, null, $"descriptor chain at head {chain.HeadIndex}: status byte not writable");
+        }
+        // A read wrote every data byte and the status; a write only the status.
+        ulong used = started.Direction == BlockIoDirection.Read ? started.DataLength + 1 : 1;
+        return new(false, VirtioBlockStatus.Ok, (uint)Math.Min(used, uint.MaxValue), null, null);
+    }
+}
