@@ -94,24 +94,26 @@ internal static class VirtioBlockBenchCommand
     {
         if (given == "none")
         {
+            Console.Error.WriteLine("--qemu none: Turnstone alone");
             return null;
         }
         if (given is not null)
         {
             return given;
         }
-        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        string? found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, "qemu-system-x86_64"))
             .FirstOrDefault(File.Exists);
+        if (found is null)
+        {
+            Console.Error.WriteLine("no QEMU found (install qemu-system-x86 or give --qemu): Turnstone alone");
+        }
+        return found;
     }
 
     private static int RunDriver(string driverElf, string? blkbench, string? qemu, string scratch, long scratchBytes, string guestArguments,
         long sequentialBytes, int randomReads, CacheChoice cache, string outputDirectory)
     {
-        if (qemu is null)
-        {
-            Console.Error.WriteLine("no QEMU found (install qemu-system-x86 or give --qemu): Turnstone alone");
-        }
         IReadOnlyList<VirtioBlockBenchResult>? ceiling = null;
         if (blkbench is not null)
         {
