@@ -9,6 +9,7 @@ namespace Turnstone.Machine.Benchmarks;
 /// <param name="GuestArguments">The driver's command line (bytes=, qd=, modes=, ...), the same for every monitor.</param>
 /// <param name="Qemu">qemu-system-x86_64 to compare with, or null to run Turnstone alone.</param>
 /// <param name="Direct">Both monitors bypass the host page cache (O_DIRECT; QEMU's cache=none) instead of going through it (cache=writeback).</param>
+/// <param name="TurnstoneSynchronous">Turnstone runs the disk's requests one at a time (<c>--disk PATH,sync</c>) instead of in flight on io_uring.</param>
 public sealed record BlockDriverBenchOptions(
     string DriverElf,
     string ScratchFile,
@@ -16,7 +17,8 @@ public sealed record BlockDriverBenchOptions(
     string GuestArguments,
     string? Qemu,
     bool Direct = false,
-    ulong GuestMemoryBytes = 512ul << 20)
+    ulong GuestMemoryBytes = 512ul << 20,
+    bool TurnstoneSynchronous = false)
 {
     /// <summary>The caching both monitors use, in words for reports.</summary>
     public string CacheMode => Direct
@@ -52,7 +54,7 @@ public static class BlockDriverBenchmark
         {
             KernelPath = options.DriverElf,
             MemoryBytes = options.GuestMemoryBytes,
-            Disks = [new DiskConfig(options.ScratchFile, Direct: options.Direct)],
+            Disks = [new DiskConfig(options.ScratchFile, Direct: options.Direct, Synchronous: options.TurnstoneSynchronous)],
             CommandLine = options.GuestArguments,
             ConsoleOutput = console,
         });
