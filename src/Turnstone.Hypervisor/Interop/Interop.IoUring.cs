@@ -36,6 +36,13 @@ internal static partial class Libc
     internal static int IoUringEnter(int ringFd, uint toSubmit, uint minComplete, uint flags) =>
         (int)Syscall(SysIoUringEnter, ringFd, (nint)toSubmit, (nint)minComplete, (nint)flags, 0, 0);
 
+    /// <summary>preadv2(2) flag: read only what is already in the page cache, never wait for the disk.</summary>
+    internal const int RWF_NOWAIT = 0x8;
+
+    /// <summary>preadv2(2): bytes read, or -1 with errno set (EAGAIN: nothing could be read without waiting).</summary>
+    [LibraryImport(Library, EntryPoint = "preadv2", SetLastError = true)]
+    internal static unsafe partial nint Preadv2(int fd, IoVec* vectors, int count, long offset, int flags);
+
     /// <summary>io_uring_register(2): 0 (or an opcode-specific value), or -1 with errno set.</summary>
     internal static unsafe int IoUringRegister(int ringFd, uint opcode, void* argument, uint count) =>
         (int)Syscall(SysIoUringRegister, ringFd, (nint)opcode, (nint)argument, (nint)count, 0, 0);

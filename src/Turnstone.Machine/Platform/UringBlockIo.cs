@@ -11,6 +11,8 @@ namespace Turnstone.Machine.Platform;
 /// That is what lets a direct-I/O disk reach the device's parallelism (QEMU gets it from a pool of
 /// threads or io_uring). Each completion also signals the queue's notification eventfd, so the
 /// queue's worker wakes for completions and for guest kicks alike and does both in one place.
+/// Through the page cache, a read the cache can answer is answered on the spot
+/// (<see cref="PageCacheRead"/>) and only misses go in flight; writes there run synchronously.
 /// </summary>
 internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
 {
@@ -22,6 +24,10 @@ internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
     private readonly MappedGuestMemory _memory;
     private readonly RawFileBlockBackend _disk;
     private readonly IoVector[] _vectors;
+    // Reads the page cache answered in TryStart, waiting to be taken as completions (at most Depth:
+    // the device never has more requests started than that).
+    private readonly (int Tag, long Bytes)[] _answered = new (int, long)[DefaultDepth];
+    private int _answeredHead, _answeredCount;
 
     private UringBlockIo(IoUring ring, MappedGuestMemory memory, RawFileBlockBackend disk)
     {
@@ -78,6 +84,14 @@ internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
             position += buffer.Length;
         }
         var vectors = _vectors.AsSpan(0, buffers.Length);
+        long length = (long)(position - diskOffset);
+        if (direction == BlockIoDirection.Read && !_disk.IsDirect && _answeredCount < _answered.Length
+            && PageCacheRead.TryRead(_disk.FileHandle, vectors, diskOffset) == length)
+        {
+            // A partial answer is simply read again in full through the ring below.
+            _answered[(_answeredHead + _answeredCount++) % _answered.Length] = (tag, length);
+            return true;
+        }
         return direction == BlockIoDirection.Read
             ? _ring.TryQueueReadv(_disk.FileHandle, vectors, diskOffset, (ulong)tag)
             : _ring.TryQueueWritev(_disk.FileHandle, vectors, diskOffset, (ulong)tag);
@@ -87,6 +101,13 @@ internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
 
     public bool TryTakeCompletion(out int tag, out long result)
     {
+        if (_answeredCount > 0)
+        {
+            (tag, result) = _answered[_answeredHead];
+            _answeredHead = (_answeredHead + 1) % _answered.Length;
+            _answeredCount--;
+            return true;
+        }
         if (_ring.TryTakeCompletion(out var completion))
         {
             (tag, result) = ((int)completion.UserData, completion.Result);
@@ -96,7 +117,13 @@ internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
         return false;
     }
 
-    public void WaitForCompletion() => _ring.SubmitAndWait(1);
+    public void WaitForCompletion()
+    {
+        if (_answeredCount == 0)
+        {
+            _ring.SubmitAndWait(1);
+        }
+    }
 
     /// <summary>Waits for whatever is still in flight (the host may be writing guest memory for it), then closes the ring.</summary>
     public void Dispose() => _ring.Dispose();
