@@ -43,20 +43,8 @@ public sealed class AsyncBlockQueueTests
         public VirtioBlockDevice Device { get; }
         public IGuestMemory Memory => Driver.Memory;
 
-        public BlockRequest Add(byte[] header, bool dataWritable, params byte[][] data)
-        {
-            var buffers = new List<DriverBuffer> { DriverBuffer.Readable(Driver.AllocateWith(header), (uint)header.Length) };
-            var addresses = new ulong[data.Length];
-            for (int i = 0; i < data.Length; i++)
-            {
-                addresses[i] = Driver.AllocateWith(data[i]);
-                buffers.Add(new DriverBuffer(addresses[i], (uint)data[i].Length, dataWritable));
-            }
-            ulong status = Driver.Allocate(1);
-            Memory.WriteByte(status, 0xEE);
-            buffers.Add(DriverBuffer.Writable(status, 1));
-            return new BlockRequest(Driver.AddChain([.. buffers]), status, addresses);
-        }
+        public BlockRequest Add(byte[] header, bool dataWritable, params byte[][] data) =>
+            BlockRig.AddRequest(Driver, header, dataWritable, data);
 
         public BlockRequest AddRead(ulong sector, params int[] lengths) =>
             Add(BlockRig.Header(VirtioBlockRequestType.In, sector), true, [.. lengths.Select(l => new byte[l])]);

@@ -119,19 +119,22 @@ public sealed class BlockRig
     }
 
     /// <summary>Header (readable), then data buffers with the given direction, then a status byte.</summary>
-    public BlockRequest Add(byte[] header, bool dataWritable, params byte[][] data)
+    public BlockRequest Add(byte[] header, bool dataWritable, params byte[][] data) => AddRequest(Driver, header, dataWritable, data);
+
+    /// <summary>Places a request as <see cref="Add"/> does, through any fake driver.</summary>
+    public static BlockRequest AddRequest(FakeVirtioDriver driver, byte[] header, bool dataWritable, params byte[][] data)
     {
-        var buffers = new List<DriverBuffer> { DriverBuffer.Readable(Driver.AllocateWith(header), (uint)header.Length) };
+        var buffers = new List<DriverBuffer> { DriverBuffer.Readable(driver.AllocateWith(header), (uint)header.Length) };
         var dataAddresses = new ulong[data.Length];
         for (int i = 0; i < data.Length; i++)
         {
-            dataAddresses[i] = Driver.AllocateWith(data[i]);
+            dataAddresses[i] = driver.AllocateWith(data[i]);
             buffers.Add(new DriverBuffer(dataAddresses[i], (uint)data[i].Length, dataWritable));
         }
-        ulong status = Driver.Allocate(1);
-        Memory.WriteByte(status, 0xEE); // not a valid status: proves the device wrote it
+        ulong status = driver.Allocate(1);
+        driver.Memory.WriteByte(status, 0xEE); // not a valid status: proves the device wrote it
         buffers.Add(DriverBuffer.Writable(status, 1));
-        ushort head = Driver.AddChain([.. buffers]);
+        ushort head = driver.AddChain([.. buffers]);
         return new BlockRequest(head, status, dataAddresses);
     }
 
