@@ -58,6 +58,28 @@ void Boot(string kernel, string initrd, string commandLine)
     }
 }
 
+// Guest boots need KVM until the software engine lands: say so before minutes of building and
+// image making, in the words the monitor itself would use.
+Task("kvm")
+    .Description("Checks that /dev/kvm exists and can be opened read-write")
+    .Does(() =>
+{
+    const string device = "/dev/kvm";
+    if (!System.IO.File.Exists(device))
+    {
+        throw new Exception($"cannot open {device}: it does not exist: the host has no KVM (enable virtualization, load kvm_intel or kvm_amd); "
+            + "booting without KVM needs the software engine, which is not built yet");
+    }
+    try
+    {
+        using var kvm = new System.IO.FileStream(device, System.IO.FileMode.Open, System.IO.FileAccess.ReadWrite);
+    }
+    catch (Exception e) when (e is UnauthorizedAccessException or System.IO.IOException)
+    {
+        throw new Exception($"cannot open {device}: {e.Message} (add your user to the 'kvm' group or run as root)");
+    }
+});
+
 Task("build")
     .Does(() =>
 {
@@ -88,14 +110,51 @@ Task("unit-test")
 
 void RunIntegrationTests(string filter)
 {
-    DotNetTest("./tests/Turnstone.IntegrationTests/Turnstone.IntegrationTests.csproj", new DotNetTestSettings
+    var results = MakeAbsolute(Directory("./TestResults/integration"));
+    CleanDirectory(results);
+    try
     {
-        Configuration = configuration,
-        NoBuild = true,
-        Filter = filter,
-        // detailed: the boot tests print their figures (boot timer, exits, monitor memory) into the log
-        Loggers = { "console;verbosity=detailed" },
-    });
+        DotNetTest("./tests/Turnstone.IntegrationTests/Turnstone.IntegrationTests.csproj", new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            Filter = filter,
+            ResultsDirectory = results,
+            // detailed: the boot tests print their figures (boot timer, exits, monitor memory) into the log;
+            // trx: the per-test outcomes and skip reasons ReportSkippedTests counts
+            Loggers = { "console;verbosity=detailed", "trx;LogFileName=integration.trx" },
+        });
+    }
+    finally
+    {
+        ReportSkippedTests(results.CombineWithFilePath("integration.trx").FullPath);
+    }
+}
+
+// The last line of the test log: how many KVM-backed tests were skipped on this host, and why
+// (tests/Turnstone.IntegrationTests/Kvm.cs gives every such skip the reason prefix "needs KVM:").
+void ReportSkippedTests(string trx)
+{
+    if (!System.IO.File.Exists(trx))
+    {
+        Warning($"no test results at {trx}: skipped tests cannot be counted");
+        return;
+    }
+    var ns = System.Xml.Linq.XNamespace.Get("http://microsoft.com/schemas/VisualStudio/TeamTest/2010");
+    var skipped = System.Xml.Linq.XDocument.Load(trx).Descendants(ns + "UnitTestResult")
+        .Where(result => (string)result.Attribute("outcome") == "NotExecuted")
+        .Select(result => result.Descendants(ns + "Message").Select(message => message.Value.Trim()).FirstOrDefault() ?? "")
+        .ToList();
+    const string KvmPrefix = "needs KVM:";
+    var kvm = skipped.Where(reason => reason.StartsWith(KvmPrefix)).ToList();
+    var reasons = string.Join("; ", kvm.Select(reason => reason.Substring(KvmPrefix.Length).Trim()).Distinct());
+    Information(kvm.Count == 0
+        ? "KVM-backed tests skipped: 0 (/dev/kvm is usable)"
+        : $"KVM-backed tests skipped: {kvm.Count} ({reasons})");
+    if (skipped.Count > kvm.Count)
+    {
+        Information($"other tests skipped: {skipped.Count - kvm.Count} ({string.Join("; ", skipped.Except(kvm).Distinct())})");
+    }
 }
 
 Task("test")
@@ -112,6 +171,7 @@ Task("test-cloud")
 
 Task("boot")
     .Description("Boot Debian's cloud kernel: root file system on a virtio disk, shell on hvc0 (about 20 minutes on nested hosts, see README)")
+    .IsDependentOn("kvm")
     .IsDependentOn("build")
     .Does(() =>
 {
@@ -121,6 +181,7 @@ Task("boot")
 
 Task("boot-minimal")
     .Description("Boot the minimal kernel (virtio built in) on the same disk: a shell on hvc0 in about two minutes on nested hosts")
+    .IsDependentOn("kvm")
     .IsDependentOn("build")
     .Does(() =>
 {
@@ -138,6 +199,7 @@ void RunCli(string arguments)
 
 Task("bench")
     .Description("turnstone bench exits, components and virtio-blk: our figures against the C floor, host C code and the host's own disk figures, measured in the same run")
+    .IsDependentOn("kvm")
     .IsDependentOn("build")
     .Does(() =>
 {

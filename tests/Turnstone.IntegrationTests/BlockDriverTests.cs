@@ -18,7 +18,7 @@ public sealed class BlockDriverTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    [Theory]
+    [KvmTheory]
     [InlineData(false, false)]
     [InlineData(true, false)]
     [InlineData(true, true)]

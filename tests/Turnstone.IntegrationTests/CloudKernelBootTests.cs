@@ -24,7 +24,7 @@ public sealed class CloudKernelBootTests(ITestOutputHelper output) : LinuxBootTe
             .Select(line => line.Trim())
             .Where(line => line.Length > 0 && !line.StartsWith('#')));
 
-    [Fact]
+    [KvmFact]
     public void DebianCloudKernelMountsItsRootFromVirtioAndPowersOff()
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);

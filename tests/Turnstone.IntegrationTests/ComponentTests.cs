@@ -22,7 +22,7 @@ public sealed class ComponentTests
         HostFunctions = host ?? new Dictionary<string, HostFunction>(),
     };
 
-    [Fact]
+    [KvmFact]
     public async Task Hello_prints_calls_the_host_and_exits_zero()
     {
         var output = new MemoryStream();
@@ -38,7 +38,7 @@ public sealed class ComponentTests
         Assert.Contains("host answered: pong", printed);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task A_missing_host_function_is_an_error_code_the_component_handles()
     {
         var output = new MemoryStream();
@@ -48,7 +48,7 @@ public sealed class ComponentTests
         Assert.Contains("-2", Encoding.UTF8.GetString(output.ToArray())); // TS_ENOENT
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Checksum_returns_the_crc32_of_the_host_buffer()
     {
         var data = new byte[300_000];
@@ -65,7 +65,7 @@ public sealed class ComponentTests
         Assert.Equal(Crc32.Hash([]), empty);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Checksum_repeat_continues_the_crc_across_repetitions()
     {
         var payload = Encoding.ASCII.GetBytes("turnstone component payload");
@@ -81,7 +81,7 @@ public sealed class ComponentTests
         Assert.Equal(Crc32.Hash(stream), crc);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Every_call_starts_from_the_snapshot_unless_state_is_kept()
     {
         await using var clean = await Component.LoadAsync(GuestImages.Component("counter"), Options(restore: true));
@@ -100,7 +100,7 @@ public sealed class ComponentTests
         Assert.True(clean.Statistics.LastRestoredPages > 0, "the restore found no page the call wrote (dirty log not working?)");
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Restores_stay_exact_across_many_calls_while_pages_are_kept_writable_and_relearned()
     {
         await using var clean = await Component.LoadAsync(GuestImages.Component("counter"), Options(restore: true));
@@ -114,7 +114,7 @@ public sealed class ComponentTests
         Assert.Equal([1ul], counts);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Ticker_counts_timer_interrupts_delivered_to_its_handler()
     {
         var output = new MemoryStream();
@@ -132,7 +132,7 @@ public sealed class ComponentTests
         { "bad_pointer", ComponentFaultKind.BadHypercall, "0x7f0000000000" },
     };
 
-    [Theory]
+    [KvmTheory]
     [MemberData(nameof(HostileStartUps))]
     public async Task A_hostile_component_is_stopped_with_a_structured_error_and_a_good_one_runs_after(
         string name, ComponentFaultKind kind, string detail)
@@ -146,7 +146,7 @@ public sealed class ComponentTests
         await AssertAGoodComponentStillWorks();
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Wild_write_reports_the_faulting_instruction_and_address()
     {
         var fault = (await Assert.ThrowsAsync<ComponentFaultException>(() => Component.LoadAsync(GuestImages.Component("wild_write"), Options()))).Fault;
@@ -157,7 +157,7 @@ public sealed class ComponentTests
         Assert.Contains("mov", fault.Disassembly);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Privileged_instruction_is_named_in_the_report()
     {
         var fault = (await Assert.ThrowsAsync<ComponentFaultException>(() => Component.LoadAsync(GuestImages.Component("privileged"), Options()))).Fault;
@@ -166,7 +166,7 @@ public sealed class ComponentTests
         Assert.Contains("hlt", fault.Disassembly);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task An_endless_call_is_stopped_at_its_budget_and_the_component_stays_dead()
     {
         await using var endless = await Component.LoadAsync(GuestImages.Component("endless"), Options(timeout: TimeSpan.FromMilliseconds(500)));
@@ -180,7 +180,7 @@ public sealed class ComponentTests
         await AssertAGoodComponentStillWorks();
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Disposing_stops_a_runaway_call()
     {
         var endless = await Component.LoadAsync(GuestImages.Component("endless"), Options(timeout: TimeSpan.FromMinutes(10)));
@@ -194,7 +194,7 @@ public sealed class ComponentTests
         Assert.Contains("disposed", fault.Message);
     }
 
-    [Fact]
+    [KvmFact]
     public async Task An_oversized_result_ends_the_vm_with_output_limit_exceeded()
     {
         await using var oversized = await Component.LoadAsync(GuestImages.Component("oversized"), Options());
@@ -205,7 +205,7 @@ public sealed class ComponentTests
         await AssertAGoodComponentStillWorks();
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Input_over_the_limit_and_unknown_functions_are_refused_before_the_guest_runs()
     {
         await using var checksum = await Component.LoadAsync(GuestImages.Component("checksum"), Options());
@@ -217,7 +217,7 @@ public sealed class ComponentTests
         Assert.Equal(Crc32.Hash("abc"u8), await checksum.CallAsync("checksum", "abc"u8.ToArray()));
     }
 
-    [Fact]
+    [KvmFact]
     public async Task Components_run_side_by_side_in_one_process()
     {
         var loads = Enumerable.Range(0, 3).Select(_ => Component.LoadAsync(GuestImages.Component("checksum"), Options())).ToArray();
@@ -240,7 +240,7 @@ public sealed class ComponentTests
         }
     }
 
-    [Fact]
+    [KvmFact]
     public async Task A_recycled_vm_starts_from_zeroed_memory_and_reset_registers()
     {
         using var runtime = new ComponentRuntime(maxIdleMachines: 1);
@@ -260,7 +260,7 @@ public sealed class ComponentTests
         Assert.Equal(1ul, BinaryPrimitives.ReadUInt64LittleEndian(await second.CallAsync("next", ReadOnlyMemory<byte>.Empty)));
     }
 
-    [Fact]
+    [KvmFact]
     public async Task A_vm_recycled_after_a_fault_runs_the_next_component_correctly()
     {
         using var runtime = new ComponentRuntime(maxIdleMachines: 1);

@@ -25,7 +25,7 @@ public sealed class EmulationFallbackTests
         }
     }
 
-    [Fact]
+    [KvmFact]
     public void Int3AtCpl0DeliversBreakpointWithReturnAddressAfterTheInstruction()
     {
         Label afterInt3 = default;
@@ -45,7 +45,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 1);
     }
 
-    [Fact]
+    [KvmFact]
     public void PopcntCountsBitsAndSetsZeroFlag()
     {
         var stop = BareGuest.RunUntilPortWrite(a =>
@@ -65,7 +65,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 2);
     }
 
-    [Fact]
+    [KvmFact]
     public void StacAndClacToggleAlignmentCheck()
     {
         var stop = BareGuest.RunUntilPortWrite(a =>
@@ -84,7 +84,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 2);
     }
 
-    [Fact]
+    [KvmFact]
     public void Cmpxchg16bSwapsWhenEqualAndLoadsWhenNot()
     {
         const ulong Data = FlatLongModeVm.DataAddress;
@@ -117,7 +117,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 2);
     }
 
-    [Fact]
+    [KvmFact]
     public void LdmxcsrAndStmxcsrRoundTrip()
     {
         const ulong Data = FlatLongModeVm.DataAddress;
@@ -135,7 +135,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 1);
     }
 
-    [Fact]
+    [KvmFact]
     public void XrstorThenXsaveCarriesSseStateThroughTheVcpu()
     {
         // Only XSAVE-family instructions touch XMM0 here: the host's emulator rejects ordinary SSE
@@ -172,7 +172,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 2);
     }
 
-    [Fact]
+    [KvmFact]
     public void SseMovesBetweenGeneralAndXmmRegistersAndMemory()
     {
         // movd xmm15, ecx is what Debian's cloud kernel stopped on (inside a kernel_fpu_begin section).
@@ -200,7 +200,7 @@ public sealed class EmulationFallbackTests
         AssertEmulatedOnNestedHost(stop, 1); // the host emulates some of these itself, not movd
     }
 
-    [Fact]
+    [KvmFact]
     public void UserModeSystemCallReachesLstarWithSyscallRegisters()
     {
         var stop = BareGuest.RunUntilPortWrite(a =>

@@ -26,7 +26,7 @@ public sealed class IoEventFdTests
     /// <summary>What left the guest for the monitor during one pass of the notify loop.</summary>
     private sealed record Pass(List<ulong> MmioWrites, List<ushort> PortWrites);
 
-    [Fact]
+    [KvmFact]
     public void MmioWriteToRegisteredAddressSignalsTheEventFdWithoutAnExit()
     {
         var (pass, signals) = RunNotifyLoop((vm, fd) => [vm.RegisterIoEvent(fd, NotifyAddress, 2, isPortIo: false)], passes: 1)[0];
@@ -36,7 +36,7 @@ public sealed class IoEventFdTests
         Assert.Equal([NotifyPort, NeighbourPort], pass.PortWrites);
     }
 
-    [Fact]
+    [KvmFact]
     public void PortWriteToRegisteredPortSignalsTheEventFdWithoutAnExit()
     {
         var (pass, signals) = RunNotifyLoop((vm, fd) => [vm.RegisterIoEvent(fd, NotifyPort, 2, isPortIo: true)], passes: 1)[0];
@@ -46,7 +46,7 @@ public sealed class IoEventFdTests
         Assert.Equal([NeighbourPort], pass.PortWrites);
     }
 
-    [Fact]
+    [KvmFact]
     public void WriteOfAnotherValueThanTheDataMatchExits()
     {
         var (pass, signals) = RunNotifyLoop((vm, fd) =>
@@ -56,7 +56,7 @@ public sealed class IoEventFdTests
         Assert.Equal([NotifyAddress, NeighbourAddress], pass.MmioWrites);
     }
 
-    [Fact]
+    [KvmFact]
     public void AfterTheRegistrationIsDisposedWritesExitAgain()
     {
         var passes = RunNotifyLoop((vm, fd) =>
@@ -73,7 +73,7 @@ public sealed class IoEventFdTests
         Assert.Equal([NotifyPort, NeighbourPort], passes[1].Pass.PortWrites);
     }
 
-    [Fact]
+    [KvmFact]
     public void SignalMsiReportsNoDeliveryWithoutAnEnabledLocalApic()
     {
         using var kvm = Kvm.Open();
@@ -90,7 +90,7 @@ public sealed class IoEventFdTests
         });
     }
 
-    [Fact]
+    [KvmFact]
     public void SignalMsiWithoutInKernelInterruptControllersNamesTheIoctl()
     {
         using var kvm = Kvm.Open();
@@ -100,7 +100,7 @@ public sealed class IoEventFdTests
         Assert.Contains("KVM_SIGNAL_MSI", error.Message);
     }
 
-    [Fact]
+    [KvmFact]
     public void MsiSignalledFromAnotherThreadReachesTheGuestHandler()
     {
         var (deliveredBeforeEnable, deliveredAfterEnable, handledVector) = Kvm.OnVcpuThread(MsiGuest.Run);
@@ -110,7 +110,7 @@ public sealed class IoEventFdTests
         Assert.Equal(MsiGuest.Vector, handledVector);
     }
 
-    [Fact]
+    [KvmFact]
     public void IrqFdRegistersAndDeassignsOnAnInKernelLine()
     {
         using var kvm = Kvm.Open();

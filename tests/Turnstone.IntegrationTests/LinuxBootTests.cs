@@ -10,21 +10,21 @@ namespace Turnstone.IntegrationTests;
 [Trait("Speed", "Slow")]
 public sealed class LinuxBootTests(ITestOutputHelper output) : LinuxBootTestBase(output)
 {
-    [Fact]
+    [KvmFact]
     public void MinimalKernelBootsToInitramfsWithHostDecompression()
     {
         var run = Boot(GuestImages.MinimalKernel);
         AssertReachedInitAndReset(run);
     }
 
-    [Fact]
+    [KvmFact]
     public void MinimalKernelBootsThroughItsOwnDecompressor()
     {
         var run = Boot(GuestImages.MinimalKernel, decompressOnHost: false);
         AssertReachedInitAndReset(run);
     }
 
-    [Fact]
+    [KvmFact]
     public void MinimalKernelResetsThroughTheFadtResetRegister()
     {
         // reboot=a: Linux resets through the register the FADT names (port 0x606, value 1).
@@ -33,7 +33,7 @@ public sealed class LinuxBootTests(ITestOutputHelper output) : LinuxBootTestBase
         Assert.Contains("ACPI reset register", run.Exit.Reason);
     }
 
-    [Fact]
+    [KvmFact]
     public void MinimalVmlinuxElfBootsToInitramfs()
     {
         var run = Boot(GuestImages.MinimalVmlinux);

@@ -16,7 +16,7 @@ public sealed class PvhBootTests(ITestOutputHelper output) : LinuxBootTestBase(o
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    [Fact]
+    [KvmFact]
     public void FreestandingPvhElfIsEnteredWithStartInfoCommandLineAndModule()
     {
         string kernel = Path.Combine(_directory.FullName, "pvh-guest.elf");
@@ -35,7 +35,7 @@ public sealed class PvhBootTests(ITestOutputHelper output) : LinuxBootTestBase(o
         }
     }
 
-    [Fact]
+    [KvmFact]
     [Trait("Speed", "Slow")]
     public void MinimalVmlinuxBootsToInitramfsThroughPvh()
     {

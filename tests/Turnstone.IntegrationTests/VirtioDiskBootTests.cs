@@ -28,7 +28,7 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
     internal static string ExpectedChecksum() =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("turnstone-check\n", 65536)))));
 
-    [Fact]
+    [KvmFact]
     public void A_file_written_on_the_virtio_root_survives_power_off_and_reads_back_intact()
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);
@@ -51,7 +51,7 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         AssertCleanAcpiAndMsix(read.Console);
     }
 
-    [Fact]
+    [KvmFact]
     public void A_readonly_disk_is_never_written_even_when_the_guest_asks_for_rw()
     {
         // The device offers VIRTIO_BLK_F_RO, so Linux mounts the root read-only despite "rw" and
@@ -69,7 +69,7 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         Assert.Equal(before, File.ReadAllBytes(disk));
     }
 
-    [Fact]
+    [KvmFact]
     public void Keystrokes_reach_a_shell_on_hvc0_when_the_command_line_makes_it_the_console()
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);
@@ -93,7 +93,7 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
     }
 
-    [Fact]
+    [KvmFact]
     public void Without_MSI_the_devices_fall_back_to_INTx_on_the_GSIs_the_PRT_names()
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);

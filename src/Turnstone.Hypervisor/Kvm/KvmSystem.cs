@@ -31,6 +31,10 @@ public sealed unsafe class KvmSystem : IDisposable
     {
         Handle = handle;
         int version = Libc.Ioctl(handle.Fd, KvmIoctls.GetApiVersion, 0);
+        if (version < 0)
+        {
+            throw new KvmException($"{DevicePath} is not a KVM device (KVM_GET_API_VERSION: {Libc.ErrorText(System.Runtime.InteropServices.Marshal.GetLastPInvokeError())})");
+        }
         if (version != ExpectedApiVersion)
         {
             throw new KvmException($"{DevicePath} reports KVM API version {version}; this monitor needs {ExpectedApiVersion}");
@@ -76,16 +80,22 @@ public sealed unsafe class KvmSystem : IDisposable
         }
     }
 
-    /// <summary>True when this process can open /dev/kvm read-write (tests use it to decide what to run).</summary>
-    public static bool IsAvailable(string path = DevicePath)
+    /// <summary>
+    /// Whether this process can run guests on KVM here: /dev/kvm opens read-write, speaks API
+    /// version 12 and has every capability the engine needs. The reason says why not, in the words
+    /// <see cref="Open"/> would use (tests and the CLI print it when they skip or refuse).
+    /// </summary>
+    public static KvmAvailability Probe(string path = DevicePath)
     {
-        int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC);
-        if (fd < 0)
+        try
         {
-            return false;
+            using var kvm = Open(path);
+            return KvmAvailability.Usable;
         }
-        Libc.Close(fd);
-        return true;
+        catch (KvmException e)
+        {
+            return KvmAvailability.Unusable(e.Message);
+        }
     }
 
     internal bool HasCapability(KvmCapability capability) => CheckExtension(capability) > 0;
