@@ -8,4 +8,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 target="${1:-build}"
 [ $# -gt 0 ] && shift
 dotnet tool restore >/dev/null
-exec dotnet cake build.cake --target="$target" "$@"
+# build.cake writes how many tests were skipped (and why) here; it is repeated below as the last line of the log.
+skip_report=TestResults/skipped-tests.txt
+rm -f "$skip_report"
+status=0
+dotnet cake build.cake --target="$target" "$@" || status=$?
+[ -f "$skip_report" ] && cat "$skip_report"
+exit "$status"
