@@ -1,6 +1,8 @@
 using Turnstone.Devices.Virtio.Block;
+using Turnstone.HostIo;
+using Turnstone.UnitTests.Virtio;
 
-namespace Turnstone.UnitTests.Virtio;
+namespace Turnstone.UnitTests.HostIo;
 
 public sealed class RawFileBlockBackendTests : IDisposable
 {

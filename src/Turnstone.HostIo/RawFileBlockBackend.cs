@@ -1,6 +1,7 @@
 using Microsoft.Win32.SafeHandles;
+using Turnstone.Devices.Virtio.Block;
 
-namespace Turnstone.Devices.Virtio.Block;
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// A raw disk image file, accessed with positional reads and writes (pread/pwrite) on a
@@ -100,8 +101,7 @@ public sealed partial class RawFileBlockBackend : IBlockBackend, IDisposable
     /// cache and the file system's metadata still need it.</summary>
     public void Flush() => RandomAccess.FlushToDisk(_handle);
 
-    /// <summary>Ignored: discard is a hint, and punching a hole needs fallocate, which is interop
-    /// and belongs to the hypervisor layer.</summary>
+    /// <summary>Ignored: discard is a hint (and punching a hole with fallocate is still to come).</summary>
     public void Discard(ulong offset, ulong length) => ThrowIfReadOnly();
 
     public void WriteZeroes(ulong offset, ulong length)
