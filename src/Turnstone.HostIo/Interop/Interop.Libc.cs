@@ -6,7 +6,7 @@ namespace Turnstone.HostIo.Interop;
 /// <summary>
 /// Raw libc imports of host I/O (the io_uring system calls are in Interop.IoUring.cs). Callers are
 /// the small wrappers of this assembly (<see cref="FileDescriptor"/>, <see cref="EventFd"/>,
-/// <see cref="IoUring"/>, <see cref="DirectIO"/>), never other
+/// <see cref="IoUring"/>, <see cref="DirectIO"/>, <see cref="RawFileBlockBackend"/>), never other
 /// assemblies: the KVM engine declares the few calls it makes itself (mmap, ioctl, ...), as each
 /// dotnet/runtime assembly does, and closes its descriptors through <see cref="FileDescriptor"/>.
 /// </summary>
@@ -27,10 +27,15 @@ internal static partial class Libc
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
 
+    /// <summary>fallocate(2) mode bits (linux/falloc.h).</summary>
+    internal const int FALLOC_FL_KEEP_SIZE = 0x01;
+    internal const int FALLOC_FL_PUNCH_HOLE = 0x02;
+
     internal const int EPERM = 1;
     internal const int EINTR = 4;
     internal const int EAGAIN = 11;
     internal const int EINVAL = 22;
+    internal const int EOPNOTSUPP = 95;
 
     [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
     internal static partial int Close(int fd);
@@ -60,6 +65,10 @@ internal static partial class Libc
     /// </summary>
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     internal static partial int Fcntl(SafeFileHandle fd, int command, int argument);
+
+    /// <summary>fallocate(2): 0, or -1 with errno set (EOPNOTSUPP: the file system lacks the mode).</summary>
+    [LibraryImport(Library, EntryPoint = "fallocate", SetLastError = true)]
+    internal static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
 
     /// <summary><c>struct pollfd</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
