@@ -1,5 +1,6 @@
 using Iced.Intel;
 using Turnstone.GuestMemory;
+using Turnstone.HostIo;
 using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Interop;
 using Turnstone.Hypervisor.Kvm;

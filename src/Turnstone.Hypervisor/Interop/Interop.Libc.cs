@@ -2,7 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace Turnstone.Hypervisor.Interop;
 
-/// <summary>Raw libc imports. Callers go through the small wrappers in this folder, never these.</summary>
+/// <summary>
+/// Raw libc imports of the KVM engine. Callers go through the small wrappers in this folder, never
+/// these. Descriptors are closed by Turnstone.HostIo's <c>FileDescriptor</c>, and eventfds live
+/// there too; mmap and munmap are declared in both assemblies, each importing only what it calls
+/// (dotnet/runtime's rule), rather than one exposing raw imports to the other.
+/// </summary>
 internal static partial class Libc
 {
     private const string Library = "libc";
@@ -21,32 +26,12 @@ internal static partial class Libc
     internal const int MADV_DONTNEED = 4;
     internal const int MADV_HUGEPAGE = 14;
 
-    internal const int EFD_NONBLOCK = 0x800;
-    internal const int EFD_CLOEXEC = 0x80000;
-
-    internal const short POLLIN = 0x1;
-
     internal const int EPERM = 1;
     internal const int EINTR = 4;
     internal const int EAGAIN = 11;
 
     [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags);
-
-    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
-    internal static partial int Close(int fd);
-
-    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
-    internal static unsafe partial nint Read(int fd, void* buffer, nuint count);
-
-    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
-    internal static unsafe partial nint Write(int fd, void* buffer, nuint count);
-
-    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
-    internal static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
-
-    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
-    internal static partial int EventFd(uint initialValue, int flags);
 
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     internal static partial int Ioctl(int fd, nuint request, nint argument);
@@ -84,15 +69,6 @@ internal static partial class Libc
         public int Flags;
         public int Padding;
         public nint Restorer;
-    }
-
-    /// <summary><c>struct pollfd</c>.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short ReturnedEvents;
     }
 
     internal static string ErrorText(int errno) => Marshal.GetPInvokeErrorMessage(errno);

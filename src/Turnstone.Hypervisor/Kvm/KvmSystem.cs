@@ -1,3 +1,4 @@
+using Turnstone.HostIo;
 using Turnstone.Hypervisor.Interop;
 
 namespace Turnstone.Hypervisor.Kvm;
@@ -23,11 +24,11 @@ public sealed unsafe class KvmSystem : IDisposable
         (KvmCapability.ImmediateExit, "stopping a running vCPU from another thread"),
     ];
 
-    internal KvmFileDescriptor Handle { get; }
+    internal FileDescriptor Handle { get; }
 
     public int VcpuMmapSize { get; }
 
-    private KvmSystem(KvmFileDescriptor handle)
+    private KvmSystem(FileDescriptor handle)
     {
         Handle = handle;
         int version = Libc.Ioctl(handle.Fd, KvmIoctls.GetApiVersion, 0);
@@ -68,7 +69,7 @@ public sealed unsafe class KvmSystem : IDisposable
             };
             throw new KvmException($"cannot open {path}: {hint}", errno);
         }
-        var handle = new KvmFileDescriptor(fd);
+        var handle = new FileDescriptor(fd);
         try
         {
             return new KvmSystem(handle);

@@ -8,7 +8,7 @@ namespace Turnstone.Hypervisor.Kvm;
 /// touches them (the lazily populated EPT of the seed). This is the one fenced place where guest
 /// memory becomes a span; every access is checked against the mapped regions.
 /// </summary>
-public sealed unsafe class MappedGuestMemory : IGuestMemory, IDisposable
+public sealed unsafe class MappedGuestMemory : IHostMappedGuestMemory, IDisposable
 {
     private readonly List<(GuestMemoryRegion Region, nint Host)> _mappings = [];
     private bool _disposed;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Turnstone.HostIo;
 using Turnstone.Hypervisor.Interop;
 
 namespace Turnstone.Hypervisor.Kvm;
@@ -10,7 +11,7 @@ namespace Turnstone.Hypervisor.Kvm;
 /// </summary>
 public sealed unsafe class Vcpu : IDisposable
 {
-    private readonly KvmFileDescriptor _handle;
+    private readonly FileDescriptor _handle;
     private readonly byte* _run;
     private readonly int _runSize;
     private readonly int _threadId;
@@ -27,7 +28,7 @@ public sealed unsafe class Vcpu : IDisposable
         {
             throw KvmException.FromErrno($"KVM_CREATE_VCPU {id}");
         }
-        _handle = new KvmFileDescriptor(fd);
+        _handle = new FileDescriptor(fd);
         _runSize = vm.System.VcpuMmapSize;
         nint run = Libc.Mmap(0, (nuint)_runSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
         if (run == Libc.MAP_FAILED)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Turnstone.HostIo;
 using Turnstone.Hypervisor.Interop;
 
 namespace Turnstone.Hypervisor.Kvm;

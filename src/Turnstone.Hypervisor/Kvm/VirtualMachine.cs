@@ -1,3 +1,4 @@
+using Turnstone.HostIo;
 using Turnstone.Hypervisor.Interop;
 
 namespace Turnstone.Hypervisor.Kvm;
@@ -13,7 +14,7 @@ public sealed unsafe partial class VirtualMachine : IDisposable
     public const ulong TssAddress = 0xFFFB_D000;
     public const ulong IdentityMapAddress = 0xFFFB_C000;
 
-    private readonly KvmFileDescriptor _handle;
+    private readonly FileDescriptor _handle;
     private uint _nextSlot;
 
     internal VirtualMachine(KvmSystem system)
@@ -24,7 +25,7 @@ public sealed unsafe partial class VirtualMachine : IDisposable
         {
             throw KvmException.FromErrno("KVM_CREATE_VM");
         }
-        _handle = new KvmFileDescriptor(fd);
+        _handle = new FileDescriptor(fd);
         Memory = new MappedGuestMemory();
     }
 

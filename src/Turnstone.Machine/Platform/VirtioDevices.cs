@@ -1,6 +1,7 @@
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.Devices.Virtio.Console;
 using Turnstone.Devices.VirtioPci;
+using Turnstone.HostIo;
 using Turnstone.Hypervisor.Kvm;
 
 namespace Turnstone.Machine.Platform;

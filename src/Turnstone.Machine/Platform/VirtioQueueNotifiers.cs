@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Turnstone.Devices.Pci;
 using Turnstone.Devices.VirtioPci;
+using Turnstone.HostIo;
 using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Kvm;
 

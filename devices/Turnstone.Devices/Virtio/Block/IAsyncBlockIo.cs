@@ -12,8 +12,8 @@ public enum BlockIoDirection
 
 /// <summary>
 /// Asynchronous reads and writes between a disk and guest memory, so a virtio-blk device can keep
-/// many requests in flight instead of waiting for each (the host's io_uring in the machine; a fake
-/// in tests). One thread at a time calls it: the queue's owner.
+/// many requests in flight instead of waiting for each (io_uring, from Turnstone.HostIo, which the
+/// machine plugs in; a fake in tests). One thread at a time calls it: the queue's owner.
 /// </summary>
 /// <remarks>
 /// The device only starts well-formed data requests here, already checked against the disk and the

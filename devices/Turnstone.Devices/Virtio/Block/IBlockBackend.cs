@@ -5,6 +5,7 @@ namespace Turnstone.Devices.Virtio.Block;
 /// already checked against <see cref="Capacity"/> by the request handler. Host I/O failures are
 /// reported as <see cref="IOException"/> (the guest then sees VIRTIO_BLK_S_IOERR) and an operation
 /// the backend cannot do at all as <see cref="NotSupportedException"/> (VIRTIO_BLK_S_UNSUPP).
+/// Host files are Turnstone.HostIo's raw file backend; the machine hands it to the device.
 /// </summary>
 public interface IBlockBackend
 {

@@ -1,11 +1,14 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Turnstone.Devices.Virtio.Block;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Devices.Virtio.Block;
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// A raw disk image file, accessed with positional reads and writes (pread/pwrite) on a
 /// <see cref="SafeFileHandle"/>. A read-only disk opens the file read-only, so not even a bug in
-/// the device can write it. The size is taken once, at open.
+/// the device can write it. The size is taken once, at open. Discard punches a hole in the file.
 /// </summary>
 /// <remarks>
 /// Opened with <c>direct</c>, the file bypasses the host page cache (O_DIRECT, QEMU's
@@ -100,9 +103,40 @@ public sealed partial class RawFileBlockBackend : IBlockBackend, IDisposable
     /// cache and the file system's metadata still need it.</summary>
     public void Flush() => RandomAccess.FlushToDisk(_handle);
 
-    /// <summary>Ignored: discard is a hint, and punching a hole needs fallocate, which is interop
-    /// and belongs to the hypervisor layer.</summary>
-    public void Discard(ulong offset, ulong length) => ThrowIfReadOnly();
+    /// <summary>
+    /// Punches a hole: fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE). The file system frees
+    /// the blocks the range covers, zeroes the partly covered ones at its edges in place, and the
+    /// whole range reads as zeroes from then on; the image keeps its size. This is what lets a
+    /// guest's fstrim or a mounted <c>discard</c> give space back to the host.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The file system cannot punch holes (EOPNOTSUPP: FAT,
+    /// ext4 files without extents, NFS before 4.2, some FUSE file systems); the guest gets
+    /// VIRTIO_BLK_S_UNSUPP. An honest "cannot", rather than writing zeroes instead: mkfs discards
+    /// the whole disk, and a hint must not turn into rewriting all of it.</exception>
+    /// <exception cref="IOException">fallocate failed otherwise.</exception>
+    public void Discard(ulong offset, ulong length)
+    {
+        ThrowIfReadOnly();
+        if (length == 0)
+        {
+            return; // fallocate refuses an empty range (EINVAL); there is nothing to free.
+        }
+        const int mode = Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE;
+        while (Libc.Fallocate(_handle, mode, checked((long)offset), checked((long)length)) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EINTR)
+            {
+                continue;
+            }
+            string call = $"fallocate(PUNCH_HOLE) of 0x{offset:x}+0x{length:x}";
+            if (errno is Libc.EOPNOTSUPP or Libc.ENOSYS)
+            {
+                throw new NotSupportedException($"{call}: the image's file system cannot punch holes, so discard is not done");
+            }
+            throw new IOException($"{call} failed: {Libc.ErrorText(errno)} (errno {errno})");
+        }
+    }
 
     public void WriteZeroes(ulong offset, ulong length)
     {

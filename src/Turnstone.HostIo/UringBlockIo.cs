@@ -1,9 +1,8 @@
 using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
-using Turnstone.Hypervisor.HostIo;
-using Turnstone.Hypervisor.Kvm;
+using Turnstone.GuestMemory;
 
-namespace Turnstone.Machine.Platform;
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// A disk's requests in flight on the host's io_uring: vectored reads and writes straight between
@@ -14,14 +13,14 @@ namespace Turnstone.Machine.Platform;
 /// Through the page cache, a read the cache can answer is answered on the spot
 /// (<see cref="PageCacheRead"/>) and only misses go in flight; writes there run synchronously.
 /// </summary>
-internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
+public sealed class UringBlockIo : IAsyncBlockIo, IDisposable
 {
     /// <summary>Requests in flight per disk. Linux keeps up to the queue size (256) outstanding; this
     /// is past where the host disk here stops scaling, and keeps the ring small.</summary>
     public const int DefaultDepth = 128;
 
     private readonly IoUring _ring;
-    private readonly MappedGuestMemory _memory;
+    private readonly IHostMappedGuestMemory _memory;
     private readonly RawFileBlockBackend _disk;
     private readonly IoVector[] _vectors;
     // Reads the page cache answered in TryStart, waiting to be taken as completions (at most Depth:
@@ -29,7 +28,7 @@ internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
     private readonly (int Tag, long Bytes)[] _answered = new (int, long)[DefaultDepth];
     private int _answeredHead, _answeredCount;
 
-    private UringBlockIo(IoUring ring, MappedGuestMemory memory, RawFileBlockBackend disk)
+    private UringBlockIo(IoUring ring, IHostMappedGuestMemory memory, RawFileBlockBackend disk)
     {
         _ring = ring;
         _memory = memory;
@@ -41,7 +40,7 @@ internal sealed class UringBlockIo : IAsyncBlockIo, IDisposable
     /// An engine for <paramref name="disk"/>, or null with the reason when the host has no io_uring
     /// (disabled by sysctl or seccomp): the disk then works synchronously, one request at a time.
     /// </summary>
-    public static UringBlockIo? TryCreate(MappedGuestMemory memory, RawFileBlockBackend disk, out string? unavailable)
+    public static UringBlockIo? TryCreate(IHostMappedGuestMemory memory, RawFileBlockBackend disk, out string? unavailable)
     {
         try
         {

@@ -1,11 +1,7 @@
 using System.Runtime.InteropServices;
-using Turnstone.Hypervisor.Interop;
-using Turnstone.Hypervisor.Kvm;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Hypervisor.HostIo;
-
-/// <summary>A finished request: the caller's tag and the bytes moved, or a negative errno (-EBADF is -9).</summary>
-public readonly record struct IoCompletion(ulong UserData, int Result);
+namespace Turnstone.HostIo;
 
 // The completion side: taking finished requests off the CQ ring, and the eventfd the kernel
 // signals when it posts one.

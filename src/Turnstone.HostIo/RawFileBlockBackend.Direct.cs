@@ -1,4 +1,4 @@
-namespace Turnstone.Devices.Virtio.Block;
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// Direct I/O (O_DIRECT): reads and writes go between the disk and the given memory without the

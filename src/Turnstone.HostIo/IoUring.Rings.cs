@@ -1,13 +1,13 @@
 using System.Runtime.InteropServices;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Hypervisor.HostIo;
+namespace Turnstone.HostIo;
 
 // Setting the ring up and tearing it down: io_uring_setup, the three mappings the kernel shares
 // with us (SQ ring, CQ ring, SQE array), and the iovec block that backs queued requests.
 public sealed unsafe partial class IoUring
 {
-    private readonly KvmFileDescriptor _ring;
+    private readonly FileDescriptor _ring;
 
     // Mappings, unmapped by ReleaseResources: the SQ and CQ rings share one (IORING_FEAT_SINGLE_MMAP).
     private nint _ringMapping, _sqeMapping;
@@ -49,7 +49,7 @@ public sealed unsafe partial class IoUring
         {
             throw SetupFailure(Marshal.GetLastPInvokeError());
         }
-        _ring = new KvmFileDescriptor(fd);
+        _ring = new FileDescriptor(fd);
         try
         {
             // Each SQE's iovec block is reused as soon as the kernel has consumed the SQE, which is

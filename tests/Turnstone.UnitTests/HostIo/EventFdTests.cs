@@ -1,6 +1,6 @@
-using Turnstone.Hypervisor.Kvm;
+using Turnstone.HostIo;
 
-namespace Turnstone.UnitTests.Hypervisor;
+namespace Turnstone.UnitTests.HostIo;
 
 /// <summary>The eventfd wrapper on its own: eventfd(2) needs no KVM.</summary>
 public sealed class EventFdTests

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Turnstone.Hypervisor.Interop;
+namespace Turnstone.HostIo.Interop;
 
 // io_uring system calls and the structures of linux/io_uring.h. glibc has no wrappers for these
 // system calls, so they go through syscall(2); liburing is deliberately not used (one more native

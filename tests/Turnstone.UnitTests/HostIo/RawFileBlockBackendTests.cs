@@ -1,6 +1,8 @@
 using Turnstone.Devices.Virtio.Block;
+using Turnstone.HostIo;
+using Turnstone.UnitTests.Virtio;
 
-namespace Turnstone.UnitTests.Virtio;
+namespace Turnstone.UnitTests.HostIo;
 
 public sealed class RawFileBlockBackendTests : IDisposable
 {
@@ -30,11 +32,13 @@ public sealed class RawFileBlockBackendTests : IDisposable
 
             backend.WriteAt(512 * 2, Enumerable.Repeat((byte)0xAB, 512).ToArray());
             backend.WriteZeroes(512 * 5, 1024);
-            backend.Discard(0, 512); // a hint: contents may stay
+            backend.Discard(0, 512); // a hole: the sector reads as zeroes
             backend.Flush();
         }
 
         var image = File.ReadAllBytes(_path);
+        Assert.All(image[..512], b => Assert.Equal(0, b));
+        Assert.All(image[512..1024], b => Assert.Equal(2, b));
         Assert.All(image[1024..1536], b => Assert.Equal(0xAB, b));
         Assert.All(image[2560..3584], b => Assert.Equal(0, b));
         Assert.All(image[3584..], b => Assert.Equal(8, b));

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Turnstone.Hypervisor.HostIo;
+using Turnstone.HostIo;
 
-namespace Turnstone.UnitTests.Hypervisor;
+namespace Turnstone.UnitTests.HostIo;
 
 /// <summary>
 /// preadv2(RWF_NOWAIT) on a real file under /var/tmp: a cached range is answered in full, an

@@ -1,11 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Hypervisor.HostIo;
-
-/// <summary>One buffer of a vectored transfer (a <c>struct iovec</c>): host virtual address and length.</summary>
-public readonly record struct IoVector(nuint Address, nuint Length);
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// A Linux io_uring driven by raw system calls: readv, writev and fsync against host files, many in

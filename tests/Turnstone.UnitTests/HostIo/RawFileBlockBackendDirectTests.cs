@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
 using Turnstone.Devices.Virtio.Block;
+using Turnstone.HostIo;
+using Turnstone.UnitTests.Virtio;
 
-namespace Turnstone.UnitTests.Virtio;
+namespace Turnstone.UnitTests.HostIo;
 
 /// <summary>
 /// Direct I/O against a real file under /var/tmp (ext4 on the build machines, which supports

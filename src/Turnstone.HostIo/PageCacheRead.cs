@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Hypervisor.HostIo;
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// A read the page cache can answer at once (preadv2 with RWF_NOWAIT). For a file read through the

@@ -1,21 +1,18 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Devices.Virtio.Block;
+namespace Turnstone.HostIo;
 
 /// <summary>
-/// The little interop direct I/O needs. .NET has no FileOptions value for O_DIRECT on Linux (its
+/// What direct I/O needs beyond .NET's file API. .NET has no FileOptions value for O_DIRECT on Linux (its
 /// open path does not pass one), so the flag is set after the open with fcntl(F_SETFL), which Linux
 /// allows for O_DIRECT and which checks, as open(2) does, that the file system can do direct I/O.
 /// Opening through File.OpenHandle first keeps .NET's flock sharing rules and error messages.
 /// </summary>
-internal static partial class DirectIO
+internal static class DirectIO
 {
-    private const int FGetFl = 3;
-    private const int FSetFl = 4;
-    private const int EInval = 22;
-
     /// <summary>O_DIRECT differs between architectures: 040000 on x86, 0200000 on Arm.</summary>
     public static int ODirect => RuntimeInformation.ProcessArchitecture switch
     {
@@ -32,16 +29,16 @@ internal static partial class DirectIO
         {
             throw new PlatformNotSupportedException($"disk image '{path}': direct I/O needs Linux; drop ',direct'");
         }
-        int flags = fcntl(handle, FGetFl, 0);
+        int flags = Libc.Fcntl(handle, Libc.F_GETFL, 0);
         if (flags < 0)
         {
             throw Failure(path, "fcntl(F_GETFL)");
         }
         flags |= ODirect;
-        if (fcntl(handle, FSetFl, flags) < 0)
+        if (Libc.Fcntl(handle, Libc.F_SETFL, flags) < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == EInval)
+            if (errno == Libc.EINVAL)
             {
                 throw new NotSupportedException(
                     $"disk image '{path}': its file system does not support direct I/O (O_DIRECT); drop ',direct' to go through the host page cache");
@@ -54,7 +51,7 @@ internal static partial class DirectIO
     /// <summary>Replaces the file status flags (used to leave O_DIRECT for a moment).</summary>
     public static void SetFlags(SafeFileHandle handle, int flags)
     {
-        if (fcntl(handle, FSetFl, flags) < 0)
+        if (Libc.Fcntl(handle, Libc.F_SETFL, flags) < 0)
         {
             throw Failure("", "fcntl(F_SETFL)");
         }
@@ -72,30 +69,4 @@ internal static partial class DirectIO
         string subject = path.Length > 0 ? $"disk image '{path}': " : "";
         return new IOException($"{subject}{call} failed: {Marshal.GetPInvokeErrorMessage(code)}");
     }
-
-    // fcntl is variadic; the third argument is an int for both commands used here, which the Linux
-    // calling conventions pass exactly as a fixed int parameter.
-    [DllImport("libc", SetLastError = true)]
-    private static extern int fcntl(SafeFileHandle fd, int cmd, int arg);
-}
-
-/// <summary>A pinned (never moving) managed buffer whose usable part starts on an alignment
-/// boundary, so O_DIRECT may use it. Pinned arrays live on the pinned object heap: no unsafe code
-/// and no native memory to free.</summary>
-internal sealed class AlignedBuffer
-{
-    private readonly byte[] _array;
-    private readonly int _start;
-
-    public AlignedBuffer(int size, int alignment)
-    {
-        _array = GC.AllocateArray<byte>(size + alignment, pinned: true);
-        nuint misalignment = DirectIO.AddressOf(_array) % (nuint)alignment;
-        _start = misalignment == 0 ? 0 : alignment - (int)misalignment;
-        Length = size;
-    }
-
-    public int Length { get; }
-
-    public Span<byte> Span => _array.AsSpan(_start, Length);
 }

@@ -2,9 +2,9 @@ using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.GuestMemory;
 using Turnstone.Hypervisor.Kvm;
-using Turnstone.Machine.Platform;
+using Turnstone.HostIo;
 
-namespace Turnstone.UnitTests.Machine.Platform;
+namespace Turnstone.UnitTests.HostIo;
 
 /// <summary>
 /// The io_uring engine behind a disk, against a real file under /var/tmp and guest RAM mapped the

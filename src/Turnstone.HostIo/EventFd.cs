@@ -1,13 +1,14 @@
 using System.Runtime.InteropServices;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.HostIo.Interop;
 
-namespace Turnstone.Hypervisor.Kvm;
+namespace Turnstone.HostIo;
 
 /// <summary>
 /// A Linux eventfd(2): a 64-bit counter the kernel can add to without waking the monitor's vCPU
-/// thread. KVM signals one on a guest queue notification (<see cref="VirtualMachine.RegisterIoEvent"/>)
-/// and injects an interrupt when one is signalled (<see cref="VirtualMachine.RegisterIrqFd"/>), so
-/// neither costs an exit to user space.
+/// thread. KVM signals one on a guest queue notification (the engine's ioeventfd registration)
+/// and injects an interrupt when one is signalled (irqfd), so neither costs an exit to user space;
+/// io_uring signals one when a request completes (<see cref="IoUring.SignalOnCompletion"/>). It is a
+/// host primitive, so it lives with host I/O and the KVM engine uses it from here.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -24,7 +25,7 @@ namespace Turnstone.Hypervisor.Kvm;
 /// </remarks>
 public sealed unsafe class EventFd : IDisposable
 {
-    private readonly KvmFileDescriptor _handle;
+    private readonly FileDescriptor _handle;
     private int _disposed;
 
     public EventFd()
@@ -32,9 +33,9 @@ public sealed unsafe class EventFd : IDisposable
         int fd = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (fd < 0)
         {
-            throw KvmException.FromErrno("eventfd");
+            throw Failure("eventfd");
         }
-        _handle = new KvmFileDescriptor(fd);
+        _handle = new FileDescriptor(fd);
     }
 
     /// <summary>Adds 1 to the counter, waking a <see cref="Wait"/>. Safe from any thread.</summary>
@@ -46,7 +47,7 @@ public sealed unsafe class EventFd : IDisposable
         // Fails with EAGAIN only if the counter would pass 2^64 - 2, which no caller reaches.
         if (Libc.Write(lease.Fd, &one, sizeof(ulong)) != sizeof(ulong))
         {
-            throw KvmException.FromErrno("eventfd write");
+            throw Failure("eventfd write");
         }
     }
 
@@ -63,7 +64,7 @@ public sealed unsafe class EventFd : IDisposable
             var poll = new Libc.PollFd { Fd = lease.Fd, Events = Libc.POLLIN };
             if (Libc.Poll(&poll, 1, -1) < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
             {
-                throw KvmException.FromErrno("poll on eventfd");
+                throw Failure("poll on eventfd");
             }
             // Checked before reading, so Dispose's own signal stays in the counter and wakes every waiter.
             if (IsDisposed)
@@ -88,7 +89,12 @@ public sealed unsafe class EventFd : IDisposable
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    internal FileDescriptorLease Lease() => _handle.Lease();
+    /// <summary>
+    /// Keeps the descriptor open while its number is handed to the kernel (a KVM or io_uring
+    /// registration names the eventfd by number); dispose the lease once the registration is gone.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The eventfd is already closed.</exception>
+    public FileDescriptorLease Lease() => _handle.Lease();
 
     private static bool TryRead(int fd, out ulong count)
     {
@@ -103,11 +109,17 @@ public sealed unsafe class EventFd : IDisposable
             }
             if (errno != Libc.EINTR)
             {
-                throw KvmException.FromErrno("eventfd read");
+                throw Failure("eventfd read");
             }
         }
         count = value;
         return true;
+    }
+
+    private static IOException Failure(string operation)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new IOException($"{operation} failed: {Libc.ErrorText(errno)} (errno {errno})");
     }
 
     /// <summary>Wakes every blocked <see cref="Wait"/> (each returns 0) and releases the descriptor once no one uses it.</summary>

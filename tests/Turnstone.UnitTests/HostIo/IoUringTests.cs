@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using Turnstone.Hypervisor.HostIo;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.HostIo;
+using Turnstone.HostIo.Interop;
 using Turnstone.Hypervisor.Kvm;
 
-namespace Turnstone.UnitTests.Hypervisor;
+namespace Turnstone.UnitTests.HostIo;
 
 /// <summary>
 /// The io_uring engine against the host kernel and real temporary files: io_uring needs no KVM.
