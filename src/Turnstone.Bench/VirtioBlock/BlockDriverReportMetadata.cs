@@ -1,4 +1,4 @@
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What a turnstone-blkdriver comparison ran on, saved with its figures so that a JSON
 /// file read months later still says what it measured.</summary>

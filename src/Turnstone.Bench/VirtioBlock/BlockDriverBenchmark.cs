@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using Turnstone.Machine;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What <see cref="BlockDriverBenchmark"/> runs, and on what.</summary>
 /// <param name="DriverElf">The bare-metal driver guest (images/blkdriver, BLKDRIVER): a PVH ELF.</param>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// Draws turnstone-blkdriver results as a self-contained SVG, written by hand so that the plot
@@ -9,7 +9,7 @@ namespace Turnstone.Machine.Benchmarks;
 /// throughput up (MB/s for sequential workloads, IOPS for random ones, whose small requests make
 /// MB/s meaningless), one line per monitor and completion mode.
 /// </summary>
-internal static class BlockDriverPlot
+public static class BlockDriverPlot
 {
     private const double PanelWidth = 460, PanelHeight = 320, HeaderHeight = 90;
     private const double PlotLeft = 80, PlotRight = 24, PlotTop = 36, PlotBottom = 56;
@@ -122,7 +122,7 @@ internal static class BlockDriverPlot
     /// <summary>Round tick spacing (1, 2 or 5 times a power of ten) giving two to five ticks above
     /// zero, the last at or above <paramref name="maximum"/>; an all-zero panel still gets a 0..1 axis
     /// rather than a division by zero.</summary>
-    internal static (double Step, int TickCount) ValueAxis(double maximum)
+    public static (double Step, int TickCount) ValueAxis(double maximum)
     {
         if (!(maximum > 0))
         {

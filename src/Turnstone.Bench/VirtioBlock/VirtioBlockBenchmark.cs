@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using Turnstone.Machine;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What <see cref="VirtioBlockBenchmark.Run"/> boots and measures.</summary>
 /// <param name="Kernel">A kernel with virtio-pci, virtio-blk and ext4 built in (the recipe's minimal kernel).</param>
