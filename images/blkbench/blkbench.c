@@ -36,7 +36,7 @@
  *
  * Output: one line per workload on stdout, fields in this order, separated
  * by single spaces (parsed by
- * src/Turnstone.Machine/Benchmarks/VirtioBlockBenchParser.cs):
+ * src/Turnstone.Bench/VirtioBlock/VirtioBlockBenchParser.cs):
  *   turnstone-blkbench: workload=W block=B ops=N bytes=N seconds=S mbps=M iops=I direct=0|1[ verify=ok|fail]
  * verify appears on (and only on) seq-write lines. seconds has 6 decimals,
  * mbps (10^6 bytes per second) and iops 2.

@@ -1,7 +1,6 @@
 using System.CommandLine;
+using Turnstone.Bench;
 using Turnstone.Components;
-using Turnstone.Components.Benchmarks;
-using Turnstone.Machine.Benchmarks;
 
 namespace Turnstone.Cli;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
+using Turnstone.Bench;
+using Turnstone.Bench.VirtioBlock;
 using Turnstone.Firmware;
 using Turnstone.Machine;
-using Turnstone.Machine.Benchmarks;
 
 namespace Turnstone.Cli;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using Turnstone.Machine.Benchmarks;
+using Turnstone.Bench;
 
 namespace Turnstone.Benchmarks;
 

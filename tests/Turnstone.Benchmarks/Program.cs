@@ -2,8 +2,8 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Turnstone.Bench;
 using Turnstone.Benchmarks;
-using Turnstone.Machine.Benchmarks;
 
 // The C floor runs first, in this process's run, so every ratio compares figures taken together.
 Console.Error.WriteLine("measuring the C floor (kvm_floor.c)...");

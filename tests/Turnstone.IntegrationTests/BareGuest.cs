@@ -1,9 +1,9 @@
 using Iced.Intel;
+using Turnstone.Bench.Bare;
 using Turnstone.Hypervisor.Emulation;
 using Turnstone.Hypervisor.Interop;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Hypervisor.Quirks;
-using Turnstone.Machine.Bare;
 
 namespace Turnstone.IntegrationTests;
 

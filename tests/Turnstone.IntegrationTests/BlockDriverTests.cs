@@ -1,4 +1,4 @@
-using Turnstone.Machine.Benchmarks;
+using Turnstone.Bench.VirtioBlock;
 using Xunit.Abstractions;
 
 namespace Turnstone.IntegrationTests;

@@ -1,6 +1,6 @@
 using Iced.Intel;
+using Turnstone.Bench.Bare;
 using Turnstone.Hypervisor.Quirks;
-using Turnstone.Machine.Bare;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Turnstone.IntegrationTests;

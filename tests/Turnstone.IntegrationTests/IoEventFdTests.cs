@@ -1,11 +1,11 @@
 using Iced.Intel;
+using Turnstone.Bench.Bare;
 using Turnstone.GuestMemory;
 using Turnstone.HostIo;
 using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Interop;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Machine;
-using Turnstone.Machine.Bare;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Turnstone.IntegrationTests;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench;
 
 /// <summary>
 /// The C floor (kvm_floor.c, a copy of ../shared/tools/kvm_floor.c embedded in this assembly): the cheapest exit round trips plain C
@@ -20,7 +20,7 @@ public static partial class CFloor
         {
             string source = Path.Combine(directory, "kvm_floor.c");
             using (var resource = typeof(CFloor).Assembly.GetManifestResourceStream("kvm_floor.c")
-                                  ?? throw new InvalidOperationException("kvm_floor.c is not embedded in Turnstone.Machine"))
+                                  ?? throw new InvalidOperationException("kvm_floor.c is not embedded in Turnstone.Bench"))
             using (var file = File.Create(source))
             {
                 resource.CopyTo(file);

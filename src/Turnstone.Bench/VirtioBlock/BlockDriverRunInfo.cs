@@ -1,4 +1,4 @@
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What a complete turnstone-blkdriver run says about itself besides its results.</summary>
 /// <param name="IoTraps">Port I/O the guest's CPL 3 code trapped on (from the done line): expected 0.</param>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// The key=value fields of one turnstone-blkdriver line, with lookups that throw a

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// Turnstone's turnstone-blkdriver figures next to QEMU's for the same guest, and next to the

@@ -1,6 +1,6 @@
-using Turnstone.Machine.Benchmarks;
+using Turnstone.Bench.VirtioBlock;
 
-namespace Turnstone.UnitTests.Machine;
+namespace Turnstone.UnitTests.Bench;
 
 public sealed class VirtioBlockBenchParserTests
 {

@@ -1,4 +1,4 @@
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// One workload as turnstone-blkbench (images/blkbench/blkbench.c) measured it, in the guest on

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// Reads turnstone-blkbench's result lines out of a console transcript or the host run's stdout.

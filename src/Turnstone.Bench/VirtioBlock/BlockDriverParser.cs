@@ -1,4 +1,4 @@
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// Reads turnstone-blkdriver's lines out of a serial console transcript, from QEMU or Turnstone

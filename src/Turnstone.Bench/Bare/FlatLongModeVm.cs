@@ -2,8 +2,9 @@ using Iced.Intel;
 using Turnstone.GuestMemory;
 using Turnstone.Hypervisor.Interop;
 using Turnstone.Hypervisor.Kvm;
+using Turnstone.Machine;
 
-namespace Turnstone.Machine.Bare;
+namespace Turnstone.Bench.Bare;
 
 /// <summary>
 /// A minimal VM for measurements and engine tests: 2 MiB of RAM identity-mapped with one large

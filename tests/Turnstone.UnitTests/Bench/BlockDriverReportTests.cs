@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Turnstone.Machine.Benchmarks;
+using Turnstone.Bench.VirtioBlock;
 
-namespace Turnstone.UnitTests.Machine;
+namespace Turnstone.UnitTests.Bench;
 
 public sealed class BlockDriverReportTests
 {

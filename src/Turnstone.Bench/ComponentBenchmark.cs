@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Turnstone.Components;
 
-namespace Turnstone.Components.Benchmarks;
+namespace Turnstone.Bench;
 
 /// <summary>
 /// The component figures issue #4 asks for, measured through the public API with the sample

@@ -1,4 +1,4 @@
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// One workload line of turnstone-blkdriver (images/blkdriver), the bare-metal virtio-blk guest

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// The side-by-side table of `turnstone bench virtio-blk`: each workload as the guest saw it

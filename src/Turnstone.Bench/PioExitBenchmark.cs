@@ -1,10 +1,10 @@
 using System.Diagnostics;
+using Turnstone.Bench.Bare;
 using Turnstone.Devices.Bus;
 using Turnstone.Hypervisor.Kvm;
-using Turnstone.Machine.Bare;
 using static Iced.Intel.AssemblerRegisters;
 
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench;
 
 /// <summary>
 /// The PIO exit round trip as the monitor pays it: a CPL-3 guest loop of <c>out</c>s, each one a

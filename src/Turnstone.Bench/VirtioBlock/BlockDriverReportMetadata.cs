@@ -1,4 +1,4 @@
-namespace Turnstone.Machine.Benchmarks;
+namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What a turnstone-blkdriver comparison ran on, saved with its figures so that a JSON
 /// file read months later still says what it measured.</summary>
@@ -13,10 +13,3 @@ public sealed record BlockDriverReportMetadata(
     int QueueSize,
     DateTimeOffset Date);
 
-/// <summary>The JSON document <see cref="BlockDriverReport.Json"/> writes: each source's raw
-/// results, null for a source that was not run.</summary>
-public sealed record BlockDriverReportDocument(
-    BlockDriverReportMetadata Metadata,
-    IReadOnlyList<BlockDriverResult> Turnstone,
-    IReadOnlyList<BlockDriverResult>? Qemu,
-    IReadOnlyList<VirtioBlockBenchResult>? HostCeiling);

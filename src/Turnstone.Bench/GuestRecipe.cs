@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace Turnstone.Cli;
+namespace Turnstone.Bench;
 
 /// <summary>
 /// The repository's guest recipe (images/build-guest.sh), for commands run from a checkout: it
 /// builds what a benchmark needs on first use and answers from its cache afterwards.
 /// </summary>
-internal static class GuestRecipe
+public static class GuestRecipe
 {
     /// <summary>The recipe above this binary (bin/Release/net10.0 inside a checkout), or null when installed elsewhere.</summary>
     public static string? Find()
