@@ -2,7 +2,6 @@ using Turnstone.Firmware.Elf;
 using Turnstone.Firmware;
 using Turnstone.Hypervisor.Interop;
 using Turnstone.Hypervisor.Kvm;
-using Turnstone.Machine;
 
 namespace Turnstone.Components;
 

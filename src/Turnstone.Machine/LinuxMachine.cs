@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Turnstone.Devices.Bus;
 using Turnstone.Devices.Legacy;
+using Turnstone.Devices.Pci;
 using Turnstone.Firmware;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Hypervisor;
@@ -19,12 +19,15 @@ public sealed class LinuxMachine
     private readonly MachineConfig _config;
     private LinuxBootPlan? _plan;
 
+    /// <summary>Where every device goes; the ACPI tables were built from the same record.</summary>
+    private readonly PcPlatform _platform;
     private readonly Acpi.Tables.AcpiTableSet _acpiTables;
 
-    private LinuxMachine(MachineConfig config, LinuxBootPlan plan, Acpi.Tables.AcpiTableSet acpiTables)
+    private LinuxMachine(MachineConfig config, LinuxBootPlan plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables)
     {
         _config = config;
         _plan = plan;
+        _platform = platform;
         _acpiTables = acpiTables;
         KernelDescription = plan.Kernel.Description;
     }
@@ -57,10 +60,11 @@ public sealed class LinuxMachine
         byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
         var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost, config.Boot);
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
-        var acpi = AcpiFirmware.Build(AcpiFirmware.Describe(config.Cpus, VirtioDevices.Slots(config.Disks.Count)), e820);
+        var platform = PcPlatform.Lay(config.Disks.Count);
+        var acpi = AcpiFirmware.Build(platform.Builder.Describe(config.Cpus), e820);
         var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);
         plan.AcpiRsdpAddress = acpi.RsdpAddress;
-        return new LinuxMachine(config, plan, acpi);
+        return new LinuxMachine(config, plan, platform, acpi);
     }
 
     private static byte[] ReadInput(string path, string what)
@@ -90,22 +94,20 @@ public sealed class LinuxMachine
         }
         vm.CreatePlatformInterruptControllers();
 
-        var ports = new DeviceBus();
-        var mmio = new DeviceBus();
+        var buses = new PlatformBuses(_platform.Builder, gsi => new GsiLine(vm, gsi), log);
         // The UART and hvc0 write from different threads; one lock keeps their bytes whole.
         var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : Stream.Synchronized(_config.ConsoleOutput);
-        var uart = new Serial16550(ConsoleStreams.Writer(consoleOutput), new GsiLine(vm, Serial16550.Com1Irq));
-        ports.Register(Serial16550.Com1Port, 8, uart);
-        ports.Register(I8042Controller.BasePort, I8042Controller.PortSpan, new I8042Controller(control));
+        var uart = buses.AttachWithIrq(_platform.Com1, line => new Serial16550(ConsoleStreams.Writer(consoleOutput), line));
+        buses.Attach(_platform.KeyboardController, new I8042Controller(control));
         ulong lowRam = Math.Min(_config.MemoryBytes, GuestRamLayout.MmioHoleStart);
-        ports.Register(CmosRtc.BasePort, CmosRtc.PortSpan, new CmosRtc(lowRam, _config.MemoryBytes - lowRam));
-        ports.Register(PostCodePort.Port, 1, new PostCodePort());
-        ports.Register(AcpiPowerManagement.BasePort, AcpiPowerManagement.PortSpan, new AcpiPowerManagement(control));
-        var pci = new PciPlatform(mmio, ports, log);
+        buses.Attach(_platform.CmosRtc, new CmosRtc(lowRam, _config.MemoryBytes - lowRam));
+        buses.Attach(_platform.PostCodePort, new PostCodePort());
+        buses.Attach(_platform.PowerManagement, new AcpiPowerManagement(control));
+        buses.Pci.Attach(_platform.HostBridge, new PciHostBridge());
         VirtioDevices virtio;
         try
         {
-            virtio = VirtioDevices.Create(vm, pci, _config.Disks, consoleOutput,
+            virtio = VirtioDevices.Create(vm, buses.Pci, _platform.Disks, _platform.Console, _config.Disks, consoleOutput,
                 e => control.Stop(new MachineExit(MachineExitKind.Error, $"virtio worker failed: {e.Message}", e.ToString())), log);
         }
         catch (IOException e)
@@ -115,8 +117,8 @@ public sealed class LinuxMachine
         using var stopVirtioFirst = virtio;
         AcpiFirmware.WriteTo(_acpiTables, vm.Memory);
         var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
-        ports.Register(BootTimer.Port, 1, bootTimer);
-        mmio.Register(BootTimer.MmioAddress, 1, bootTimer);
+        buses.Attach(_platform.BootTimer, bootTimer);
+        buses.EnsureEveryDeviceAttached();
 
         var entry = WriteBootImageOnce(vm);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -135,7 +137,7 @@ public sealed class LinuxMachine
                 using var vcpu = vm.CreateVcpu(0);
                 control.AddKicker(vcpu.Kick);
                 VcpuSetup.Apply(vcpu, entry, kvm.GetSupportedCpuid(), log);
-                loop = new VcpuLoop(vcpu, vm.Memory, ports, mmio, control, quirks);
+                loop = new VcpuLoop(vcpu, vm.Memory, buses.Ports, buses.Mmio, control, quirks);
                 if (!control.StopRequested)
                 {
                     loop.Run();

@@ -1,3 +1,6 @@
+using Turnstone.Acpi.Aml;
+using Turnstone.Acpi.Tables;
+
 namespace Turnstone.Acpi.Description;
 
 public sealed partial record MachineDescription
@@ -15,7 +18,7 @@ public sealed partial record MachineDescription
         }
         ArgumentNullException.ThrowIfNull(IoApic);
         ArgumentNullException.ThrowIfNull(Pci);
-        ArgumentNullException.ThrowIfNull(Com1);
+        ArgumentNullException.ThrowIfNull(SystemBusDevices);
         ArgumentNullException.ThrowIfNull(PowerManagement);
         ArgumentNullException.ThrowIfNull(InterruptSourceOverrides);
 
@@ -26,15 +29,53 @@ public sealed partial record MachineDescription
                 throw Invalid($"interrupt source override for ISA IRQ {group.Key}: IRQs are 0-15, one override each");
             }
         }
-        if (Com1.Irq > 15)
-        {
-            throw Invalid($"COM1 IRQ {Com1.Irq} is not an ISA IRQ");
-        }
         if (PowerManagement.SciIrq > 15 || PowerManagement.SoftOffSleepType > 7)
         {
             throw Invalid("the SCI must be an ISA IRQ and SLP_TYP is a 3-bit field");
         }
         ValidatePci(Pci);
+        ValidateSystemBusDevices(SystemBusDevices);
+    }
+
+    private static void ValidateSystemBusDevices(IReadOnlyList<SystemBusDeviceDescription> devices)
+    {
+        var names = new HashSet<NameSeg> { Dsdt.PciRootName, Dsdt.PowerButtonName };
+        foreach (var device in devices)
+        {
+            ArgumentNullException.ThrowIfNull(device);
+            NameSeg name;
+            try
+            {
+                name = new NameSeg(device.Name);
+                EisaId.Compress(device.HardwareId);
+            }
+            catch (ArgumentException e)
+            {
+                throw Invalid($"device {device.Name}: {e.Message}");
+            }
+            if (!names.Add(name))
+            {
+                throw Invalid($"device name {name} is used twice in \\_SB (PCI0 and PWRB are the DSDT's own)");
+            }
+            ArgumentNullException.ThrowIfNull(device.IoPorts);
+            ArgumentNullException.ThrowIfNull(device.Memory);
+            foreach (var ports in device.IoPorts)
+            {
+                RequireWithin(ports, ushort.MaxValue, $"{name} I/O range");
+                if (ports.Size > byte.MaxValue)
+                {
+                    throw Invalid($"{name} I/O range of 0x{ports.Size:X} ports: an IO() descriptor holds at most 255");
+                }
+            }
+            foreach (var memory in device.Memory)
+            {
+                RequireWithin(memory, uint.MaxValue, $"{name} memory range");
+            }
+            if (device.Irq > 15)
+            {
+                throw Invalid($"{name} IRQ {device.Irq} is not an ISA IRQ");
+            }
+        }
     }
 
     private static void ValidatePci(PciRootDescription pci)
@@ -47,10 +88,19 @@ public sealed partial record MachineDescription
         {
             throw Invalid($"ECAM base 0x{pci.EcamBase:X} must be 1 MiB aligned and its buses must fit in 64 bits");
         }
+        RequireWithin(pci.ConfigurationPorts, ushort.MaxValue, "PCI configuration ports");
+        if (pci.ConfigurationPorts.Size > byte.MaxValue)
+        {
+            throw Invalid($"PCI configuration ports: 0x{pci.ConfigurationPorts.Size:X} ports do not fit an IO() descriptor");
+        }
         ArgumentNullException.ThrowIfNull(pci.IoWindows);
         foreach (var window in pci.IoWindows)
         {
             RequireWithin(window, ushort.MaxValue, "PCI I/O window");
+            if (window.Base <= pci.ConfigurationPorts.Last && pci.ConfigurationPorts.Base <= window.Last)
+            {
+                throw Invalid($"PCI I/O window 0x{window.Base:X}-0x{window.Last:X} forwards the configuration ports the root bridge keeps");
+            }
         }
         RequireWithin(pci.Mmio32Window, uint.MaxValue, "32-bit PCI MMIO window");
         if (pci.Mmio64Window is { } high)

@@ -26,7 +26,11 @@ public sealed partial record MachineDescription
 
     public required PciRootDescription Pci { get; init; }
 
-    public required SerialPortDescription Com1 { get; init; }
+    /// <summary>
+    /// The devices at fixed resources in <c>\_SB</c> beside the PCI root (a PC's COM1, for one),
+    /// in the order the DSDT lists them.
+    /// </summary>
+    public IReadOnlyList<SystemBusDeviceDescription> SystemBusDevices { get; init; } = [];
 
     public required PowerManagementDescription PowerManagement { get; init; }
 
@@ -38,5 +42,3 @@ public sealed partial record MachineDescription
 }
 
 public sealed record IoApicDescription(byte Id, uint Address, uint GsiBase);
-
-public sealed record SerialPortDescription(ushort Port, byte Irq);

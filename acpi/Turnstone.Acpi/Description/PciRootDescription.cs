@@ -32,6 +32,12 @@ public sealed record PciRootDescription
 
     public required byte EndBus { get; init; }
 
+    /// <summary>
+    /// The ports of configuration mechanism #1 (0xCF8-0xCFF on a PC). The root bridge consumes
+    /// them itself, so its _CRS claims them and no I/O window may include them.
+    /// </summary>
+    public required AddressWindow ConfigurationPorts { get; init; }
+
     /// <summary>I/O port ranges the root bridge forwards to PCI (for a PC: 0-0xCF7 and 0xD00-0xFFFF).</summary>
     public required IReadOnlyList<AddressWindow> IoWindows { get; init; }
 

@@ -11,7 +11,7 @@ namespace Turnstone.Acpi.Tables;
 ///                 MMIO windows, the 0xCF8 ports, and a _PRT routing INTx straight to GSIs
 /// \_SB.PCI0.RES0  motherboard resources (PNP0C02) reserving the ECAM window: Linux uses the
 ///                 MCFG only for ECAM that E820 or a motherboard device reserves
-/// \_SB.COM1       16550 UART (PNP0501)
+/// \_SB.xxxx       each device at fixed resources the machine describes (a PC's COM1, PNP0501)
 /// \_SB.PWRB       power button (PNP0C0C); the FADT says there is no fixed-feature button
 /// \_S5_           soft-off: the SLP_TYP the PM1a control block acts on
 /// </code>
@@ -23,6 +23,9 @@ public static class Dsdt
     /// <summary>A _PRT address matches every function of the device: high word the device, low word 0xFFFF.</summary>
     private const uint AllFunctions = 0xFFFF;
 
+    /// <summary>Names the DSDT itself declares in \_SB, so no described device may take them.</summary>
+    internal const string PciRootName = "PCI0", PowerButtonName = "PWRB";
+
     public static byte[] Build(MachineDescription machine) => DefinitionBlock.Create("DSDT", "DSDT", Terms(machine));
 
     internal static IReadOnlyList<IAmlObject> Terms(MachineDescription machine)
@@ -31,9 +34,11 @@ public static class Dsdt
         return
         [
             new AmlScope("\\_SB",
+            [
                 PciRoot(machine.Pci),
-                SerialPort("COM1", machine.Com1),
-                new AmlDevice("PWRB", new AmlName("_HID", EisaId.ToAml("PNP0C0C")))),
+                .. machine.SystemBusDevices.Select(SystemBusDevice),
+                new AmlDevice(PowerButtonName, new AmlName("_HID", EisaId.ToAml("PNP0C0C"))),
+            ]),
             new AmlName("\\_S5_", new AmlPackage(
                 new AmlInteger(machine.PowerManagement.SoftOffSleepType), // PM1a_CNT.SLP_TYP
                 new AmlInteger(machine.PowerManagement.SoftOffSleepType), // PM1b_CNT.SLP_TYP (no PM1b block)
@@ -48,7 +53,7 @@ public static class Dsdt
         {
             AddressSpaceDescriptor.WordBusNumber(pci.StartBus, pci.EndBus),
             // Configuration mechanism #1 belongs to the root bridge itself, so no one else is given these ports.
-            IoPortDescriptor.Fixed(0xCF8, 8),
+            IoPortDescriptor.Fixed((ushort)pci.ConfigurationPorts.Base, (byte)pci.ConfigurationPorts.Size),
         };
         windows.AddRange(pci.IoWindows.Select(w => AddressSpaceDescriptor.WordIo((ushort)w.Base, (ushort)w.Last)));
         // Neither window is marked prefetchable: Linux never puts a non-prefetchable BAR in a
@@ -77,7 +82,7 @@ public static class Dsdt
             new AmlName("_HID", EisaId.ToAml("PNP0C02")),
             new AmlName("_UID", AmlInteger.Zero),
             new AmlName("_CRS", new ResourceTemplate(EcamReservation(pci.EcamWindow)))));
-        return new AmlDevice("PCI0", terms);
+        return new AmlDevice(PciRootName, terms);
     }
 
     /// <summary>{ address, pin, source, source index }: a zero source means the index is a GSI, with no link device.</summary>
@@ -92,11 +97,18 @@ public static class Dsdt
             ? new Memory32FixedDescriptor((uint)ecam.Base, (uint)ecam.Size)
             : AddressSpaceDescriptor.QWordMemory(ecam.Base, ecam.Last, producer: false);
 
-    private static AmlDevice SerialPort(string name, SerialPortDescription port) =>
-        new(name,
-            new AmlName("_HID", EisaId.ToAml("PNP0501")),
-            new AmlName("_UID", AmlInteger.Zero),
-            new AmlName("_CRS", new ResourceTemplate(
-                IoPortDescriptor.Fixed(port.Port, 8),
-                IrqDescriptor.NoFlags(port.Irq))));
+    private static AmlDevice SystemBusDevice(SystemBusDeviceDescription device)
+    {
+        var resources = new List<IResourceDescriptor>();
+        resources.AddRange(device.IoPorts.Select(p => IoPortDescriptor.Fixed((ushort)p.Base, (byte)p.Size)));
+        resources.AddRange(device.Memory.Select(m => new Memory32FixedDescriptor((uint)m.Base, (uint)m.Size)));
+        if (device.Irq is { } irq)
+        {
+            resources.Add(IrqDescriptor.NoFlags(irq));
+        }
+        return new AmlDevice(device.Name,
+            new AmlName("_HID", EisaId.ToAml(device.HardwareId)),
+            new AmlName("_UID", new AmlInteger(device.UniqueId)),
+            new AmlName("_CRS", new ResourceTemplate(resources)));
+    }
 }

@@ -4,39 +4,54 @@ using Turnstone.Devices.Pci;
 namespace Turnstone.Machine.Platform;
 
 /// <summary>
-/// PCI segment 0 on the machine's buses: the host bridge at 00:00.0, configuration through ECAM
-/// and ports 0xCF8/0xCFC, and each function's BARs placed like firmware would (so the guest
+/// PCI segment 0 on the machine's buses, placed by its <see cref="PciRootLayout"/>: configuration
+/// through ECAM and the 0xCF8/0xCFC ports, each function in its recorded slot with INTA on its
+/// recorded GSI (what the _PRT says), and its BARs placed like firmware would (so the guest
 /// finds them assigned) and mapped on the MMIO or port bus wherever the guest moves them while
 /// the function decodes them.
 /// </summary>
 internal sealed class PciPlatform
 {
     private readonly DeviceBus _mmio, _ports;
+    private readonly Func<uint, IInterruptLine> _interruptLines;
     private readonly TextWriter? _log;
-    private readonly PciResourceAllocator _allocator = new(
-        new PciAddressWindow(PlatformLayout.PciMmio32Base, PlatformLayout.PciMmio32Size),
-        PciAddressWindow.None,
-        // I/O BARs get the top quarter of the port space; no device here has one yet.
-        new PciAddressWindow(0xC000, 0x4000));
+    private readonly PciResourceAllocator _allocator;
 
-    public PciPlatform(DeviceBus mmio, DeviceBus ports, TextWriter? log)
+    public PciPlatform(PciRootLayout root, DeviceBus mmio, DeviceBus ports, Func<uint, IInterruptLine> interruptLines, TextWriter? log)
     {
+        ArgumentNullException.ThrowIfNull(root);
+        if (root.ConfigurationPorts.Size != PciConfigPorts.PortCount)
+        {
+            throw new ArgumentException($"configuration mechanism #1 is {PciConfigPorts.PortCount} ports, not {root.ConfigurationPorts.Size}", nameof(root));
+        }
         _mmio = mmio;
         _ports = ports;
+        _interruptLines = interruptLines;
         _log = log;
-        Segment.Attach(PciHostBridge.Address, new PciHostBridge());
-        mmio.Register(PlatformLayout.EcamWindow.Base, PlatformLayout.EcamWindow.Size, new PciEcam(Segment));
-        ports.Register(PciConfigPorts.BasePort, PciConfigPorts.PortCount, new PciConfigPorts(Segment));
+        _allocator = new PciResourceAllocator(
+            new PciAddressWindow(root.Mmio32Window.Base, root.Mmio32Window.Size),
+            PciAddressWindow.None,
+            new PciAddressWindow(root.IoBarWindow.Base, root.IoBarWindow.Size));
+        mmio.Register(root.Ecam.Base, root.Ecam.Size, new PciEcam(Segment));
+        ports.Register(root.ConfigurationPorts.Base, root.ConfigurationPorts.Size, new PciConfigPorts(Segment));
     }
 
     public PciSegment Segment { get; } = new();
 
     /// <summary>
-    /// Puts <paramref name="device"/> at 00:<paramref name="slot"/>.0 with its BARs assigned and its
-    /// INTA on <paramref name="intx"/> (the GSI the _PRT names for the slot).
+    /// Puts <paramref name="device"/> in <paramref name="slot"/> with its BARs assigned and its INTA
+    /// on the slot's recorded GSI. A function whose pin is not what the record routes (INTA, or
+    /// none) is refused: the _PRT would send its interrupt somewhere else.
     /// </summary>
-    public void Attach(int slot, PciDevice device, IInterruptLine intx)
+    public void Attach(PciFunctionSlot slot, PciDevice device)
     {
+        ArgumentNullException.ThrowIfNull(slot);
+        ArgumentNullException.ThrowIfNull(device);
+        var expectedPin = slot.IntaGsi is null ? PciInterruptPin.None : PciInterruptPin.IntA;
+        if (device.Config.InterruptPin != expectedPin)
+        {
+            throw new InvalidOperationException($"PCI {slot.Address}: the function's pin is {device.Config.InterruptPin}, but the slot routes {expectedPin}");
+        }
         var windows = new PciBarWindow?[PciConfigSpace.BarCount];
         foreach (var bar in device.Config.BarMappings)
         {
@@ -44,8 +59,11 @@ internal sealed class PciPlatform
         }
         device.Config.BarMappingChanged += change => Remap(windows[change.Index]!, change);
         _allocator.AssignBars(device.Config);
-        Segment.Attach(new PciAddress(PciSegment.RootBus, (byte)slot, 0), device);
-        device.ConnectInterrupt(intx);
+        Segment.Attach(slot.Address, device);
+        if (slot.IntaGsi is { } gsi)
+        {
+            device.ConnectInterrupt(_interruptLines(gsi));
+        }
     }
 
     /// <summary>Whether the host bridge forwards <paramref name="bar"/>'s range (it lies in a window of its kind).</summary>

@@ -47,9 +47,8 @@ public static class PlatformLayout
     public const uint FirstPciGsi = 16;
     public const int PciGsiCount = 8;
 
-    /// <summary>The I/O port ranges the root bridge forwards: all but the 0xCF8 configuration ports.</summary>
-    public static IReadOnlyList<AddressWindow> PciIoWindows { get; } =
-        [new AddressWindow(0x0000, 0x0CF8), new AddressWindow(0x0D00, 0xF300)];
+    /// <summary>I/O BARs get the top quarter of the port space; no device here has one yet.</summary>
+    public static AddressWindow PciIoBarWindow => new(0xC000, 0x4000);
 
     public static AddressWindow EcamWindow => new(EcamBase, (ulong)(LastPciBus + 1) * PciRootDescription.EcamBytesPerBus);
 

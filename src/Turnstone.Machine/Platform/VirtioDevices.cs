@@ -7,15 +7,13 @@ using Turnstone.Hypervisor.Kvm;
 namespace Turnstone.Machine.Platform;
 
 /// <summary>
-/// The machine's virtio functions on PCI: one virtio-blk per disk in slots 1, 2, ... (so the
-/// first disk is /dev/vda), then the virtio-console. Each gets MSI-X through KVM, INTA on its
+/// The machine's virtio functions on PCI: one virtio-blk per disk, then the virtio-console, each
+/// in the slot <see cref="PcPlatform"/> recorded for it. Each gets MSI-X through KVM, INTA on its
 /// slot's GSI, and exit-free queue notifications. A disk keeps its reads and writes in flight on
 /// io_uring (<see cref="UringBlockIo"/>) unless asked for <c>sync</c> or the host has no io_uring.
 /// </summary>
 internal sealed class VirtioDevices : IDisposable
 {
-    public const int FirstSlot = 1;
-
     private readonly List<IDisposable> _owned = [];
     private readonly List<VirtioQueueNotifiers> _notifiers = [];
 
@@ -23,22 +21,24 @@ internal sealed class VirtioDevices : IDisposable
     {
     }
 
-    /// <summary>The slots <see cref="Create"/> fills for <paramref name="diskCount"/> disks: disks first, then the console.</summary>
-    public static IReadOnlyList<int> Slots(int diskCount) => Enumerable.Range(FirstSlot, diskCount + 1).ToList();
-
     public IReadOnlyList<VirtioPciDevice> Disks { get; private set; } = [];
 
     /// <summary>The guest's hvc0: its output goes to the terminal, <see cref="VirtioConsoleDevice.EnqueueInput"/> feeds it.</summary>
     public VirtioConsoleDevice Console { get; private set; } = null!;
 
-    public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<DiskConfig> disks, Stream consoleOutput,
-        Action<Exception> onFailure, TextWriter? log = null)
+    /// <param name="diskSlots">Where each disk's function goes, one per disk in <paramref name="disks"/>.</param>
+    /// <param name="consoleSlot">Where the console's function goes.</param>
+    public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<PciFunctionSlot> diskSlots, PciFunctionSlot consoleSlot,
+        IReadOnlyList<DiskConfig> disks, Stream consoleOutput, Action<Exception> onFailure, TextWriter? log = null)
     {
+        if (diskSlots.Count != disks.Count)
+        {
+            throw new ArgumentException($"{disks.Count} disks but {diskSlots.Count} slots recorded for them", nameof(diskSlots));
+        }
         var devices = new VirtioDevices();
         try
         {
             var msi = new KvmMsiSink(vm);
-            var slots = Slots(disks.Count);
             var functions = new List<VirtioPciDevice>();
             for (int i = 0; i < disks.Count; i++)
             {
@@ -57,7 +57,7 @@ internal sealed class VirtioDevices : IDisposable
                     log?.WriteLine($"[turnstone] {name}: one request at a time: {unavailable}");
                 }
                 var function = new VirtioPciDevice(new VirtioBlockDeviceAdapter(new VirtioBlockDevice(vm.Memory, backend, null, io)), msi);
-                var notifiers = devices.Add(vm, pci, slots[i], function, name, onFailure);
+                var notifiers = devices.Add(vm, pci, diskSlots[i], function, name, onFailure);
                 io?.SignalOnCompletion(notifiers.EventOf(0));
                 functions.Add(function);
             }
@@ -66,7 +66,7 @@ internal sealed class VirtioDevices : IDisposable
             var console = new VirtioConsoleDeviceAdapter(new VirtioConsoleDevice(vm.Memory, consoleOutput));
             var consoleFunction = new VirtioPciDevice(console, msi);
             console.ConnectTo(consoleFunction);
-            devices.Add(vm, pci, slots[^1], consoleFunction, "hvc0", onFailure);
+            devices.Add(vm, pci, consoleSlot, consoleFunction, "hvc0", onFailure);
             devices.Console = console.Device;
             return devices;
         }
@@ -94,13 +94,13 @@ internal sealed class VirtioDevices : IDisposable
         }
     }
 
-    private VirtioQueueNotifiers Add(VirtualMachine vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
+    private VirtioQueueNotifiers Add(VirtualMachine vm, PciPlatform pci, PciFunctionSlot slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
     {
         // Notifiers first: they must see the BAR mapping events the guest causes after Attach.
         var notifiers = new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure);
         _owned.Add(notifiers);
         _notifiers.Add(notifiers);
-        pci.Attach(slot, function, new GsiLine(vm, PlatformLayout.GsiOfSlot(slot)));
+        pci.Attach(slot, function);
         return notifiers;
     }
 

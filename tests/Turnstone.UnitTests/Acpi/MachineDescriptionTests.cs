@@ -32,6 +32,8 @@ public sealed class MachineDescriptionTests
         Refused(pc with { Pci = pc.Pci with { IoWindows = [new AddressWindow(0xF000, 0x2000)] } }); // past port 0xFFFF
         Refused(pc with { Pci = pc.Pci with { Mmio32Window = new AddressWindow(0xF000_0000, 0x2000_0000) } }); // past 4 GiB
         Refused(pc with { Pci = pc.Pci with { Mmio64Window = new AddressWindow(0x80_0000_0000, 0) } });
+        Refused(pc with { Pci = pc.Pci with { ConfigurationPorts = new AddressWindow(0x0CF4, 8) } }); // inside the forwarded 0-0xCF7
+        Refused(pc with { Pci = pc.Pci with { ConfigurationPorts = new AddressWindow(0x0D00, 0x100), IoWindows = [] } }); // longer than IO() can say
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(32, PciInterruptPin.IntA, 16)] } });
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, (PciInterruptPin)4, 16)] } });
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, PciInterruptPin.IntA, 16), new PciInterruptRoute(3, PciInterruptPin.IntA, 17)] } });
@@ -43,9 +45,26 @@ public sealed class MachineDescriptionTests
         var pc = SampleMachines.Pc();
         Refused(pc with { InterruptSourceOverrides = [new InterruptSourceOverride(16, 16)] });
         Refused(pc with { InterruptSourceOverrides = [new InterruptSourceOverride(9, 9), new InterruptSourceOverride(9, 20)] });
-        Refused(pc with { Com1 = new SerialPortDescription(0x3F8, 16) });
+        Refused(pc with { SystemBusDevices = [SampleMachines.Com1(0x3F8, 16)] });
         Refused(pc with { PowerManagement = pc.PowerManagement with { SciIrq = 20 } });
         Refused(pc with { PowerManagement = pc.PowerManagement with { SoftOffSleepType = 8 } });
+    }
+
+    [Fact]
+    public void System_bus_devices_the_dsdt_cannot_name_or_encode_are_refused()
+    {
+        var pc = SampleMachines.Pc();
+        var com1 = SampleMachines.Com1(0x3F8, 4);
+        Refused(pc with { SystemBusDevices = [com1, com1 with { UniqueId = 1 }] }); // one name twice
+        Refused(pc with { SystemBusDevices = [com1 with { Name = "PCI0" }] }); // the root bridge's
+        Refused(pc with { SystemBusDevices = [com1 with { Name = "PWRB" }] }); // the power button's
+        Refused(pc with { SystemBusDevices = [com1 with { Name = "1COM" }] });
+        Refused(pc with { SystemBusDevices = [com1 with { Name = "SERIAL" }] });
+        Refused(pc with { SystemBusDevices = [com1 with { HardwareId = "PNP501" }] });
+        Refused(pc with { SystemBusDevices = [com1 with { IoPorts = [new AddressWindow(0x3F8, 0x100)] }] });
+        Refused(pc with { SystemBusDevices = [com1 with { IoPorts = [new AddressWindow(0xFFFC, 8)] }] });
+        Refused(pc with { SystemBusDevices = [com1 with { Memory = [new AddressWindow(0xFFFF_F000, 0x2000)] }] });
+        AcpiTableSet.Build(pc with { SystemBusDevices = [com1, com1 with { Name = "COM2", UniqueId = 1 }] }, SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
     }
 
     [Fact]

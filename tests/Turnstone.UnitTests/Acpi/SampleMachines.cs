@@ -27,6 +27,7 @@ internal static class SampleMachines
             EcamBase = 0xB000_0000,
             StartBus = 0,
             EndBus = 0x7F,
+            ConfigurationPorts = new AddressWindow(0x0CF8, 8),
             IoWindows = [new AddressWindow(0x0000, 0x0CF8), new AddressWindow(0x0D00, 0xF300)],
             Mmio32Window = new AddressWindow(0xC000_0000, 0x3EC0_0000),
             Mmio64Window = new AddressWindow(0x80_0000_0000, 0x10_0000_0000),
@@ -39,11 +40,15 @@ internal static class SampleMachines
                 new PciInterruptRoute(31, PciInterruptPin.IntC, 23),
             ],
         },
-        Com1 = new SerialPortDescription(Port: 0x3F8, Irq: 4),
+        SystemBusDevices = [Com1(port: 0x3F8, irq: 4)],
         PowerManagement = new PowerManagementDescription(EventBlockPort: 0x600, ControlBlockPort: 0x604, ResetPort: 0x606, ResetValue: 0x01),
         HasI8042 = true,
         HasCmosRtc = true,
     };
+
+    /// <summary>A 16550 UART named COM1: eight ports and one ISA IRQ.</summary>
+    public static SystemBusDeviceDescription Com1(ushort port, byte irq) =>
+        new("COM1", "PNP0501", UniqueId: 0) { IoPorts = [new AddressWindow(port, 8)], Irq = irq };
 
     /// <summary>
     /// The corners: ECAM above 4 GiB starting at bus 0x10 (so the reservation is a QWordMemory),
@@ -62,7 +67,7 @@ internal static class SampleMachines
             Mmio64Window = null,
             InterruptRoutes = [],
         },
-        Com1 = new SerialPortDescription(Port: 0x2F8, Irq: 3),
+        SystemBusDevices = [Com1(port: 0x2F8, irq: 3)],
         PowerManagement = new PowerManagementDescription(EventBlockPort: 0xB000, ControlBlockPort: 0xB004, ResetPort: 0xCF9, ResetValue: 0x06, SciIrq: 10, SoftOffSleepType: 7),
         HasI8042 = false,
         HasCmosRtc = false,

@@ -11,7 +11,7 @@ public sealed class AcpiFirmwareTests
     [Fact]
     public void Every_virtio_slot_gets_an_INTA_route_to_its_own_GSI_from_16()
     {
-        var machine = AcpiFirmware.Describe(vcpus: 1, VirtioDevices.Slots(diskCount: 2));
+        var machine = PcPlatform.Lay(diskCount: 2).Builder.Describe(vcpus: 1);
 
         Assert.Equal(
             [
@@ -25,10 +25,15 @@ public sealed class AcpiFirmwareTests
     [Fact]
     public void The_description_names_the_ports_and_addresses_the_machine_uses()
     {
-        var machine = AcpiFirmware.Describe(vcpus: 1, [1]);
+        var machine = PcPlatform.Lay(diskCount: 0).Builder.Describe(vcpus: 1);
 
-        Assert.Equal((ushort)0x3F8, machine.Com1.Port);
-        Assert.Equal((byte)4, machine.Com1.Irq);
+        var com1 = Assert.Single(machine.SystemBusDevices);
+        Assert.Equal(("COM1", "PNP0501"), (com1.Name, com1.HardwareId));
+        Assert.Equal([new AddressWindow(0x3F8, 8)], com1.IoPorts);
+        Assert.Equal((byte)4, com1.Irq);
+        Assert.Equal(new AddressWindow(0xCF8, 8), machine.Pci.ConfigurationPorts);
+        Assert.Equal([new AddressWindow(0x0000, 0x0CF8), new AddressWindow(0x0D00, 0xF300)], machine.Pci.IoWindows);
+        Assert.True(machine.HasI8042 && machine.HasCmosRtc);
         Assert.Equal(new PowerManagementDescription(0x600, 0x604, 0x606, 0x01, SciIrq: 9, SoftOffSleepType: 5), machine.PowerManagement);
         Assert.Equal(0xFEC0_0000u, machine.IoApic.Address);
         Assert.Equal(new AddressWindow(0xE000_0000, 0x10_0000), machine.Pci.EcamWindow);
@@ -42,7 +47,7 @@ public sealed class AcpiFirmwareTests
     {
         var e820 = E820Map.FromRam(GuestRamLayout.For(512ul << 20));
 
-        var tables = AcpiFirmware.Build(AcpiFirmware.Describe(1, [1, 2]), e820);
+        var tables = AcpiFirmware.Build(PcPlatform.Lay(diskCount: 1).Builder.Describe(1), e820);
 
         Assert.Equal(0xE0000ul, tables.RsdpAddress);
         ulong tablesEnd = tables.TablesAddress + (ulong)tables.Tables.Length;
@@ -59,7 +64,7 @@ public sealed class AcpiFirmwareTests
     public void WriteTo_puts_the_root_pointer_where_a_legacy_scan_finds_it()
     {
         var e820 = E820Map.FromRam(GuestRamLayout.For(64ul << 20));
-        var tables = AcpiFirmware.Build(AcpiFirmware.Describe(1, [1]), e820);
+        var tables = AcpiFirmware.Build(PcPlatform.Lay(diskCount: 0).Builder.Describe(1), e820);
         var memory = new ArrayGuestMemory(1ul << 20);
 
         AcpiFirmware.WriteTo(tables, memory);

@@ -11,7 +11,11 @@ public sealed class PciPlatformTests
     private readonly StringWriter _log = new();
     private readonly PciPlatform _pci;
 
-    public PciPlatformTests() => _pci = new PciPlatform(_mmio, _ports, _log);
+    public PciPlatformTests()
+    {
+        _pci = new PciPlatform(PcPlatform.Lay(diskCount: 0).Builder.PciRoot, _mmio, _ports, gsi => new RecordingInterruptLine(), _log);
+        _pci.Attach(new PciFunctionSlot(0, IntaGsi: null), new PciHostBridge());
+    }
 
     private static PciAddress At(int slot) => new(0, (byte)slot, 0);
 
@@ -31,7 +35,7 @@ public sealed class PciPlatformTests
     private TestEndpoint Attach(int slot)
     {
         var endpoint = new TestEndpoint(new RecordingMsiSink());
-        _pci.Attach(slot, endpoint, new RecordingInterruptLine());
+        _pci.Attach(new PciFunctionSlot((byte)slot, PlatformLayout.GsiOfSlot(slot)), endpoint);
         return endpoint;
     }
 

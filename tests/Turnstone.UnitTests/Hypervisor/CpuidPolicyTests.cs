@@ -1,7 +1,7 @@
 using Turnstone.Hypervisor.Interop;
-using Turnstone.Machine;
+using Turnstone.Hypervisor.Kvm;
 
-namespace Turnstone.UnitTests.Machine;
+namespace Turnstone.UnitTests.Hypervisor;
 
 public sealed class CpuidPolicyTests
 {

@@ -1,6 +1,6 @@
 using Turnstone.Hypervisor.Interop;
 
-namespace Turnstone.Machine;
+namespace Turnstone.Hypervisor.Kvm;
 
 /// <summary>
 /// The CPUID a guest sees: what the host's KVM supports, minus what the monitor cannot back, plus
