@@ -14,9 +14,6 @@ public enum PciInterruptPin : byte
     IntD = 3,
 }
 
-/// <summary>Where a slot's INTx line arrives: a GSI on the I/O APIC (a _PRT entry with no link device).</summary>
-public sealed record PciInterruptRoute(byte Device, PciInterruptPin Pin, uint Gsi);
-
 /// <summary>
 /// PCI segment 0's root complex. <see cref="EcamBase"/> is the address of bus 0's configuration
 /// space, as the MCFG defines it, even when <see cref="StartBus"/> is not 0; the ECAM window

@@ -2,9 +2,6 @@ using System.Buffers.Binary;
 
 namespace Turnstone.Devices.Virtio.Block;
 
-/// <summary>What a started request's completion has to check: how many bytes it must have moved, and which way.</summary>
-public readonly record struct StartedBlockRequest(ulong DataLength, BlockIoDirection Direction);
-
 /// <summary>
 /// The asynchronous half of the handler: a well-formed read or write is started on an
 /// <see cref="IAsyncBlockIo"/> and finished by <see cref="Complete"/> when the host reports it
