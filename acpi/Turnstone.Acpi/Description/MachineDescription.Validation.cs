@@ -1,3 +1,5 @@
+using Turnstone.PciRoot;
+
 namespace Turnstone.Acpi.Description;
 
 public sealed partial record MachineDescription
@@ -60,7 +62,7 @@ public sealed partial record MachineDescription
         ArgumentNullException.ThrowIfNull(pci.InterruptRoutes);
         foreach (var route in pci.InterruptRoutes)
         {
-            if (route.Device > 31 || !Enum.IsDefined(route.Pin))
+            if (route.Device > 31 || route.Pin is < PciInterruptPin.IntA or > PciInterruptPin.IntD)
             {
                 throw Invalid($"PCI interrupt route {route}: devices are 0-31, pins INTA-INTD");
             }
@@ -73,7 +75,6 @@ public sealed partial record MachineDescription
 
     private static void RequireWithin(AddressWindow window, ulong limit, string what)
     {
-        ArgumentNullException.ThrowIfNull(window);
         if (window.Size == 0 || window.Last < window.Base || window.Last > limit)
         {
             throw Invalid($"{what} 0x{window.Base:X} (+0x{window.Size:X}) is empty or leaves its address space");

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using Turnstone.Devices.Pci;
 using Turnstone.Devices.Virtio;
+using Turnstone.PciRoot;
 using static Turnstone.Devices.VirtioPci.VirtioPciLayout;
 
 namespace Turnstone.Devices.VirtioPci;

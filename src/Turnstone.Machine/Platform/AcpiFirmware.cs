@@ -3,6 +3,7 @@ using Turnstone.Acpi.Tables;
 using Turnstone.Devices.Legacy;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.GuestMemory;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 

@@ -1,5 +1,6 @@
 using Turnstone.Devices.Bus;
 using Turnstone.Devices.Pci;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 
@@ -14,10 +15,10 @@ internal sealed class PciPlatform
     private readonly DeviceBus _mmio, _ports;
     private readonly TextWriter? _log;
     private readonly PciResourceAllocator _allocator = new(
-        new PciAddressWindow(PlatformLayout.PciMmio32Base, PlatformLayout.PciMmio32Size),
-        PciAddressWindow.None,
+        new AddressWindow(PlatformLayout.PciMmio32Base, PlatformLayout.PciMmio32Size),
+        AddressWindow.None,
         // I/O BARs get the top quarter of the port space; no device here has one yet.
-        new PciAddressWindow(0xC000, 0x4000));
+        new AddressWindow(0xC000, 0x4000));
 
     public PciPlatform(DeviceBus mmio, DeviceBus ports, TextWriter? log)
     {

@@ -1,5 +1,6 @@
 using Turnstone.Acpi.Description;
 using Turnstone.Acpi.Tables;
+using Turnstone.PciRoot;
 
 namespace Turnstone.UnitTests.Acpi;
 
@@ -33,7 +34,8 @@ public sealed class MachineDescriptionTests
         Refused(pc with { Pci = pc.Pci with { Mmio32Window = new AddressWindow(0xF000_0000, 0x2000_0000) } }); // past 4 GiB
         Refused(pc with { Pci = pc.Pci with { Mmio64Window = new AddressWindow(0x80_0000_0000, 0) } });
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(32, PciInterruptPin.IntA, 16)] } });
-        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, (PciInterruptPin)4, 16)] } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, PciInterruptPin.None, 16)] } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, (PciInterruptPin)5, 16)] } });
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, PciInterruptPin.IntA, 16), new PciInterruptRoute(3, PciInterruptPin.IntA, 17)] } });
     }
 

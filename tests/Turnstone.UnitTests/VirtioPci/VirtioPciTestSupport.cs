@@ -5,6 +5,7 @@ using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.GuestMemory;
+using Turnstone.PciRoot;
 using Turnstone.UnitTests.Pci;
 using Turnstone.UnitTests.Virtio;
 
@@ -52,9 +53,9 @@ internal sealed class VirtioPciRig
             }
         };
         new PciResourceAllocator(
-            new PciAddressWindow(0xC000_0000, 0x1000_0000),
-            new PciAddressWindow(0x80_0000_0000, 0x1_0000_0000),
-            new PciAddressWindow(0xC000, 0x1000)).AssignBars(Function.Config);
+            new AddressWindow(0xC000_0000, 0x1000_0000),
+            new AddressWindow(0x80_0000_0000, 0x1_0000_0000),
+            new AddressWindow(0xC000, 0x1000)).AssignBars(Function.Config);
     }
 
     public IGuestMemory Memory { get; }

@@ -3,6 +3,7 @@ using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.GuestMemory;
+using Turnstone.PciRoot;
 using static Turnstone.Devices.VirtioPci.VirtioPciCommonConfig;
 
 namespace Turnstone.UnitTests.VirtioPci;
