@@ -55,18 +55,16 @@ internal sealed class VirtioDevices : IDisposable
                 {
                     log?.WriteLine($"[turnstone] {name}: one request at a time: {unavailable}");
                 }
-                var function = new VirtioPciDevice(new VirtioBlockDeviceAdapter(new VirtioBlockDevice(vm.Memory, backend, null, io)), msi);
+                var function = new VirtioPciDevice(new VirtioBlockDevice(vm.Memory, backend, null, io), msi);
                 var notifiers = devices.Add(vm, pci, slots[i], function, name, onFailure);
                 io?.SignalOnCompletion(notifiers.EventOf(0));
                 functions.Add(function);
             }
             devices.Disks = functions;
 
-            var console = new VirtioConsoleDeviceAdapter(new VirtioConsoleDevice(vm.Memory, consoleOutput));
-            var consoleFunction = new VirtioPciDevice(console, msi);
-            console.ConnectTo(consoleFunction);
-            devices.Add(vm, pci, slots[^1], consoleFunction, "hvc0", onFailure);
-            devices.Console = console.Device;
+            var console = new VirtioConsoleDevice(vm.Memory, consoleOutput);
+            devices.Add(vm, pci, slots[^1], new VirtioPciDevice(console, msi), "hvc0", onFailure);
+            devices.Console = console;
             return devices;
         }
         catch

@@ -37,7 +37,7 @@ internal sealed class VirtioPciRig
             Disk = new MemoryBlockBackend(contents);
             Backend = new RecordingBlockBackend(Disk);
             Block = new VirtioBlockDevice(Memory, Backend, new VirtioBlockOptions { QueueSize = 16 });
-            device = new VirtioBlockDeviceAdapter(Block);
+            device = Block;
         }
         Function = new VirtioPciDevice(device, Sink);
         Function.ConnectInterrupt(Line);
@@ -490,6 +490,15 @@ internal sealed class ScriptedVirtioDevice : IVirtioDevice
     }
 
     public void Reset() => Record("reset");
+
+    public event Action<int>? QueueWorkAvailable;
+
+    public event Action? ConfigurationChanged;
+
+    /// <summary>Raises the device's host events, as host input or a resize would.</summary>
+    public void RaiseQueueWork(int queueIndex) => QueueWorkAvailable?.Invoke(queueIndex);
+
+    public void RaiseConfigurationChanged() => ConfigurationChanged?.Invoke();
 
     private void Record(string what)
     {
