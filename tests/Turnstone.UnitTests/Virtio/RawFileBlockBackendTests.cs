@@ -1,3 +1,4 @@
+using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 
 namespace Turnstone.UnitTests.Virtio;
@@ -82,6 +83,6 @@ public sealed class RawFileBlockBackendTests : IDisposable
     {
         public BlockRig Rig { get; } = new();
 
-        public VirtioBlockRequestResult Handle() => new VirtioBlockRequestHandler(Rig.Memory, backend).Handle(Rig.Driver.PopSingle());
+        public VirtqueueChainOutcome Handle() => new VirtioBlockRequestHandler(Rig.Memory, backend).Handle(Rig.Driver.PopSingle());
     }
 }

@@ -154,11 +154,7 @@ public sealed class VirtioBlockDevice : IVirtioDevice
     {
         public bool WantsChain => true;
 
-        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
-        {
-            var result = handler.Handle(chain);
-            return new(result.NeedsReset, result.UsedLength, result.Problem);
-        }
+        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain) => handler.Handle(chain);
     }
 
     /// <summary>

@@ -190,11 +190,8 @@ public sealed class VirtioConsoleDevice : IVirtioDevice
     {
         public bool WantsChain => !isReceive || input.Count > 0;
 
-        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
-        {
-            var result = isReceive ? handler.HandleReceive(chain) : handler.HandleTransmit(chain);
-            return new(result.NeedsReset, result.UsedLength, result.Problem);
-        }
+        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain) =>
+            isReceive ? handler.HandleReceive(chain) : handler.HandleTransmit(chain);
     }
 
     /// <summary>
