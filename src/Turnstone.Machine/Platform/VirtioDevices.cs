@@ -57,7 +57,7 @@ internal sealed class VirtioDevices : IDisposable
                 }
                 var function = new VirtioPciDevice(new VirtioBlockDevice(vm.Memory, backend, null, io), msi);
                 var notifiers = devices.Add(vm, pci, slots[i], function, name, onFailure);
-                io?.SignalOnCompletion(notifiers.EventOf(0));
+                io?.SignalOnCompletion(notifiers.CompletionEventOf(0));
                 functions.Add(function);
             }
             devices.Disks = functions;
@@ -101,8 +101,9 @@ internal sealed class VirtioDevices : IDisposable
         return notifiers;
     }
 
-    /// <summary>Per device: notifications served off the vCPU thread and the time the device model spent on them.</summary>
-    public IReadOnlyList<VirtioWork> Work => _notifiers.Select(n => new VirtioWork(n.Name, n.Kicks, n.Busy)).ToList();
+    /// <summary>Per device: queue runs off the vCPU thread, by cause, and the time the device model spent on them.</summary>
+    public IReadOnlyList<VirtioWork> Work =>
+        _notifiers.Select(n => new VirtioWork(n.Name, n.GuestNotifications, n.CompletionWakeUps, n.Busy)).ToList();
 
     public void Dispose()
     {
@@ -116,7 +117,12 @@ internal sealed class VirtioDevices : IDisposable
 }
 
 /// <summary>How much queue work one virtio device did, and how long its model took for it.</summary>
-public sealed record VirtioWork(string Device, long Notifications, TimeSpan Busy)
+/// <param name="GuestNotifications">Queue runs the guest's notify writes caused (kicks that arrive during a run coalesce).</param>
+/// <param name="CompletionWakeUps">Queue runs that only the completion of requests in flight caused.</param>
+public sealed record VirtioWork(string Device, long GuestNotifications, long CompletionWakeUps, TimeSpan Busy)
 {
-    public override string ToString() => $"{Device} {Notifications} notifications, {Busy.TotalMilliseconds:F1} ms";
+    public long Runs => GuestNotifications + CompletionWakeUps;
+
+    public override string ToString() =>
+        $"{Device} {GuestNotifications} guest notifications{(CompletionWakeUps > 0 ? $" + {CompletionWakeUps} completion wake-ups" : "")}, {Busy.TotalMilliseconds:F1} ms";
 }
