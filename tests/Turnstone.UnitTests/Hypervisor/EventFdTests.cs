@@ -88,7 +88,14 @@ public sealed class EventFdTests
         first.Signal();
         Assert.True(await signalled.WaitAsync(Patience));
 
-        var stopped = Task.Factory.StartNew(() => EventFd.WaitEither(first, second, out _, out _), TaskCreationOptions.LongRunning);
+        using var waiting = new ManualResetEventSlim();
+        var stopped = Task.Factory.StartNew(() =>
+        {
+            waiting.Set();
+            return EventFd.WaitEither(first, second, out _, out _);
+        }, TaskCreationOptions.LongRunning);
+        // Disposed while the waiter blocks, not before it starts (that would be ObjectDisposedException).
+        Assert.True(waiting.Wait(Patience));
         await Task.Delay(100);
         second.Dispose();
         Assert.False(await stopped.WaitAsync(Patience));
