@@ -59,13 +59,10 @@ public sealed unsafe class EventFd : IDisposable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         using var lease = _handle.Lease();
+        var poll = new Libc.PollFd { Fd = lease.Fd, Events = Libc.POLLIN };
         while (true)
         {
-            var poll = new Libc.PollFd { Fd = lease.Fd, Events = Libc.POLLIN };
-            if (Libc.Poll(&poll, 1, -1) < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
-            {
-                throw Failure("poll on eventfd");
-            }
+            PollForInput(&poll, 1);
             // Checked before reading, so Dispose's own signal stays in the counter and wakes every waiter.
             if (IsDisposed)
             {
@@ -79,6 +76,41 @@ public sealed unsafe class EventFd : IDisposable
         }
     }
 
+    /// <summary>
+    /// Blocks until either counter is non-zero, then takes both (0 for one that was not signalled),
+    /// so a worker woken by two sources knows which woke it. Returns false, both counts 0, when
+    /// either was disposed: the signal for the worker to stop, as <see cref="Wait"/>'s 0 is.
+    /// </summary>
+    public static bool WaitEither(EventFd first, EventFd second, out ulong firstCount, out ulong secondCount)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        ObjectDisposedException.ThrowIf(first.IsDisposed, first);
+        ObjectDisposedException.ThrowIf(second.IsDisposed, second);
+        using var firstLease = first._handle.Lease();
+        using var secondLease = second._handle.Lease();
+        var polls = stackalloc Libc.PollFd[2];
+        polls[0] = new Libc.PollFd { Fd = firstLease.Fd, Events = Libc.POLLIN };
+        polls[1] = new Libc.PollFd { Fd = secondLease.Fd, Events = Libc.POLLIN };
+        while (true)
+        {
+            PollForInput(polls, 2);
+            // Checked before reading, so Dispose's own signal stays in the counter and wakes every waiter.
+            if (first.IsDisposed || second.IsDisposed)
+            {
+                (firstCount, secondCount) = (0, 0);
+                return false;
+            }
+            bool firstSignalled = TryRead(firstLease.Fd, out firstCount);
+            bool secondSignalled = TryRead(secondLease.Fd, out secondCount);
+            if (firstSignalled || secondSignalled)
+            {
+                return true;
+            }
+            // Another reader took the counts between poll and read: wait again.
+        }
+    }
+
     /// <summary>Takes the counter and resets it to zero if it is non-zero; never blocks.</summary>
     public bool TryRead(out ulong count)
     {
@@ -88,6 +120,15 @@ public sealed unsafe class EventFd : IDisposable
     }
 
     private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Blocks until one of <paramref name="polls"/> is readable; an interrupted poll simply returns.</summary>
+    private static void PollForInput(Libc.PollFd* polls, nuint count)
+    {
+        if (Libc.Poll(polls, count, -1) < 0 && Marshal.GetLastPInvokeError() != Libc.EINTR)
+        {
+            throw Failure("poll on eventfd");
+        }
+    }
 
     /// <summary>
     /// Keeps the descriptor open while its number is handed to the kernel (a KVM or io_uring

@@ -209,8 +209,8 @@ public sealed record MachineRunSummary(
         string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
         string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
             ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";
-        string virtio = VirtioWork.Any(w => w.Notifications > 0)
-            ? "; virtio queue work off the vCPU: " + string.Join(", ", VirtioWork.Where(w => w.Notifications > 0)) : "";
+        string virtio = VirtioWork.Any(w => w.Runs > 0)
+            ? "; virtio queue work off the vCPU: " + string.Join(", ", VirtioWork.Where(w => w.Runs > 0)) : "";
         return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }

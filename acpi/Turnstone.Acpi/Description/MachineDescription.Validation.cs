@@ -1,5 +1,6 @@
 using Turnstone.Acpi.Aml;
 using Turnstone.Acpi.Tables;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Acpi.Description;
 
@@ -110,7 +111,7 @@ public sealed partial record MachineDescription
         ArgumentNullException.ThrowIfNull(pci.InterruptRoutes);
         foreach (var route in pci.InterruptRoutes)
         {
-            if (route.Device > 31 || !Enum.IsDefined(route.Pin))
+            if (route.Device > 31 || route.Pin is < PciInterruptPin.IntA or > PciInterruptPin.IntD)
             {
                 throw Invalid($"PCI interrupt route {route}: devices are 0-31, pins INTA-INTD");
             }
@@ -123,7 +124,6 @@ public sealed partial record MachineDescription
 
     private static void RequireWithin(AddressWindow window, ulong limit, string what)
     {
-        ArgumentNullException.ThrowIfNull(window);
         if (window.Size == 0 || window.Last < window.Base || window.Last > limit)
         {
             throw Invalid($"{what} 0x{window.Base:X} (+0x{window.Size:X}) is empty or leaves its address space");

@@ -40,5 +40,3 @@ public sealed partial record MachineDescription
     /// <summary>A CMOS RTC at ports 0x70/0x71: when false the FADT says "CMOS RTC not present" and Linux registers no rtc_cmos device.</summary>
     public required bool HasCmosRtc { get; init; }
 }
-
-public sealed record IoApicDescription(byte Id, uint Address, uint GsiBase);

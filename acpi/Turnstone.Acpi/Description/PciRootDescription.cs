@@ -1,21 +1,6 @@
+using Turnstone.PciRoot;
+
 namespace Turnstone.Acpi.Description;
-
-/// <summary>An address range in memory or I/O space; <see cref="Last"/> is inclusive, as ACPI writes ranges.</summary>
-public sealed record AddressWindow(ulong Base, ulong Size)
-{
-    public ulong Last => Base + Size - 1;
-}
-
-public enum PciInterruptPin : byte
-{
-    IntA = 0,
-    IntB = 1,
-    IntC = 2,
-    IntD = 3,
-}
-
-/// <summary>Where a slot's INTx line arrives: a GSI on the I/O APIC (a _PRT entry with no link device).</summary>
-public sealed record PciInterruptRoute(byte Device, PciInterruptPin Pin, uint Gsi);
 
 /// <summary>
 /// PCI segment 0's root complex. <see cref="EcamBase"/> is the address of bus 0's configuration

@@ -1,3 +1,5 @@
+using Turnstone.PciRoot;
+
 namespace Turnstone.Acpi.Description;
 
 /// <summary>

@@ -3,9 +3,6 @@ using RootPointer = Turnstone.Acpi.Tables.Rsdp;
 
 namespace Turnstone.Acpi.Tables;
 
-/// <summary>Where one table landed: its signature, guest-physical address and length.</summary>
-public readonly record struct PlacedTable(string Signature, ulong Address, int Length);
-
 /// <summary>
 /// Every table for one machine, laid out for addresses the machine chose: the 36-byte RSDP to be
 /// copied to <see cref="RsdpAddress"/> (for a BIOS-style search, 16-byte aligned in

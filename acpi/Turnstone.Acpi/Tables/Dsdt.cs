@@ -1,6 +1,7 @@
 using Turnstone.Acpi.Aml;
 using Turnstone.Acpi.Aml.Resources;
 using Turnstone.Acpi.Description;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Acpi.Tables;
 
@@ -85,10 +86,13 @@ public static class Dsdt
         return new AmlDevice(PciRootName, terms);
     }
 
-    /// <summary>{ address, pin, source, source index }: a zero source means the index is a GSI, with no link device.</summary>
+    /// <summary>
+    /// { address, pin, source, source index }: a zero source means the index is a GSI, with no link
+    /// device. _PRT numbers pins from 0 for INTA, the Interrupt Pin register from 1.
+    /// </summary>
     private static AmlPackage RoutingEntry(PciInterruptRoute route) =>
         new(new AmlInteger(((uint)route.Device << 16) | AllFunctions),
-            new AmlInteger((ulong)route.Pin),
+            new AmlInteger((ulong)(route.Pin - PciInterruptPin.IntA)),
             AmlInteger.Zero,
             new AmlInteger(route.Gsi));
 

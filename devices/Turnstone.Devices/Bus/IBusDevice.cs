@@ -11,19 +11,3 @@ public interface IBusDevice
 
     void Write(ulong offset, ReadOnlySpan<byte> data);
 }
-
-/// <summary>An interrupt line a device drives (an ISA IRQ, a GSI).</summary>
-public interface IInterruptLine
-{
-    void SetLevel(bool asserted);
-}
-
-/// <summary>What a device can ask of the machine it is in.</summary>
-public interface IMachineControl
-{
-    /// <summary>The guest asked for a reset (keyboard controller, reset register).</summary>
-    void RequestReset(string source);
-
-    /// <summary>The guest powered off.</summary>
-    void RequestPowerOff(string source);
-}

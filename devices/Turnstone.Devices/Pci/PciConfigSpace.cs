@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Turnstone.PciRoot;
 using static Turnstone.Devices.Pci.PciConfigRegisters;
 
 namespace Turnstone.Devices.Pci;

@@ -1,4 +1,5 @@
 using Turnstone.Devices.Bus;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Devices.Pci;
 

@@ -1,12 +1,5 @@
 namespace Turnstone.Devices.Pci;
 
-/// <summary>Base class, subclass and programming interface (config offsets 0x0B, 0x0A, 0x09).</summary>
-public readonly record struct PciClassCode(byte BaseClass, byte SubClass, byte ProgrammingInterface)
-{
-    /// <summary>06/00/00: the host bridge a guest looks for at 00:00.0 before trusting 0xCF8.</summary>
-    public static PciClassCode HostBridge => new(0x06, 0x00, 0x00);
-}
-
 /// <summary>The read-only identification registers of a type 0 header.</summary>
 public sealed record PciIdentity(
     ushort VendorId,
@@ -15,13 +8,3 @@ public sealed record PciIdentity(
     byte Revision = 0,
     ushort SubsystemVendorId = 0,
     ushort SubsystemId = 0);
-
-/// <summary>The legacy interrupt pin a function uses (Interrupt Pin register, read-only).</summary>
-public enum PciInterruptPin : byte
-{
-    None = 0,
-    IntA = 1,
-    IntB = 2,
-    IntC = 3,
-    IntD = 4,
-}

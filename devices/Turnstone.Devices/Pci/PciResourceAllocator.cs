@@ -1,19 +1,6 @@
+using Turnstone.PciRoot;
+
 namespace Turnstone.Devices.Pci;
-
-/// <summary>A range of guest-physical or port addresses the host bridge forwards to PCI.</summary>
-public readonly record struct PciAddressWindow(ulong Base, ulong Size)
-{
-    public static PciAddressWindow None => default;
-
-    public bool IsEmpty => Size == 0;
-
-    public ulong End => Base + Size;
-
-    public bool Contains(ulong address, ulong size) =>
-        !IsEmpty && address >= Base && size <= Size && address - Base <= Size - size;
-
-    public override string ToString() => IsEmpty ? "none" : $"0x{Base:x}-0x{End - 1:x}";
-}
 
 /// <summary>
 /// The monitor's initial BAR placement, as firmware would do it: a bump allocator per window
@@ -29,7 +16,7 @@ public sealed class PciResourceAllocator
 
     private ulong _nextMmio32, _nextMmio64, _nextIo;
 
-    public PciResourceAllocator(PciAddressWindow mmio32, PciAddressWindow mmio64, PciAddressWindow io)
+    public PciResourceAllocator(AddressWindow mmio32, AddressWindow mmio64, AddressWindow io)
     {
         if (!mmio32.IsEmpty && (mmio32.End < mmio32.Base || mmio32.End > 1ul << 32))
         {
@@ -51,9 +38,9 @@ public sealed class PciResourceAllocator
         _nextIo = io.Base;
     }
 
-    public PciAddressWindow Mmio32 { get; }
-    public PciAddressWindow Mmio64 { get; }
-    public PciAddressWindow Io { get; }
+    public AddressWindow Mmio32 { get; }
+    public AddressWindow Mmio64 { get; }
+    public AddressWindow Io { get; }
 
     /// <summary>A naturally aligned range of <paramref name="size"/> for a BAR of this kind, if one is left.</summary>
     public bool TryAllocate(PciBarKind kind, ulong size, out ulong address)
@@ -99,7 +86,7 @@ public sealed class PciResourceAllocator
             || (mapping.Kind == PciBarKind.Memory64 && Mmio64.Contains(mapping.Address, mapping.Size)),
     };
 
-    private static bool TryBump(PciAddressWindow window, ref ulong next, ulong size, ulong alignment, out ulong address)
+    private static bool TryBump(AddressWindow window, ref ulong next, ulong size, ulong alignment, out ulong address)
     {
         address = 0;
         if (window.IsEmpty)

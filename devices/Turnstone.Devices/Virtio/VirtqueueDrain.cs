@@ -1,21 +1,5 @@
 namespace Turnstone.Devices.Virtio;
 
-/// <summary>What a device made of one chain: its used length, or that the driver broke the protocol.</summary>
-public readonly record struct VirtqueueChainOutcome(bool NeedsReset, uint UsedLength, string? Problem);
-
-/// <summary>A device's side of <see cref="VirtqueueDrain.Run"/>: which chains to take and what to do with each.</summary>
-public interface IVirtqueueChainHandler
-{
-    /// <summary>
-    /// Whether to pop another chain now. Always true for a queue whose chains carry their own work;
-    /// false for one that consumes buffers only while the device has something to put in them (a
-    /// console's receive queue without input), so buffers are never returned empty.
-    /// </summary>
-    bool WantsChain { get; }
-
-    VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain);
-}
-
 /// <summary>
 /// The queue loop every device shares (rust-vmm's shape): suppress notifications, pop a chain,
 /// handle it, add it to the used ring, repeat; decide on an interrupt per batch; re-enable

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using Turnstone.Devices.Pci;
 using Turnstone.Devices.Virtio;
+using Turnstone.PciRoot;
 using static Turnstone.Devices.VirtioPci.VirtioPciLayout;
 
 namespace Turnstone.Devices.VirtioPci;
@@ -19,7 +20,9 @@ namespace Turnstone.Devices.VirtioPci;
 /// index with iowrite16) and calls <see cref="Notify"/> from the worker that waits on it. A notify
 /// write that reaches <see cref="WriteBar"/> instead (no ioeventfd, or the PCI_CFG window) runs
 /// the same path. MSI-X goes out through the <see cref="IMsiSink"/>, INTx through
-/// <see cref="PciDevice.ConnectInterrupt"/>.</para>
+/// <see cref="PciDevice.ConnectInterrupt"/>. The device's host events
+/// (<see cref="IVirtioDevice.QueueWorkAvailable"/>, <see cref="IVirtioDevice.ConfigurationChanged"/>)
+/// are connected to <see cref="Notify"/> and <see cref="NotifyConfigChanged"/> by the constructor.</para>
 /// <para>Threading. Every transport register (BAR0, the PCI_CFG window) and every interrupt
 /// decision is serialised by the function's config lock (<c>Config.Gate</c>); it has to be that
 /// lock, not one of ours, because PCI_CFG accesses arrive from inside it (config-space events) and
@@ -99,6 +102,9 @@ public sealed partial class VirtioPciDevice : PciDevice
             VendorSpecificCapability.Add(Config, VirtioCapability(DeviceConfigType, DeviceConfigOffset, (uint)device.ConfigSize));
         }
         _pciConfigCapability = AddPciConfigWindow();
+        // Last, so a host event raised on another thread finds the function complete.
+        device.QueueWorkAvailable += Notify;
+        device.ConfigurationChanged += NotifyConfigChanged;
     }
 
     public IVirtioDevice Device => _device;

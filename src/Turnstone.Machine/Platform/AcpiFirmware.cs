@@ -2,6 +2,7 @@ using Turnstone.Acpi.Description;
 using Turnstone.Acpi.Tables;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.GuestMemory;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 

@@ -1,3 +1,4 @@
+using Turnstone.PciRoot;
 using Turnstone.Acpi.Description;
 using Turnstone.Devices.Legacy;
 using Turnstone.Devices.Pci;

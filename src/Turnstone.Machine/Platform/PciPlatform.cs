@@ -1,5 +1,6 @@
 using Turnstone.Devices.Bus;
 using Turnstone.Devices.Pci;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 
@@ -29,9 +30,9 @@ internal sealed class PciPlatform
         _interruptLines = interruptLines;
         _log = log;
         _allocator = new PciResourceAllocator(
-            new PciAddressWindow(root.Mmio32Window.Base, root.Mmio32Window.Size),
-            PciAddressWindow.None,
-            new PciAddressWindow(root.IoBarWindow.Base, root.IoBarWindow.Size));
+            new AddressWindow(root.Mmio32Window.Base, root.Mmio32Window.Size),
+            AddressWindow.None,
+            new AddressWindow(root.IoBarWindow.Base, root.IoBarWindow.Size));
         mmio.Register(root.Ecam.Base, root.Ecam.Size, new PciEcam(Segment));
         ports.Register(root.ConfigurationPorts.Base, root.ConfigurationPorts.Size, new PciConfigPorts(Segment));
     }

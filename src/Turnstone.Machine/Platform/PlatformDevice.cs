@@ -1,3 +1,4 @@
+using Turnstone.PciRoot;
 using Turnstone.Acpi.Description;
 
 namespace Turnstone.Machine.Platform;

@@ -56,18 +56,16 @@ internal sealed class VirtioDevices : IDisposable
                 {
                     log?.WriteLine($"[turnstone] {name}: one request at a time: {unavailable}");
                 }
-                var function = new VirtioPciDevice(new VirtioBlockDeviceAdapter(new VirtioBlockDevice(vm.Memory, backend, null, io)), msi);
+                var function = new VirtioPciDevice(new VirtioBlockDevice(vm.Memory, backend, null, io), msi);
                 var notifiers = devices.Add(vm, pci, diskSlots[i], function, name, onFailure);
-                io?.SignalOnCompletion(notifiers.EventOf(0));
+                io?.SignalOnCompletion(notifiers.CompletionEventOf(0));
                 functions.Add(function);
             }
             devices.Disks = functions;
 
-            var console = new VirtioConsoleDeviceAdapter(new VirtioConsoleDevice(vm.Memory, consoleOutput));
-            var consoleFunction = new VirtioPciDevice(console, msi);
-            console.ConnectTo(consoleFunction);
-            devices.Add(vm, pci, consoleSlot, consoleFunction, "hvc0", onFailure);
-            devices.Console = console.Device;
+            var console = new VirtioConsoleDevice(vm.Memory, consoleOutput);
+            devices.Add(vm, pci, consoleSlot, new VirtioPciDevice(console, msi), "hvc0", onFailure);
+            devices.Console = console;
             return devices;
         }
         catch
@@ -104,8 +102,9 @@ internal sealed class VirtioDevices : IDisposable
         return notifiers;
     }
 
-    /// <summary>Per device: notifications served off the vCPU thread and the time the device model spent on them.</summary>
-    public IReadOnlyList<VirtioWork> Work => _notifiers.Select(n => new VirtioWork(n.Name, n.Kicks, n.Busy)).ToList();
+    /// <summary>Per device: queue runs off the vCPU thread, by cause, and the time the device model spent on them.</summary>
+    public IReadOnlyList<VirtioWork> Work =>
+        _notifiers.Select(n => new VirtioWork(n.Name, n.GuestNotifications, n.CompletionWakeUps, n.Busy)).ToList();
 
     public void Dispose()
     {
@@ -116,10 +115,4 @@ internal sealed class VirtioDevices : IDisposable
         }
         _owned.Clear();
     }
-}
-
-/// <summary>How much queue work one virtio device did, and how long its model took for it.</summary>
-public sealed record VirtioWork(string Device, long Notifications, TimeSpan Busy)
-{
-    public override string ToString() => $"{Device} {Notifications} notifications, {Busy.TotalMilliseconds:F1} ms";
 }

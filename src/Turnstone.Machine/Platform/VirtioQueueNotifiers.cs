@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Turnstone.Devices.Pci;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.HostIo;
@@ -13,7 +12,9 @@ namespace Turnstone.Machine.Platform;
 /// address, 2 bytes, as Linux writes it), and a worker thread per queue runs the queue off the
 /// vCPU thread. The registrations follow BAR0 wherever the guest maps it; while BAR0 is not
 /// decoded, or lies outside the bridge's window, notify writes exit and reach the device through
-/// its BAR handler, which runs the same path on the vCPU thread.
+/// its BAR handler, which runs the same path on the vCPU thread. Each worker
+/// (<see cref="VirtioQueueWorker"/>) counts the guest's notifications apart from the wake-ups
+/// that completions of requests in flight cause.
 /// </summary>
 internal sealed class VirtioQueueNotifiers : IDisposable
 {
@@ -22,29 +23,22 @@ internal sealed class VirtioQueueNotifiers : IDisposable
     private readonly VirtualMachine _vm;
     private readonly VirtioPciDevice _device;
     private readonly Func<PciBarMapping, bool> _routed;
-    private readonly Action<Exception> _onFailure;
-    private readonly EventFd[] _events;
-    private readonly Thread[] _workers;
+    private readonly VirtioQueueWorker[] _workers;
     private readonly List<IoEventRegistration> _registrations = [];
     private readonly Lock _gate = new();
-    private volatile bool _stopping;
-    private long _kicks, _busyTicks;
+    private bool _stopping;
 
     public VirtioQueueNotifiers(VirtualMachine vm, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed, Action<Exception> onFailure)
     {
         _vm = vm;
         _device = device;
         _routed = routed;
-        _onFailure = onFailure;
         Name = name;
-        _events = new EventFd[device.QueueCount];
-        _workers = new Thread[device.QueueCount];
+        _workers = new VirtioQueueWorker[device.QueueCount];
         for (int queue = 0; queue < device.QueueCount; queue++)
         {
-            _events[queue] = new EventFd();
             int index = queue;
-            _workers[queue] = new Thread(() => Serve(index)) { IsBackground = true, Name = $"{name} queue {queue}" };
-            _workers[queue].Start();
+            _workers[queue] = new VirtioQueueWorker($"{name} queue {queue}", () => device.Notify(index), onFailure);
         }
         device.Config.BarMappingChanged += change =>
         {
@@ -57,37 +51,17 @@ internal sealed class VirtioQueueNotifiers : IDisposable
 
     public string Name { get; }
 
-    /// <summary>What queue <paramref name="queue"/>'s worker waits on; anything that signals it gets the queue run.</summary>
-    public EventFd EventOf(int queue) => _events[queue];
+    /// <summary>What the host signals when a request in flight on queue <paramref name="queue"/> finishes; its worker then runs the queue.</summary>
+    public EventFd CompletionEventOf(int queue) => _workers[queue].Completion;
 
-    /// <summary>Notifications the workers served (several guest kicks may coalesce into one).</summary>
-    public long Kicks => Interlocked.Read(ref _kicks);
+    /// <summary>Queue runs the guest's notify writes caused (several kicks may coalesce into one run).</summary>
+    public long GuestNotifications => _workers.Sum(worker => worker.GuestNotifications);
+
+    /// <summary>Queue runs that only completions of requests in flight caused.</summary>
+    public long CompletionWakeUps => _workers.Sum(worker => worker.CompletionWakeUps);
 
     /// <summary>Time the workers spent in the device's queue processing: the device model's share of the I/O.</summary>
-    public TimeSpan Busy => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _busyTicks));
-
-    private void Serve(int queue)
-    {
-        try
-        {
-            while (true)
-            {
-                _events[queue].Wait();
-                if (_stopping)
-                {
-                    return;
-                }
-                long start = Stopwatch.GetTimestamp();
-                _device.Notify(queue);
-                Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
-                Interlocked.Increment(ref _kicks);
-            }
-        }
-        catch (Exception e) when (!_stopping)
-        {
-            _onFailure(e);
-        }
-    }
+    public TimeSpan Busy => _workers.Aggregate(TimeSpan.Zero, (sum, worker) => sum + worker.Busy);
 
     private void Follow(PciBarMapping bar)
     {
@@ -104,9 +78,9 @@ internal sealed class VirtioQueueNotifiers : IDisposable
             }
             try
             {
-                for (int queue = 0; queue < _events.Length; queue++)
+                for (int queue = 0; queue < _workers.Length; queue++)
                 {
-                    _registrations.Add(_vm.RegisterIoEvent(_events[queue], bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength, isPortIo: false));
+                    _registrations.Add(_vm.RegisterIoEvent(_workers[queue].GuestNotification, bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength, isPortIo: false));
                 }
             }
             catch (KvmException)
@@ -128,17 +102,9 @@ internal sealed class VirtioQueueNotifiers : IDisposable
             }
             _registrations.Clear();
         }
-        foreach (var fd in _events)
-        {
-            fd.Signal();
-        }
         foreach (var worker in _workers)
         {
-            worker.Join();
-        }
-        foreach (var fd in _events)
-        {
-            fd.Dispose();
+            worker.Dispose();
         }
     }
 }

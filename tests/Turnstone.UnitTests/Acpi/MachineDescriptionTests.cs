@@ -1,5 +1,6 @@
 using Turnstone.Acpi.Description;
 using Turnstone.Acpi.Tables;
+using Turnstone.PciRoot;
 
 namespace Turnstone.UnitTests.Acpi;
 
@@ -35,7 +36,8 @@ public sealed class MachineDescriptionTests
         Refused(pc with { Pci = pc.Pci with { ConfigurationPorts = new AddressWindow(0x0CF4, 8) } }); // inside the forwarded 0-0xCF7
         Refused(pc with { Pci = pc.Pci with { ConfigurationPorts = new AddressWindow(0x0D00, 0x100), IoWindows = [] } }); // longer than IO() can say
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(32, PciInterruptPin.IntA, 16)] } });
-        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, (PciInterruptPin)4, 16)] } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, PciInterruptPin.None, 16)] } });
+        Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, (PciInterruptPin)5, 16)] } });
         Refused(pc with { Pci = pc.Pci with { InterruptRoutes = [new PciInterruptRoute(3, PciInterruptPin.IntA, 16), new PciInterruptRoute(3, PciInterruptPin.IntA, 17)] } });
     }
 

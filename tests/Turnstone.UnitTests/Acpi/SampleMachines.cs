@@ -1,4 +1,5 @@
 using Turnstone.Acpi.Description;
+using Turnstone.PciRoot;
 
 namespace Turnstone.UnitTests.Acpi;
 

@@ -60,6 +60,48 @@ public sealed class EventFdTests
     }
 
     [Fact]
+    public void WaitEither_takes_both_counters_and_says_which_was_signalled()
+    {
+        using var first = new EventFd();
+        using var second = new EventFd();
+        second.Signal();
+        second.Signal();
+
+        Assert.True(EventFd.WaitEither(first, second, out ulong firstCount, out ulong secondCount));
+        Assert.Equal((0ul, 2ul), (firstCount, secondCount));
+
+        first.Signal();
+        second.Signal();
+        Assert.True(EventFd.WaitEither(first, second, out firstCount, out secondCount));
+        Assert.Equal((1ul, 1ul), (firstCount, secondCount));
+        Assert.False(first.TryRead(out _) || second.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task WaitEither_blocks_until_one_is_signalled_and_stops_when_one_is_disposed()
+    {
+        using var first = new EventFd();
+        var second = new EventFd();
+        var signalled = Task.Factory.StartNew(() => EventFd.WaitEither(first, second, out _, out _), TaskCreationOptions.LongRunning);
+        await Task.Delay(100);
+        Assert.False(signalled.IsCompleted, "WaitEither returned before any signal");
+        first.Signal();
+        Assert.True(await signalled.WaitAsync(Patience));
+
+        using var waiting = new ManualResetEventSlim();
+        var stopped = Task.Factory.StartNew(() =>
+        {
+            waiting.Set();
+            return EventFd.WaitEither(first, second, out _, out _);
+        }, TaskCreationOptions.LongRunning);
+        // Disposed while the waiter blocks, not before it starts (that would be ObjectDisposedException).
+        Assert.True(waiting.Wait(Patience));
+        await Task.Delay(100);
+        second.Dispose();
+        Assert.False(await stopped.WaitAsync(Patience));
+    }
+
+    [Fact]
     public void Use_after_dispose_is_an_ObjectDisposedException()
     {
         var fd = new EventFd();

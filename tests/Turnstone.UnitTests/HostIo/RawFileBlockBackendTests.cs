@@ -1,3 +1,4 @@
+using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.HostIo;
 using Turnstone.UnitTests.Virtio;
@@ -86,6 +87,6 @@ public sealed class RawFileBlockBackendTests : IDisposable
     {
         public BlockRig Rig { get; } = new();
 
-        public VirtioBlockRequestResult Handle() => new VirtioBlockRequestHandler(Rig.Memory, backend).Handle(Rig.Driver.PopSingle());
+        public VirtqueueChainOutcome Handle() => new VirtioBlockRequestHandler(Rig.Memory, backend).Handle(Rig.Driver.PopSingle());
     }
 }

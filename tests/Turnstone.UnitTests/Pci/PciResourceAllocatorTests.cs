@@ -1,12 +1,13 @@
 using Turnstone.Devices.Pci;
+using Turnstone.PciRoot;
 
 namespace Turnstone.UnitTests.Pci;
 
 public sealed class PciResourceAllocatorTests
 {
-    private static readonly PciAddressWindow Mmio32 = new(0xC000_0000, 0x1000_0000);
-    private static readonly PciAddressWindow Mmio64 = new(0x80_0000_0000, 0x10_0000_0000);
-    private static readonly PciAddressWindow Io = new(0xC000, 0x4000);
+    private static readonly AddressWindow Mmio32 = new(0xC000_0000, 0x1000_0000);
+    private static readonly AddressWindow Mmio64 = new(0x80_0000_0000, 0x10_0000_0000);
+    private static readonly AddressWindow Io = new(0xC000, 0x4000);
 
     private static PciConfigSpace Function(params (int Index, PciBarKind Kind, ulong Size)[] bars)
     {
@@ -47,7 +48,7 @@ public sealed class PciResourceAllocatorTests
     [Fact]
     public void Larger_bars_go_first_so_alignment_wastes_little()
     {
-        var allocator = new PciResourceAllocator(new PciAddressWindow(0xE000_0000, 0x30_0000), PciAddressWindow.None, Io);
+        var allocator = new PciResourceAllocator(new AddressWindow(0xE000_0000, 0x30_0000), AddressWindow.None, Io);
         var small = Function((0, PciBarKind.Memory32, 0x1000));
         var large = Function((0, PciBarKind.Memory32, 0x20_0000));
         allocator.AssignBars(small, large); // in address order small-then-large would need 0x40_0000
@@ -58,7 +59,7 @@ public sealed class PciResourceAllocatorTests
     [Fact]
     public void Sixty_four_bit_bars_fall_back_to_the_32_bit_window()
     {
-        var allocator = new PciResourceAllocator(Mmio32, PciAddressWindow.None, Io);
+        var allocator = new PciResourceAllocator(Mmio32, AddressWindow.None, Io);
         Assert.True(allocator.TryAllocate(PciBarKind.Memory64, 0x4000, out ulong address));
         Assert.True(Mmio32.Contains(address, 0x4000));
     }
@@ -66,7 +67,7 @@ public sealed class PciResourceAllocatorTests
     [Fact]
     public void An_exhausted_window_refuses()
     {
-        var allocator = new PciResourceAllocator(new PciAddressWindow(0xE000_0000, 0x2000), PciAddressWindow.None, new PciAddressWindow(0x1000, 0x20));
+        var allocator = new PciResourceAllocator(new AddressWindow(0xE000_0000, 0x2000), AddressWindow.None, new AddressWindow(0x1000, 0x20));
         Assert.True(allocator.TryAllocate(PciBarKind.Memory32, 0x1000, out _));
         Assert.True(allocator.TryAllocate(PciBarKind.Memory32, 0x10, out ulong page));
         Assert.Equal(0xE000_1000ul, page);
@@ -79,9 +80,9 @@ public sealed class PciResourceAllocatorTests
     [Fact]
     public void Windows_that_cannot_hold_their_kind_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => new PciResourceAllocator(new PciAddressWindow(0xF000_0000, 0x2000_0000), Mmio64, Io));
-        Assert.Throws<ArgumentException>(() => new PciResourceAllocator(Mmio32, Mmio64, new PciAddressWindow(0xF000, 0x2000)));
-        Assert.Throws<ArgumentException>(() => new PciResourceAllocator(Mmio32, new PciAddressWindow(ulong.MaxValue - 0xFFF, 0x2000), Io));
+        Assert.Throws<ArgumentException>(() => new PciResourceAllocator(new AddressWindow(0xF000_0000, 0x2000_0000), Mmio64, Io));
+        Assert.Throws<ArgumentException>(() => new PciResourceAllocator(Mmio32, Mmio64, new AddressWindow(0xF000, 0x2000)));
+        Assert.Throws<ArgumentException>(() => new PciResourceAllocator(Mmio32, new AddressWindow(ulong.MaxValue - 0xFFF, 0x2000), Io));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Turnstone.Devices.Bus;
 using Turnstone.Devices.Pci;
+using Turnstone.PciRoot;
 
 namespace Turnstone.UnitTests.Pci;
 

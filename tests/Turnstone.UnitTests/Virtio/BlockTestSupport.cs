@@ -144,7 +144,7 @@ public sealed class BlockRig
     public BlockRequest AddWrite(ulong sector, params byte[][] data) =>
         Add(Header(VirtioBlockRequestType.Out, sector), false, data);
 
-    public VirtioBlockRequestResult HandleNext()
+    public VirtqueueChainOutcome HandleNext()
     {
         var chain = Driver.PopSingle();
         return Handler.Handle(chain);

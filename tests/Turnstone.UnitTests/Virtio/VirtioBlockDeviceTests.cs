@@ -79,7 +79,7 @@ public sealed class VirtioBlockDeviceTests
             | VirtioBlockFeatures.Flush | VirtioBlockFeatures.SegMax | VirtioBlockFeatures.BlockSize
             | VirtioBlockFeatures.Discard | VirtioBlockFeatures.WriteZeroes;
         Assert.Equal(expected, device.OfferedFeatures);
-        Assert.Equal(2u, device.DeviceId);
+        Assert.Equal(2u, device.DeviceType);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class VirtioConsoleDeviceTests
     {
         var device = NewDevice();
 
-        Assert.Equal(3u, device.DeviceId);
+        Assert.Equal(3u, device.DeviceType);
         Assert.Equal(VirtioFeatures.Version1 | VirtioFeatures.IndirectDescriptors | VirtioFeatures.EventIndex
             | VirtioConsoleFeatures.EmergencyWrite, device.OfferedFeatures);
         Assert.Equal(2, device.Queues.Count);

@@ -1,5 +1,6 @@
 using System.Text;
 using Turnstone.Devices.Virtio;
+using Turnstone.Devices.Virtio.Console;
 using Turnstone.GuestMemory;
 
 namespace Turnstone.UnitTests.Virtio;
@@ -163,16 +164,16 @@ public sealed class VirtioConsoleReceiveTests
     }
 
     [Fact]
-    public void Enqueue_raises_input_available_and_refuses_what_does_not_fit()
+    public void Enqueue_raises_work_for_the_receive_queue_and_refuses_what_does_not_fit()
     {
         var rig = new ConsoleRig(options: new() { QueueSize = ConsoleRig.QueueSize, InputBufferCapacity = 8 });
-        int raised = 0;
-        rig.Device.InputAvailable += () => raised++;
+        var raised = new List<int>();
+        rig.Device.QueueWorkAvailable += raised.Add;
 
         Assert.Equal(5, rig.Device.EnqueueInput("hello"u8));
         Assert.Equal(3, rig.Device.EnqueueInput("world"u8));
         Assert.Equal(0, rig.Device.EnqueueInput("!"u8));
-        Assert.Equal(2, raised);
+        Assert.Equal([VirtioConsoleProtocol.ReceiveQueueIndex, VirtioConsoleProtocol.ReceiveQueueIndex], raised);
 
         var buffer = rig.Writable(16);
         rig.Receive.AddChain(buffer);

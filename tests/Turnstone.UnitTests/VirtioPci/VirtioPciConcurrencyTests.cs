@@ -124,6 +124,8 @@ public sealed class VirtioPciConcurrencyTests
         public void ReadConfig(ulong offset, Span<byte> data) => _inner.ReadConfig(offset, data);
         public void WriteConfig(ulong offset, ReadOnlySpan<byte> data) => _inner.WriteConfig(offset, data);
         public void Reset() => _inner.Reset();
+        public event Action<int>? QueueWorkAvailable { add { } remove { } }
+        public event Action? ConfigurationChanged { add { } remove { } }
 
         public VirtqueueRunResult ProcessQueue(int queueIndex)
         {

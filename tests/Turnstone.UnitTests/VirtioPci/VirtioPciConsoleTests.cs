@@ -17,9 +17,7 @@ public sealed class VirtioPciConsoleTests
         {
             Memory = new ArrayGuestMemory(VirtioPciRig.MemorySize);
             Console = new VirtioConsoleDevice(Memory, Output, options ?? new() { QueueSize = 16 });
-            var adapter = new VirtioConsoleDeviceAdapter(Console);
-            Rig = new VirtioPciRig(adapter, Memory);
-            adapter.ConnectTo(Rig.Function);
+            Rig = new VirtioPciRig(Console, Memory);
             Driver = Rig.NewDriver();
         }
 

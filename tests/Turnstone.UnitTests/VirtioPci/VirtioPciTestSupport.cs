@@ -5,6 +5,7 @@ using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.GuestMemory;
+using Turnstone.PciRoot;
 using Turnstone.UnitTests.Pci;
 using Turnstone.UnitTests.Virtio;
 
@@ -36,7 +37,7 @@ internal sealed class VirtioPciRig
             Disk = new MemoryBlockBackend(contents);
             Backend = new RecordingBlockBackend(Disk);
             Block = new VirtioBlockDevice(Memory, Backend, new VirtioBlockOptions { QueueSize = 16 });
-            device = new VirtioBlockDeviceAdapter(Block);
+            device = Block;
         }
         Function = new VirtioPciDevice(device, Sink);
         Function.ConnectInterrupt(Line);
@@ -52,9 +53,9 @@ internal sealed class VirtioPciRig
             }
         };
         new PciResourceAllocator(
-            new PciAddressWindow(0xC000_0000, 0x1000_0000),
-            new PciAddressWindow(0x80_0000_0000, 0x1_0000_0000),
-            new PciAddressWindow(0xC000, 0x1000)).AssignBars(Function.Config);
+            new AddressWindow(0xC000_0000, 0x1000_0000),
+            new AddressWindow(0x80_0000_0000, 0x1_0000_0000),
+            new AddressWindow(0xC000, 0x1000)).AssignBars(Function.Config);
     }
 
     public IGuestMemory Memory { get; }
@@ -489,6 +490,15 @@ internal sealed class ScriptedVirtioDevice : IVirtioDevice
     }
 
     public void Reset() => Record("reset");
+
+    public event Action<int>? QueueWorkAvailable;
+
+    public event Action? ConfigurationChanged;
+
+    /// <summary>Raises the device's host events, as host input or a resize would.</summary>
+    public void RaiseQueueWork(int queueIndex) => QueueWorkAvailable?.Invoke(queueIndex);
+
+    public void RaiseConfigurationChanged() => ConfigurationChanged?.Invoke();
 
     private void Record(string what)
     {

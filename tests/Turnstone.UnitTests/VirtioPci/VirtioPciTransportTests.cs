@@ -3,6 +3,7 @@ using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.GuestMemory;
+using Turnstone.PciRoot;
 using static Turnstone.Devices.VirtioPci.VirtioPciCommonConfig;
 
 namespace Turnstone.UnitTests.VirtioPci;
@@ -234,6 +235,30 @@ public sealed class VirtioPciTransportTests
 
         Assert.Equal(generation + 1, driver.ReadCommon(ConfigGeneration, 1));
         Assert.Equal([new MsiMessage(ModernVirtioPciDriver.MsiAddress, ModernVirtioPciDriver.MsiDataBase)], rig.Sink.Messages);
+    }
+
+    [Fact]
+    public void A_devices_host_events_run_its_queue_and_send_a_configuration_change()
+    {
+        var memory = new ArrayGuestMemory(VirtioPciRig.MemorySize);
+        var device = new ScriptedVirtioDevice(memory, queues: 2);
+        var rig = new VirtioPciRig(device, memory);
+        var driver = rig.NewDriver();
+        driver.Initialize(useMsix: true);
+        ulong generation = driver.ReadCommon(ConfigGeneration, 1);
+        device.ClearEvents();
+
+        device.RaiseQueueWork(1);
+        device.RaiseConfigurationChanged();
+
+        Assert.Equal(["process 1 begin", "process 1 end"], device.Events);
+        Assert.Equal(generation + 1, driver.ReadCommon(ConfigGeneration, 1));
+        Assert.Equal(
+            [
+                new MsiMessage(ModernVirtioPciDriver.MsiAddress, ModernVirtioPciDriver.MsiDataBase + 2),
+                new MsiMessage(ModernVirtioPciDriver.MsiAddress, ModernVirtioPciDriver.MsiDataBase),
+            ],
+            rig.Sink.Messages);
     }
 
     [Fact]

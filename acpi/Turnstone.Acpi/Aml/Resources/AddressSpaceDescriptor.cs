@@ -1,38 +1,5 @@
 namespace Turnstone.Acpi.Aml.Resources;
 
-/// <summary>Field width of an address space descriptor: Word (tag 0x88), DWord (0x87) or QWord (0x8A).</summary>
-public enum AddressWidth
-{
-    Word = 2,
-    DWord = 4,
-    QWord = 8,
-}
-
-/// <summary>The resource type byte of an address space descriptor.</summary>
-public enum AddressSpaceType : byte
-{
-    Memory = 0,
-    Io = 1,
-    BusNumber = 2,
-}
-
-/// <summary>Memory attribute (_MEM, type-specific bits 1-2).</summary>
-public enum MemoryCaching : byte
-{
-    NonCacheable = 0,
-    Cacheable = 1,
-    WriteCombining = 2,
-    Prefetchable = 3,
-}
-
-/// <summary>Which I/O ranges a bridge decodes (_RNG, type-specific bits 0-1).</summary>
-public enum IoRange : byte
-{
-    NonIsaOnly = 1,
-    IsaOnly = 2,
-    EntireRange = 3,
-}
-
 /// <summary>
 /// The Word/DWord/QWord Address Space Descriptors (ACPI 6.3, 6.4.3.5): resource type, general
 /// flags, type-specific flags, then granularity, minimum, maximum, translation offset and length

@@ -161,7 +161,7 @@ internal sealed class AsyncRequestQueue
         return null;
     }
 
-    private string? Finish(VirtqueueDescriptorChain chain, VirtioBlockRequestResult result, ref int completed)
+    private string? Finish(VirtqueueDescriptorChain chain, VirtqueueChainOutcome result, ref int completed)
     {
         if (result.NeedsReset)
         {

@@ -1,15 +1,5 @@
 namespace Turnstone.Devices.Virtio.Block;
 
-/// <summary>Which way a started request moves data.</summary>
-public enum BlockIoDirection
-{
-    /// <summary>Disk to guest buffers (VIRTIO_BLK_T_IN).</summary>
-    Read,
-
-    /// <summary>Guest buffers to disk (VIRTIO_BLK_T_OUT).</summary>
-    Write,
-}
-
 /// <summary>
 /// Asynchronous reads and writes between a disk and guest memory, so a virtio-blk device can keep
 /// many requests in flight instead of waiting for each (io_uring, from Turnstone.HostIo, which the

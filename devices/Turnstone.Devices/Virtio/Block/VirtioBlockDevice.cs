@@ -7,7 +7,7 @@ namespace Turnstone.Devices.Virtio.Block;
 /// single request queue and the queue loop. A transport (virtio-pci) forwards feature negotiation,
 /// configuration reads, queue registers and queue notifications here.
 /// </summary>
-public sealed class VirtioBlockDevice
+public sealed class VirtioBlockDevice : IVirtioDevice
 {
     private readonly VirtioBlockRequestHandler _handler;
     // One chain per queue, refilled by every pop: ProcessQueue handles a chain completely before it
@@ -67,7 +67,7 @@ public sealed class VirtioBlockDevice
         };
     }
 
-    public uint DeviceId => VirtioBlockProtocol.DeviceId;
+    public uint DeviceType => VirtioBlockProtocol.DeviceId;
 
     public ulong OfferedFeatures { get; }
 
@@ -104,8 +104,25 @@ public sealed class VirtioBlockDevice
         return true;
     }
 
+    public int ConfigSize => VirtioBlockConfig.Size;
+
     /// <summary>A driver read of the device-specific configuration.</summary>
     public void ReadConfig(ulong offset, Span<byte> data) => Config.Read(offset, data);
+
+    /// <summary>Every field is read-only while VIRTIO_BLK_F_CONFIG_WCE is not offered (writeback is its only writable one).</summary>
+    public void WriteConfig(ulong offset, ReadOnlySpan<byte> data)
+    {
+    }
+
+    /// <summary>
+    /// Never raised: every request arrives with the driver's notification, and a request in flight
+    /// wakes the queue's owner through its <see cref="IAsyncBlockIo"/> (the machine signals the
+    /// queue's worker), not through the transport.
+    /// </summary>
+    event Action<int>? IVirtioDevice.QueueWorkAvailable { add { } remove { } }
+
+    /// <summary>Never raised: the capacity and the rest of the configuration are fixed for the device's life.</summary>
+    event Action? IVirtioDevice.ConfigurationChanged { add { } remove { } }
 
     /// <summary>Requests started on the asynchronous engine and not yet returned to the guest.</summary>
     public int RequestsInFlight => _async?.InFlight ?? 0;
@@ -137,11 +154,7 @@ public sealed class VirtioBlockDevice
     {
         public bool WantsChain => true;
 
-        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
-        {
-            var result = handler.Handle(chain);
-            return new(result.NeedsReset, result.UsedLength, result.Problem);
-        }
+        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain) => handler.Handle(chain);
     }
 
     /// <summary>

@@ -1,26 +1,5 @@
 namespace Turnstone.Devices.Virtio.Block;
 
-/// <summary>The <c>type</c> field of a virtio-blk request header (virtio 1.2, 5.2.6).</summary>
-public enum VirtioBlockRequestType : uint
-{
-    In = 0,
-    Out = 1,
-    Flush = 4,
-    GetId = 8,
-    GetLifetime = 10,
-    Discard = 11,
-    WriteZeroes = 13,
-    SecureErase = 14,
-}
-
-/// <summary>The status byte the device writes as the last writable byte of a request.</summary>
-public enum VirtioBlockStatus : byte
-{
-    Ok = 0,
-    IoError = 1,
-    Unsupported = 2,
-}
-
 /// <summary>Fixed sizes of the virtio-blk wire format.</summary>
 public static class VirtioBlockProtocol
 {

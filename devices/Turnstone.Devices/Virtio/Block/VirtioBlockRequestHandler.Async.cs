@@ -1,9 +1,4 @@
-using System.Buffers.Binary;
-
 namespace Turnstone.Devices.Virtio.Block;
-
-/// <summary>What a started request's completion has to check: how many bytes it must have moved, and which way.</summary>
-public readonly record struct StartedBlockRequest(ulong DataLength, BlockIoDirection Direction);
 
 /// <summary>
 /// The asynchronous half of the handler: a well-formed read or write is started on an
@@ -28,33 +23,24 @@ public sealed partial class VirtioBlockRequestHandler
         ArgumentNullException.ThrowIfNull(chain);
         ArgumentNullException.ThrowIfNull(io);
         started = default;
-        if (chain.Error is not null || chain.WritableLength == 0 || chain.ReadableLength < VirtioBlockProtocol.HeaderSize)
+        if (chain.Error is not null || !VirtioBlockRequestHeader.TryRead(chain, out var request, out _))
         {
             return false;
         }
-        Span<byte> header = stackalloc byte[VirtioBlockProtocol.HeaderSize];
-        if (chain.CopyFromReadable(0, header) != header.Length)
-        {
-            return false;
-        }
-        var type = (VirtioBlockRequestType)BinaryPrimitives.ReadUInt32LittleEndian(header);
-        ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
-        ulong dataOut = chain.ReadableLength - VirtioBlockProtocol.HeaderSize;
-        ulong dataIn = chain.WritableLength - 1; // the last writable byte is the status
         BlockIoDirection direction;
         ulong length;
-        switch (type)
+        switch (request.Type)
         {
-            case VirtioBlockRequestType.In when dataOut == 0:
-                (direction, length) = (BlockIoDirection.Read, dataIn);
+            case VirtioBlockRequestType.In when request.DataOutLength == 0:
+                (direction, length) = (BlockIoDirection.Read, request.DataInLength);
                 break;
-            case VirtioBlockRequestType.Out when dataIn == 0 && !_backend.IsReadOnly:
-                (direction, length) = (BlockIoDirection.Write, dataOut);
+            case VirtioBlockRequestType.Out when request.DataInLength == 0 && !_backend.IsReadOnly:
+                (direction, length) = (BlockIoDirection.Write, request.DataOutLength);
                 break;
             default:
                 return false;
         }
-        if (length == 0 || !TryDiskRange(sector, length, out ulong offset, out _))
+        if (length == 0 || !TryDiskRange(request.Sector, length, out ulong offset, out _))
         {
             return false;
         }
@@ -85,21 +71,14 @@ public sealed partial class VirtioBlockRequestHandler
     /// same place is idempotent, and that path finishes a short transfer or reports the host's error
     /// in the status and the log, as it does for every other request.
     /// </summary>
-    public VirtioBlockRequestResult Complete(VirtqueueDescriptorChain chain, StartedBlockRequest started, long result)
+    public VirtqueueChainOutcome Complete(VirtqueueDescriptorChain chain, StartedBlockRequest started, long result)
     {
         ArgumentNullException.ThrowIfNull(chain);
         if (result < 0 || (ulong)result != started.DataLength)
         {
             return Handle(chain);
         }
-        ulong statusOffset = chain.WritableLength - 1;
-        ReadOnlySpan<byte> ok = [(byte)VirtioBlockStatus.Ok];
-        if (chain.CopyToWritable(statusOffset, ok) != 1)
-        {
-            return new(true, VirtioBlockStatus.Ok, 0, null, $"descriptor chain at head {chain.HeadIndex}: status byte not writable");
-        }
-        // A read wrote every data byte and the status; a write only the status.
-        ulong used = started.Direction == BlockIoDirection.Read ? started.DataLength + 1 : 1;
-        return new(false, VirtioBlockStatus.Ok, (uint)Math.Min(used, uint.MaxValue), null, null);
+        // A read wrote every data byte before the status; a write only the status.
+        return Finish(chain, VirtioBlockStatus.Ok, started.Direction == BlockIoDirection.Read ? started.DataLength : 0, null);
     }
 }

@@ -4,24 +4,12 @@ using Turnstone.GuestMemory;
 
 namespace Turnstone.Devices.Virtio.Block;
 
-/// <summary>How one virtio-blk request ended.</summary>
-/// <param name="NeedsReset">The chain could not carry a status (broken descriptors, no writable
-/// byte): nothing was written to the guest, the chain must not be returned, and the device should set
-/// DEVICE_NEEDS_RESET.</param>
-/// <param name="Status">The status byte written to the guest (meaningless when <paramref name="NeedsReset"/>).</param>
-/// <param name="UsedLength">The <c>len</c> for the used ring: bytes written from the start of the
-/// writable part without a gap, so the status byte counts only when all data before it was written.</param>
-/// <param name="ChainError">The descriptor-level fault, when that is why the chain is broken.</param>
-/// <param name="Problem">Why the request did not succeed, for logs; null on success.</param>
-public readonly record struct VirtioBlockRequestResult(
-    bool NeedsReset, VirtioBlockStatus Status, uint UsedLength, VirtqueueError? ChainError, string? Problem);
-
 /// <summary>
 /// Executes virtio-blk requests (virtio 1.2, 5.2.6) against an <see cref="IBlockBackend"/>,
-/// independent of transport and of threads. The framing is taken from the chain as the spec says,
-/// not from descriptor boundaries: the first 16 readable bytes are the header, the last writable byte
-/// is the status, and what lies between is data. Every guest value is checked before the backend sees
-/// it; a bad request gets VIRTIO_BLK_S_IOERR or VIRTIO_BLK_S_UNSUPP, never an exception.
+/// independent of transport and of threads. <see cref="VirtioBlockRequestHeader"/> frames a request
+/// from its chain, synchronous or started in flight alike, and every request that gets a status ends
+/// in one place that writes it. Every guest value is checked before the backend sees it; a bad
+/// request gets VIRTIO_BLK_S_IOERR or VIRTIO_BLK_S_UNSUPP, never an exception.
 /// </summary>
 public sealed partial class VirtioBlockRequestHandler
 {
@@ -53,166 +41,145 @@ public sealed partial class VirtioBlockRequestHandler
 
     public bool WriteZeroesEnabled => _options.EnableWriteZeroes && !_backend.IsReadOnly;
 
-    public VirtioBlockRequestResult Handle(VirtqueueDescriptorChain chain)
+    /// <summary>
+    /// Executes the request on <paramref name="chain"/> and writes its status. A chain that cannot
+    /// carry a status (malformed, nothing writable) is broken; everything else gets a status.
+    /// </summary>
+    public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
     {
         ArgumentNullException.ThrowIfNull(chain);
         if (chain.Error is { } chainError)
         {
-            return new(true, VirtioBlockStatus.IoError, 0, chainError,
-                $"descriptor chain at head {chain.HeadIndex} is malformed: {chainError}");
+            return VirtqueueChainOutcome.Broken($"descriptor chain at head {chain.HeadIndex} is malformed: {chainError}", chainError);
         }
         if (chain.WritableLength == 0)
         {
-            return new(true, VirtioBlockStatus.IoError, 0, null,
-                $"descriptor chain at head {chain.HeadIndex} has no device-writable byte for the status");
+            return VirtqueueChainOutcome.Broken($"descriptor chain at head {chain.HeadIndex} has no device-writable byte for the status");
         }
-
-        ulong statusOffset = chain.WritableLength - 1;
-        var (status, dataWritten, problem) = Execute(chain, statusOffset);
-
-        ReadOnlySpan<byte> statusByte = [(byte)status];
-        if (chain.CopyToWritable(statusOffset, statusByte) != 1)
+        if (!VirtioBlockRequestHeader.TryRead(chain, out var request, out string problem))
         {
-            return new(true, status, 0, null, $"descriptor chain at head {chain.HeadIndex}: status byte not writable");
+            return IoError(chain, problem);
         }
-        ulong used = dataWritten == statusOffset ? dataWritten + 1 : dataWritten;
-        return new(false, status, (uint)Math.Min(used, uint.MaxValue), null, problem);
-    }
-
-    private (VirtioBlockStatus Status, ulong DataWritten, string? Problem) Execute(VirtqueueDescriptorChain chain, ulong dataInLength)
-    {
-        if (chain.ReadableLength < VirtioBlockProtocol.HeaderSize)
-        {
-            return IoError($"request header is {chain.ReadableLength} bytes, not {VirtioBlockProtocol.HeaderSize}");
-        }
-        Span<byte> header = stackalloc byte[VirtioBlockProtocol.HeaderSize];
-        if (chain.CopyFromReadable(0, header) != header.Length)
-        {
-            return IoError("request header could not be read");
-        }
-        uint type = BinaryPrimitives.ReadUInt32LittleEndian(header);
-        ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
-        ulong dataOutLength = chain.ReadableLength - VirtioBlockProtocol.HeaderSize;
 
         try
         {
-            return (VirtioBlockRequestType)type switch
+            return request.Type switch
             {
-                VirtioBlockRequestType.In => Read(chain, sector, dataOutLength, dataInLength),
-                VirtioBlockRequestType.Out => Write(chain, sector, dataOutLength, dataInLength),
-                VirtioBlockRequestType.Flush => Flush(),
-                VirtioBlockRequestType.GetId => GetId(chain, dataInLength),
-                VirtioBlockRequestType.Discard => DiscardOrWriteZeroes(chain, isDiscard: true, dataOutLength, dataInLength),
-                VirtioBlockRequestType.WriteZeroes => DiscardOrWriteZeroes(chain, isDiscard: false, dataOutLength, dataInLength),
-                _ => (VirtioBlockStatus.Unsupported, 0, $"request type {type} is not supported"),
+                VirtioBlockRequestType.In => Read(chain, request),
+                VirtioBlockRequestType.Out => Write(chain, request),
+                VirtioBlockRequestType.Flush => Flush(chain),
+                VirtioBlockRequestType.GetId => GetId(chain, request.DataInLength),
+                VirtioBlockRequestType.Discard => DiscardOrWriteZeroes(chain, request, isDiscard: true),
+                VirtioBlockRequestType.WriteZeroes => DiscardOrWriteZeroes(chain, request, isDiscard: false),
+                _ => Unsupported(chain, $"request type {(uint)request.Type} is not supported"),
             };
         }
         catch (IOException e)
         {
-            return IoError($"backend I/O failed: {e.Message}");
+            return IoError(chain, $"backend I/O failed: {e.Message}");
         }
         catch (UnauthorizedAccessException e)
         {
-            return IoError($"backend I/O refused: {e.Message}");
+            return IoError(chain, $"backend I/O refused: {e.Message}");
         }
         catch (NotSupportedException e)
         {
-            return (VirtioBlockStatus.Unsupported, 0, $"backend cannot do request type {type}: {e.Message}");
+            return Unsupported(chain, $"backend cannot do request type {(uint)request.Type}: {e.Message}");
         }
     }
 
-    private (VirtioBlockStatus, ulong, string?) Read(VirtqueueDescriptorChain chain, ulong sector, ulong dataOutLength, ulong dataInLength)
+    private VirtqueueChainOutcome Read(VirtqueueDescriptorChain chain, VirtioBlockRequestHeader request)
     {
-        if (dataOutLength != 0)
+        if (request.DataOutLength != 0)
         {
-            return IoError("read request carries device-readable data: the data buffer must be device-writable");
+            return IoError(chain, "read request carries device-readable data: the data buffer must be device-writable");
         }
-        if (!TryDiskRange(sector, dataInLength, out ulong offset, out string? problem))
+        if (!TryDiskRange(request.Sector, request.DataInLength, out ulong offset, out string? problem))
         {
-            return IoError(problem);
+            return IoError(chain, problem);
         }
         ulong position = 0;
-        foreach (var range in chain.EnumerateWritable(0, dataInLength))
+        foreach (var range in chain.EnumerateWritable(0, request.DataInLength))
         {
             if (!_memory.TryGetSpan(range.Address, (int)range.Length, out var destination))
             {
-                return (VirtioBlockStatus.IoError, position, $"guest buffer 0x{range.Address:x} is no longer RAM");
+                return Finish(chain, VirtioBlockStatus.IoError, position, $"guest buffer 0x{range.Address:x} is no longer RAM");
             }
             _backend.ReadAt(offset + position, destination);
             position += range.Length;
         }
-        return (VirtioBlockStatus.Ok, position, null);
+        return Finish(chain, VirtioBlockStatus.Ok, position, null);
     }
 
-    private (VirtioBlockStatus, ulong, string?) Write(VirtqueueDescriptorChain chain, ulong sector, ulong dataOutLength, ulong dataInLength)
+    private VirtqueueChainOutcome Write(VirtqueueDescriptorChain chain, VirtioBlockRequestHeader request)
     {
-        if (dataInLength != 0)
+        if (request.DataInLength != 0)
         {
-            return IoError("write request has device-writable data: the data buffer must be device-readable");
+            return IoError(chain, "write request has device-writable data: the data buffer must be device-readable");
         }
         if (_backend.IsReadOnly)
         {
-            return IoError("write to a read-only disk");
+            return IoError(chain, "write to a read-only disk");
         }
-        if (!TryDiskRange(sector, dataOutLength, out ulong offset, out string? problem))
+        if (!TryDiskRange(request.Sector, request.DataOutLength, out ulong offset, out string? problem))
         {
-            return IoError(problem);
+            return IoError(chain, problem);
         }
         ulong position = 0;
-        foreach (var range in chain.EnumerateReadable(VirtioBlockProtocol.HeaderSize, dataOutLength))
+        foreach (var range in chain.EnumerateReadable(VirtioBlockProtocol.HeaderSize, request.DataOutLength))
         {
             if (!_memory.TryGetSpan(range.Address, (int)range.Length, out var source))
             {
-                return IoError($"guest buffer 0x{range.Address:x} is no longer RAM");
+                return IoError(chain, $"guest buffer 0x{range.Address:x} is no longer RAM");
             }
             _backend.WriteAt(offset + position, source);
             position += range.Length;
         }
-        return (VirtioBlockStatus.Ok, 0, null);
+        return Finish(chain, VirtioBlockStatus.Ok, 0, null);
     }
 
-    private (VirtioBlockStatus, ulong, string?) Flush()
+    private VirtqueueChainOutcome Flush(VirtqueueDescriptorChain chain)
     {
         _backend.Flush();
-        return (VirtioBlockStatus.Ok, 0, null);
+        return Finish(chain, VirtioBlockStatus.Ok, 0, null);
     }
 
-    private (VirtioBlockStatus, ulong, string?) GetId(VirtqueueDescriptorChain chain, ulong dataInLength)
+    private VirtqueueChainOutcome GetId(VirtqueueDescriptorChain chain, ulong dataInLength)
     {
         // The answer is up to 20 bytes; a shorter buffer gets a truncated string, a longer one the
         // 20 bytes and a used length that stops there.
         int length = (int)Math.Min(dataInLength, (ulong)_deviceIdString.Length);
         int written = chain.CopyToWritable(0, _deviceIdString.AsSpan(0, length));
-        return (VirtioBlockStatus.Ok, (ulong)written, null);
+        return Finish(chain, VirtioBlockStatus.Ok, (ulong)written, null);
     }
 
-    private (VirtioBlockStatus, ulong, string?) DiscardOrWriteZeroes(VirtqueueDescriptorChain chain, bool isDiscard,
-        ulong dataOutLength, ulong dataInLength)
+    private VirtqueueChainOutcome DiscardOrWriteZeroes(VirtqueueDescriptorChain chain, VirtioBlockRequestHeader request, bool isDiscard)
     {
+        ulong dataOutLength = request.DataOutLength;
         string name = isDiscard ? "discard" : "write-zeroes";
         if (_backend.IsReadOnly)
         {
-            return IoError($"{name} on a read-only disk");
+            return IoError(chain, $"{name} on a read-only disk");
         }
         if (isDiscard ? !_options.EnableDiscard : !_options.EnableWriteZeroes)
         {
-            return (VirtioBlockStatus.Unsupported, 0, $"{name} is not offered");
+            return Unsupported(chain, $"{name} is not offered");
         }
-        if (dataInLength != 0)
+        if (request.DataInLength != 0)
         {
-            return IoError($"{name} request has device-writable data");
+            return IoError(chain, $"{name} request has device-writable data");
         }
         const int segmentSize = VirtioBlockProtocol.DiscardWriteZeroesSegmentSize;
         if (dataOutLength == 0 || dataOutLength % segmentSize != 0)
         {
-            return IoError($"{name} payload of {dataOutLength} bytes is not a whole number of {segmentSize}-byte segments");
+            return IoError(chain, $"{name} payload of {dataOutLength} bytes is not a whole number of {segmentSize}-byte segments");
         }
         uint maxSegments = isDiscard ? _options.MaxDiscardSegments : _options.MaxWriteZeroesSegments;
         uint maxSectors = isDiscard ? _options.MaxDiscardSectors : _options.MaxWriteZeroesSectors;
         ulong count = dataOutLength / segmentSize;
         if (count > maxSegments)
         {
-            return IoError($"{name} with {count} segments, more than the {maxSegments} advertised");
+            return IoError(chain, $"{name} with {count} segments, more than the {maxSegments} advertised");
         }
 
         // Validate every segment before touching the disk, so a bad one fails the request cleanly.
@@ -222,26 +189,26 @@ public sealed partial class VirtioBlockRequestHandler
         {
             if (chain.CopyFromReadable(VirtioBlockProtocol.HeaderSize + (ulong)i * segmentSize, raw) != segmentSize)
             {
-                return IoError($"{name} segment {i} could not be read");
+                return IoError(chain, $"{name} segment {i} could not be read");
             }
             ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(raw);
             uint sectors = BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]);
             uint flags = BinaryPrimitives.ReadUInt32LittleEndian(raw[12..]);
             if ((flags & ~VirtioBlockProtocol.DiscardWriteZeroesFlagUnmap) != 0)
             {
-                return (VirtioBlockStatus.Unsupported, 0, $"{name} segment {i} has reserved flags 0x{flags:x}");
+                return Unsupported(chain, $"{name} segment {i} has reserved flags 0x{flags:x}");
             }
             if (isDiscard && (flags & VirtioBlockProtocol.DiscardWriteZeroesFlagUnmap) != 0)
             {
-                return (VirtioBlockStatus.Unsupported, 0, $"discard segment {i} sets unmap, which only write-zeroes allows");
+                return Unsupported(chain, $"discard segment {i} sets unmap, which only write-zeroes allows");
             }
             if (sectors > maxSectors)
             {
-                return IoError($"{name} segment {i} covers {sectors} sectors, more than the {maxSectors} advertised");
+                return IoError(chain, $"{name} segment {i} covers {sectors} sectors, more than the {maxSectors} advertised");
             }
             if (!TryDiskRange(sector, (ulong)sectors * VirtioBlockProtocol.SectorSize, out ulong offset, out string? problem))
             {
-                return IoError($"{name} segment {i}: {problem}");
+                return IoError(chain, $"{name} segment {i}: {problem}");
             }
             ranges[i] = (offset, (ulong)sectors * VirtioBlockProtocol.SectorSize);
         }
@@ -260,7 +227,7 @@ public sealed partial class VirtioBlockRequestHandler
                 _backend.WriteZeroes(offset, length);
             }
         }
-        return (VirtioBlockStatus.Ok, 0, null);
+        return Finish(chain, VirtioBlockStatus.Ok, 0, null);
     }
 
     /// <summary>Checks that <paramref name="length"/> bytes from <paramref name="sector"/> are whole
@@ -285,5 +252,26 @@ public sealed partial class VirtioBlockRequestHandler
         return true;
     }
 
-    private static (VirtioBlockStatus, ulong, string?) IoError(string problem) => (VirtioBlockStatus.IoError, 0, problem);
+    /// <summary>
+    /// Writes <paramref name="status"/> as the chain's last writable byte and gives the used length:
+    /// bytes written from the start of the writable part without a gap, so the status byte counts only
+    /// when all <paramref name="dataWritten"/> data before it was written. The one place a request ends.
+    /// </summary>
+    private static VirtqueueChainOutcome Finish(VirtqueueDescriptorChain chain, VirtioBlockStatus status, ulong dataWritten, string? problem)
+    {
+        ulong statusOffset = chain.WritableLength - 1;
+        ReadOnlySpan<byte> statusByte = [(byte)status];
+        if (chain.CopyToWritable(statusOffset, statusByte) != 1)
+        {
+            return VirtqueueChainOutcome.Broken($"descriptor chain at head {chain.HeadIndex}: status byte not writable");
+        }
+        ulong used = dataWritten == statusOffset ? dataWritten + 1 : dataWritten;
+        return VirtqueueChainOutcome.Used((uint)Math.Min(used, uint.MaxValue), problem);
+    }
+
+    private static VirtqueueChainOutcome IoError(VirtqueueDescriptorChain chain, string problem) =>
+        Finish(chain, VirtioBlockStatus.IoError, 0, problem);
+
+    private static VirtqueueChainOutcome Unsupported(VirtqueueDescriptorChain chain, string problem) =>
+        Finish(chain, VirtioBlockStatus.Unsupported, 0, problem);
 }

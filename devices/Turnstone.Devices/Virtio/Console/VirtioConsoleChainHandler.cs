@@ -2,21 +2,13 @@ using Turnstone.GuestMemory;
 
 namespace Turnstone.Devices.Virtio.Console;
 
-/// <summary>How one virtio-console chain ended.</summary>
-/// <param name="NeedsReset">The chain broke the protocol (malformed descriptors, or buffers in the wrong
-/// direction for its queue): it must not be returned, and the device should set DEVICE_NEEDS_RESET.
-/// A console has no status byte to report a bad request with, so every fault is of this kind.</param>
-/// <param name="UsedLength">The <c>len</c> for the used ring: bytes of host input written into the
-/// chain; always 0 for guest output.</param>
-/// <param name="ChainError">The descriptor-level fault, when that is why the chain is broken.</param>
-/// <param name="Problem">What went wrong, for the VM's log; null on success.</param>
-public readonly record struct VirtioConsoleChainResult(bool NeedsReset, uint UsedLength, VirtqueueError? ChainError, string? Problem);
-
 /// <summary>
 /// Moves the bytes of port 0, independent of transport and of queue mechanics: guest output from
 /// transmitq chains to the host stream, host input from the <see cref="VirtioConsoleInputBuffer"/>
 /// into receiveq chains. Every guest value is checked before it is used; nothing here throws on
-/// guest-controlled input.
+/// guest-controlled input. A console has no status byte to report a bad request with, so every
+/// fault breaks the chain; a transmitq chain goes back with a used length of 0, a receiveq chain
+/// with the bytes of input written into it.
 /// </summary>
 /// <remarks>
 /// Output arrives from two threads: the transmit queue's worker and, for emerg_wr, a vCPU. One lock
@@ -53,16 +45,16 @@ public sealed class VirtioConsoleChainHandler
     public long DroppedOutputBytes => Interlocked.Read(ref _droppedOutputBytes);
 
     /// <summary>Writes a transmitq chain's readable bytes to the host stream, in chain order.</summary>
-    public VirtioConsoleChainResult HandleTransmit(VirtqueueDescriptorChain chain)
+    public VirtqueueChainOutcome HandleTransmit(VirtqueueDescriptorChain chain)
     {
         ArgumentNullException.ThrowIfNull(chain);
         if (chain.Error is { } chainError)
         {
-            return Broken(chainError, $"transmitq chain at head {chain.HeadIndex} is malformed: {chainError}");
+            return VirtqueueChainOutcome.Broken($"transmitq chain at head {chain.HeadIndex} is malformed: {chainError}", chainError);
         }
         if (chain.WritableLength != 0)
         {
-            return Broken(null,
+            return VirtqueueChainOutcome.Broken(
                 $"transmitq chain at head {chain.HeadIndex} has {chain.WritableLength} device-writable bytes: guest output must be device-readable");
         }
         lock (_outputGate)
@@ -71,40 +63,40 @@ public sealed class VirtioConsoleChainHandler
             {
                 if (!_memory.TryGetSpan(range.Address, (int)range.Length, out var source))
                 {
-                    return Broken(null, $"transmitq chain at head {chain.HeadIndex}: guest buffer 0x{range.Address:x} is no longer RAM");
+                    return VirtqueueChainOutcome.Broken($"transmitq chain at head {chain.HeadIndex}: guest buffer 0x{range.Address:x} is no longer RAM");
                 }
                 Write(source);
             }
         }
-        return new(false, 0, null, null);
+        return VirtqueueChainOutcome.Used(0);
     }
 
     /// <summary>Fills a receiveq chain's writable bytes with as much pending host input as fits.</summary>
-    public VirtioConsoleChainResult HandleReceive(VirtqueueDescriptorChain chain)
+    public VirtqueueChainOutcome HandleReceive(VirtqueueDescriptorChain chain)
     {
         ArgumentNullException.ThrowIfNull(chain);
         if (chain.Error is { } chainError)
         {
-            return Broken(chainError, $"receiveq chain at head {chain.HeadIndex} is malformed: {chainError}");
+            return VirtqueueChainOutcome.Broken($"receiveq chain at head {chain.HeadIndex} is malformed: {chainError}", chainError);
         }
         if (chain.ReadableLength != 0)
         {
-            return Broken(null,
+            return VirtqueueChainOutcome.Broken(
                 $"receiveq chain at head {chain.HeadIndex} has {chain.ReadableLength} device-readable bytes: receive buffers must be device-writable");
         }
         if (chain.WritableLength == 0)
         {
-            return Broken(null, $"receiveq chain at head {chain.HeadIndex} has no device-writable byte");
+            return VirtqueueChainOutcome.Broken($"receiveq chain at head {chain.HeadIndex} has no device-writable byte");
         }
         int length = _input.Peek(_receiveScratch.AsSpan(0, (int)Math.Min(chain.WritableLength, (ulong)_receiveScratch.Length)));
         int written = chain.CopyToWritable(0, _receiveScratch.AsSpan(0, length));
         if (written != length)
         {
             // The input stays queued: it is delivered again once the driver has reset the device.
-            return Broken(null, $"receiveq chain at head {chain.HeadIndex}: a guest buffer is no longer RAM");
+            return VirtqueueChainOutcome.Broken($"receiveq chain at head {chain.HeadIndex}: a guest buffer is no longer RAM");
         }
         _input.Discard(written);
-        return new(false, (uint)written, null, null);
+        return VirtqueueChainOutcome.Used((uint)written);
     }
 
     /// <summary>One character the driver wrote to emerg_wr.</summary>
@@ -149,7 +141,4 @@ public sealed class VirtioConsoleChainHandler
             // What could not be flushed is lost with the stream; Write counts what it refuses.
         }
     }
-
-    private static VirtioConsoleChainResult Broken(VirtqueueError? error, string problem) =>
-        new(true, 0, error, problem);
 }

@@ -10,14 +10,14 @@ namespace Turnstone.Devices.Virtio.Console;
 /// </summary>
 /// <remarks>
 /// <para>Wiring. The transport forwards feature negotiation, configuration accesses, queue registers and
-/// notifications here, like for virtio-blk. Two host events need a way back into the transport:
-/// <see cref="InputAvailable"/> should notify the receive queue (VirtioPciDevice.Notify(0)), so
-/// delivery runs on the transport's processing thread with its interrupt logic; and
-/// <see cref="ConfigurationChanged"/> should send a configuration change notification.</para>
+/// notifications here, like for virtio-blk. Two host events go back into the transport, which
+/// subscribes to them itself: <see cref="QueueWorkAvailable"/> runs the receive queue on the
+/// transport's processing thread with its interrupt logic, and <see cref="ConfigurationChanged"/>
+/// sends a configuration change notification.</para>
 /// <para>Host input survives <see cref="Reset"/>: what the user typed while the guest rebinds its
 /// driver (or before it first did) is delivered once receive buffers appear, as a terminal would.</para>
 /// </remarks>
-public sealed class VirtioConsoleDevice
+public sealed class VirtioConsoleDevice : IVirtioDevice
 {
     private readonly VirtioConsoleInputBuffer _input;
     private readonly VirtioConsoleChainHandler _handler;
@@ -51,17 +51,17 @@ public sealed class VirtioConsoleDevice
     }
 
     /// <summary>
-    /// Host input was queued. Raised on the thread that called <see cref="EnqueueInput"/>, after the bytes
-    /// are in the buffer and outside every lock of this device, so the handler may run the receive queue
-    /// right there.
+    /// Host input was queued for the receive queue (the argument is its index). Raised on the thread
+    /// that called <see cref="EnqueueInput"/>, after the bytes are in the buffer and outside every lock
+    /// of this device, so the handler may run the receive queue right there.
     /// </summary>
-    public event Action? InputAvailable;
+    public event Action<int>? QueueWorkAvailable;
 
     /// <summary>The terminal size changed (<see cref="Resize"/>): the transport should bump the configuration
     /// generation and interrupt. Raised on the resizing thread, outside every lock of this device.</summary>
     public event Action? ConfigurationChanged;
 
-    public uint DeviceId => VirtioConsoleProtocol.DeviceId;
+    public uint DeviceType => VirtioConsoleProtocol.DeviceId;
 
     public ulong OfferedFeatures { get; }
 
@@ -97,7 +97,7 @@ public sealed class VirtioConsoleDevice
         int taken = _input.Append(input);
         if (taken > 0)
         {
-            InputAvailable?.Invoke();
+            QueueWorkAvailable?.Invoke(VirtioConsoleProtocol.ReceiveQueueIndex);
         }
         return taken;
     }
@@ -136,6 +136,8 @@ public sealed class VirtioConsoleDevice
         }
         return true;
     }
+
+    public int ConfigSize => VirtioConsoleProtocol.ConfigSize;
 
     /// <summary>A driver read of the device-specific configuration.</summary>
     public void ReadConfig(ulong offset, Span<byte> data) => Config.Read(offset, data);
@@ -188,11 +190,8 @@ public sealed class VirtioConsoleDevice
     {
         public bool WantsChain => !isReceive || input.Count > 0;
 
-        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain)
-        {
-            var result = isReceive ? handler.HandleReceive(chain) : handler.HandleTransmit(chain);
-            return new(result.NeedsReset, result.UsedLength, result.Problem);
-        }
+        public VirtqueueChainOutcome Handle(VirtqueueDescriptorChain chain) =>
+            isReceive ? handler.HandleReceive(chain) : handler.HandleTransmit(chain);
     }
 
     /// <summary>

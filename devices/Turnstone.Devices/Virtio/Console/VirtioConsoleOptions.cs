@@ -1,8 +1,5 @@
 namespace Turnstone.Devices.Virtio.Console;
 
-/// <summary>A terminal size in character cells.</summary>
-public readonly record struct VirtioConsoleSize(ushort Columns, ushort Rows);
-
 /// <summary>Host-side choices for a virtio-console device (not guest-controlled).</summary>
 public sealed record VirtioConsoleOptions
 {

@@ -3,6 +3,7 @@ using Turnstone.Firmware.LinuxBoot;
 using Turnstone.GuestMemory;
 using Turnstone.Machine;
 using Turnstone.Machine.Platform;
+using Turnstone.PciRoot;
 
 namespace Turnstone.UnitTests.Machine.Platform;
 

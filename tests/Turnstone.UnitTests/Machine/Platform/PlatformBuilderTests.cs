@@ -1,3 +1,4 @@
+using Turnstone.PciRoot;
 using Turnstone.Acpi.Description;
 using Turnstone.Acpi.Tables;
 using Turnstone.Devices.Legacy;

@@ -1,10 +1,8 @@
-using Turnstone.Devices.Virtio;
-
-namespace Turnstone.Devices.VirtioPci;
+namespace Turnstone.Devices.Virtio;
 
 /// <summary>
 /// A virtio device as a transport sees it: its type, feature bits, configuration space and
-/// queues, and the queue loop. The transport (virtio-pci here, virtio-mmio later) owns the
+/// queues, the queue loop, and the host-side events the transport answers. The transport (virtio-pci here, virtio-mmio later) owns the
 /// registers, the device status and the interrupts; the device owns the requests.
 /// </summary>
 /// <remarks>
@@ -46,4 +44,18 @@ public interface IVirtioDevice
 
     /// <summary>The driver reset the device: forget features, queues and any failure.</summary>
     void Reset();
+
+    /// <summary>
+    /// The device has work for a queue that no driver notification announced (host input arrived for
+    /// a receive queue): the transport runs that queue as if the driver had notified it, on its own
+    /// processing rules. Raised on the host's thread, outside every lock of the device.
+    /// </summary>
+    event Action<int>? QueueWorkAvailable;
+
+    /// <summary>
+    /// The device configuration changed on the host's side (a terminal resized): the transport bumps
+    /// the configuration generation and sends a configuration change notification. Raised on the
+    /// host's thread, outside every lock of the device.
+    /// </summary>
+    event Action? ConfigurationChanged;
 }

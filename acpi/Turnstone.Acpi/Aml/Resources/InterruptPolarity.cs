@@ -1,11 +1,6 @@
 namespace Turnstone.Acpi.Aml.Resources;
 
-public enum InterruptTrigger
-{
-    Level,
-    Edge,
-}
-
+/// <summary>Which level (or edge) of an interrupt resource is the asserted one.</summary>
 public enum InterruptPolarity
 {
     ActiveHigh,
