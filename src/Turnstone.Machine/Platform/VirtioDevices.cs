@@ -31,12 +31,16 @@ internal sealed class VirtioDevices : IDisposable
     public VirtioConsoleDevice Console { get; private set; } = null!;
 
     public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<DiskConfig> disks, Stream consoleOutput,
+        Action<Exception> onFailure, TextWriter? log = null) =>
+        Create(VirtioHost.Of(vm), pci, disks, consoleOutput, onFailure, log);
+
+    internal static VirtioDevices Create(VirtioHost vm, PciPlatform pci, IReadOnlyList<DiskConfig> disks, Stream consoleOutput,
         Action<Exception> onFailure, TextWriter? log = null)
     {
         var devices = new VirtioDevices();
         try
         {
-            var msi = new KvmMsiSink(vm);
+            var msi = vm.Msi;
             var slots = Slots(disks.Count);
             var functions = new List<VirtioPciDevice>();
             for (int i = 0; i < disks.Count; i++)
@@ -93,23 +97,27 @@ internal sealed class VirtioDevices : IDisposable
         }
     }
 
-    private VirtioQueueNotifiers Add(VirtualMachine vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
+    private VirtioQueueNotifiers Add(VirtioHost vm, PciPlatform pci, int slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
     {
         // Notifiers first: they must see the BAR mapping events the guest causes after Attach.
-        var notifiers = new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure);
+        var notifiers = new VirtioQueueNotifiers(vm.NotifyEvents, function, name, pci.Routes, onFailure);
         _owned.Add(notifiers);
         _notifiers.Add(notifiers);
-        pci.Attach(slot, function, new GsiLine(vm, PlatformLayout.GsiOfSlot(slot)));
+        pci.Attach(slot, function, vm.GsiLine(PlatformLayout.GsiOfSlot(slot)));
         return notifiers;
     }
 
     /// <summary>Per device: notifications served off the vCPU thread and the time the device model spent on them.</summary>
     public IReadOnlyList<VirtioWork> Work => _notifiers.Select(n => new VirtioWork(n.Name, n.Kicks, n.Busy)).ToList();
 
+    /// <summary>What <see cref="Dispose"/> closes, in its order: the reverse of creation, so a disk's queue
+    /// workers stop before its io_uring closes, and the io_uring before the image file.</summary>
+    internal IReadOnlyList<IDisposable> DisposalOrder => Enumerable.Reverse(_owned).ToList();
+
     public void Dispose()
     {
         // Workers stop before the disks they write close.
-        foreach (var owned in Enumerable.Reverse(_owned))
+        foreach (var owned in DisposalOrder)
         {
             owned.Dispose();
         }

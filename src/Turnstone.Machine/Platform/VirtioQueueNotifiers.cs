@@ -18,20 +18,21 @@ internal sealed class VirtioQueueNotifiers : IDisposable
 {
     private const int NotifyWriteLength = 2;
 
-    private readonly VirtualMachine _vm;
+    private readonly INotifyEventRegistrar _notifyEvents;
     private readonly VirtioPciDevice _device;
     private readonly Func<PciBarMapping, bool> _routed;
     private readonly Action<Exception> _onFailure;
     private readonly EventFd[] _events;
     private readonly Thread[] _workers;
-    private readonly List<IoEventRegistration> _registrations = [];
+    private readonly List<IDisposable> _registrations = [];
     private readonly Lock _gate = new();
     private volatile bool _stopping;
     private long _kicks, _busyTicks;
 
-    public VirtioQueueNotifiers(VirtualMachine vm, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed, Action<Exception> onFailure)
+    public VirtioQueueNotifiers(INotifyEventRegistrar notifyEvents, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed,
+        Action<Exception> onFailure)
     {
-        _vm = vm;
+        _notifyEvents = notifyEvents;
         _device = device;
         _routed = routed;
         _onFailure = onFailure;
@@ -105,7 +106,7 @@ internal sealed class VirtioQueueNotifiers : IDisposable
             {
                 for (int queue = 0; queue < _events.Length; queue++)
                 {
-                    _registrations.Add(_vm.RegisterIoEvent(_events[queue], bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength, isPortIo: false));
+                    _registrations.Add(_notifyEvents.Register(_events[queue], bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength));
                 }
             }
             catch (KvmException)
