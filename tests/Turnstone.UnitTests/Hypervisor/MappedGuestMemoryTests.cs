@@ -24,13 +24,24 @@ public sealed class MappedGuestMemoryTests : IDisposable
 
     public void Dispose() => _memory.Dispose();
 
-    /// <summary>Bytes <paramref name="action"/> allocated on this thread, after one warm-up call (JIT, first-use caches).</summary>
+    /// <summary>
+    /// Bytes <paramref name="action"/> allocated on this thread, after one warm-up call (JIT,
+    /// first-use caches): the least of up to five measurements. Now and then, with the rest of the
+    /// suite running in parallel, one measurement picks up a few KiB the code under test does not
+    /// allocate (seen in 3 of 25 suite runs, the next measurement 0 again); an allocation in the
+    /// code under test shows in every measurement.
+    /// </summary>
     private static long AllocatedBy(Action action)
     {
         action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long least = long.MaxValue;
+        for (int i = 0; i < 5 && least > 0; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            action();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return least;
     }
 
     [Fact]
@@ -51,10 +62,11 @@ public sealed class MappedGuestMemoryTests : IDisposable
     [Fact]
     public void IsRam_allocates_nothing()
     {
-        int hits = 0;
+        int hits = 0, runs = 0;
 
         long allocated = AllocatedBy(() =>
         {
+            runs++;
             for (int i = 0; i < Calls; i++)
             {
                 // Found in the first region, in the second, and in none: every path of the lookup.
@@ -64,16 +76,17 @@ public sealed class MappedGuestMemoryTests : IDisposable
         });
 
         Assert.Equal(0, allocated);
-        Assert.Equal(2 * 2 * Calls, hits);
+        Assert.Equal(2 * Calls * runs, hits); // two of the three lookups hit, every time
     }
 
     [Fact]
     public void TryGetSpan_and_TryGetHostAddress_allocate_nothing()
     {
-        int hits = 0;
+        int hits = 0, runs = 0;
 
         long allocated = AllocatedBy(() =>
         {
+            runs++;
             for (int i = 0; i < Calls; i++)
             {
                 hits += (_memory.TryGetSpan(0x1_0000_2000, 16, out _) ? 1 : 0) + (_memory.TryGetHostAddress(0x2000, 4096, out _) ? 1 : 0);
@@ -81,7 +94,7 @@ public sealed class MappedGuestMemoryTests : IDisposable
         });
 
         Assert.Equal(0, allocated);
-        Assert.Equal(2 * 2 * Calls, hits);
+        Assert.Equal(2 * Calls * runs, hits);
     }
 
     /// <summary>
@@ -107,10 +120,11 @@ public sealed class MappedGuestMemoryTests : IDisposable
         FakeVirtioDriver.WriteDescriptor(_memory, Descriptors, 1, Data, 4096, VirtqueueDescriptorChain.FlagNext | VirtqueueDescriptorChain.FlagWrite, 2);
         FakeVirtioDriver.WriteDescriptor(_memory, Descriptors, 2, Status, 1, VirtqueueDescriptorChain.FlagWrite, 0);
         ushort availableIndex = 0;
-        int completed = 0;
+        int completed = 0, runs = 0;
 
         long allocated = AllocatedBy(() =>
         {
+            runs++;
             for (int i = 0; i < 1000; i++)
             {
                 _memory.WriteByte(Status, 0xEE);
@@ -122,7 +136,7 @@ public sealed class MappedGuestMemoryTests : IDisposable
         });
 
         Assert.Equal(0, allocated);
-        Assert.Equal(2000, completed);
+        Assert.Equal(1000 * runs, completed);
         Assert.Equal(availableIndex, _memory.ReadUInt16(Used + 2));
     }
 }
