@@ -126,6 +126,7 @@ public sealed class LinuxMachine
                        (quirks.MisdeliversUserSystemCalls ? "; nested PVM host: system-call repair on" : ""));
 
         VcpuLoop? loop = null;
+        KvmVcpuExitSource? exits = null;
         Exception? vcpuFailure = null;
         using var stopInput = new CancellationTokenSource();
         using var cancelRegistration = cancel.Register(() => control.Stop(new MachineExit(MachineExitKind.Interrupted, "stopped by the user")));
@@ -137,7 +138,8 @@ public sealed class LinuxMachine
                 using var vcpu = vm.CreateVcpu(0);
                 control.AddKicker(vcpu.Kick);
                 VcpuSetup.Apply(vcpu, entry, kvm.GetSupportedCpuid(), log);
-                loop = new VcpuLoop(vcpu, vm.Memory, buses.Ports, buses.Mmio, control, quirks);
+                exits = new KvmVcpuExitSource(vcpu, vm.Memory, quirks);
+                loop = new VcpuLoop(exits, buses.Ports, buses.Mmio, control);
                 if (!control.StopRequested)
                 {
                     loop.Run();
@@ -160,8 +162,8 @@ public sealed class LinuxMachine
         consoleOutput.Flush();
 
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
-        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, loop?.Emulation.CountsByInstruction.ToDictionary() ?? [],
-            loop?.SystemCallRepair?.SystemCallsRedirected ?? 0, loop?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
+        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, exits?.Emulation.CountsByInstruction.ToDictionary() ?? [],
+            exits?.SystemCallRepair?.SystemCallsRedirected ?? 0, exits?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
             vm.Memory.MonitorResidentBytes(), GC.GetTotalMemory(true), virtio.Work);
         if (vcpuFailure is not null && exit.Report is null)
         {

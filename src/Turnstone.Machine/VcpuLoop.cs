@@ -1,9 +1,7 @@
 using Turnstone.Devices.Bus;
 using Turnstone.GuestMemory;
 using Turnstone.Hypervisor;
-using Turnstone.Hypervisor.Emulation;
 using Turnstone.Hypervisor.Kvm;
-using Turnstone.Hypervisor.Quirks;
 
 namespace Turnstone.Machine;
 
@@ -12,19 +10,12 @@ namespace Turnstone.Machine;
 /// failure, including one the guest provoked, ends the VM with a report instead of escaping.
 /// </summary>
 internal sealed class VcpuLoop(
-    Vcpu vcpu,
-    IGuestMemory memory,
+    IVcpuExitSource vcpu,
     DeviceBus ports,
     DeviceBus mmio,
-    MachineControl control,
-    HostQuirks quirks)
+    MachineControl control)
 {
-    private readonly EmulationFailureHandler _emulation = new(memory);
-    private readonly SystemCallRepair? _systemCallRepair = quirks.MisdeliversUserSystemCalls ? new SystemCallRepair(memory) : null;
-
     public ExitStatistics Exits { get; } = new();
-    public EmulationFailureHandler Emulation => _emulation;
-    public SystemCallRepair? SystemCallRepair => _systemCallRepair;
 
     public void Run()
     {
@@ -35,7 +26,6 @@ internal sealed class VcpuLoop(
             {
                 exit = vcpu.Run();
                 Exits.Count(exit.Reason);
-                _systemCallRepair?.OnExit(vcpu);
                 if (Dispatch(exit) is { } stop)
                 {
                     control.Stop(stop);
@@ -48,11 +38,18 @@ internal sealed class VcpuLoop(
         }
     }
 
-    private MachineExit? Dispatch(in VcpuExit exit)
+    /// <summary>Handles one exit; returns why the machine stops, or null to enter the guest again.</summary>
+    internal MachineExit? Dispatch(in VcpuExit exit)
     {
+        if (vcpu.TryHandleEngineExit(exit, out string? failure))
+        {
+            return failure is null ? null : Failure(failure, exit);
+        }
         switch (exit.Reason)
         {
             case VcpuExitReason.Io:
+                // A string instruction (rep outsw, rep insb) arrives as one exit: IoCount elements
+                // of IoSize bytes each, which the device sees one at a time, as on hardware.
                 var data = vcpu.IoData;
                 for (int i = 0; i < exit.IoCount; i++)
                 {
@@ -79,13 +76,8 @@ internal sealed class VcpuLoop(
                 return null;
             case VcpuExitReason.Interrupted or VcpuExitReason.IrqWindowOpen:
                 return null;
-            case VcpuExitReason.InternalError when exit.InternalError == InternalErrorKind.Emulation:
-                return _emulation.Handle(vcpu) is { } reason ? Failure(reason, exit) : null;
-            case VcpuExitReason.Debug when _systemCallRepair is not null:
-                return _systemCallRepair.HandleDebugExit(vcpu, exit) is { } why ? Failure(why, exit) : null;
             case VcpuExitReason.Shutdown:
-                return new MachineExit(MachineExitKind.TripleFault, "guest triple fault (shutdown)",
-                    VcpuStateReport.Build(vcpu, memory, "triple fault", exit));
+                return new MachineExit(MachineExitKind.TripleFault, "guest triple fault (shutdown)", vcpu.StateReport("triple fault", exit));
             case VcpuExitReason.SystemEvent when exit.SystemEvent == SystemEventKind.Shutdown:
                 return new MachineExit(MachineExitKind.PowerOff, "guest powered off (system event)");
             case VcpuExitReason.SystemEvent when exit.SystemEvent == SystemEventKind.Reset:
@@ -98,5 +90,5 @@ internal sealed class VcpuLoop(
     }
 
     private MachineExit Failure(string reason, in VcpuExit exit) =>
-        new(MachineExitKind.Error, reason, VcpuStateReport.Build(vcpu, memory, reason, exit));
+        new(MachineExitKind.Error, reason, vcpu.StateReport(reason, exit));
 }

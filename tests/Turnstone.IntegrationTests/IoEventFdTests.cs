@@ -23,6 +23,8 @@ public sealed class IoEventFdTests
     private const ushort NotifyPort = 0x1000, NeighbourPort = NotifyPort + 2;
     private const ushort QueueIndex = 0x0003;
     private const byte SyncPort = 0xF0;
+    // An I/O APIC pin above the ISA IRQs, as the PCI INTx lines use: no 8259 sits behind it.
+    private const uint IrqFdGsi = 20;
 
     /// <summary>What left the guest for the monitor during one pass of the notify loop.</summary>
     private sealed record Pass(List<ulong> MmioWrites, List<ushort> PortWrites);
@@ -81,12 +83,12 @@ public sealed class IoEventFdTests
         using var vm = kvm.CreateVm();
         vm.CreatePlatformInterruptControllers();
         // No vCPU yet: KVM finds no local APIC to deliver to.
-        Assert.False(vm.SignalMsi(MsiGuest.MsiAddress, MsiGuest.Vector));
+        Assert.False(vm.SignalMsi(InterruptGuest.MsiAddress, InterruptGuest.Vector));
         // After reset a local APIC is software-disabled (SVR bit 8 clear), so the guest blocks the MSI.
         Kvm.OnVcpuThread(() =>
         {
             using var vcpu = vm.CreateVcpu(0);
-            Assert.False(vm.SignalMsi(MsiGuest.MsiAddress, MsiGuest.Vector));
+            Assert.False(vm.SignalMsi(InterruptGuest.MsiAddress, InterruptGuest.Vector));
             return 0;
         });
     }
@@ -97,34 +99,28 @@ public sealed class IoEventFdTests
         using var kvm = Kvm.Open();
         using var vm = kvm.CreateVm();
 
-        var error = Assert.Throws<KvmException>(() => vm.SignalMsi(MsiGuest.MsiAddress, MsiGuest.Vector));
+        var error = Assert.Throws<KvmException>(() => vm.SignalMsi(InterruptGuest.MsiAddress, InterruptGuest.Vector));
         Assert.Contains("KVM_SIGNAL_MSI", error.Message);
     }
 
     [KvmFact]
     public void MsiSignalledFromAnotherThreadReachesTheGuestHandler()
     {
-        var (deliveredBeforeEnable, deliveredAfterEnable, handledVector) = Kvm.OnVcpuThread(MsiGuest.Run);
+        var (deliveredBeforeEnable, deliveredAfterEnable, handledVector) = Kvm.OnVcpuThread(InterruptGuest.RunMsi);
 
         Assert.False(deliveredBeforeEnable);
         Assert.True(deliveredAfterEnable);
-        Assert.Equal(MsiGuest.Vector, handledVector);
+        Assert.Equal(InterruptGuest.Vector, handledVector);
     }
 
     [KvmFact]
-    public void IrqFdRegistersAndDeassignsOnAnInKernelLine()
+    public void IrqFdSignalledFromAnotherThreadReachesTheGuestThroughTheIoApicUntilDeassigned()
     {
-        using var kvm = Kvm.Open();
-        using var vm = kvm.CreateVm();
-        vm.CreatePlatformInterruptControllers();
-        using var fd = new EventFd();
+        var (handledVector, afterDeassign) = Kvm.OnVcpuThread(() => InterruptGuest.RunIrqFd(IrqFdGsi));
 
-        var registration = vm.RegisterIrqFd(fd, gsi: 5);
-        fd.Signal();
-        registration.Dispose();
-
-        // Deassigned, the same eventfd and line can be registered again.
-        vm.RegisterIrqFd(fd, gsi: 5).Dispose();
+        Assert.Equal(InterruptGuest.Vector, handledVector);
+        // Deassigned, a signal no longer interrupts the guest: the halted vCPU only returns for the kick.
+        Assert.Equal(VcpuExitReason.Interrupted, afterDeassign);
     }
 
     /// <summary>
@@ -207,28 +203,53 @@ public sealed class IoEventFdTests
 
     /// <summary>
     /// A guest on the in-kernel interrupt controllers (which <see cref="FlatLongModeVm"/> lacks: they
-    /// must exist before the first vCPU): it software-enables its local APIC, reports ready, then
-    /// halts with interrupts on. Its handler for <see cref="Vector"/> writes the vector to a port.
+    /// must exist before the first vCPU): it software-enables its local APIC, routes an I/O APIC pin
+    /// to <see cref="Vector"/> if asked, reports ready, then halts with interrupts on. Its handler
+    /// for <see cref="Vector"/> writes the vector to a port, acknowledges the interrupt at the local
+    /// APIC and returns to the halt loop, so a second interrupt would be seen too.
     /// </summary>
-    private static class MsiGuest
+    private static class InterruptGuest
     {
         public const byte Vector = 0x40;
         public const ulong MsiAddress = 0xFEE0_0000; // destination APIC ID 0, physical mode
-        private const ulong LocalApic = 0xFEE0_0000, SpuriousVector = LocalApic + 0xF0;
+        private const ulong LocalApic = 0xFEE0_0000, SpuriousVector = LocalApic + 0xF0, EndOfInterrupt = LocalApic + 0xB0;
+        private const ulong IoApic = 0xFEC0_0000, IoApicWindow = IoApic + 0x10;
         private const ulong Pml4 = 0x1000, LowPdpt = 0x2000, LowPd = 0x3000, HighPd = 0x4000, Gdt = 0x5000, Idt = 0x6000;
         private const ulong Handler = 0x7000, StackTop = 0x9000, Code = 0x10000;
         private const byte ReadyPort = 0xF1, HandledPort = 0xF2;
 
-        public static (bool BeforeEnable, bool AfterEnable, byte Handled) Run()
+        /// <summary>The VM, RAM and a vCPU in long mode at the guest's code, on the calling thread.</summary>
+        private static (KvmSystem Kvm, VirtualMachine Vm, Vcpu Vcpu) Start(uint? ioApicPin)
         {
-            using var kvm = Kvm.Open();
-            using var vm = kvm.CreateVm();
-            vm.CreatePlatformInterruptControllers();
-            vm.AddRam(0, 0x20_0000);
-            Build(vm.Memory);
-            using var vcpu = vm.CreateVcpu(0);
-            vcpu.SetCpuid(CpuidPolicy.For(kvm.GetSupportedCpuid(), vcpu.Id));
-            EnterLongMode(vcpu);
+            var kvm = Kvm.Open();
+            VirtualMachine? vm = null;
+            Vcpu? vcpu = null;
+            try
+            {
+                vm = kvm.CreateVm();
+                vm.CreatePlatformInterruptControllers();
+                vm.AddRam(0, 0x20_0000);
+                Build(vm.Memory, ioApicPin);
+                vcpu = vm.CreateVcpu(0);
+                vcpu.SetCpuid(CpuidPolicy.For(kvm.GetSupportedCpuid(), vcpu.Id));
+                EnterLongMode(vcpu);
+                return (kvm, vm, vcpu);
+            }
+            catch
+            {
+                vcpu?.Dispose();
+                vm?.Dispose();
+                kvm.Dispose();
+                throw;
+            }
+        }
+
+        public static (bool BeforeEnable, bool AfterEnable, byte Handled) RunMsi()
+        {
+            var (kvm, vm, vcpu) = Start(ioApicPin: null);
+            using var disposeKvm = kvm;
+            using var disposeVm = vm;
+            using var disposeVcpu = vcpu;
 
             bool beforeEnable = vm.SignalMsi(MsiAddress, Vector);
             AssertExit(vcpu.Run(), ReadyPort);
@@ -244,10 +265,52 @@ public sealed class IoEventFdTests
             return (beforeEnable, sender.GetAwaiter().GetResult(), vcpu.IoData[0]);
         }
 
+        /// <summary>
+        /// An irqfd on <paramref name="gsi"/>, which the guest routes through the I/O APIC: a signal
+        /// from another thread must reach the guest's handler while the vCPU halts inside KVM. Then
+        /// the irqfd is deassigned and signalled again: the guest must not see that one, so the vCPU
+        /// stays halted until a kick. Last, the same eventfd and line can be registered again.
+        /// </summary>
+        public static (byte Handled, VcpuExitReason AfterDeassign) RunIrqFd(uint gsi)
+        {
+            var (kvm, vm, vcpu) = Start(ioApicPin: gsi);
+            using var disposeKvm = kvm;
+            using var disposeVm = vm;
+            using var disposeVcpu = vcpu;
+            using var line = new EventFd();
+            var registration = vm.RegisterIrqFd(line, gsi);
+            AssertExit(vcpu.Run(), ReadyPort);
+
+            byte handled;
+            using (new Timer(_ => vcpu.Kick(), null, TimeSpan.FromSeconds(20), Timeout.InfiniteTimeSpan))
+            {
+                var sender = Task.Run(async () =>
+                {
+                    await Task.Delay(50);
+                    line.Signal();
+                });
+                AssertExit(vcpu.Run(), HandledPort);
+                sender.GetAwaiter().GetResult();
+                handled = vcpu.IoData[0];
+            }
+
+            registration.Dispose();
+            line.Signal();
+            VcpuExit afterDeassign;
+            using (new Timer(_ => vcpu.Kick(), null, TimeSpan.FromMilliseconds(300), Timeout.InfiniteTimeSpan))
+            {
+                // The handler acknowledges the first interrupt and returns to the halt loop; only the kick ends this run.
+                afterDeassign = vcpu.Run();
+            }
+
+            vm.RegisterIrqFd(line, gsi).Dispose();
+            return (handled, afterDeassign.Reason);
+        }
+
         private static void AssertExit(VcpuExit exit, byte port) =>
             Assert.True(exit.Reason == VcpuExitReason.Io && exit.IoPort == port, $"expected a write to port 0x{port:x}, got {exit}");
 
-        private static void Build(IGuestMemory memory)
+        private static void Build(IGuestMemory memory, uint? ioApicPin)
         {
             const ulong Present = 1, Writable = 2, LargePage = 0x80, NoCache = 0x10;
             memory.WriteUInt64(Pml4, LowPdpt | Present | Writable);
@@ -255,6 +318,11 @@ public sealed class IoEventFdTests
             memory.WriteUInt64(LowPd, 0 | Present | Writable | LargePage); // RAM, identity-mapped
             memory.WriteUInt64(LowPdpt + 3 * 8, HighPd | Present | Writable); // 3-4 GiB
             memory.WriteUInt64(HighPd + (LocalApic >> 21 & 0x1FF) * 8, (LocalApic & ~0x1F_FFFFul) | Present | Writable | LargePage | NoCache);
+            if (ioApicPin is not null)
+            {
+                // Its own 2 MiB page: 0xFEC00000 and the local APIC's 0xFEE00000 are in different ones.
+                memory.WriteUInt64(HighPd + (IoApic >> 21 & 0x1FF) * 8, (IoApic & ~0x1F_FFFFul) | Present | Writable | LargePage | NoCache);
+            }
             memory.WriteUInt64(Gdt + 8, 0x00AF_9B00_0000_FFFF); // 0x08: 64-bit code
             memory.WriteUInt64(Gdt + 16, 0x00CF_9300_0000_FFFF); // 0x10: data
             // Interrupt gate for Vector: present, DPL 0, type 0xE, selector 0x08.
@@ -264,13 +332,29 @@ public sealed class IoEventFdTests
             {
                 a.mov(al, Vector);
                 a.@out(HandledPort, al);
-                a.hlt();
+                a.mov(rbx, EndOfInterrupt);
+                a.mov(__dword_ptr[rbx], 0);
+                a.iretq();
             });
             Assemble(memory, Code, a =>
             {
                 var idle = a.CreateLabel();
                 a.mov(rbx, SpuriousVector);
                 a.mov(__dword_ptr[rbx], 0x1FF); // APIC software enable, spurious vector 0xFF
+                if (ioApicPin is { } pin)
+                {
+                    // Redirection entry of the pin (registers 0x10 + 2 * pin, high dword first):
+                    // destination APIC ID 0; then fixed delivery of Vector, physical, active high,
+                    // edge-triggered (an irqfd pulses the line), unmasked.
+                    a.mov(rbx, IoApic);
+                    a.mov(__dword_ptr[rbx], (int)(0x11 + 2 * pin));
+                    a.mov(rbx, IoApicWindow);
+                    a.mov(__dword_ptr[rbx], 0);
+                    a.mov(rbx, IoApic);
+                    a.mov(__dword_ptr[rbx], (int)(0x10 + 2 * pin));
+                    a.mov(rbx, IoApicWindow);
+                    a.mov(__dword_ptr[rbx], Vector);
+                }
                 a.@out(ReadyPort, al);
                 a.sti();
                 a.Label(ref idle);

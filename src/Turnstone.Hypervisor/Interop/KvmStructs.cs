@@ -235,17 +235,4 @@ internal unsafe struct KvmXcrs
     public fixed ulong Padding[16];
 }
 
-/// <summary>Offsets into the mmap'ed <c>struct kvm_run</c> that the exit decoder reads.</summary>
-internal static class KvmRunLayout
-{
-    public const int ImmediateExit = 1;
-    public const int ExitReason = 8;
-    public const int ExitUnion = 32;
-    public const int ExitUnionSize = 256;
-    // KVM_CAP_SYNC_REGS: which register sets KVM copies into s.regs on exit, and which it loads back on entry.
-    public const int ValidRegs = 288;
-    public const int DirtyRegs = 296;
-    public const int SyncRegs = 304;
-    public const ulong SyncX86Regs = 1;
-}
 #pragma warning restore CS0649

@@ -11,9 +11,12 @@ namespace Turnstone.Hypervisor.Kvm;
 public sealed unsafe class MappedGuestMemory : IHostMappedGuestMemory, IDisposable
 {
     private readonly List<(GuestMemoryRegion Region, nint Host)> _mappings = [];
+    // Built when the regions change, never per call: device models ask for the regions once per
+    // descriptor (IsRam), so a fresh array here would be garbage on every request.
+    private GuestMemoryRegion[] _regions = [];
     private bool _disposed;
 
-    public IReadOnlyList<GuestMemoryRegion> Regions => _mappings.Select(m => m.Region).ToArray();
+    public IReadOnlyList<GuestMemoryRegion> Regions => _regions;
 
     internal IEnumerable<(GuestMemoryRegion Region, nint Host)> Mappings => _mappings;
 
@@ -45,6 +48,7 @@ public sealed unsafe class MappedGuestMemory : IHostMappedGuestMemory, IDisposab
         nint host = hugePages ? MapForHugePages(guestAddress, size) : Map(size);
         _mappings.Add((region, host));
         _mappings.Sort((a, b) => a.Region.GuestAddress.CompareTo(b.Region.GuestAddress));
+        _regions = _mappings.Select(m => m.Region).ToArray();
     }
 
     public bool TryGetSpan(ulong address, int length, out Span<byte> span)
@@ -177,5 +181,6 @@ public sealed unsafe class MappedGuestMemory : IHostMappedGuestMemory, IDisposab
             Libc.Munmap(host, (nuint)region.Size);
         }
         _mappings.Clear();
+        _regions = [];
     }
 }

@@ -67,17 +67,20 @@ public sealed unsafe class Vcpu : IDisposable
     private VcpuExit DecodeExit()
     {
         var reason = (VcpuExitReason)ReadRun<uint>(KvmRunLayout.ExitReason);
-        const int U = KvmRunLayout.ExitUnion;
         return reason switch
         {
             VcpuExitReason.Io => new VcpuExit(reason,
-                IoIsWrite: _run[U] == 1, IoSize: _run[U + 1], IoPort: ReadRun<ushort>(U + 2), IoCount: ReadRun<uint>(U + 4)),
+                IoIsWrite: _run[KvmRunLayout.IoDirection] == KvmRunLayout.IoDirectionOut, IoSize: _run[KvmRunLayout.IoSize],
+                IoPort: ReadRun<ushort>(KvmRunLayout.IoPort), IoCount: ReadRun<uint>(KvmRunLayout.IoCount)),
             VcpuExitReason.Mmio => new VcpuExit(reason,
-                MmioAddress: ReadRun<ulong>(U), MmioLength: (byte)Math.Min(ReadRun<uint>(U + 16), 8u), MmioIsWrite: _run[U + 20] != 0),
-            VcpuExitReason.InternalError => new VcpuExit(reason, InternalError: (InternalErrorKind)ReadRun<uint>(U)),
-            VcpuExitReason.SystemEvent => new VcpuExit(reason, SystemEvent: (SystemEventKind)ReadRun<uint>(U)),
-            VcpuExitReason.Debug => new VcpuExit(reason, DebugException: ReadRun<uint>(U), DebugPc: ReadRun<ulong>(U + 8)),
-            VcpuExitReason.FailEntry => new VcpuExit(reason, HardwareEntryFailure: ReadRun<ulong>(U)),
+                MmioAddress: ReadRun<ulong>(KvmRunLayout.MmioPhysicalAddress),
+                MmioLength: (byte)Math.Min(ReadRun<uint>(KvmRunLayout.MmioLength), KvmRunLayout.MmioMaxLength),
+                MmioIsWrite: _run[KvmRunLayout.MmioIsWrite] != 0),
+            VcpuExitReason.InternalError => new VcpuExit(reason, InternalError: (InternalErrorKind)ReadRun<uint>(KvmRunLayout.InternalSuberror)),
+            VcpuExitReason.SystemEvent => new VcpuExit(reason, SystemEvent: (SystemEventKind)ReadRun<uint>(KvmRunLayout.SystemEventType)),
+            VcpuExitReason.Debug => new VcpuExit(reason,
+                DebugException: ReadRun<uint>(KvmRunLayout.DebugException), DebugPc: ReadRun<ulong>(KvmRunLayout.DebugPc)),
+            VcpuExitReason.FailEntry => new VcpuExit(reason, HardwareEntryFailure: ReadRun<ulong>(KvmRunLayout.FailEntryHardwareReason)),
             _ => new VcpuExit(reason),
         };
     }
@@ -89,9 +92,8 @@ public sealed unsafe class Vcpu : IDisposable
     {
         get
         {
-            const int U = KvmRunLayout.ExitUnion;
-            int length = _run[U + 1] * (int)ReadRun<uint>(U + 4);
-            ulong offset = ReadRun<ulong>(U + 8);
+            int length = _run[KvmRunLayout.IoSize] * (int)ReadRun<uint>(KvmRunLayout.IoCount);
+            ulong offset = ReadRun<ulong>(KvmRunLayout.IoDataOffset);
             if (offset > (ulong)_runSize || (ulong)length > (ulong)_runSize - offset)
             {
                 throw new KvmException("KVM reported port I/O data outside the kvm_run page");
@@ -101,34 +103,34 @@ public sealed unsafe class Vcpu : IDisposable
     }
 
     /// <summary>The data of the current MMIO exit.</summary>
-    public Span<byte> MmioData => new(_run + KvmRunLayout.ExitUnion + 8, Math.Min((int)ReadRun<uint>(KvmRunLayout.ExitUnion + 16), 8));
+    public Span<byte> MmioData =>
+        new(_run + KvmRunLayout.MmioData, Math.Min((int)ReadRun<uint>(KvmRunLayout.MmioLength), KvmRunLayout.MmioMaxLength));
 
     /// <summary>The instruction bytes KVM's emulator reported with an emulation failure (may be empty).</summary>
     public ReadOnlySpan<byte> EmulationFailureBytes
     {
         get
         {
-            const int U = KvmRunLayout.ExitUnion;
-            uint ndata = ReadRun<uint>(U + 4);
-            ulong flags = ReadRun<ulong>(U + 8);
-            // KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES: insn_size at +16, bytes at +17.
-            if (ndata < 2 || (flags & 1) == 0)
+            uint ndata = ReadRun<uint>(KvmRunLayout.InternalDataCount);
+            ulong flags = ReadRun<ulong>(KvmRunLayout.EmulationFailureFlags);
+            // The flags word and the size/bytes after it count as data words: fewer than 2, no bytes.
+            if (ndata < 2 || (flags & KvmRunLayout.EmulationFailureHasInstructionBytes) == 0)
             {
                 return [];
             }
-            return new ReadOnlySpan<byte>(_run + U + 17, Math.Min((int)_run[U + 16], 15));
+            return new ReadOnlySpan<byte>(_run + KvmRunLayout.EmulationFailureInstructionBytes,
+                Math.Min((int)_run[KvmRunLayout.EmulationFailureInstructionSize], KvmRunLayout.EmulationFailureMaxInstructionBytes));
         }
     }
 
     /// <summary>The raw internal-error data words, for reports.</summary>
     public ulong[] InternalErrorData()
     {
-        const int U = KvmRunLayout.ExitUnion;
-        uint ndata = Math.Min(ReadRun<uint>(U + 4), 16u);
+        uint ndata = Math.Min(ReadRun<uint>(KvmRunLayout.InternalDataCount), (uint)KvmRunLayout.InternalMaxDataCount);
         var data = new ulong[ndata];
         for (int i = 0; i < ndata; i++)
         {
-            data[i] = ReadRun<ulong>(U + 8 + i * 8);
+            data[i] = ReadRun<ulong>(KvmRunLayout.InternalData + i * sizeof(ulong));
         }
         return data;
     }

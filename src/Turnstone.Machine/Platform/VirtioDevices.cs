@@ -29,6 +29,10 @@ internal sealed class VirtioDevices : IDisposable
     /// <param name="diskSlots">Where each disk's function goes, one per disk in <paramref name="disks"/>.</param>
     /// <param name="consoleSlot">Where the console's function goes.</param>
     public static VirtioDevices Create(VirtualMachine vm, PciPlatform pci, IReadOnlyList<PciFunctionSlot> diskSlots, PciFunctionSlot consoleSlot,
+        IReadOnlyList<DiskConfig> disks, Stream consoleOutput, Action<Exception> onFailure, TextWriter? log = null) =>
+        Create(VirtioHost.Of(vm), pci, diskSlots, consoleSlot, disks, consoleOutput, onFailure, log);
+
+    internal static VirtioDevices Create(VirtioHost vm, PciPlatform pci, IReadOnlyList<PciFunctionSlot> diskSlots, PciFunctionSlot consoleSlot,
         IReadOnlyList<DiskConfig> disks, Stream consoleOutput, Action<Exception> onFailure, TextWriter? log = null)
     {
         if (diskSlots.Count != disks.Count)
@@ -38,7 +42,7 @@ internal sealed class VirtioDevices : IDisposable
         var devices = new VirtioDevices();
         try
         {
-            var msi = new KvmMsiSink(vm);
+            var msi = vm.Msi;
             var functions = new List<VirtioPciDevice>();
             for (int i = 0; i < disks.Count; i++)
             {
@@ -92,10 +96,10 @@ internal sealed class VirtioDevices : IDisposable
         }
     }
 
-    private VirtioQueueNotifiers Add(VirtualMachine vm, PciPlatform pci, PciFunctionSlot slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
+    private VirtioQueueNotifiers Add(VirtioHost vm, PciPlatform pci, PciFunctionSlot slot, VirtioPciDevice function, string name, Action<Exception> onFailure)
     {
         // Notifiers first: they must see the BAR mapping events the guest causes after Attach.
-        var notifiers = new VirtioQueueNotifiers(vm, function, name, pci.Routes, onFailure);
+        var notifiers = new VirtioQueueNotifiers(vm.NotifyEvents, function, name, pci.Routes, onFailure);
         _owned.Add(notifiers);
         _notifiers.Add(notifiers);
         pci.Attach(slot, function);
@@ -106,10 +110,14 @@ internal sealed class VirtioDevices : IDisposable
     public IReadOnlyList<VirtioWork> Work =>
         _notifiers.Select(n => new VirtioWork(n.Name, n.GuestNotifications, n.CompletionWakeUps, n.Busy)).ToList();
 
+    /// <summary>What <see cref="Dispose"/> closes, in its order: the reverse of creation, so a disk's queue
+    /// workers stop before its io_uring closes, and the io_uring before the image file.</summary>
+    internal IReadOnlyList<IDisposable> DisposalOrder => Enumerable.Reverse(_owned).ToList();
+
     public void Dispose()
     {
         // Workers stop before the disks they write close.
-        foreach (var owned in Enumerable.Reverse(_owned))
+        foreach (var owned in DisposalOrder)
         {
             owned.Dispose();
         }

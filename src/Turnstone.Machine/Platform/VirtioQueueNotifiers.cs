@@ -20,17 +20,18 @@ internal sealed class VirtioQueueNotifiers : IDisposable
 {
     private const int NotifyWriteLength = 2;
 
-    private readonly VirtualMachine _vm;
+    private readonly INotifyEventRegistrar _notifyEvents;
     private readonly VirtioPciDevice _device;
     private readonly Func<PciBarMapping, bool> _routed;
     private readonly VirtioQueueWorker[] _workers;
-    private readonly List<IoEventRegistration> _registrations = [];
+    private readonly List<IDisposable> _registrations = [];
     private readonly Lock _gate = new();
     private bool _stopping;
 
-    public VirtioQueueNotifiers(VirtualMachine vm, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed, Action<Exception> onFailure)
+    public VirtioQueueNotifiers(INotifyEventRegistrar notifyEvents, VirtioPciDevice device, string name, Func<PciBarMapping, bool> routed,
+        Action<Exception> onFailure)
     {
-        _vm = vm;
+        _notifyEvents = notifyEvents;
         _device = device;
         _routed = routed;
         Name = name;
@@ -50,6 +51,9 @@ internal sealed class VirtioQueueNotifiers : IDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>What the guest's notify write to queue <paramref name="queue"/> signals (through the ioeventfd while BAR0 is routed).</summary>
+    internal EventFd GuestNotificationOf(int queue) => _workers[queue].GuestNotification;
 
     /// <summary>What the host signals when a request in flight on queue <paramref name="queue"/> finishes; its worker then runs the queue.</summary>
     public EventFd CompletionEventOf(int queue) => _workers[queue].Completion;
@@ -80,7 +84,7 @@ internal sealed class VirtioQueueNotifiers : IDisposable
             {
                 for (int queue = 0; queue < _workers.Length; queue++)
                 {
-                    _registrations.Add(_vm.RegisterIoEvent(_workers[queue].GuestNotification, bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength, isPortIo: false));
+                    _registrations.Add(_notifyEvents.Register(_workers[queue].GuestNotification, bar.Address + _device.NotifyOffsetOf(queue), NotifyWriteLength));
                 }
             }
             catch (KvmException)

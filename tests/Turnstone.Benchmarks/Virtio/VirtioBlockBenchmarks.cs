@@ -34,7 +34,7 @@ public class VirtioBlockBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var memory = new ArrayGuestMemory(64 << 20);
+        var memory = CreateGuestMemory(64 << 20);
         var disk = new byte[16 * MiB];
         new Random(1).NextBytes(disk);
         var backend = new MemoryBlockBackend(disk);
@@ -54,6 +54,10 @@ public class VirtioBlockBenchmarks
         _read1M256Segments = Request(VirtioBlockRequestType.In, sector: 4096, segments: 256, segmentBytes: 4 * KiB, statusSlot: 3);
         _read4KIndirect = Request(VirtioBlockRequestType.In, sector: 24, segments: 1, segmentBytes: 4 * KiB, statusSlot: 4, indirect: true);
     }
+
+    /// <summary>Guest RAM from address 0: managed arrays here; <see cref="VirtioBlockMappedMemoryBenchmarks"/>
+    /// maps it as a VM does.</summary>
+    protected virtual IGuestMemory CreateGuestMemory(ulong size) => new ArrayGuestMemory(size);
 
     [Benchmark(Description = "virtio-blk 4 KiB read")]
     public uint Read4K() => RoundTrip(_read4K, 0);

@@ -9,12 +9,46 @@ public sealed class MachineDescriptionTests
     private static void Refused(MachineDescription machine) =>
         Assert.ThrowsAny<ArgumentException>(() => AcpiTableSet.Build(machine, SampleMachines.TablesAddress, SampleMachines.RsdpAddress));
 
-    [Fact]
-    public void Samples_are_accepted()
+    public static TheoryData<string, int> Samples => new() { { "pc", 2 }, { "unusual", 200 }, { "pc", 255 } };
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Samples_are_accepted_and_build_every_table_with_a_local_apic_per_vcpu(string sample, int vcpus)
     {
-        AcpiTableSet.Build(SampleMachines.Pc(), SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
-        AcpiTableSet.Build(SampleMachines.Unusual(), SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
-        AcpiTableSet.Build(SampleMachines.Pc(vcpus: 255), SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
+        var machine = sample == "pc" ? SampleMachines.Pc(vcpus) : SampleMachines.Unusual();
+
+        var tables = AcpiTableSet.Build(machine, SampleMachines.TablesAddress, SampleMachines.RsdpAddress);
+
+        Assert.Equal(["FACS", "DSDT", "SSDT", "FACP", "APIC", "MCFG", "XSDT"], tables.Placements.Select(p => p.Signature));
+        // Every table but the FACS carries a checksum: its bytes sum to 0 modulo 256.
+        Assert.All(tables.Placements.Where(p => p.Signature != "FACS"),
+            p => Assert.Equal(0, Sum(tables.Table(p.Signature).Span) & 0xFF));
+        Assert.Equal(Enumerable.Range(0, vcpus), LocalApicIds(tables.Table("APIC").Span));
+    }
+
+    private static int Sum(ReadOnlySpan<byte> bytes)
+    {
+        int sum = 0;
+        foreach (byte b in bytes)
+        {
+            sum += b;
+        }
+        return sum;
+    }
+
+    /// <summary>The APIC ids of the MADT's Processor Local APIC entries (type 0), after the 36-byte header,
+    /// the local APIC address and the flags.</summary>
+    private static List<int> LocalApicIds(ReadOnlySpan<byte> madt)
+    {
+        var ids = new List<int>();
+        for (int offset = 44; offset < madt.Length; offset += madt[offset + 1])
+        {
+            if (madt[offset] == 0)
+            {
+                ids.Add(madt[offset + 3]);
+            }
+        }
+        return ids;
     }
 
     [Fact]

@@ -7,10 +7,25 @@ public sealed class ComponentLimitsTests
 {
     private static ComponentImageException Rejects(ComponentLimits limits) => Assert.Throws<ComponentImageException>(limits.Validate);
 
-    [Fact]
-    public void The_defaults_are_valid()
+    /// <summary>Validates <paramref name="limits"/>, then lays out a small component under them: an
+    /// accepted limit must give an address space that honours it.</summary>
+    private static ComponentAddressSpace Accepts(ComponentLimits limits)
     {
-        new ComponentLimits().Validate();
+        Assert.Null(Record.Exception(limits.Validate));
+        return ComponentImages.Validate(ComponentImages.TextOnly(), limits).Space;
+    }
+
+    private static UserRange RangeOf(ComponentAddressSpace space, UserRangeKind kind) => Assert.Single(space.Ranges, r => r.Kind == kind);
+
+    [Fact]
+    public void The_defaults_are_valid_and_give_16_MiB_a_64_KiB_stack_1_MiB_in_and_64_KiB_out()
+    {
+        var space = Accepts(new ComponentLimits());
+
+        Assert.Equal(16ul << 20, space.MemorySize);
+        Assert.Equal(new UserRange((16ul << 20) - 0x1_0000, 16ul << 20, true, false, UserRangeKind.Stack), RangeOf(space, UserRangeKind.Stack));
+        Assert.Equal(ComponentLayout.InputArea + 0x10_0000, RangeOf(space, UserRangeKind.InputArea).End);
+        Assert.Equal(ComponentLayout.OutputArea + 0x1_0000, RangeOf(space, UserRangeKind.OutputArea).End);
     }
 
     [Theory]
@@ -19,7 +34,10 @@ public sealed class ComponentLimitsTests
     [InlineData(0x5F_F000ul)]     // not a multiple of 2 MiB, still of 4 KiB
     public void Accepts_memory_sizes_in_range(ulong memory)
     {
-        new ComponentLimits { MemorySize = memory }.Validate();
+        var space = Accepts(new ComponentLimits { MemorySize = memory });
+
+        Assert.Equal(memory, space.StackTop);
+        Assert.Equal(new UserRange(memory - 0x1_0000, memory, true, false, UserRangeKind.Stack), RangeOf(space, UserRangeKind.Stack));
     }
 
     [Fact]
@@ -66,10 +84,22 @@ public sealed class ComponentLimitsTests
     [Theory]
     [InlineData(0x1000ul)]
     [InlineData(0x1_0000ul)]
-    [InlineData(0xBF_F000ul)] // 16 MiB - image base - one guard page: the largest
+    [InlineData(0xBF_D000ul)] // leaves room up to 0x402000: just what the test image needs
     public void Accepts_stack_sizes_that_fit(ulong stack)
     {
-        new ComponentLimits { MemorySize = 0x100_0000, StackSize = stack }.Validate();
+        var space = Accepts(new ComponentLimits { MemorySize = 0x100_0000, StackSize = stack });
+
+        Assert.Equal(new UserRange(0x100_0000 - stack, 0x100_0000, true, false, UserRangeKind.Stack), RangeOf(space, UserRangeKind.Stack));
+    }
+
+    [Fact]
+    public void The_largest_stack_is_accepted_and_leaves_nothing_above_the_image_base()
+    {
+        var limits = new ComponentLimits { MemorySize = 0x100_0000, StackSize = 0xBF_F000 }; // 16 MiB - image base - one guard page
+
+        Assert.Null(Record.Exception(limits.Validate));
+        var error = Assert.Throws<ComponentImageException>(() => ComponentImages.Validate(ComponentImages.TextOnly(), limits));
+        Assert.Contains("leaves room up to 0x400000", error.Message);
     }
 
     [Theory]
@@ -109,11 +139,14 @@ public sealed class ComponentLimitsTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(1 << 20)]
-    public void Accepts_input_and_output_limits_at_the_bounds(int size)
+    [InlineData(1, 0x1000ul)]             // whole pages: one byte still gets a page
+    [InlineData(1 << 20, 0x10_0000ul)]
+    public void Accepts_input_and_output_limits_at_the_bounds(int size, ulong areaBytes)
     {
-        new ComponentLimits { MaxInputSize = size, MaxOutputSize = size }.Validate();
+        var space = Accepts(new ComponentLimits { MaxInputSize = size, MaxOutputSize = size });
+
+        Assert.Equal(areaBytes, RangeOf(space, UserRangeKind.InputArea).Size);
+        Assert.Equal(areaBytes, RangeOf(space, UserRangeKind.OutputArea).Size);
     }
 
     [Theory]
@@ -128,6 +161,10 @@ public sealed class ComponentLimitsTests
     [Fact]
     public void Accepts_the_shortest_positive_call_timeout()
     {
-        new ComponentLimits { CallTimeout = TimeSpan.FromTicks(1) }.Validate();
+        var limits = new ComponentLimits { CallTimeout = TimeSpan.FromTicks(1) };
+
+        var space = Accepts(limits);
+
+        Assert.Equal(new ComponentLimits().MemorySize, space.MemorySize); // the timeout changes nothing else
     }
 }

@@ -3,7 +3,8 @@ using Turnstone.UnitTests.TestSupport;
 
 namespace Turnstone.UnitTests.Hypervisor;
 
-/// <summary>Our capability numbers and registration flags (Interop/KvmIoctls.cs, KvmStructs.cs) against linux/kvm.h.</summary>
+/// <summary>Our capability numbers, registration flags and run-page flags (Interop/KvmIoctls.cs, KvmStructs.cs,
+/// KvmRunLayout.cs) against linux/kvm.h.</summary>
 public sealed class KvmConstantsTests
 {
     private static readonly Dictionary<string, ulong> Ours = new()
@@ -28,6 +29,9 @@ public sealed class KvmConstantsTests
         ["KVM_IOEVENTFD_FLAG_DEASSIGN"] = (ulong)KvmIoEventFdFlags.Deassign,
         ["KVM_IRQFD_FLAG_DEASSIGN"] = (ulong)KvmIrqFdFlags.Deassign,
         ["KVM_IRQFD_FLAG_RESAMPLE"] = (ulong)KvmIrqFdFlags.Resample,
+        ["KVM_EXIT_IO_OUT"] = KvmRunLayout.IoDirectionOut,
+        ["KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES"] = KvmRunLayout.EmulationFailureHasInstructionBytes,
+        ["KVM_SYNC_X86_REGS"] = KvmRunLayout.SyncX86Regs,
     };
 
     public static TheoryData<string> Constants => new(KvmHeaderProbe.Constants);

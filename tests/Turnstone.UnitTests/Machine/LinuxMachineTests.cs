@@ -100,12 +100,13 @@ public sealed class LinuxMachineTests : IDisposable
     }
 
     [Fact]
-    public void A_valid_kernel_prepares_without_KVM()
+    public void A_valid_kernel_prepares_without_KVM_and_is_described_as_parsed()
     {
-        string kernel = WriteFile("bzImage", new BzImageBuilder().Build());
+        // The builder's payload starts with the xz magic, which the host does not decompress.
+        string kernel = WriteFile("bzImage", new BzImageBuilder { Version = 0x020C }.Build());
 
         var machine = LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20 });
 
-        Assert.Null(machine.Summary);
+        Assert.Equal("bzImage, protocol 2.12, Xz payload decompressed by the guest", machine.KernelDescription);
     }
 }

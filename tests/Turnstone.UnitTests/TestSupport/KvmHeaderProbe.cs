@@ -40,6 +40,7 @@ internal static class KvmHeaderProbe
         "KVM_CAP_SIGNAL_MSI",
         "KVM_IOEVENTFD_FLAG_DATAMATCH", "KVM_IOEVENTFD_FLAG_PIO", "KVM_IOEVENTFD_FLAG_DEASSIGN",
         "KVM_IRQFD_FLAG_DEASSIGN", "KVM_IRQFD_FLAG_RESAMPLE",
+        "KVM_EXIT_IO_OUT", "KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES", "KVM_SYNC_X86_REGS",
     ];
 
     /// <summary>Fields as "struct.member"; kvm_run members are offsets into the mmap'ed run page.</summary>
@@ -68,6 +69,12 @@ internal static class KvmHeaderProbe
         "kvm_irqfd.gsi", "kvm_irqfd.flags", "kvm_irqfd.resamplefd", "kvm_irqfd.pad",
     ];
 
+    /// <summary>Array members as "struct.member", printed as their size in bytes.</summary>
+    public static readonly string[] MemberSizes =
+    [
+        "kvm_run.mmio.data", "kvm_run.internal.data", "kvm_run.emulation_failure.insn_bytes",
+    ];
+
     private static readonly Lazy<IReadOnlyDictionary<string, ulong>> Values = new(Run);
 
     public static ulong SizeOf(string structName) => Get($"sizeof:{structName}");
@@ -77,6 +84,8 @@ internal static class KvmHeaderProbe
     public static ulong OffsetOf(string field) => Get($"offsetof:{field}");
 
     public static ulong Constant(string name) => Get($"constant:{name}");
+
+    public static ulong SizeOfMember(string field) => Get($"membersize:{field}");
 
     private static ulong Get(string key) =>
         Values.Value.TryGetValue(key, out ulong value) ? value : throw new KeyNotFoundException($"the C probe printed no '{key}'");
@@ -104,6 +113,11 @@ internal static class KvmHeaderProbe
         {
             int dot = field.IndexOf('.');
             c.AppendLine($"  printf(\"offsetof:{field} %zu\\n\", offsetof(struct {field[..dot]}, {field[(dot + 1)..]}));");
+        }
+        foreach (string field in MemberSizes)
+        {
+            int dot = field.IndexOf('.');
+            c.AppendLine($"  printf(\"membersize:{field} %zu\\n\", sizeof(((struct {field[..dot]} *)0)->{field[(dot + 1)..]}));");
         }
         c.AppendLine("  return 0;");
         c.AppendLine("}");

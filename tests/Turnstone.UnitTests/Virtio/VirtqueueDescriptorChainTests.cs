@@ -324,16 +324,129 @@ public sealed class VirtqueueDescriptorChainTests
         Assert.Equal([new VirtqueueSegment(w1 + 90, 10, true), new VirtqueueSegment(w2, 50, true)], ranges);
     }
 
+    /// <summary>
+    /// Random bytes as a descriptor table: each head descriptor names a random 64-bit address, which
+    /// is never inside these 64 KiB of RAM, so the walk ends at the head with the error its flags
+    /// call for: a bad indirect table when INDIRECT is set (checked first: it changes what the
+    /// address means), else an address out of range. Never an exception, never a valid chain.
+    /// </summary>
     [Fact]
-    public void Walk_never_throws_for_garbage_in_the_descriptor_table()
+    public void Garbage_in_the_descriptor_table_fails_at_the_head_with_the_error_its_flags_call_for()
     {
+        const ulong Table = 0x1000;
         var memory = new ArrayGuestMemory(1 << 16);
         new Random(7).NextBytes(memory.GetSpan(0, 1 << 16));
+        var seen = new HashSet<VirtqueueError>();
 
         for (ushort head = 0; head < 1024; head++)
         {
-            var chain = VirtqueueDescriptorChain.Walk(memory, 0x1000, 1024, head, indirectDescriptorsEnabled: true);
-            Assert.True(chain.IsValid || Enum.IsDefined(chain.Error!.Value));
+            ulong descriptor = Table + head * 16ul;
+            ulong address = memory.ReadUInt64(descriptor);
+            uint length = memory.ReadUInt32(descriptor + 8);
+            ushort flags = memory.ReadUInt16(descriptor + 12);
+            Assert.False(memory.TryGetSpan(address, 0, out _), $"seed 7 put descriptor {head}'s buffer inside RAM: pick another seed");
+            var expected = (flags & VirtqueueDescriptorChain.FlagIndirect) != 0 ? VirtqueueError.BadIndirect : VirtqueueError.AddressOutOfRange;
+
+            var chain = VirtqueueDescriptorChain.Walk(memory, Table, 1024, head, indirectDescriptorsEnabled: true);
+
+            Assert.True(chain.Error == expected, $"head {head} (address 0x{address:x}, length {length}, flags 0x{flags:x}): {chain.Error}, expected {expected}");
+            Assert.Empty(chain.Segments);
+            seen.Add(expected);
+        }
+        Assert.Equal([VirtqueueError.AddressOutOfRange, VirtqueueError.BadIndirect], seen.Order());
+    }
+
+    /// <summary>
+    /// Garbage that walks further: buffers inside RAM, random lengths and flags, <c>next</c> fields
+    /// that often point past the table. Each chain's fate is worked out by the rules of the split
+    /// virtqueue (2.7.5 and 2.7.5.3 of virtio 1.2) written out plainly below, in the order the device
+    /// checks them, and the device must reach the same verdict for every head.
+    /// </summary>
+    [Fact]
+    public void Garbage_chains_end_as_the_spec_rules_say()
+    {
+        const ulong Table = 0x1000;
+        const ushort QueueSize = 256;
+        const ulong RamSize = 1 << 16;
+        var memory = new ArrayGuestMemory(RamSize);
+        var random = new Random(11);
+        for (int i = 0; i < QueueSize; i++)
+        {
+            ulong address = (ulong)random.Next(0x8000, 0x10000);
+            uint length = (uint)random.Next(0, 0x2000);
+            // NEXT three times in four, so chains run on; WRITE and INDIRECT each one time in four.
+            int draw = random.Next(0, 64);
+            ushort flags = (ushort)(((draw & 3) != 0 ? Next : 0) | ((draw >> 2 & 3) == 0 ? Write : 0) | ((draw >> 4 & 3) == 0 ? Indirect : 0));
+            ushort next = (ushort)random.Next(0, QueueSize + 16);
+            FakeVirtioDriver.WriteDescriptor(memory, Table, i, address, length, flags, next);
+        }
+        // And a loop of readable buffers at the end of the table: 252 -> 253 -> 254 -> 252.
+        for (int i = 252; i < 255; i++)
+        {
+            FakeVirtioDriver.WriteDescriptor(memory, Table, i, 0x8000, 16, Next, (ushort)(i == 254 ? 252 : i + 1));
+        }
+        var outcomes = new Dictionary<string, int>();
+
+        for (ushort head = 0; head < QueueSize; head++)
+        {
+            var expected = ExpectedOutcome(memory, RamSize, Table, QueueSize, head);
+
+            var chain = VirtqueueDescriptorChain.Walk(memory, Table, QueueSize, head, indirectDescriptorsEnabled: true);
+
+            Assert.True(expected == chain.Error, $"head {head}: {chain.Error?.ToString() ?? "valid"}, expected {expected?.ToString() ?? "valid"}");
+            string key = expected?.ToString() ?? "valid";
+            outcomes[key] = outcomes.GetValueOrDefault(key) + 1;
+        }
+        // The garbage reaches every rule a table can break with these lengths (they never add up to the
+        // 4 GiB of ChainTooLarge), and some chains survive it.
+        Assert.Equal(["AddressOutOfRange", "BadIndirect", "ChainTooLong", "DescriptorOutOfRange", "WritableBeforeReadable", "valid"],
+            outcomes.Keys.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The verdict for the chain at <paramref name="head"/>: null when valid. One RAM region from 0.</summary>
+    private static VirtqueueError? ExpectedOutcome(IGuestMemory memory, ulong ramSize, ulong table, int entries, int head)
+    {
+        bool inIndirect = false, sawWritable = false;
+        int index = head, visited = 0;
+        while (true)
+        {
+            if (index >= entries)
+            {
+                return VirtqueueError.DescriptorOutOfRange; // a head or next past the table
+            }
+            if (++visited > entries)
+            {
+                return VirtqueueError.ChainTooLong; // more descriptors than the table holds: a loop
+            }
+            ulong descriptor = table + (ulong)index * 16;
+            ulong address = memory.ReadUInt64(descriptor);
+            uint length = memory.ReadUInt32(descriptor + 8);
+            ushort flags = memory.ReadUInt16(descriptor + 12);
+            bool hasNext = (flags & 1) != 0, writable = (flags & 2) != 0, indirect = (flags & 4) != 0;
+            if (indirect)
+            {
+                // One level only, never with NEXT, a whole number of 16-byte entries, inside RAM.
+                if (inIndirect || hasNext || length == 0 || length % 16 != 0 || address + length > ramSize)
+                {
+                    return VirtqueueError.BadIndirect;
+                }
+                (table, entries, index, visited, inIndirect) = (address, (int)(length / 16), 0, 0, true);
+                continue;
+            }
+            if (sawWritable && !writable)
+            {
+                return VirtqueueError.WritableBeforeReadable; // device-readable buffers come first
+            }
+            if (address + length > ramSize)
+            {
+                return VirtqueueError.AddressOutOfRange;
+            }
+            sawWritable |= writable;
+            if (!hasNext)
+            {
+                return null;
+            }
+            index = memory.ReadUInt16(descriptor + 14);
         }
     }
 
