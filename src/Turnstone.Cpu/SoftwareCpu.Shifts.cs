@@ -145,7 +145,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             UInt128 wide = ((UInt128)destination << bits) | source;
             result = (ulong)((wide << count) >> bits) & mask;
-            carry = (ulong)((wide << count) >> (2 * bits)) & 1;
+            carry = count <= bits ? (destination >> (bits - count)) & 1 : (source >> (2 * bits - count)) & 1;
         }
         else
         {
