@@ -98,9 +98,19 @@ public sealed unsafe partial class SoftwareCpu
         return true;
     }
 
+    /// <summary>INC and DEC leave CF alone: remember it (a run of them keeps the one remembered).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepCarry()
+    {
+        if (_flagOperation is not (FlagOperation.Increment or FlagOperation.Decrement))
+        {
+            _flagCarryKept = CarryFlag();
+        }
+    }
+
     private ulong Increment(int size, ulong value)
     {
-        _flagCarryKept = CarryFlag();
+        KeepCarry();
         ulong result = value + 1;
         SetLazyFlags(FlagOperation.Increment, size, value, 1, result);
         return result;
@@ -108,7 +118,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private ulong Decrement(int size, ulong value)
     {
-        _flagCarryKept = CarryFlag();
+        KeepCarry();
         ulong result = value - 1;
         SetLazyFlags(FlagOperation.Decrement, size, value, 1, result);
         return result;
@@ -126,10 +136,12 @@ public sealed unsafe partial class SoftwareCpu
         {
             return false;
         }
-        _flagCarryKept = CarryFlag();
+        KeepCarry();
         SetLazyFlags(decrement ? FlagOperation.Decrement : FlagOperation.Increment, i.Size, value, 1, result);
         return true;
     }
+
+    private bool Not(ref DecodedInstruction i) => ReadOperand0(ref i, out ulong value) && WriteOperand0(ref i, ~value);
 
     private bool Negate(ref DecodedInstruction i)
     {

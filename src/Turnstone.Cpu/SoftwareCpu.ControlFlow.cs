@@ -16,6 +16,10 @@ public sealed unsafe partial class SoftwareCpu
         return false;
     }
 
+    private bool JumpIndirect(ref DecodedInstruction i) => TryRead(EffectiveAddress(ref i), 8, out ulong target) && JumpTo(target);
+
+    private bool CallIndirect(ref DecodedInstruction i) => TryRead(EffectiveAddress(ref i), 8, out ulong target) && CallTo(ref i, target);
+
     private bool CallTo(ref DecodedInstruction i, ulong target)
     {
         if (!IsCanonical(target))

@@ -52,7 +52,7 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.IncM: return IncrementMemory(ref i, decrement: false);
             case Operation.DecM: return IncrementMemory(ref i, decrement: true);
             case Operation.Neg: return Negate(ref i);
-            case Operation.Not: return ReadOperand0(ref i, out ulong notValue) && WriteOperand0(ref i, ~notValue);
+            case Operation.Not: return Not(ref i);
             case Operation.XchgRR: return ExchangeRegisters(ref i);
             case Operation.XchgRM: return ExchangeMemory(ref i);
             case Operation.Cmpxchg: return CompareExchange(ref i);
@@ -92,10 +92,10 @@ public sealed unsafe partial class SoftwareCpu
                 }
                 return true;
             case Operation.JmpR: return JumpTo(R(i.Reg));
-            case Operation.JmpM: return TryRead(EffectiveAddress(ref i), 8, out ulong jumpTarget) && JumpTo(jumpTarget);
+            case Operation.JmpM: return JumpIndirect(ref i);
             case Operation.Call: return CallTo(ref i, R(BlockRipRegister) + i.Immediate);
             case Operation.CallR: return CallTo(ref i, R(i.Reg));
-            case Operation.CallM: return TryRead(EffectiveAddress(ref i), 8, out ulong callTarget) && CallTo(ref i, callTarget);
+            case Operation.CallM: return CallIndirect(ref i);
             case Operation.Ret: return Return(ref i);
             case Operation.Loop: return LoopBranch(ref i, 0);
             case Operation.Loope: return LoopBranch(ref i, 1);

@@ -121,6 +121,11 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Condition(int code)
     {
+        if ((code & ~1) == 4 && _flagOperation != FlagOperation.Materialized)
+        {
+            // E/NE: every lazy operation keeps the result, so ZF is one test (loops end in dec/jnz).
+            return ((_flagResult & SizeMask(_flagSize)) == 0) ^ (code == 5);
+        }
         if (_flagOperation == FlagOperation.Sub)
         {
             ulong mask = SizeMask(_flagSize);

@@ -19,12 +19,15 @@ public sealed unsafe partial class SoftwareCpu
     private const uint PageFaultFetch = 16;
 
     private bool _longModeActive;
+    /// <summary>Long mode with a 64-bit CS: the only mode the engine runs code in so far.</summary>
+    private bool _executing64BitCode;
 
     private void UpdateLongModeActive()
     {
         bool active = (_efer & EferBits.LongModeEnable) != 0 && (_cr0 & Cr0Bits.Paging) != 0 && (_cr4 & Cr4Bits.PhysicalAddressExtension) != 0;
         _efer = active ? _efer | EferBits.LongModeActive : _efer & ~EferBits.LongModeActive;
         _longModeActive = active;
+        _executing64BitCode = active && _segments[(int)SegmentName.Cs].Long;
     }
 
     /// <summary>Linear to physical for one access; false with #PF (and CR2) raised, or a

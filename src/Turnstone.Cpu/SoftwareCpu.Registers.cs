@@ -15,6 +15,10 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong ReadRegister(int size, int index)
     {
+        if (size == 8)
+        {
+            return R(index);
+        }
         switch (size)
         {
             case 8: return R(index);
@@ -27,6 +31,11 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteRegister(int size, int index, ulong value)
     {
+        if (size == 8)
+        {
+            R(index) = value;
+            return;
+        }
         switch (size)
         {
             case 8: R(index) = value; break;

@@ -54,7 +54,7 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return new CpuExit(CpuExitReason.BudgetExhausted);
             }
-            if (!_longModeActive || !_segments[(int)SegmentName.Cs].Long)
+            if (!_executing64BitCode)
             {
                 NotImplemented("execution outside 64-bit long mode (real mode, 16/32-bit protected mode, compatibility mode)");
                 _notRetired = false;

@@ -13,6 +13,10 @@ public sealed unsafe partial class SoftwareCpu
         {
             _segmentBase[(int)name] = value.Base;
         }
+        else if (name == SegmentName.Cs)
+        {
+            _executing64BitCode = _longModeActive && value.Long;
+        }
     }
 
     private void SetSegmentBase(SegmentName name, ulong baseAddress)

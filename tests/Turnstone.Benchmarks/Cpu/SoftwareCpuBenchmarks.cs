@@ -9,9 +9,11 @@ namespace Turnstone.Benchmarks.Cpu;
 /// Guest instructions per second on the software CPU (no KVM needed): an integer loop of the kind
 /// compilers emit and a memory-bound loop, in 64-bit mode at CPL 0 with 2 MiB pages. Each
 /// benchmark's operation is one guest instruction, so Mean is the time per guest instruction
-/// (1 / Mean = guest instructions per second).
+/// (1 / Mean = guest instructions per second; Min is the figure least disturbed by other load on the host).
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class SoftwareCpuBenchmarks
 {
     private const ulong Code = 0x10000;
