@@ -62,6 +62,7 @@ public sealed unsafe partial class SoftwareCpu
             FlagOperation.Sub => (d & SizeMask(_flagSize)) < (s & SizeMask(_flagSize)),
             FlagOperation.SubWithBorrow => (((~d & s) | (~(d ^ s) & r)) >> top & 1) != 0,
             FlagOperation.Logic => false,
+            FlagOperation.Shifted => (d & 1) != 0,
             _ => _flagCarryKept,
         };
     }
@@ -83,6 +84,7 @@ public sealed unsafe partial class SoftwareCpu
             FlagOperation.Materialized => (_rflags & RflagsBits.Of) != 0,
             FlagOperation.Add or FlagOperation.Increment => (((d ^ r) & (s ^ r)) >> top & 1) != 0,
             FlagOperation.Sub or FlagOperation.SubWithBorrow or FlagOperation.Decrement => (((d ^ s) & (d ^ r)) >> top & 1) != 0,
+            FlagOperation.Shifted => (d >> 11 & 1) != 0,
             _ => false,
         };
     }
@@ -94,7 +96,7 @@ public sealed unsafe partial class SoftwareCpu
     private bool AdjustFlag() => _flagOperation switch
     {
         FlagOperation.Materialized => (_rflags & RflagsBits.Af) != 0,
-        FlagOperation.Logic => false,
+        FlagOperation.Logic or FlagOperation.Shifted => false,
         _ => ((_flagDestination ^ _flagSource ^ _flagResult) & 0x10) != 0,
     };
 

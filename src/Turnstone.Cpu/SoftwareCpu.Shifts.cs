@@ -35,11 +35,12 @@ public sealed unsafe partial class SoftwareCpu
         }
         ulong mask = SizeMask(size);
         value &= mask;
-        ulong flags = MaterializeFlags();
+        var kind = (ShiftKind)i.Aux;
+        bool rotate = kind <= ShiftKind.Rcr;
+        ulong flags = rotate ? MaterializeFlags() : 0;
         ulong carryIn = flags & RflagsBits.Cf;
         ulong result, carry, overflow;
-        bool rotate = false;
-        switch ((ShiftKind)i.Aux)
+        switch (kind)
         {
             case ShiftKind.Rol:
             {
@@ -47,7 +48,6 @@ public sealed unsafe partial class SoftwareCpu
                 result = n == 0 ? value : ((value << n) | (value >> (bits - n))) & mask;
                 carry = result & 1;
                 overflow = ((result >> (bits - 1)) ^ carry) & 1;
-                rotate = true;
                 break;
             }
             case ShiftKind.Ror:
@@ -56,7 +56,6 @@ public sealed unsafe partial class SoftwareCpu
                 result = n == 0 ? value : ((value >> n) | (value << (bits - n))) & mask;
                 carry = (result >> (bits - 1)) & 1;
                 overflow = ((result >> (bits - 1)) ^ (result >> (bits - 2))) & 1;
-                rotate = true;
                 break;
             }
             case ShiftKind.Rcl:
@@ -68,7 +67,6 @@ public sealed unsafe partial class SoftwareCpu
                 result = (ulong)rotated & mask;
                 carry = (ulong)(rotated >> bits) & 1;
                 overflow = ((result >> (bits - 1)) ^ carry) & 1;
-                rotate = true;
                 break;
             }
             case ShiftKind.Rcr:
@@ -80,7 +78,6 @@ public sealed unsafe partial class SoftwareCpu
                 result = (ulong)rotated & mask;
                 carry = (ulong)(rotated >> bits) & 1;
                 overflow = ((result >> (bits - 1)) ^ (result >> (bits - 2))) & 1;
-                rotate = true;
                 break;
             }
             case ShiftKind.Shl:
@@ -114,7 +111,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         else
         {
-            SetArithmeticFlags(ResultFlags(result, size) | carry | (overflow << 11));
+            SetLazyFlags(FlagOperation.Shifted, size, carry | (overflow << 11), 0, result);
         }
         return true;
     }
@@ -158,7 +155,7 @@ public sealed unsafe partial class SoftwareCpu
             return false;
         }
         ulong overflow = ((result ^ destination) >> (bits - 1)) & 1;
-        SetArithmeticFlags(ResultFlags(result, size) | carry | (overflow << 11));
+        SetLazyFlags(FlagOperation.Shifted, size, carry | (overflow << 11), 0, result);
         return true;
     }
 }

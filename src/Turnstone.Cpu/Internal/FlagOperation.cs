@@ -19,4 +19,7 @@ internal enum FlagOperation : byte
     Increment,
     /// <summary>dec: as Sub with src = 1, CF preserved from before.</summary>
     Decrement,
+    /// <summary>SHL/SHR/SAR/SHLD/SHRD: CF and OF computed at the shift and kept in the destination
+    /// slot (bits 0 and 11), SF/ZF/PF from the result, AF 0.</summary>
+    Shifted,
 }
