@@ -106,6 +106,11 @@ Task("unit-test")
         Configuration = configuration,
         NoBuild = true,
     });
+    DotNetTest("./tests/Turnstone.Cpu.Tests/Turnstone.Cpu.Tests.csproj", new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+    });
 });
 
 const string SkipReportPath = "./TestResults/skipped-tests.txt";

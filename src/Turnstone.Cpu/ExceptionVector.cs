@@ -1,0 +1,19 @@
+namespace Turnstone.Cpu;
+
+/// <summary>The architectural exception vectors this engine raises.</summary>
+public enum ExceptionVector : byte
+{
+    DivideError = 0,
+    Debug = 1,
+    Breakpoint = 3,
+    Overflow = 4,
+    InvalidOpcode = 6,
+    DeviceNotAvailable = 7,
+    DoubleFault = 8,
+    InvalidTss = 10,
+    SegmentNotPresent = 11,
+    StackFault = 12,
+    GeneralProtection = 13,
+    PageFault = 14,
+    AlignmentCheck = 17,
+}

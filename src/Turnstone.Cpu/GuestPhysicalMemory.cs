@@ -1,0 +1,156 @@
+using System.Runtime.InteropServices;
+using Turnstone.GuestMemory;
+
+namespace Turnstone.Cpu;
+
+/// <summary>
+/// The software engine's view of guest-physical memory: RAM regions backed by host memory, and
+/// everything else MMIO (the CPU turns those accesses into exits). It also remembers which guest
+/// pages hold decoded code, so that every write the CPU or the host makes to such a page drops
+/// the stale decoded blocks (self-modifying code, a device DMA-ing over old code).
+/// </summary>
+/// <remarks>
+/// As an <see cref="IGuestMemory"/> it hands out writable spans, so it must assume each one is
+/// written: handing out a span over a code page invalidates that page's decoded code. Pages that
+/// never held code (virtqueues, buffers) pay nothing for this.
+/// </remarks>
+public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
+{
+    public const int PageSize = 4096;
+
+    private readonly RamRegion[] _regions;
+    private readonly bool[][] _codePages;
+    private readonly nint[] _ownedAllocations;
+    private bool _disposed;
+
+    /// <summary>Called with the page-aligned guest-physical address of a page whose decoded code
+    /// must be forgotten. The CPU subscribes to it.</summary>
+    internal Action<ulong>? CodePageWritten;
+
+    /// <summary>Wraps host memory the caller owns and keeps alive for this object's lifetime.</summary>
+    public GuestPhysicalMemory(params RamRegion[] regions) : this(regions, [])
+    {
+    }
+
+    private GuestPhysicalMemory(RamRegion[] regions, nint[] owned)
+    {
+        var sorted = regions.OrderBy(r => r.GuestAddress).ToArray();
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            var r = sorted[i];
+            if (r.GuestAddress % PageSize != 0 || r.Size % PageSize != 0 || r.Size == 0 || r.Host == 0)
+            {
+                throw new ArgumentException($"RAM region at 0x{r.GuestAddress:x} must be page-aligned, non-empty and backed", nameof(regions));
+            }
+            if (i > 0 && r.GuestAddress < sorted[i - 1].End)
+            {
+                throw new ArgumentException("RAM regions overlap", nameof(regions));
+            }
+        }
+        _regions = sorted;
+        _codePages = sorted.Select(r => new bool[r.Size / PageSize]).ToArray();
+        _ownedAllocations = owned;
+        Regions = sorted.Select(r => new GuestMemoryRegion(r.GuestAddress, r.Size)).ToArray();
+    }
+
+    /// <summary>Allocates zeroed, page-aligned host memory for each (address, size) range and owns it.</summary>
+    public static GuestPhysicalMemory Allocate(params (ulong GuestAddress, ulong Size)[] ranges)
+    {
+        var regions = new RamRegion[ranges.Length];
+        var owned = new nint[ranges.Length];
+        for (int i = 0; i < ranges.Length; i++)
+        {
+            void* block = NativeMemory.AlignedAlloc((nuint)ranges[i].Size, PageSize);
+            NativeMemory.Clear(block, (nuint)ranges[i].Size);
+            owned[i] = (nint)block;
+            regions[i] = new RamRegion(ranges[i].GuestAddress, ranges[i].Size, (nint)block);
+        }
+        return new GuestPhysicalMemory(regions, owned);
+    }
+
+    public IReadOnlyList<GuestMemoryRegion> Regions { get; }
+
+    public IReadOnlyList<RamRegion> RamRegions => _regions;
+
+    /// <summary>The host address of the page holding <paramref name="address"/>, or 0 when it is not RAM.</summary>
+    internal byte* HostPage(ulong address, out int regionIndex, out ulong pageIndex)
+    {
+        for (int i = 0; i < _regions.Length; i++)
+        {
+            ref readonly var r = ref _regions[i];
+            if (address - r.GuestAddress < r.Size)
+            {
+                regionIndex = i;
+                pageIndex = (address - r.GuestAddress) / PageSize;
+                return (byte*)r.Host + (long)(pageIndex * PageSize);
+            }
+        }
+        regionIndex = -1;
+        pageIndex = 0;
+        return null;
+    }
+
+    internal byte* HostPage(ulong address) => HostPage(address, out _, out _);
+
+    internal bool IsCodePage(int regionIndex, ulong pageIndex) => _codePages[regionIndex][pageIndex];
+
+    internal void MarkCodePage(int regionIndex, ulong pageIndex) => _codePages[regionIndex][pageIndex] = true;
+
+    /// <summary>Forgets that the page holds code and tells the CPU to drop its decoded blocks.</summary>
+    internal void InvalidateCodePage(int regionIndex, ulong pageIndex)
+    {
+        _codePages[regionIndex][pageIndex] = false;
+        CodePageWritten?.Invoke(_regions[regionIndex].GuestAddress + pageIndex * PageSize);
+    }
+
+    /// <summary>Tells the engine the host (a device, the firmware loader) wrote guest RAM in this
+    /// range, so decoded code there is dropped. Spans from <see cref="TryGetSpan"/> do this already.</summary>
+    public void NotifyWritten(ulong address, ulong length)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+        ulong first = address & ~(ulong)(PageSize - 1);
+        ulong last = (address + length - 1) & ~(ulong)(PageSize - 1);
+        for (ulong page = first; ; page += PageSize)
+        {
+            if (HostPage(page, out int region, out ulong index) != null && _codePages[region][index])
+            {
+                InvalidateCodePage(region, index);
+            }
+            if (page >= last)
+            {
+                break;
+            }
+        }
+    }
+
+    public bool TryGetSpan(ulong address, int length, out Span<byte> span)
+    {
+        foreach (var r in _regions)
+        {
+            if (length >= 0 && address >= r.GuestAddress && (ulong)length <= r.Size && address - r.GuestAddress <= r.Size - (ulong)length)
+            {
+                NotifyWritten(address, (ulong)length);
+                span = new Span<byte>((byte*)r.Host + (long)(address - r.GuestAddress), length);
+                return true;
+            }
+        }
+        span = default;
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (nint block in _ownedAllocations)
+        {
+            NativeMemory.AlignedFree((void*)block);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+namespace Turnstone.Cpu.Internal;
+
+/// <summary>Operand and prefix facts of a decoded instruction.</summary>
+[Flags]
+internal enum OperandFlags : byte
+{
+    None = 0,
+    /// <summary>Operand 0 is the memory operand.</summary>
+    Memory0 = 1,
+    /// <summary>Operand 1 is the memory operand.</summary>
+    Memory1 = 2,
+    /// <summary>Operand 1 (operand 2 for SHLD/SHRD and IMUL r, r/m, imm) is the immediate.</summary>
+    Immediate1 = 4,
+    Rep = 8,
+    Repne = 16,
+    AddressSize32 = 32,
+    /// <summary>The count (shifts) or the port (in/out) comes from CL or DX.</summary>
+    RegisterCount = 64,
+    Lock = 128,
+}

@@ -1,0 +1,52 @@
+namespace Turnstone.Cpu.Internal;
+
+/// <summary>
+/// What a decoded instruction does, with its operand form folded in for the hot instructions
+/// (register-register and register-immediate ALU operations dispatch without looking at operand
+/// kinds). The eight ALU groups keep the x86 order (add, or, adc, sbb, and, sub, xor, cmp) so
+/// <c>AddRR + kind</c> names the form of each.
+/// </summary>
+internal enum Operation : ushort
+{
+    Invalid,
+    NotImplemented,
+    Nop,
+
+    AddRR, OrRR, AdcRR, SbbRR, AndRR, SubRR, XorRR, CmpRR,
+    AddRI, OrRI, AdcRI, SbbRI, AndRI, SubRI, XorRI, CmpRI,
+    /// <summary>Any ALU form with a memory operand; Aux is the <see cref="AluKind"/>.</summary>
+    AluMemory,
+    TestRR, TestRI, TestMemory,
+
+    MovRR, MovRI, MovRM, MovMR, MovMI,
+    MovzxRR, MovzxRM, MovsxRR, MovsxRM,
+    Lea,
+    PushR, PushI, PushM, PopR, PopM,
+    IncR, DecR, IncM, DecM,
+    Neg, Not,
+    XchgRR, XchgRM,
+    Cmpxchg, Xadd, Cmpxchg8b, Cmpxchg16b,
+    ConvertAccumulator, ConvertAccumulatorToDx,
+    Setcc, CmovRR, CmovRM,
+    Bswap,
+    Xlat,
+
+    Shift, Shld, Shrd,
+    Mul, Imul1, Imul2, Imul3, Div, Idiv,
+    BitTest, Bsf, Bsr, Tzcnt, Lzcnt, Popcnt,
+
+    Jmp, JmpR, JmpM, Jcc, Call, CallR, CallM, Ret, Loop, Loope, Loopne, Jrcxz,
+    Leave, Enter,
+
+    Movs, Stos, Lods, Cmps, Scas, Ins, Outs,
+    In, Out,
+
+    Cpuid, Rdtsc, Rdtscp, Rdmsr, Wrmsr,
+    MovToCr, MovFromCr,
+    Lgdt, Lidt, Sgdt, Sidt, Ltr, Str, Lldt, Sldt,
+    LoadSegment, StoreSegment, PushSegment, PopSegment,
+    Swapgs, Syscall, Sysret, Iret, Hlt,
+    Cli, Sti, Pushf, Popf, Lahf, Sahf, Clc, Stc, Cmc, Cld, Std,
+    IntN, Int3, Int1, Ud,
+    Invlpg, Wbinvd, Clts,
+}

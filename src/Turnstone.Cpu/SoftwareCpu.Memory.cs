@@ -1,0 +1,234 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// Linear memory accesses: a direct-mapped software TLB per access kind and privilege in front of
+// guest RAM, a page walk on a miss, MMIO exits for guest-physical addresses outside RAM.
+public sealed unsafe partial class SoftwareCpu
+{
+    private const int TlbSetSize = 256;
+    private const int ReadKind = 0;
+    private const int WriteKind = 1;
+    private const int FetchKind = 2;
+
+    /// <summary>Six sets of 256: (read, write, fetch) x (supervisor, user); a set's offset is (kind * 2 + user) * 256.</summary>
+    private readonly TlbEntry[] _tlb = new TlbEntry[6 * TlbSetSize];
+    private int _readTlb;
+    private int _writeTlb;
+    private int _fetchTlb;
+
+    private static int TlbSet(int kind, bool user) => (kind * 2 + (user ? 1 : 0)) * TlbSetSize;
+
+    private void SetCpl(int cpl)
+    {
+        _cpl = cpl;
+        bool user = cpl == 3;
+        _readTlb = TlbSet(ReadKind, user);
+        _writeTlb = TlbSet(WriteKind, user);
+        _fetchTlb = TlbSet(FetchKind, user);
+    }
+
+    private void FlushTlb()
+    {
+        foreach (ref TlbEntry entry in _tlb.AsSpan())
+        {
+            entry.Page = TlbEntry.Invalid;
+        }
+        Array.Clear(_jumpCache);
+    }
+
+    /// <summary>Drops write translations to a page that now holds decoded code, so the next write
+    /// takes the slow path and invalidates the code.</summary>
+    private void FlushWriteTranslations(ulong physicalPage)
+    {
+        for (int i = TlbSet(WriteKind, false); i < TlbSet(WriteKind, false) + 2 * TlbSetSize; i++)
+        {
+            if (_tlb[i].PhysicalPage == physicalPage)
+            {
+                _tlb[i].Page = TlbEntry.Invalid;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref TlbEntry TlbLookup(int set, ulong linear) =>
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlb), set + (int)((linear >> 12) & (TlbSetSize - 1)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryRead(ulong linear, int size, out ulong value) => TryReadIn(_readTlb, linear, size, out value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryWrite(ulong linear, int size, ulong value) => TryWriteIn(_writeTlb, linear, size, value);
+
+    /// <summary>A supervisor-privilege read (descriptor tables, the TSS), whatever the CPL.</summary>
+    private bool TryReadSystem(ulong linear, int size, out ulong value) => TryReadIn(TlbSet(ReadKind, false), linear, size, out value);
+
+    private bool TryWriteSystem(ulong linear, int size, ulong value) => TryWriteIn(TlbSet(WriteKind, false), linear, size, value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReadIn(int set, ulong linear, int size, out ulong value)
+    {
+        ref TlbEntry entry = ref TlbLookup(set, linear);
+        ulong offset = linear & 0xFFF;
+        if (entry.Page == (linear & ~0xFFFUL) && offset <= (ulong)(4096 - size))
+        {
+            byte* p = (byte*)entry.Host + offset;
+            value = size switch
+            {
+                8 => Unsafe.ReadUnaligned<ulong>(p),
+                4 => Unsafe.ReadUnaligned<uint>(p),
+                2 => Unsafe.ReadUnaligned<ushort>(p),
+                _ => *p,
+            };
+            return true;
+        }
+        return ReadSlow(set, linear, size, out value);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryWriteIn(int set, ulong linear, int size, ulong value)
+    {
+        ref TlbEntry entry = ref TlbLookup(set, linear);
+        ulong offset = linear & 0xFFF;
+        if (entry.Page == (linear & ~0xFFFUL) && offset <= (ulong)(4096 - size))
+        {
+            byte* p = (byte*)entry.Host + offset;
+            switch (size)
+            {
+                case 8: Unsafe.WriteUnaligned(p, value); break;
+                case 4: Unsafe.WriteUnaligned(p, (uint)value); break;
+                case 2: Unsafe.WriteUnaligned(p, (ushort)value); break;
+                default: *p = (byte)value; break;
+            }
+            return true;
+        }
+        return WriteSlow(set, linear, size, value);
+    }
+
+    private static bool IsCanonical(ulong linear) => (long)(linear << 16) >> 16 == (long)linear;
+
+    private static int KindOf(int set) => set / (2 * TlbSetSize);
+
+    private static bool UserOf(int set) => (set / TlbSetSize & 1) != 0;
+
+    /// <summary>Translates one page for the set's access kind and privilege, filling the TLB when
+    /// the page is RAM. Returns the host page (null for MMIO) or false with a fault raised.</summary>
+    private bool TranslatePage(int set, ulong linear, out ulong physicalPage, out byte* hostPage)
+    {
+        hostPage = null;
+        physicalPage = 0;
+        if (!IsCanonical(linear))
+        {
+            return RaiseFault(ExceptionVector.GeneralProtection, 0);
+        }
+        int kind = KindOf(set);
+        if (!TryWalk(linear, kind, UserOf(set), out ulong physical))
+        {
+            return false;
+        }
+        physicalPage = physical & ~0xFFFUL;
+        hostPage = _memory.HostPage(physicalPage, out int region, out ulong pageIndex);
+        if (hostPage == null)
+        {
+            return true;
+        }
+        if (kind == WriteKind && _memory.IsCodePage(region, pageIndex))
+        {
+            _memory.InvalidateCodePage(region, pageIndex);
+        }
+        ref TlbEntry entry = ref TlbLookup(set, linear);
+        entry.Page = linear & ~0xFFFUL;
+        entry.Host = (nint)hostPage;
+        entry.PhysicalPage = physicalPage;
+        return true;
+    }
+
+    private bool ReadSlow(int set, ulong linear, int size, out ulong value)
+    {
+        value = 0;
+        ulong offset = linear & 0xFFF;
+        if (offset + (ulong)size > 4096)
+        {
+            return ReadAcrossPages(set, linear, size, out value);
+        }
+        if (!TranslatePage(set, linear, out ulong physicalPage, out byte* host))
+        {
+            return false;
+        }
+        if (host == null)
+        {
+            return TryReadMmio(physicalPage + offset, size, out value);
+        }
+        return TryReadIn(set, linear, size, out value);
+    }
+
+    private bool WriteSlow(int set, ulong linear, int size, ulong value)
+    {
+        ulong offset = linear & 0xFFF;
+        if (offset + (ulong)size > 4096)
+        {
+            return WriteAcrossPages(set, linear, size, value);
+        }
+        if (!TranslatePage(set, linear, out ulong physicalPage, out byte* host))
+        {
+            return false;
+        }
+        if (host == null)
+        {
+            return WriteMmio(physicalPage + offset, size, value);
+        }
+        return TryWriteIn(set, linear, size, value);
+    }
+
+    // An access that straddles two pages: both pages are translated (and may fault) before any
+    // byte moves, as on hardware.
+    private bool ReadAcrossPages(int set, ulong linear, int size, out ulong value)
+    {
+        value = 0;
+        ulong second = (linear & ~0xFFFUL) + 4096;
+        if (!TranslatePage(set, linear, out _, out byte* firstHost) || !TranslatePage(set, second, out _, out byte* secondHost))
+        {
+            return false;
+        }
+        if (firstHost == null || secondHost == null)
+        {
+            return NotImplemented("an access that straddles RAM and MMIO (or two MMIO pages)");
+        }
+        int firstBytes = (int)(second - linear);
+        for (int i = 0; i < size; i++)
+        {
+            byte b = i < firstBytes ? firstHost[(linear & 0xFFF) + (ulong)i] : secondHost[i - firstBytes];
+            value |= (ulong)b << (8 * i);
+        }
+        return true;
+    }
+
+    private bool WriteAcrossPages(int set, ulong linear, int size, ulong value)
+    {
+        ulong second = (linear & ~0xFFFUL) + 4096;
+        if (!TranslatePage(set, linear, out _, out byte* firstHost) || !TranslatePage(set, second, out _, out byte* secondHost))
+        {
+            return false;
+        }
+        if (firstHost == null || secondHost == null)
+        {
+            return NotImplemented("an access that straddles RAM and MMIO (or two MMIO pages)");
+        }
+        int firstBytes = (int)(second - linear);
+        for (int i = 0; i < size; i++)
+        {
+            byte b = (byte)(value >> (8 * i));
+            if (i < firstBytes)
+            {
+                firstHost[(linear & 0xFFF) + (ulong)i] = b;
+            }
+            else
+            {
+                secondHost[i - firstBytes] = b;
+            }
+        }
+        return true;
+    }
+}

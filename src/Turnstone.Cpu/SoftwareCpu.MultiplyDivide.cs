@@ -1,0 +1,171 @@
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// MUL, IMUL (one, two and three operands), DIV and IDIV with #DE on a zero divisor or a quotient
+// that does not fit.
+public sealed unsafe partial class SoftwareCpu
+{
+    /// <summary>CF = OF = the high half matters; SF, ZF, PF from the low half (undefined by the SDM).</summary>
+    private void SetMultiplyFlags(ulong low, int size, bool overflow)
+    {
+        ulong carry = overflow ? RflagsBits.Cf | RflagsBits.Of : 0;
+        SetArithmeticFlags(ResultFlags(low, size) | carry);
+    }
+
+    private bool Multiply(ref DecodedInstruction i)
+    {
+        int size = i.Size;
+        if (!ReadOperand0(ref i, out ulong source))
+        {
+            return false;
+        }
+        ulong low, high;
+        if (size == 8)
+        {
+            high = Math.BigMul(R(0), source, out low);
+        }
+        else
+        {
+            ulong product = ReadRegister(size, 0) * source;
+            low = product & SizeMask(size);
+            high = product >> (size * 8);
+        }
+        StoreWideResult(size, low, high);
+        SetMultiplyFlags(low, size, high != 0);
+        return true;
+    }
+
+    /// <summary>AX for byte operations; rDX:rAX otherwise.</summary>
+    private void StoreWideResult(int size, ulong low, ulong high)
+    {
+        if (size == 1)
+        {
+            WriteRegister(2, 0, (high << 8) | low);
+        }
+        else
+        {
+            WriteRegister(size, 0, low);
+            WriteRegister(size, 2, high);
+        }
+    }
+
+    private bool SignedMultiplyWide(ref DecodedInstruction i)
+    {
+        int size = i.Size;
+        if (!ReadOperand0(ref i, out ulong source))
+        {
+            return false;
+        }
+        long a = SignExtend(ReadRegister(size, 0), size), b = SignExtend(source, size);
+        ulong low, high;
+        if (size == 8)
+        {
+            high = (ulong)Math.BigMul(a, b, out long lowSigned);
+            low = (ulong)lowSigned;
+        }
+        else
+        {
+            long product = a * b;
+            low = (ulong)product & SizeMask(size);
+            high = ((ulong)product >> (size * 8)) & SizeMask(size);
+        }
+        StoreWideResult(size, low, high);
+        bool overflow = size == 8 ? (long)high != (long)low >> 63 : SignExtend(low, size) != a * b;
+        SetMultiplyFlags(low, size, overflow);
+        return true;
+    }
+
+    private bool SignedMultiply(ref DecodedInstruction i, bool threeOperand)
+    {
+        int size = i.Size;
+        if (!ReadSource(ref i, size, out ulong source))
+        {
+            return false;
+        }
+        long a = threeOperand ? SignExtend(i.Immediate & SizeMask(size), size) : SignExtend(ReadRegister(size, i.Reg), size);
+        long b = SignExtend(source, size);
+        ulong low;
+        bool overflow;
+        if (size == 8)
+        {
+            long high = Math.BigMul(a, b, out long lowSigned);
+            low = (ulong)lowSigned;
+            overflow = high != lowSigned >> 63;
+        }
+        else
+        {
+            long product = a * b;
+            low = (ulong)product & SizeMask(size);
+            overflow = SignExtend(low, size) != product;
+        }
+        WriteRegister(size, i.Reg, low);
+        SetMultiplyFlags(low, size, overflow);
+        return true;
+    }
+
+    private bool Divide(ref DecodedInstruction i)
+    {
+        int size = i.Size;
+        if (!ReadOperand0(ref i, out ulong divisor))
+        {
+            return false;
+        }
+        if (divisor == 0)
+        {
+            return RaiseFault(ExceptionVector.DivideError);
+        }
+        UInt128 dividend = size == 1
+            ? ReadRegister(2, 0)
+            : ((UInt128)ReadRegister(size, 2) << (size * 8)) | ReadRegister(size, 0);
+        UInt128 quotient = dividend / divisor;
+        if (quotient > SizeMask(size))
+        {
+            return RaiseFault(ExceptionVector.DivideError);
+        }
+        StoreDivisionResult(size, (ulong)quotient, (ulong)(dividend % divisor));
+        return true;
+    }
+
+    private void StoreDivisionResult(int size, ulong quotient, ulong remainder)
+    {
+        if (size == 1)
+        {
+            WriteRegister(2, 0, ((remainder & 0xFF) << 8) | (quotient & 0xFF));
+        }
+        else
+        {
+            WriteRegister(size, 0, quotient);
+            WriteRegister(size, 2, remainder);
+        }
+    }
+
+    private bool SignedDivide(ref DecodedInstruction i)
+    {
+        int size = i.Size;
+        if (!ReadOperand0(ref i, out ulong divisorBits))
+        {
+            return false;
+        }
+        long divisor = SignExtend(divisorBits, size);
+        if (divisor == 0)
+        {
+            return RaiseFault(ExceptionVector.DivideError);
+        }
+        Int128 dividend = size switch
+        {
+            1 => (short)ReadRegister(2, 0),
+            8 => (Int128)(((UInt128)R(2) << 64) | R(0)),
+            _ => (Int128)((SignExtend(ReadRegister(size, 2), size) << (size * 8)) | (long)ReadRegister(size, 0)),
+        };
+        Int128 quotient = dividend / divisor;
+        Int128 remainder = dividend % divisor;
+        long max = (long)(SizeMask(size) >> 1);
+        if (quotient > max || quotient < -max - 1)
+        {
+            return RaiseFault(ExceptionVector.DivideError);
+        }
+        StoreDivisionResult(size, (ulong)(long)quotient & SizeMask(size), (ulong)(long)remainder & SizeMask(size));
+        return true;
+    }
+}

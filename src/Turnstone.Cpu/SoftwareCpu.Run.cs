@@ -1,0 +1,259 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Iced.Intel;
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// The run loop: find (or decode) the block at RIP, run it, and between blocks take stop requests,
+// interrupts and the budget into account. Blocks are cached by guest-physical address and found
+// from RIP through a small direct-mapped jump cache per privilege, flushed with the TLB.
+public sealed unsafe partial class SoftwareCpu
+{
+    private const int MaxBlockInstructions = 64;
+    private const int JumpCacheSize = 4096;
+
+    private readonly Dictionary<ulong, DecodedBlock> _blocks = [];
+    private readonly Dictionary<ulong, List<DecodedBlock>> _blocksByPage = [];
+    private readonly DecodedBlock?[] _jumpCache = new DecodedBlock?[2 * JumpCacheSize];
+    private readonly ulong[] _jumpCacheRip = new ulong[2 * JumpCacheSize];
+    private readonly FetchBuffer _fetch = new();
+    private Decoder? _decoder;
+    private readonly List<DecodedInstruction> _decodeScratch = [];
+
+    /// <summary>Runs until an exit. <paramref name="instructionBudget"/> bounds the instructions
+    /// retired in this call (a REP string instruction counts once per chunk of iterations).</summary>
+    public CpuExit Run(long instructionBudget = long.MaxValue)
+    {
+        long budget = instructionBudget;
+        while (true)
+        {
+            if (Volatile.Read(ref _stopRequested) != 0)
+            {
+                Volatile.Write(ref _stopRequested, 0);
+                return new CpuExit(CpuExitReason.StopRequested);
+            }
+            if (_halted || _interruptRequested)
+            {
+                if (_interruptRequested && _replayCount == 0 && InterruptWindowOpen)
+                {
+                    _interruptRequested = false;
+                    _halted = false;
+                    DeliverEvent(_requestedVector, 0, false, _rip, EventKind.External, _rip);
+                    if (_exitPending)
+                    {
+                        return TakeExit();
+                    }
+                }
+                else if (_halted)
+                {
+                    return new CpuExit(CpuExitReason.Halt);
+                }
+            }
+            if (budget <= 0)
+            {
+                return new CpuExit(CpuExitReason.BudgetExhausted);
+            }
+            if (!_executing64BitCode)
+            {
+                NotImplemented("execution outside 64-bit long mode (real mode, 16/32-bit protected mode, compatibility mode)");
+                _notRetired = false;
+                return TakeExit();
+            }
+            DecodedBlock? block = FindBlock(_rip);
+            if (block is null)
+            {
+                _notRetired = false;
+                if (_exceptionPending)
+                {
+                    DeliverPendingException(_rip);
+                }
+                if (_exitPending)
+                {
+                    return TakeExit();
+                }
+                continue;
+            }
+            bool shadow = _interruptShadow;
+            _interruptShadow = false;
+            int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Instructions.Length, budget);
+            int retired = ExecuteBlock(block, limit);
+            budget -= retired;
+            InstructionsRetired += (ulong)retired;
+            if (!_awaitingRead)
+            {
+                _replayCount = 0;
+            }
+            _replayUsed = 0;
+            if (_exceptionPending)
+            {
+                DeliverPendingException(_rip);
+            }
+            if (_exitPending)
+            {
+                return TakeExit();
+            }
+        }
+    }
+
+    /// <summary>Runs up to <paramref name="limit"/> instructions of the block; returns how many retired
+    /// and leaves RIP at the next instruction to run (the faulting one after a fault).</summary>
+    private int ExecuteBlock(DecodedBlock block, int limit)
+    {
+        ulong blockRip = _rip;
+        R(BlockRipRegister) = blockRip;
+        _blockBreak = false;
+        ref DecodedInstruction first = ref MemoryMarshal.GetArrayDataReference(block.Instructions);
+        for (int i = 0; i < limit; i++)
+        {
+            ref DecodedInstruction instruction = ref Unsafe.Add(ref first, i);
+            if (!Execute(ref instruction))
+            {
+                if (_notRetired)
+                {
+                    _notRetired = false;
+                    _rip = blockRip + instruction.Offset;
+                    return i;
+                }
+                return i + 1;
+            }
+            if (_blockBreak)
+            {
+                _rip = blockRip + instruction.Offset + instruction.Length;
+                return i + 1;
+            }
+        }
+        ref DecodedInstruction last = ref Unsafe.Add(ref first, limit - 1);
+        _rip = blockRip + last.Offset + last.Length;
+        return limit;
+    }
+
+    private DecodedBlock? FindBlock(ulong rip)
+    {
+        int slot = (_cpl == 3 ? JumpCacheSize : 0) + (int)((rip ^ (rip >> 12)) & (JumpCacheSize - 1));
+        DecodedBlock? block = _jumpCache[slot];
+        if (block is not null && _jumpCacheRip[slot] == rip && block.Valid)
+        {
+            return block;
+        }
+        if (!TranslateFetch(rip, out ulong physicalPage, out byte* host))
+        {
+            return null;
+        }
+        ulong physical = physicalPage | (rip & 0xFFF);
+        if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
+        {
+            block = DecodeBlock(rip, physical, host);
+            if (block is null)
+            {
+                return null;
+            }
+        }
+        _jumpCache[slot] = block;
+        _jumpCacheRip[slot] = rip;
+        return block;
+    }
+
+    private bool TranslateFetch(ulong linear, out ulong physicalPage, out byte* host)
+    {
+        ref TlbEntry entry = ref TlbLookup(_fetchTlb, linear);
+        if (entry.Page == (linear & ~0xFFFUL))
+        {
+            physicalPage = entry.PhysicalPage;
+            host = (byte*)entry.Host;
+            return true;
+        }
+        if (!TranslatePage(_fetchTlb, linear, out physicalPage, out host))
+        {
+            return false;
+        }
+        if (host == null)
+        {
+            return NotImplemented("executing from guest-physical memory outside RAM");
+        }
+        return true;
+    }
+
+    private DecodedBlock? DecodeBlock(ulong rip, ulong physical, byte* host)
+    {
+        int pageOffset = (int)(rip & 0xFFF);
+        int pageBytes = 4096 - pageOffset;
+        new ReadOnlySpan<byte>(host + pageOffset, pageBytes).CopyTo(_fetch.Bytes);
+        _fetch.Length = pageBytes;
+        _fetch.Position = 0;
+        _decoder ??= Decoder.Create(64, _fetch, 0, DecoderOptions.None);
+        ulong secondPage = ulong.MaxValue;
+        _decodeScratch.Clear();
+        while (_decodeScratch.Count < MaxBlockInstructions)
+        {
+            int start = _fetch.Position;
+            _decoder.IP = (ulong)start;
+            _decoder.Decode(out Instruction instruction);
+            if (instruction.IsInvalid && _decoder.LastError == DecoderError.NoMoreBytes)
+            {
+                if (_decodeScratch.Count > 0 || secondPage != ulong.MaxValue)
+                {
+                    // The crossing instruction starts its own block, so a fault fetching the next
+                    // page belongs to it alone.
+                    break;
+                }
+                if (!TranslateFetch((rip & ~0xFFFUL) + 4096, out secondPage, out byte* secondHost))
+                {
+                    return null;
+                }
+                new ReadOnlySpan<byte>(secondHost, 16).CopyTo(_fetch.Bytes.AsSpan(pageBytes));
+                _fetch.Length = pageBytes + 16;
+                _fetch.Position = start;
+                continue;
+            }
+            var decoded = default(DecodedInstruction);
+            InstructionTranslator.Translate(in instruction, ref decoded);
+            decoded.Offset = (ushort)start;
+            _decodeScratch.Add(decoded);
+            if (InstructionTranslator.EndsBlock(decoded.Op) || _fetch.Position >= pageBytes)
+            {
+                break;
+            }
+        }
+        var block = new DecodedBlock(physical, secondPage, [.. _decodeScratch]);
+        _blocks[physical] = block;
+        RegisterCodePage(physical & ~0xFFFUL, block);
+        if (secondPage != ulong.MaxValue)
+        {
+            RegisterCodePage(secondPage, block);
+        }
+        return block;
+    }
+
+    private void RegisterCodePage(ulong physicalPage, DecodedBlock block)
+    {
+        if (!_blocksByPage.TryGetValue(physicalPage, out var list))
+        {
+            list = [];
+            _blocksByPage[physicalPage] = list;
+        }
+        list.Add(block);
+        if (_memory.HostPage(physicalPage, out int region, out ulong pageIndex) != null && !_memory.IsCodePage(region, pageIndex))
+        {
+            _memory.MarkCodePage(region, pageIndex);
+            FlushWriteTranslations(physicalPage);
+        }
+    }
+
+    /// <summary>A write reached a page with decoded code: drop its blocks and end the running block.</summary>
+    private void OnCodePageWritten(ulong physicalPage)
+    {
+        if (_blocksByPage.Remove(physicalPage, out var list))
+        {
+            foreach (var block in list)
+            {
+                block.Valid = false;
+                if (_blocks.TryGetValue(block.PhysicalStart, out var current) && ReferenceEquals(current, block))
+                {
+                    _blocks.Remove(block.PhysicalStart);
+                }
+            }
+        }
+        _blockBreak = true;
+    }
+}

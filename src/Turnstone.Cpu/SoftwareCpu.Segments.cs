@@ -1,0 +1,161 @@
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// Segment registers: descriptor reads from the GDT/LDT and the checks a MOV/POP to a segment
+// register, LTR and LLDT make in 64-bit mode.
+public sealed unsafe partial class SoftwareCpu
+{
+    private void LoadSegmentCache(SegmentName name, SegmentRegister value)
+    {
+        _segments[(int)name] = value;
+        if (name is SegmentName.Fs or SegmentName.Gs)
+        {
+            _segmentBase[(int)name] = value.Base;
+        }
+        else if (name == SegmentName.Cs)
+        {
+            _executing64BitCode = _longModeActive && value.Long;
+        }
+    }
+
+    private void SetSegmentBase(SegmentName name, ulong baseAddress)
+    {
+        _segments[(int)name] = _segments[(int)name] with { Base = baseAddress };
+        _segmentBase[(int)name] = baseAddress;
+    }
+
+    /// <summary>Reads the 8-byte descriptor a selector names; raises <paramref name="vector"/>
+    /// with the selector as error code when it lies outside its table.</summary>
+    private bool TryReadDescriptor(ushort selector, out ulong descriptor, ExceptionVector vector, uint external)
+    {
+        descriptor = 0;
+        bool local = (selector & 4) != 0;
+        ulong tableBase = local ? _ldtr.Base : _gdtr.Base;
+        ulong limit = local ? ((_ldtr.Attributes & 0x80) != 0 ? _ldtr.Limit : 0) : _gdtr.Limit;
+        ulong offset = (ulong)(selector & ~7);
+        if (offset + 7 > limit || (local && (_ldtr.Attributes & 0x80) == 0))
+        {
+            return RaiseFault(vector, (uint)(selector & 0xFFFC) + external);
+        }
+        return TryReadSystem(tableBase + offset, 8, out descriptor);
+    }
+
+    private bool SetDescriptorBit(ushort selector, ulong bit)
+    {
+        ulong address = ((selector & 4) != 0 ? _ldtr.Base : _gdtr.Base) + (ulong)(selector & ~7);
+        return TryReadSystem(address, 8, out ulong descriptor) && ((descriptor & bit) != 0 || TryWriteSystem(address, 8, descriptor | bit));
+    }
+
+    /// <summary>MOV Sreg / POP Sreg: loads DS, ES, FS, GS or SS with the protected-mode checks.</summary>
+    private bool LoadSegmentChecked(SegmentName name, ushort selector)
+    {
+        if (name == SegmentName.Cs)
+        {
+            return InvalidOpcode();
+        }
+        if ((selector & 0xFFFC) == 0)
+        {
+            if (name == SegmentName.Ss && (_cpl == 3 || (selector & 3) != _cpl))
+            {
+                return GeneralProtection();
+            }
+            // A null selector in 64-bit mode keeps FS/GS's base (Intel), so only the rest changes.
+            var nulled = _segments[(int)name] with { Selector = selector, Attributes = 0 };
+            if (name == SegmentName.Ss)
+            {
+                nulled = new SegmentRegister(selector, 0, 0, (ushort)(0x1093 | (_cpl << 5)));
+            }
+            LoadSegmentCache(name, nulled);
+            return true;
+        }
+        if (!TryReadDescriptor(selector, out ulong descriptor, ExceptionVector.GeneralProtection, 0))
+        {
+            return false;
+        }
+        var segment = SegmentRegister.FromDescriptor(selector, descriptor, 0);
+        int rpl = selector & 3;
+        uint error = (uint)(selector & 0xFFFC);
+        if (name == SegmentName.Ss)
+        {
+            if (rpl != _cpl || !segment.IsCodeOrData || segment.IsCode || (segment.Type & 2) == 0 || segment.Dpl != _cpl)
+            {
+                return GeneralProtection(error);
+            }
+            if (!segment.Present)
+            {
+                return RaiseFault(ExceptionVector.StackFault, error);
+            }
+        }
+        else
+        {
+            bool readable = segment.IsCodeOrData && (!segment.IsCode || (segment.Type & 2) != 0);
+            bool conformingCode = segment.IsCode && (segment.Type & 4) != 0;
+            if (!readable || (!conformingCode && (rpl > segment.Dpl || _cpl > segment.Dpl)))
+            {
+                return GeneralProtection(error);
+            }
+            if (!segment.Present)
+            {
+                return RaiseFault(ExceptionVector.SegmentNotPresent, error);
+            }
+        }
+        if (!SetDescriptorBit(selector, 1UL << 40))
+        {
+            return false;
+        }
+        LoadSegmentCache(name, segment with { Attributes = (ushort)(segment.Attributes | 1) });
+        return true;
+    }
+
+    /// <summary>LTR (busy = false) or LLDT: a system descriptor of 16 bytes from the GDT.</summary>
+    private bool LoadSystemSegment(ushort selector, bool taskRegister)
+    {
+        if (_cpl != 0)
+        {
+            return GeneralProtection();
+        }
+        if ((selector & 0xFFFC) == 0)
+        {
+            if (taskRegister)
+            {
+                return GeneralProtection();
+            }
+            _ldtr = new SegmentRegister(selector, 0, 0, 0);
+            return true;
+        }
+        uint error = (uint)(selector & 0xFFFC);
+        if ((selector & 4) != 0 || (ulong)(selector & ~7) + 15 > _gdtr.Limit)
+        {
+            return GeneralProtection(error);
+        }
+        ulong address = _gdtr.Base + (ulong)(selector & ~7);
+        if (!TryReadSystem(address, 8, out ulong low) || !TryReadSystem(address + 8, 8, out ulong high))
+        {
+            return false;
+        }
+        var segment = SegmentRegister.FromDescriptor(selector, low, high);
+        int expectedType = taskRegister ? 9 : 2;
+        if (segment.IsCodeOrData || segment.Type != expectedType || !IsCanonical(segment.Base))
+        {
+            return GeneralProtection(error);
+        }
+        if (!segment.Present)
+        {
+            return RaiseFault(ExceptionVector.SegmentNotPresent, error);
+        }
+        if (taskRegister)
+        {
+            if (!TryWriteSystem(address, 8, low | (2UL << 40)))
+            {
+                return false;
+            }
+            _tr = segment with { Attributes = (ushort)(segment.Attributes | 2) };
+        }
+        else
+        {
+            _ldtr = segment;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+/// <summary>
+/// One x86-64 vCPU interpreted in C#: decoded once per guest-physical block with Iced, dispatched
+/// on a compact instruction form, with lazy flags and a software TLB in front of guest RAM.
+/// <see cref="Run"/> executes until something needs the host (port I/O, MMIO, HLT, shutdown,
+/// an instruction not implemented yet, the budget, a stop request). Not thread-safe except for
+/// <see cref="RequestStop"/>; one thread runs it.
+/// </summary>
+/// <remarks>
+/// Implemented so far: 64-bit long mode at CPL 0 to 3 (see README.md in this folder for the
+/// list, and what is not implemented yet).
+/// </remarks>
+public sealed unsafe partial class SoftwareCpu
+{
+    /// <summary>Register-file slot that always reads 0 ("no base", "no index").</summary>
+    internal const int ZeroRegister = 16;
+    /// <summary>Register-file slot holding the linear RIP of the running block's first byte.</summary>
+    internal const int BlockRipRegister = 17;
+    /// <summary>8-bit register numbers 32-35 are AH, CH, DH, BH.</summary>
+    internal const int HighByteRegister = 32;
+    /// <summary>Segment slot whose base is always 0 (every segment but FS and GS in 64-bit mode).</summary>
+    internal const int FlatSegmentSlot = 6;
+
+    private readonly GuestPhysicalMemory _memory;
+    private readonly ulong[] _registers = new ulong[18];
+    private ulong _rip;
+
+    private readonly SegmentRegister[] _segments = new SegmentRegister[6];
+    /// <summary>The base each decoded segment slot adds to an effective address (FS, GS; slot 6 is 0).</summary>
+    private readonly ulong[] _segmentBase = new ulong[8];
+    private DescriptorTableRegister _gdtr;
+    private DescriptorTableRegister _idtr;
+    private SegmentRegister _ldtr;
+    private SegmentRegister _tr;
+    private int _cpl;
+
+    private ulong _cr0 = Cr0Bits.ExtensionType | Cr0Bits.NotWriteThrough | Cr0Bits.CacheDisable;
+    private ulong _cr2;
+    private ulong _cr3;
+    private ulong _cr4;
+    private ulong _cr8;
+    private ulong _efer;
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _tscOffset;
+
+    private ulong _star, _lstar, _cstar, _syscallFlagMask, _kernelGsBase, _tscAux;
+    private ulong _apicBase = 0xFEE0_0900;
+    private ulong _miscEnable = 1;
+    private ulong _pat = 0x0007_0406_0007_0406;
+    private ulong _tscDeadline, _sysenterCs, _sysenterEsp, _sysenterEip;
+
+    private int _stopRequested;
+    private bool _interruptRequested;
+    private byte _requestedVector;
+    private bool _halted;
+    /// <summary>The instruction after STI or MOV SS runs before an interrupt is taken.</summary>
+    private bool _interruptShadow;
+
+    /// <summary>Creates a CPU in the state of a reset processor's registers, but pointed at long
+    /// mode by the caller: set the control registers, segments and RIP before <see cref="Run"/>.</summary>
+    public SoftwareCpu(GuestPhysicalMemory memory)
+    {
+        _memory = memory;
+        _memory.CodePageWritten += OnCodePageWritten;
+        _segmentBase[FlatSegmentSlot] = 0;
+        _rflags = RflagsBits.Fixed;
+        FlushTlb();
+        SetCpl(0);
+    }
+
+    public GuestPhysicalMemory Memory => _memory;
+
+    /// <summary>The TSC's frequency in Hz, as CPUID leaf 0x15 reports it.</summary>
+    public const long TscFrequency = 1_000_000_000;
+
+    /// <summary>Instructions retired since creation.</summary>
+    public ulong InstructionsRetired { get; private set; }
+
+    public ulong GetRegister(GeneralRegister register) => _registers[(int)register];
+
+    public void SetRegister(GeneralRegister register, ulong value) => _registers[(int)register] = value;
+
+    public ulong Rip
+    {
+        get => _rip;
+        set => _rip = value;
+    }
+
+    /// <summary>RFLAGS with the lazily kept arithmetic flags computed.</summary>
+    public ulong Rflags
+    {
+        get => MaterializeFlags();
+        set => SetFlagsRegister(value);
+    }
+
+    public ulong Cr0
+    {
+        get => _cr0;
+        set { _cr0 = value; UpdateLongModeActive(); FlushTlb(); }
+    }
+
+    public ulong Cr2
+    {
+        get => _cr2;
+        set => _cr2 = value;
+    }
+
+    public ulong Cr3
+    {
+        get => _cr3;
+        set { _cr3 = value; FlushTlb(); }
+    }
+
+    public ulong Cr4
+    {
+        get => _cr4;
+        set { _cr4 = value; FlushTlb(); }
+    }
+
+    /// <summary>CR8, the task-priority register (kept; nothing prioritises interrupts with it yet).</summary>
+    public ulong Cr8
+    {
+        get => _cr8;
+        set => _cr8 = value & 0xF;
+    }
+
+    public ulong Efer
+    {
+        get => _efer;
+        set { _efer = value; UpdateLongModeActive(); FlushTlb(); }
+    }
+
+    public DescriptorTableRegister Gdtr
+    {
+        get => _gdtr;
+        set => _gdtr = value;
+    }
+
+    public DescriptorTableRegister Idtr
+    {
+        get => _idtr;
+        set => _idtr = value;
+    }
+
+    public SegmentRegister Ldtr
+    {
+        get => _ldtr;
+        set => _ldtr = value;
+    }
+
+    public SegmentRegister Tr
+    {
+        get => _tr;
+        set => _tr = value;
+    }
+
+    /// <summary>The current privilege level (CS's DPL).</summary>
+    public int Cpl => _cpl;
+
+    public SegmentRegister GetSegment(SegmentName segment) => _segments[(int)segment];
+
+    /// <summary>Loads a segment register's selector and hidden part as given (no descriptor checks:
+    /// the host is setting state). Setting CS sets the CPL to its DPL.</summary>
+    public void SetSegment(SegmentName segment, SegmentRegister value)
+    {
+        LoadSegmentCache(segment, value);
+        if (segment == SegmentName.Cs)
+        {
+            SetCpl(value.Dpl);
+        }
+    }
+
+    /// <summary>Reads an MSR as RDMSR would at CPL 0; false for MSRs this engine does not have.</summary>
+    public bool TryReadMsr(uint index, out ulong value) => TryReadMsrCore(index, out value);
+
+    /// <summary>Writes an MSR as WRMSR would at CPL 0; false when RDMSR/WRMSR would raise #GP.</summary>
+    public bool TryWriteMsr(uint index, ulong value) => TryWriteMsrCore(index, value);
+
+    /// <summary>Asks the running <see cref="Run"/> to return <see cref="CpuExitReason.StopRequested"/>
+    /// at the next block boundary. Safe from any thread (Ctrl-C, component timeouts).</summary>
+    public void RequestStop() => Volatile.Write(ref _stopRequested, 1);
+
+    /// <summary>Requests an external interrupt, as an interrupt controller's INTR line does: it is
+    /// delivered through the IDT when RFLAGS.IF is set and no STI/MOV SS shadow is active. One
+    /// vector is held; a second request replaces a vector not yet delivered.</summary>
+    public void RequestInterrupt(byte vector)
+    {
+        _interruptRequested = true;
+        _requestedVector = vector;
+    }
+
+    /// <summary>True while a requested interrupt waits for IF (the host's controller may hold more).</summary>
+    public bool InterruptPending => _interruptRequested;
+
+    /// <summary>True when an interrupt requested now would be delivered before the next instruction.</summary>
+    public bool InterruptWindowOpen => (_rflags & RflagsBits.If) != 0 && !_interruptShadow;
+
+    /// <summary>True after HLT until an interrupt is delivered; the host may clear it to wake the
+    /// CPU without one (an INIT, a test that reruns code).</summary>
+    public bool Halted
+    {
+        get => _halted;
+        set => _halted = value;
+    }
+}
