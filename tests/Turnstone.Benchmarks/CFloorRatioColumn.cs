@@ -7,11 +7,11 @@ namespace Turnstone.Benchmarks;
 
 /// <summary>
 /// Mean time divided by the C floor figure the benchmark's description names in brackets
-/// ("[vs PIO exit]" or "[vs VM lifecycle]"), measured by Program before the benchmarks ran.
+/// ("[vs PIO exit]" or "[vs VM lifecycle]"), measured by Program before the benchmarks ran;
+/// "no floor" where the host has no KVM to measure it on.
 /// </summary>
-public sealed class CFloorRatioColumn(CFloor.Figures floor) : IColumn
+public sealed class CFloorRatioColumn(CFloor.Figures? floor) : IColumn
 {
-
     public string Id => nameof(CFloorRatioColumn);
     public string ColumnName => "vs C floor";
     public bool AlwaysShow => true;
@@ -31,6 +31,10 @@ public sealed class CFloorRatioColumn(CFloor.Figures floor) : IColumn
             return "?";
         }
         string description = benchmarkCase.Descriptor.WorkloadMethodDisplayInfo;
+        if (floor is null)
+        {
+            return "no floor (no KVM)";
+        }
         double? floorMicroseconds = description.Contains("[vs PIO exit]") ? floor.PioMicroseconds
             : description.Contains("[vs VM lifecycle]") ? floor.VmLifecycleMicroseconds : null;
         return floorMicroseconds is double baseline ? $"{report.ResultStatistics.Mean / 1000 / baseline:F3}x (floor {baseline:F1} us)" : "-";
