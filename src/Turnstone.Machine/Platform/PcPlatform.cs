@@ -1,7 +1,7 @@
-using Turnstone.PciRoot;
 using Turnstone.Acpi.Description;
 using Turnstone.Devices.Legacy;
 using Turnstone.Devices.Pci;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 

@@ -1,5 +1,5 @@
-using Turnstone.PciRoot;
 using Turnstone.Acpi.Description;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 

@@ -1,5 +1,5 @@
-using Turnstone.HostIo;
 using System.Diagnostics;
+using Turnstone.HostIo;
 using Turnstone.Hypervisor.Kvm;
 
 namespace Turnstone.Machine.Platform;

@@ -1,5 +1,5 @@
-using Turnstone.Cpu.Tests.TestSupport;
 using System.Runtime.Intrinsics.X86;
+using Turnstone.Cpu.Tests.TestSupport;
 using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Tests.TestSupport.DifferentialHarness;
 

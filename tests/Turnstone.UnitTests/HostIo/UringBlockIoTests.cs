@@ -1,8 +1,8 @@
 using Turnstone.Devices.Virtio;
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.GuestMemory;
-using Turnstone.Hypervisor.Kvm;
 using Turnstone.HostIo;
+using Turnstone.Hypervisor.Kvm;
 
 namespace Turnstone.UnitTests.HostIo;
 

@@ -1,10 +1,10 @@
-using Turnstone.PciRoot;
 using Turnstone.Acpi.Description;
 using Turnstone.Acpi.Tables;
 using Turnstone.Devices.Legacy;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Machine;
 using Turnstone.Machine.Platform;
+using Turnstone.PciRoot;
 using Turnstone.UnitTests.Acpi;
 using Turnstone.UnitTests.Pci;
 

@@ -1,7 +1,7 @@
-using Turnstone.HostIo;
 using Turnstone.Devices.Pci;
 using Turnstone.Devices.VirtioPci;
 using Turnstone.GuestMemory;
+using Turnstone.HostIo;
 using Turnstone.Machine.Platform;
 using Turnstone.UnitTests.VirtioPci;
 
