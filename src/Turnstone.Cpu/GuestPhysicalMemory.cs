@@ -20,12 +20,17 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
 
     private readonly RamRegion[] _regions;
     private readonly bool[][] _codePages;
+    private readonly ulong[][] _dirtyPages;
     private readonly nint[] _ownedAllocations;
     private bool _disposed;
 
     /// <summary>Called with the page-aligned guest-physical address of a page whose decoded code
     /// must be forgotten. The CPU subscribes to it.</summary>
     internal Action<ulong>? CodePageWritten;
+
+    /// <summary>Called when dirty pages are forgotten: the CPU drops its write translations, so its
+    /// next write to any page takes the slow path and logs the page again.</summary>
+    internal Action? DirtyPagesForgotten;
 
     /// <summary>Wraps host memory the caller owns and keeps alive for this object's lifetime.</summary>
     public GuestPhysicalMemory(params RamRegion[] regions) : this(regions, [])
@@ -49,6 +54,7 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         }
         _regions = sorted;
         _codePages = sorted.Select(r => new bool[r.Size / PageSize]).ToArray();
+        _dirtyPages = sorted.Select(r => new ulong[(r.Size / PageSize + 63) / 64]).ToArray();
         _ownedAllocations = owned;
         Regions = sorted.Select(r => new GuestMemoryRegion(r.GuestAddress, r.Size)).ToArray();
     }
@@ -103,8 +109,72 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         CodePageWritten?.Invoke(_regions[regionIndex].GuestAddress + pageIndex * PageSize);
     }
 
+    /// <summary>Logs a write to the page holding <paramref name="address"/> (the CPU's writes through
+    /// its TLB are logged when the write translation is made).</summary>
+    internal void MarkDirty(int regionIndex, ulong pageIndex) => _dirtyPages[regionIndex][pageIndex / 64] |= 1UL << (int)(pageIndex % 64);
+
+    internal void MarkDirty(ulong address)
+    {
+        if (HostPage(address, out int region, out ulong index) != null)
+        {
+            MarkDirty(region, index);
+        }
+    }
+
+    /// <summary>
+    /// The pages of the RAM region at <paramref name="regionAddress"/> written by the CPU or by the
+    /// host (through spans or <see cref="NotifyWritten"/>) since they were forgotten: one bit per
+    /// page into <paramref name="bitmap"/>, replacing its contents. The log keeps them until
+    /// <see cref="ForgetDirtyPages"/>.
+    /// </summary>
+    public void TakeDirtyPages(ulong regionAddress, Span<ulong> bitmap)
+    {
+        var log = _dirtyPages[RegionIndex(regionAddress)];
+        if (bitmap.Length < log.Length)
+        {
+            throw new ArgumentException($"a bitmap of {bitmap.Length} words cannot hold the {log.Length} words of the region's log", nameof(bitmap));
+        }
+        log.CopyTo(bitmap);
+        bitmap[log.Length..].Clear();
+    }
+
+    /// <summary>Forgets the pages set in <paramref name="bitmap"/> for the region at <paramref name="regionAddress"/>:
+    /// only later writes log them again.</summary>
+    public void ForgetDirtyPages(ulong regionAddress, ReadOnlySpan<ulong> bitmap)
+    {
+        var log = _dirtyPages[RegionIndex(regionAddress)];
+        for (int i = 0; i < log.Length && i < bitmap.Length; i++)
+        {
+            log[i] &= ~bitmap[i];
+        }
+        DirtyPagesForgotten?.Invoke();
+    }
+
+    /// <summary>Zeroes every RAM page; decoded code there is dropped and the pages are logged as written.</summary>
+    public void Clear()
+    {
+        foreach (var r in _regions)
+        {
+            NativeMemory.Clear((void*)r.Host, (nuint)r.Size);
+            NotifyWritten(r.GuestAddress, r.Size);
+        }
+    }
+
+    private int RegionIndex(ulong regionAddress)
+    {
+        for (int i = 0; i < _regions.Length; i++)
+        {
+            if (_regions[i].GuestAddress == regionAddress)
+            {
+                return i;
+            }
+        }
+        throw new ArgumentException($"no RAM region starts at 0x{regionAddress:x}", nameof(regionAddress));
+    }
+
     /// <summary>Tells the engine the host (a device, the firmware loader) wrote guest RAM in this
-    /// range, so decoded code there is dropped. Spans from <see cref="TryGetSpan"/> do this already.</summary>
+    /// range, so decoded code there is dropped and the pages are logged as written. Spans from
+    /// <see cref="TryGetSpan"/> do this already.</summary>
     public void NotifyWritten(ulong address, ulong length)
     {
         if (length == 0)
@@ -115,9 +185,13 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         ulong last = (address + length - 1) & ~(ulong)(PageSize - 1);
         for (ulong page = first; ; page += PageSize)
         {
-            if (HostPage(page, out int region, out ulong index) != null && _codePages[region][index])
+            if (HostPage(page, out int region, out ulong index) != null)
             {
-                InvalidateCodePage(region, index);
+                MarkDirty(region, index);
+                if (_codePages[region][index])
+                {
+                    InvalidateCodePage(region, index);
+                }
             }
             if (page >= last)
             {
