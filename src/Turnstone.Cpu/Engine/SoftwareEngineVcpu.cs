@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Turnstone.Engine;
 
 namespace Turnstone.Cpu.Engine;
@@ -77,15 +78,18 @@ internal sealed class SoftwareEngineVcpu(SoftwareCpu cpu) : IEngineVcpu
 
     public ulong Cr2 => cpu.Cr2;
 
-    /// <summary>The engine has no x87/SSE state yet (CPUID reports none); the only event state is HLT.</summary>
-    public void ResetExtendedStateAndEvents() => cpu.Halted = false;
+    /// <summary>The extended state is the XMM registers (the SSE subset the engine runs); the only event state is HLT.</summary>
+    public void ResetExtendedStateAndEvents()
+    {
+        cpu.XmmRegisters.Clear();
+        cpu.Halted = false;
+    }
 
     public SavedExtendedState CreateExtendedState() => new SoftwareExtendedState();
 
-    /// <summary>Nothing to save while the engine has no x87/SSE registers: an instruction using them stops the guest.</summary>
-    public void SaveExtendedState(SavedExtendedState state) => Own(state);
+    public void SaveExtendedState(SavedExtendedState state) => cpu.XmmRegisters.CopyTo(Own(state).Xmm);
 
-    public void RestoreExtendedState(SavedExtendedState state) => Own(state);
+    public void RestoreExtendedState(SavedExtendedState state) => Own(state).Xmm.CopyTo(cpu.XmmRegisters);
 
     private static SoftwareExtendedState Own(SavedExtendedState state) =>
         state as SoftwareExtendedState ?? throw new ArgumentException("extended state made by another engine", nameof(state));
@@ -140,5 +144,6 @@ internal sealed class SoftwareEngineVcpu(SoftwareCpu cpu) : IEngineVcpu
 
     private sealed class SoftwareExtendedState : SavedExtendedState
     {
+        public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
     }
 }
