@@ -27,14 +27,16 @@ public sealed unsafe partial class SoftwareCpu
         return true;
     }
 
-    /// <summary>Translates the first and last byte of a 16-byte access (raising the fault if any).</summary>
+    /// <summary>Translates both pages of a 16-byte access (raising the fault if any; CR2 is the
+    /// first byte on the faulting page, as hardware reports).</summary>
     private bool Probe16(int set, ulong address, bool aligned)
     {
         if (aligned && (address & 15) != 0)
         {
             return GeneralProtection();
         }
-        if (!TranslatePage(set, address, out _, out byte* first) || !TranslatePage(set, address + 15, out _, out byte* last))
+        ulong lastPage = (address + 15) & ~0xFFFUL;
+        if (!TranslatePage(set, address, out _, out byte* first) || !TranslatePage(set, Math.Max(address, lastPage), out _, out byte* last))
         {
             return false;
         }
