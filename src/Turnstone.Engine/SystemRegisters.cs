@@ -20,6 +20,3 @@ public readonly record struct SystemRegisters
     public ulong Cr4 { get; init; }
     public ulong Efer { get; init; }
 }
-
-/// <summary>GDTR or IDTR.</summary>
-public readonly record struct DescriptorTable(ulong Base, ushort Limit);

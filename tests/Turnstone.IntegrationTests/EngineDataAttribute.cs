@@ -27,15 +27,3 @@ public abstract class EngineDataAttribute(EngineChoice engine, string? rows) : D
         }
     }
 }
-
-/// <summary>Rows on the software engine: they need no /dev/kvm and always run.</summary>
-public sealed class OnSoftEngineAttribute(string? rows = null) : EngineDataAttribute(EngineChoice.Soft, rows);
-
-/// <summary>Rows on KVM: skipped, with the reason (<see cref="Kvm.SkipPrefix"/>), where /dev/kvm is not usable.</summary>
-public sealed class OnKvmAttribute : EngineDataAttribute
-{
-    public OnKvmAttribute(string? rows = null) : base(EngineChoice.Kvm, rows)
-    {
-        Skip = Kvm.SkipReason;
-    }
-}
