@@ -21,6 +21,8 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
     private readonly RamRegion[] _regions;
     private readonly bool[][] _codePages;
     private readonly ulong[][] _dirtyPages;
+    /// <summary>Pages written since the last <see cref="Clear"/> (or allocation): what clearing must zero.</summary>
+    private readonly ulong[][] _writtenPages;
     private readonly nint[] _ownedAllocations;
     private bool _disposed;
 
@@ -28,16 +30,18 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
     /// must be forgotten. The CPU subscribes to it.</summary>
     internal Action<ulong>? CodePageWritten;
 
-    /// <summary>Called when dirty pages are forgotten: the CPU drops its write translations, so its
-    /// next write to any page takes the slow path and logs the page again.</summary>
+    /// <summary>Called when dirty pages are forgotten or memory is cleared: the CPU drops its write
+    /// translations, so its next write to any page takes the slow path and logs the page again.</summary>
     internal Action? DirtyPagesForgotten;
 
     /// <summary>Wraps host memory the caller owns and keeps alive for this object's lifetime.</summary>
-    public GuestPhysicalMemory(params RamRegion[] regions) : this(regions, [])
+    public GuestPhysicalMemory(params RamRegion[] regions) : this(regions, [], zeroed: false)
     {
     }
 
-    private GuestPhysicalMemory(RamRegion[] regions, nint[] owned)
+    /// <summary><paramref name="zeroed"/>: the memory is known to be zero (from <see cref="Allocate"/>);
+    /// otherwise every page counts as written, so the first <see cref="Clear"/> zeroes all of it.</summary>
+    private GuestPhysicalMemory(RamRegion[] regions, nint[] owned, bool zeroed)
     {
         var sorted = regions.OrderBy(r => r.GuestAddress).ToArray();
         for (int i = 0; i < sorted.Length; i++)
@@ -55,6 +59,17 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         _regions = sorted;
         _codePages = sorted.Select(r => new bool[r.Size / PageSize]).ToArray();
         _dirtyPages = sorted.Select(r => new ulong[(r.Size / PageSize + 63) / 64]).ToArray();
+        _writtenPages = sorted.Select(r => new ulong[(r.Size / PageSize + 63) / 64]).ToArray();
+        if (!zeroed)
+        {
+            for (int region = 0; region < sorted.Length; region++)
+            {
+                for (ulong page = 0; page < sorted[region].Size / PageSize; page++)
+                {
+                    _writtenPages[region][page / 64] |= 1UL << (int)(page % 64);
+                }
+            }
+        }
         _ownedAllocations = owned;
         Regions = sorted.Select(r => new GuestMemoryRegion(r.GuestAddress, r.Size)).ToArray();
     }
@@ -71,7 +86,7 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
             owned[i] = (nint)block;
             regions[i] = new RamRegion(ranges[i].GuestAddress, ranges[i].Size, (nint)block);
         }
-        return new GuestPhysicalMemory(regions, owned);
+        return new GuestPhysicalMemory(regions, owned, zeroed: true);
     }
 
     public IReadOnlyList<GuestMemoryRegion> Regions { get; }
@@ -111,7 +126,12 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
 
     /// <summary>Logs a write to the page holding <paramref name="address"/> (the CPU's writes through
     /// its TLB are logged when the write translation is made).</summary>
-    internal void MarkDirty(int regionIndex, ulong pageIndex) => _dirtyPages[regionIndex][pageIndex / 64] |= 1UL << (int)(pageIndex % 64);
+    internal void MarkDirty(int regionIndex, ulong pageIndex)
+    {
+        ulong bit = 1UL << (int)(pageIndex % 64);
+        _dirtyPages[regionIndex][pageIndex / 64] |= bit;
+        _writtenPages[regionIndex][pageIndex / 64] |= bit;
+    }
 
     internal void MarkDirty(ulong address)
     {
@@ -150,14 +170,34 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         DirtyPagesForgotten?.Invoke();
     }
 
-    /// <summary>Zeroes every RAM page; decoded code there is dropped and the pages are logged as written.</summary>
+    /// <summary>
+    /// Makes every RAM page read as zero: only the pages written since the last clear (by the CPU
+    /// or through spans) are zeroed, a few pages instead of all of RAM when recycling a component's
+    /// machine. Decoded code there is dropped, the pages are logged as written, and the CPU's write
+    /// translations are dropped so its next write to any page is seen again. Writes through the raw
+    /// pointers of <see cref="RamRegions"/> are not seen, and not cleared.
+    /// </summary>
     public void Clear()
     {
-        foreach (var r in _regions)
+        for (int region = 0; region < _regions.Length; region++)
         {
-            NativeMemory.Clear((void*)r.Host, (nuint)r.Size);
-            NotifyWritten(r.GuestAddress, r.Size);
+            var written = _writtenPages[region];
+            for (int word = 0; word < written.Length; word++)
+            {
+                for (ulong bits = written[word]; bits != 0; bits &= bits - 1)
+                {
+                    ulong page = (ulong)(word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits));
+                    NativeMemory.Clear((byte*)_regions[region].Host + (long)(page * PageSize), PageSize);
+                    _dirtyPages[region][word] |= 1UL << (int)(page % 64);
+                    if (_codePages[region][page])
+                    {
+                        InvalidateCodePage(region, page);
+                    }
+                }
+                written[word] = 0;
+            }
         }
+        DirtyPagesForgotten?.Invoke();
     }
 
     private int RegionIndex(ulong regionAddress)

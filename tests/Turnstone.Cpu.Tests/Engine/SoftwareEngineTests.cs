@@ -149,17 +149,21 @@ public sealed class SoftwareEngineTests : IDisposable
     }
 
     [Fact]
-    public void Discarding_memory_zeroes_it_and_drops_decoded_code()
+    public void Discarding_memory_zeroes_what_the_guest_and_the_host_wrote_and_drops_decoded_code()
     {
         Load(a =>
         {
             a.mov(eax, 1);
+            a.mov(__qword_ptr[Data + 0x3000], rax);
             a.hlt();
         });
         Vcpu.Run();
+        Assert.Equal(1ul, _machine.Memory.ReadUInt64(Data + 0x3000));
         _machine.DiscardMemory();
 
+        Assert.Equal(0ul, _machine.Memory.ReadUInt64(Data + 0x3000));
         Assert.Equal(0ul, _machine.Memory.ReadUInt64(Code));
+        Assert.Equal(0ul, _machine.Memory.ReadUInt64(Pml4));
         Prepare();
         _machine.Memory.Write(Code, [0xF4]); // hlt alone: the old block must not run
         Vcpu.SetRegisters(new GeneralRegisters { Rip = Code, Rflags = 2 });
