@@ -10,7 +10,7 @@ namespace Turnstone.Cli;
 /// <summary><c>turnstone component run|call</c>: run a freestanding component in its own VM.</summary>
 internal static class ComponentCommand
 {
-    private sealed record Limits(Option<string> Memory, Option<string> Timeout, Option<int> MaxOutput, Option<bool> Verbose);
+    private sealed record Limits(Option<string> Memory, Option<string> Timeout, Option<int> MaxOutput, Option<bool> Verbose, Option<string> Engine);
 
     public static Command Create()
     {
@@ -24,7 +24,8 @@ internal static class ComponentCommand
         new Option<string>("--memory") { Description = "guest memory, e.g. 16M (at most 256M)", DefaultValueFactory = _ => "16M" },
         new Option<string>("--timeout") { Description = "wall-clock budget for start-up and for each call, e.g. 10s or 500ms", DefaultValueFactory = _ => "10s" },
         new Option<int>("--max-output") { Description = "largest call result or single print, in bytes (at most 1 MiB)", DefaultValueFactory = _ => 64 << 10 },
-        new Option<bool>("--verbose") { Description = "print the VM's counters (exits, hypercalls, restored pages) to stderr" });
+        new Option<bool>("--verbose") { Description = "print the VM's counters (exits, hypercalls, restored pages) to stderr" },
+        new Option<string>("--engine") { Description = "what runs the component: kvm, soft (the software CPU, no /dev/kvm needed) or auto (KVM when /dev/kvm can be opened, else soft)", DefaultValueFactory = _ => "auto" });
 
     private static Command CreateRun()
     {
@@ -32,7 +33,7 @@ internal static class ComponentCommand
         var limits = CreateLimitOptions();
         var command = new Command("run", "Run a component's start-up code. Its prints go to stdout. Exit status: the component's own EXIT status; 0 if it instead became ready to serve calls; 2 if it was stopped by a fault or a limit (the report goes to stderr); 1 if the file or options were refused.")
         {
-            file, limits.Memory, limits.Timeout, limits.MaxOutput, limits.Verbose,
+            file, limits.Memory, limits.Timeout, limits.MaxOutput, limits.Verbose, limits.Engine,
         };
         command.SetAction(result => Execute(result, limits, result.GetValue(file)!, keepState: false, async component =>
         {
@@ -40,7 +41,7 @@ internal static class ComponentCommand
             {
                 return component.ExitStatus!.Value & 0xFF;
             }
-            Console.Error.WriteLine($"[turnstone] {component.Name} is ready; it serves: {string.Join(", ", component.Functions.Order())}");
+            Console.Error.WriteLine($"[turnstone] {component.Name} is ready on {ExecutionEngines.Name(component.Engine)}; it serves: {string.Join(", ", component.Functions.Order())}");
             return await Task.FromResult(0);
         }));
         return command;
@@ -58,7 +59,7 @@ internal static class ComponentCommand
         var limits = CreateLimitOptions();
         var command = new Command("call", "Load a component, then call one of its functions with an input and print the result. Exit status: 0 on success, 3 if the function answered with an error code, 2 if the VM was stopped by a fault or a limit, 1 if the file or options were refused.")
         {
-            file, function, input, text, output, repeat, keepState, limits.Memory, limits.Timeout, limits.MaxOutput, limits.Verbose,
+            file, function, input, text, output, repeat, keepState, limits.Memory, limits.Timeout, limits.MaxOutput, limits.Verbose, limits.Engine,
         };
         command.SetAction(result =>
         {
@@ -105,7 +106,7 @@ internal static class ComponentCommand
                 }
                 if (count > 1)
                 {
-                    Console.Error.WriteLine($"[turnstone] {count} calls, {clock.Elapsed.TotalMicroseconds / count:0.0} us per call");
+                    Console.Error.WriteLine($"[turnstone] {count} calls on {ExecutionEngines.Name(component.Engine)}, {clock.Elapsed.TotalMicroseconds / count:0.0} us per call");
                 }
                 return 0;
             });
@@ -123,6 +124,10 @@ internal static class ComponentCommand
         {
             return RunCommand.Fail($"--timeout: '{result.GetValue(limits.Timeout)}' is not a duration such as 10s or 500ms");
         }
+        if (!ExecutionEngines.TryParse(result.GetValue(limits.Engine)!, out var engine))
+        {
+            return RunCommand.Fail($"--engine: '{result.GetValue(limits.Engine)}' is not one of auto, kvm, soft");
+        }
         var stdout = Console.OpenStandardOutput();
         var options = new ComponentOptions
         {
@@ -130,6 +135,7 @@ internal static class ComponentCommand
             RestoreStateBeforeEachCall = !keepState,
             Output = stdout,
             HostFunctions = BuiltInHostFunctions,
+            Engine = engine,
         };
         return RunAsync(path, options, result.GetValue(limits.Verbose), use).GetAwaiter().GetResult();
     }
@@ -142,10 +148,20 @@ internal static class ComponentCommand
 
     private static async Task<int> RunAsync(string path, ComponentOptions options, bool verbose, Func<Component, Task<int>> use)
     {
+        ComponentRuntime runtime;
+        try
+        {
+            runtime = new ComponentRuntime(maxIdleMachines: 0, engine: options.Engine);
+        }
+        catch (KvmException e)
+        {
+            return RunCommand.Fail(e.Message);
+        }
+        Console.Error.WriteLine($"[turnstone] engine: {ExecutionEngines.Name(runtime.Engine)} ({runtime.EngineReason})");
         Component? component = null;
         try
         {
-            component = await Component.LoadAsync(path, options);
+            component = await runtime.LoadAsync(path, options);
             return await use(component);
         }
         catch (ComponentImageException e)
@@ -179,6 +195,7 @@ internal static class ComponentCommand
                 }
                 await component.DisposeAsync();
             }
+            runtime.Dispose();
         }
     }
 

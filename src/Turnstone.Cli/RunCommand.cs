@@ -1,7 +1,10 @@
 using System.CommandLine;
 using Turnstone.Firmware;
 using Turnstone.Firmware.LinuxBoot;
+using Turnstone.Components;
+using Turnstone.Engine;
 using Turnstone.Hypervisor;
+using Turnstone.Hypervisor.Kvm;
 using Turnstone.Machine;
 
 namespace Turnstone.Cli;
@@ -39,12 +42,25 @@ internal static class RunCommand
             DefaultValueFactory = _ => BootProtocol.Auto,
         };
         var quiet = new Option<bool>("--quiet") { Description = "print only the guest's console, no monitor messages" };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "what runs the guest: kvm, soft or auto (KVM when /dev/kvm can be opened). Linux runs on KVM only for now: soft refuses it (issue 12)",
+            DefaultValueFactory = _ => "auto",
+        };
         var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
         {
-            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet,
+            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet, engine,
         };
         command.SetAction(result =>
         {
+            if (!ExecutionEngines.TryParse(result.GetValue(engine)!, out var engineChoice))
+            {
+                return Fail($"--engine: '{result.GetValue(engine)}' is not one of auto, kvm, soft");
+            }
+            if (LinuxEngineRefusal(engineChoice, out string why) is string refusal)
+            {
+                return Fail(refusal);
+            }
             if (!MemorySize.TryParse(result.GetValue(memory)!, out ulong bytes, out string? sizeError))
             {
                 return Fail($"--memory: {sizeError}");
@@ -73,6 +89,7 @@ internal static class RunCommand
                 ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
                 Log = log,
             };
+            log?.WriteLine($"[turnstone] engine: kvm ({why})");
             return Run(config, log);
         });
         return command;
@@ -102,7 +119,7 @@ internal static class RunCommand
             log?.WriteLine($"\n[turnstone] {exit.Reason}");
             if (machine.Summary is { } summary)
             {
-                log?.WriteLine($"[turnstone] {summary}");
+                log?.WriteLine($"[turnstone] on kvm: {summary}");
             }
             if (exit.Report is not null && exit.Kind is MachineExitKind.Error or MachineExitKind.TripleFault)
             {
@@ -123,6 +140,28 @@ internal static class RunCommand
         finally
         {
             Console.CancelKeyPress -= onCtrlC;
+        }
+    }
+
+    private const string SoftwareEngineRefusal =
+        "Linux guests on the software engine need the interrupt controllers and timers of issue 12; use --engine kvm on a host with /dev/kvm";
+
+    /// <summary>Linux needs KVM's in-kernel interrupt controllers and timers until issue 12 gives the
+    /// software engine its own: soft refuses at once, auto refuses when KVM is unusable, kvm goes on
+    /// (a missing /dev/kvm then fails with today's message).</summary>
+    private static string? LinuxEngineRefusal(EngineChoice choice, out string why)
+    {
+        why = "--engine kvm";
+        switch (choice)
+        {
+            case EngineChoice.Soft:
+                return SoftwareEngineRefusal;
+            case EngineChoice.Auto:
+                var kvm = KvmSystem.Probe();
+                why = "auto: /dev/kvm is usable";
+                return kvm.IsUsable ? null : $"no usable KVM ({kvm.Reason}), and {SoftwareEngineRefusal}";
+            default:
+                return null;
         }
     }
 

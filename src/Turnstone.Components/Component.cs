@@ -1,3 +1,5 @@
+using Turnstone.Engine;
+
 namespace Turnstone.Components;
 
 /// <summary>
@@ -38,8 +40,13 @@ public sealed class Component : IAsyncDisposable
     public bool ReusedMachine { get; private set; }
     internal bool OwnsRuntime { get; set; }
 
-    /// <summary>Loads a component with a private connection to KVM (see <see cref="ComponentRuntime"/> to share one).</summary>
-    public static Task<Component> LoadAsync(string path, ComponentOptions? options = null) => new ComponentRuntime().LoadOwnedAsync(path, options);
+    /// <summary>The engine it runs on.</summary>
+    public EngineKind Engine => _runtime.Engine;
+
+    /// <summary>Loads a component with a private engine, the one <see cref="ComponentOptions.Engine"/> asks
+    /// for (see <see cref="ComponentRuntime"/> to share one).</summary>
+    public static Task<Component> LoadAsync(string path, ComponentOptions? options = null) =>
+        new ComponentRuntime(engine: options?.Engine ?? EngineChoice.Auto).LoadOwnedAsync(path, options);
 
     internal static async Task<Component> StartAsync(string name, ComponentRuntime runtime, Func<ComponentMachine> createMachine,
         Func<ComponentMachine, ComponentVm> load, (ComponentWorker Worker, ComponentMachine Machine)? recycled)
@@ -71,7 +78,7 @@ public sealed class Component : IAsyncDisposable
         return _worker.Run(() => _vm is null ? throw new InvalidOperationException("the component did not load") : _vm.Call(function, input.Span));
     }
 
-    /// <summary>Stops a running call (it fails with a Timeout fault) and ends the component. Its wiped VM
+    /// <summary>Stops a running call (it fails with a Timeout fault) and ends the component. Its wiped machine
     /// goes back to the runtime for the next component, or is destroyed.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,5 @@
 using System.Text;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.Engine;
 
 namespace Turnstone.Components;
 
@@ -29,7 +29,7 @@ public sealed record ComponentFault(
     ComponentFaultKind Kind,
     string Message,
     ulong Rip,
-    KvmRegs Registers,
+    GeneralRegisters Registers,
     string Disassembly,
     int? Vector = null,
     ulong? ErrorCode = null,

@@ -1,30 +1,37 @@
 using Turnstone.Firmware.Elf;
 using Turnstone.Firmware;
-using Turnstone.Hypervisor.Interop;
+using Turnstone.Engine;
 using Turnstone.Hypervisor.Kvm;
 
 namespace Turnstone.Components;
 
 /// <summary>
-/// Opens /dev/kvm once and loads components from it; the CPUID every component VM gets is
-/// computed once here. It keeps the wiped VMs of ended components (up to
+/// Opens an engine once (KVM: /dev/kvm, with the CPUID every component VM gets computed once) and
+/// loads components on it. It keeps the wiped machines of ended components (up to
 /// <see cref="MaxIdleMachines"/>) and gives them to new components of the same memory size, so
-/// creating a component usually costs no KVM VM creation. Dispose it after the components it loaded.
+/// creating a component usually costs no VM creation. Dispose it after the components it loaded.
 /// </summary>
 public sealed class ComponentRuntime : IDisposable
 {
-    private readonly KvmSystem _kvm;
-    private readonly KvmCpuidEntry2[] _cpuid;
+    private readonly IExecutionEngine _engine;
     private readonly List<(ComponentWorker Worker, ComponentMachine Machine)> _idle = [];
     private bool _disposed;
 
-    public ComponentRuntime(int maxIdleMachines = 4)
+    /// <summary>Opens the engine <paramref name="engine"/> asks for: KVM (throwing today's clear error
+    /// when /dev/kvm is unusable), the software engine, or <see cref="EngineChoice.Auto"/>: KVM when
+    /// /dev/kvm can be opened, the software engine otherwise (<see cref="EngineReason"/> says why).</summary>
+    public ComponentRuntime(int maxIdleMachines = 4, EngineChoice engine = EngineChoice.Auto)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxIdleMachines);
         MaxIdleMachines = maxIdleMachines;
-        _kvm = KvmSystem.Open();
-        _cpuid = CpuidPolicy.For(_kvm.GetSupportedCpuid(), vcpuId: 0);
+        (_engine, EngineReason) = ExecutionEngines.Open(engine);
     }
+
+    /// <summary>The engine components of this runtime run on.</summary>
+    public EngineKind Engine => _engine.Kind;
+
+    /// <summary>Why that engine: what was asked for, and for <see cref="EngineChoice.Auto"/> what the probe of /dev/kvm found.</summary>
+    public string EngineReason { get; }
 
     /// <summary>Wiped VMs kept for reuse; 0 gives every component a VM of its own, created and destroyed with it.</summary>
     public int MaxIdleMachines { get; }
@@ -48,9 +55,13 @@ public sealed class ComponentRuntime : IDisposable
     public Task<Component> LoadAsync(ReadOnlyMemory<byte> elf, ComponentOptions? options = null, string name = "component")
     {
         options ??= new ComponentOptions();
+        if (!ExecutionEngines.Allows(options.Engine, Engine))
+        {
+            throw new ArgumentException($"the options ask for the {options.Engine} engine; this runtime runs on {ExecutionEngines.Name(Engine)}", nameof(options));
+        }
         var (image, space) = Validate(elf, options, name);
         return Component.StartAsync(name, this,
-            () => ComponentMachine.Create(_kvm, _cpuid, space.MemorySize),
+            () => ComponentMachine.Create(_engine, space.MemorySize),
             machine => new ComponentVm(machine, image, space, options),
             TakeIdle(space.MemorySize));
     }
@@ -114,7 +125,7 @@ public sealed class ComponentRuntime : IDisposable
         }
     }
 
-    /// <summary>Destroys the idle machines and closes /dev/kvm; components still loaded keep working until disposed.</summary>
+    /// <summary>Destroys the idle machines and closes the engine (/dev/kvm); components still loaded keep working until disposed.</summary>
     public void Dispose()
     {
         List<(ComponentWorker Worker, ComponentMachine Machine)> idle;
@@ -140,6 +151,6 @@ public sealed class ComponentRuntime : IDisposable
             }
             worker.Stop();
         }
-        _kvm.Dispose();
+        _engine.Dispose();
     }
 }

@@ -1,12 +1,11 @@
 using Turnstone.GuestMemory;
-using Turnstone.Hypervisor.Interop;
-using Turnstone.Hypervisor.Kvm;
+using Turnstone.Engine;
 
 namespace Turnstone.Components;
 
 /// <summary>
 /// A component's state right after initialisation: its writable pages, the general registers and
-/// the extended (SSE) state. Restoring copies back only the pages written since (KVM's dirty log,
+/// the extended (SSE) state. Restoring copies back only the pages written since (the engine's dirty log,
 /// plus the input pages the host wrote), so a call that touches a few pages restores in
 /// microseconds however large the component's memory is.
 /// </summary>
@@ -15,10 +14,10 @@ internal sealed class ComponentSnapshot
     private readonly byte[] _pages;
     private readonly int[] _pageSlot; // guest page number -> index into _pages, or -1 when not captured
     private readonly ulong[] _dirtyBitmap;
-    private readonly KvmRegs _registers;
-    private readonly KvmXsave _extendedState;
+    private readonly GeneralRegisters _registers;
+    private readonly SavedExtendedState _extendedState;
 
-    private ComponentSnapshot(byte[] pages, int[] pageSlot, ulong[] dirtyBitmap, in KvmRegs registers, in KvmXsave extendedState)
+    private ComponentSnapshot(byte[] pages, int[] pageSlot, ulong[] dirtyBitmap, in GeneralRegisters registers, SavedExtendedState extendedState)
     {
         _pages = pages;
         _pageSlot = pageSlot;
@@ -41,7 +40,7 @@ internal sealed class ComponentSnapshot
     /// page tables, whose accessed/dirty bits the CPU sets). Other writable pages are zero here, so
     /// restoring them is a clear; read-only pages never change.
     /// </summary>
-    public static ComponentSnapshot Take(ComponentMachine machine, ComponentAddressSpace space, in KvmRegs registers)
+    public static ComponentSnapshot Take(ComponentMachine machine, ComponentAddressSpace space, in GeneralRegisters registers)
     {
         ulong pageCount = machine.PageCount;
         var bitmap = new ulong[(pageCount + 63) / 64];
@@ -97,7 +96,8 @@ internal sealed class ComponentSnapshot
             machine.Memory.Read(captured[i], pages.AsSpan(i * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize));
         }
         machine.ForgetDirtyPages(bitmap);
-        machine.Vcpu.GetXsave(out var extended);
+        var extended = machine.Vcpu.CreateExtendedState();
+        machine.Vcpu.SaveExtendedState(extended);
         return new ComponentSnapshot(pages, pageSlot, bitmap, registers, extended);
     }
 
@@ -105,7 +105,7 @@ internal sealed class ComponentSnapshot
     /// Puts memory and registers back as they were at <see cref="Take"/>. <paramref name="hostWritten"/>
     /// is the range the host itself wrote since (KVM logs only the guest's writes).
     /// </summary>
-    public void Restore(ComponentMachine machine, ref KvmRegs registers, (ulong Start, ulong Length) hostWritten)
+    public void Restore(ComponentMachine machine, ref GeneralRegisters registers, (ulong Start, ulong Length) hostWritten)
     {
         machine.TakeDirtyPages(_dirtyBitmap);
         int restored = 0;
@@ -126,7 +126,7 @@ internal sealed class ComponentSnapshot
         KeepHotPagesWritable();
         machine.ForgetDirtyPages(_dirtyBitmap);
         registers = _registers;
-        machine.Vcpu.SetXsave(_extendedState);
+        machine.Vcpu.RestoreExtendedState(_extendedState);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ internal sealed partial class ComponentVm
     /// </summary>
     private ComponentFaultException ExceptionFault(int vector)
     {
-        var registers = _machine.Vcpu.SyncedRegisters;
+        var registers = _machine.Vcpu.Registers;
         bool hasErrorCode = ComponentShim.HasErrorCode(vector);
         ulong frame = registers.Rsp;
         int frameWords = hasErrorCode ? 6 : 5;
@@ -37,7 +37,7 @@ internal sealed partial class ComponentVm
         registers.Rip = Memory.ReadUInt64(frame);
         registers.Rflags = Memory.ReadUInt64(frame + 16);
         registers.Rsp = Memory.ReadUInt64(frame + 24);
-        ulong? address = vector == 14 ? _machine.Vcpu.GetSpecialRegisters().Cr2 : null;
+        ulong? address = vector == 14 ? _machine.Vcpu.Cr2 : null;
         string detail = vector == 14 && errorCode is ulong code
             ? $" {((code & 2) != 0 ? "writing" : (code & 16) != 0 ? "executing" : "reading")} 0x{address:x} ({((code & 1) != 0 ? "protection violation" : "not mapped")})"
             : "";

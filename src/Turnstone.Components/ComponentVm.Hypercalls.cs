@@ -16,7 +16,7 @@ internal sealed partial class ComponentVm
     /// </summary>
     private StopPoint? HandleHypercall()
     {
-        ref var r = ref _machine.Vcpu.SyncedRegisters;
+        ref var r = ref _machine.Vcpu.Registers;
         Statistics.Hypercalls++;
         long result;
         switch ((Hypercall)r.Rax)
@@ -50,7 +50,7 @@ internal sealed partial class ComponentVm
                 throw Stop(ComponentFaultKind.BadHypercall, $"unknown hypercall number {r.Rax}");
         }
         r.Rax = (ulong)result;
-        _machine.Vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.MarkRegistersDirty();
         return null;
     }
 

@@ -1,9 +1,9 @@
-using Turnstone.Hypervisor.Interop;
+using Turnstone.Engine;
 
 namespace Turnstone.Components;
 
 /// <summary>
-/// The component timer. Ticks come from a host timer; each one kicks the vCPU out of KVM_RUN
+/// The component timer. Ticks come from a host timer; each one kicks the vCPU out of its run
 /// (or wakes a HALT), and before the next entry the monitor delivers it like a POSIX signal:
 /// the interrupted registers and SSE state are saved on the host, where the component cannot
 /// touch them, and the component's handler entry runs on its own stack below the red zone until
@@ -16,8 +16,8 @@ internal sealed partial class ComponentVm
     private ulong _timerEntry;
     private int _pendingTicks;
     private bool _inTimerHandler;
-    private KvmRegs _interruptedRegisters;
-    private KvmXsave _interruptedExtendedState;
+    private GeneralRegisters _interruptedRegisters;
+    private SavedExtendedState? _interruptedExtendedState;
 
     private long StartTimer(ulong periodNs, ulong entry)
     {
@@ -61,19 +61,20 @@ internal sealed partial class ComponentVm
             return;
         }
         Interlocked.Exchange(ref _pendingTicks, 0);
-        ref var r = ref _machine.Vcpu.SyncedRegisters;
+        ref var r = ref _machine.Vcpu.Registers;
         _interruptedRegisters = r;
-        _machine.Vcpu.GetXsave(out _interruptedExtendedState);
+        _interruptedExtendedState ??= _machine.Vcpu.CreateExtendedState();
+        _machine.Vcpu.SaveExtendedState(_interruptedExtendedState);
         Statistics.TicksDelivered++;
         r.Rsp = (r.Rsp - RedZone) & ~15ul;
         r.Rip = _timerEntry;
         r.Rdi = (ulong)Statistics.TicksDelivered;
         r.Rflags &= ~DirectionFlag;
-        _machine.Vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.MarkRegistersDirty();
         _inTimerHandler = true;
     }
 
-    private void ReturnFromTimerHandler(ref KvmRegs r)
+    private void ReturnFromTimerHandler(ref GeneralRegisters r)
     {
         if (!_inTimerHandler)
         {
@@ -81,7 +82,7 @@ internal sealed partial class ComponentVm
         }
         _inTimerHandler = false;
         r = _interruptedRegisters;
-        _machine.Vcpu.SetXsave(_interruptedExtendedState);
-        _machine.Vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.RestoreExtendedState(_interruptedExtendedState!);
+        _machine.Vcpu.MarkRegistersDirty();
     }
 }

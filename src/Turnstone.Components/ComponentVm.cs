@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Turnstone.Firmware.Elf;
 using Turnstone.GuestMemory;
-using Turnstone.Hypervisor.Interop;
-using Turnstone.Hypervisor.Kvm;
+using Turnstone.Engine;
 
 namespace Turnstone.Components;
 
@@ -63,7 +62,7 @@ internal sealed partial class ComponentVm : IDisposable
         State = ComponentState.Ready;
         if (_options.RestoreStateBeforeEachCall)
         {
-            _snapshot = ComponentSnapshot.Take(_machine, _space, _machine.Vcpu.SyncedRegisters);
+            _snapshot = ComponentSnapshot.Take(_machine, _space, _machine.Vcpu.Registers);
             Statistics.SnapshotPages = _snapshot.CapturedPages;
         }
     }
@@ -80,7 +79,7 @@ internal sealed partial class ComponentVm : IDisposable
         {
             throw new ArgumentException($"input of {input.Length} bytes exceeds the component's input limit of {_options.Limits.MaxInputSize}", nameof(input));
         }
-        ref var registers = ref _machine.Vcpu.SyncedRegisters;
+        ref var registers = ref _machine.Vcpu.Registers;
         if (_snapshot is not null)
         {
             _snapshot.Restore(_machine, ref registers, (ComponentLayout.InputArea, (ulong)_lastInputLength));
@@ -93,7 +92,7 @@ internal sealed partial class ComponentVm : IDisposable
         registers.Rsi = (ulong)input.Length;
         registers.Rdx = ComponentLayout.OutputArea;
         registers.Rcx = (ulong)_options.Limits.MaxOutputSize;
-        _machine.Vcpu.MarkSyncedRegistersDirty();
+        _machine.Vcpu.MarkRegistersDirty();
         State = ComponentState.Calling;
         _callName = name;
         var stop = RunUntilStop();
@@ -159,30 +158,31 @@ internal sealed partial class ComponentVm : IDisposable
                 DeliverPendingTick();
                 var exit = _machine.Vcpu.Run();
                 Statistics.Exits++;
-                switch (exit.Reason)
+                switch (exit.Kind)
                 {
-                    case VcpuExitReason.Io when exit.IoPort == ComponentLayout.HypercallPort && exit.IoIsWrite:
+                    case EngineExitKind.PortIo when exit.Port == ComponentLayout.HypercallPort && exit.IsWrite:
                         if (HandleHypercall() is StopPoint stop)
                         {
                             return stop;
                         }
                         break;
-                    case VcpuExitReason.Io when ComponentShim.VectorAt(_machine.Vcpu.SyncedRegisters.Rip) is int vector
-                                                && exit.IoPort == ComponentLayout.FaultPortBase + vector:
+                    case EngineExitKind.PortIo when ComponentShim.VectorAt(_machine.Vcpu.Registers.Rip) is int vector
+                                                && exit.Port == ComponentLayout.FaultPortBase + vector:
                         throw ExceptionFault(vector);
-                    case VcpuExitReason.Io:
+                    case EngineExitKind.PortIo:
                         throw Stop(ComponentFaultKind.ForbiddenInstruction,
-                            $"{(exit.IoIsWrite ? "out" : "in")} to port 0x{exit.IoPort:x}: only the hypercall port 0x{ComponentLayout.HypercallPort:x} is open");
-                    case VcpuExitReason.Interrupted:
+                            $"{(exit.IsWrite ? "out" : "in")} to port 0x{exit.Port:x}: only the hypercall port 0x{ComponentLayout.HypercallPort:x} is open");
+                    case EngineExitKind.Interrupted:
                         CheckLimits();
                         break;
-                    case VcpuExitReason.Shutdown:
+                    case EngineExitKind.Shutdown:
                         throw Stop(ComponentFaultKind.Exception, "triple fault: the CPU could not deliver an exception");
-                    case VcpuExitReason.InternalError:
-                        throw Stop(ComponentFaultKind.Internal,
-                            $"KVM internal error {exit.InternalError}, data [{string.Join(", ", _machine.Vcpu.InternalErrorData().Select(d => $"0x{d:x}"))}]");
+                    case EngineExitKind.Failed:
+                        throw Stop(ComponentFaultKind.Internal, exit.Description ?? "the engine failed");
+                    case EngineExitKind.Other when exit.Description is string description:
+                        throw Stop(ComponentFaultKind.ForbiddenInstruction, description);
                     default:
-                        throw Stop(ComponentFaultKind.ForbiddenInstruction, $"unexpected VM exit {exit.Reason}");
+                        throw Stop(ComponentFaultKind.ForbiddenInstruction, $"unexpected VM exit {exit.Kind}");
                 }
             }
         }
@@ -222,9 +222,9 @@ internal sealed partial class ComponentVm : IDisposable
     }
 
     /// <summary>Ends the VM: records the fault with the component's registers and the instruction at RIP.</summary>
-    private ComponentFaultException Stop(ComponentFaultKind kind, string message, KvmRegs? registers = null, int? vector = null, ulong? errorCode = null, ulong? address = null)
+    private ComponentFaultException Stop(ComponentFaultKind kind, string message, GeneralRegisters? registers = null, int? vector = null, ulong? errorCode = null, ulong? address = null)
     {
-        var regs = registers ?? _machine.Vcpu.SyncedRegisters;
+        var regs = registers ?? _machine.Vcpu.Registers;
         _fault = new ComponentFault(kind, message, regs.Rip, regs, DisassembleAt(regs.Rip), vector, errorCode, address);
         State = ComponentState.Faulted;
         StopTimer();

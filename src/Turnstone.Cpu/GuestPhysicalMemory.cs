@@ -20,6 +20,9 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
 
     private readonly RamRegion[] _regions;
     private readonly bool[][] _codePages;
+    private readonly ulong[][] _dirtyPages;
+    /// <summary>Pages written since the last <see cref="Clear"/> (or allocation): what clearing must zero.</summary>
+    private readonly ulong[][] _writtenPages;
     private readonly nint[] _ownedAllocations;
     private bool _disposed;
 
@@ -27,12 +30,18 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
     /// must be forgotten. The CPU subscribes to it.</summary>
     internal Action<ulong>? CodePageWritten;
 
+    /// <summary>Called when dirty pages are forgotten or memory is cleared: the CPU drops its write
+    /// translations, so its next write to any page takes the slow path and logs the page again.</summary>
+    internal Action? DirtyPagesForgotten;
+
     /// <summary>Wraps host memory the caller owns and keeps alive for this object's lifetime.</summary>
-    public GuestPhysicalMemory(params RamRegion[] regions) : this(regions, [])
+    public GuestPhysicalMemory(params RamRegion[] regions) : this(regions, [], zeroed: false)
     {
     }
 
-    private GuestPhysicalMemory(RamRegion[] regions, nint[] owned)
+    /// <summary><paramref name="zeroed"/>: the memory is known to be zero (from <see cref="Allocate"/>);
+    /// otherwise every page counts as written, so the first <see cref="Clear"/> zeroes all of it.</summary>
+    private GuestPhysicalMemory(RamRegion[] regions, nint[] owned, bool zeroed)
     {
         var sorted = regions.OrderBy(r => r.GuestAddress).ToArray();
         for (int i = 0; i < sorted.Length; i++)
@@ -49,6 +58,18 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         }
         _regions = sorted;
         _codePages = sorted.Select(r => new bool[r.Size / PageSize]).ToArray();
+        _dirtyPages = sorted.Select(r => new ulong[(r.Size / PageSize + 63) / 64]).ToArray();
+        _writtenPages = sorted.Select(r => new ulong[(r.Size / PageSize + 63) / 64]).ToArray();
+        if (!zeroed)
+        {
+            for (int region = 0; region < sorted.Length; region++)
+            {
+                for (ulong page = 0; page < sorted[region].Size / PageSize; page++)
+                {
+                    _writtenPages[region][page / 64] |= 1UL << (int)(page % 64);
+                }
+            }
+        }
         _ownedAllocations = owned;
         Regions = sorted.Select(r => new GuestMemoryRegion(r.GuestAddress, r.Size)).ToArray();
     }
@@ -65,7 +86,7 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
             owned[i] = (nint)block;
             regions[i] = new RamRegion(ranges[i].GuestAddress, ranges[i].Size, (nint)block);
         }
-        return new GuestPhysicalMemory(regions, owned);
+        return new GuestPhysicalMemory(regions, owned, zeroed: true);
     }
 
     public IReadOnlyList<GuestMemoryRegion> Regions { get; }
@@ -103,8 +124,97 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         CodePageWritten?.Invoke(_regions[regionIndex].GuestAddress + pageIndex * PageSize);
     }
 
+    /// <summary>Logs a write to the page holding <paramref name="address"/> (the CPU's writes through
+    /// its TLB are logged when the write translation is made).</summary>
+    internal void MarkDirty(int regionIndex, ulong pageIndex)
+    {
+        ulong bit = 1UL << (int)(pageIndex % 64);
+        _dirtyPages[regionIndex][pageIndex / 64] |= bit;
+        _writtenPages[regionIndex][pageIndex / 64] |= bit;
+    }
+
+    internal void MarkDirty(ulong address)
+    {
+        if (HostPage(address, out int region, out ulong index) != null)
+        {
+            MarkDirty(region, index);
+        }
+    }
+
+    /// <summary>
+    /// The pages of the RAM region at <paramref name="regionAddress"/> written by the CPU or by the
+    /// host (through spans or <see cref="NotifyWritten"/>) since they were forgotten: one bit per
+    /// page into <paramref name="bitmap"/>, replacing its contents. The log keeps them until
+    /// <see cref="ForgetDirtyPages"/>.
+    /// </summary>
+    public void TakeDirtyPages(ulong regionAddress, Span<ulong> bitmap)
+    {
+        var log = _dirtyPages[RegionIndex(regionAddress)];
+        if (bitmap.Length < log.Length)
+        {
+            throw new ArgumentException($"a bitmap of {bitmap.Length} words cannot hold the {log.Length} words of the region's log", nameof(bitmap));
+        }
+        log.CopyTo(bitmap);
+        bitmap[log.Length..].Clear();
+    }
+
+    /// <summary>Forgets the pages set in <paramref name="bitmap"/> for the region at <paramref name="regionAddress"/>:
+    /// only later writes log them again.</summary>
+    public void ForgetDirtyPages(ulong regionAddress, ReadOnlySpan<ulong> bitmap)
+    {
+        var log = _dirtyPages[RegionIndex(regionAddress)];
+        for (int i = 0; i < log.Length && i < bitmap.Length; i++)
+        {
+            log[i] &= ~bitmap[i];
+        }
+        DirtyPagesForgotten?.Invoke();
+    }
+
+    /// <summary>
+    /// Makes every RAM page read as zero: only the pages written since the last clear (by the CPU
+    /// or through spans) are zeroed, a few pages instead of all of RAM when recycling a component's
+    /// machine. Decoded code there is dropped, the pages are logged as written, and the CPU's write
+    /// translations are dropped so its next write to any page is seen again. Writes through the raw
+    /// pointers of <see cref="RamRegions"/> are not seen, and not cleared.
+    /// </summary>
+    public void Clear()
+    {
+        for (int region = 0; region < _regions.Length; region++)
+        {
+            var written = _writtenPages[region];
+            for (int word = 0; word < written.Length; word++)
+            {
+                for (ulong bits = written[word]; bits != 0; bits &= bits - 1)
+                {
+                    ulong page = (ulong)(word * 64 + System.Numerics.BitOperations.TrailingZeroCount(bits));
+                    NativeMemory.Clear((byte*)_regions[region].Host + (long)(page * PageSize), PageSize);
+                    _dirtyPages[region][word] |= 1UL << (int)(page % 64);
+                    if (_codePages[region][page])
+                    {
+                        InvalidateCodePage(region, page);
+                    }
+                }
+                written[word] = 0;
+            }
+        }
+        DirtyPagesForgotten?.Invoke();
+    }
+
+    private int RegionIndex(ulong regionAddress)
+    {
+        for (int i = 0; i < _regions.Length; i++)
+        {
+            if (_regions[i].GuestAddress == regionAddress)
+            {
+                return i;
+            }
+        }
+        throw new ArgumentException($"no RAM region starts at 0x{regionAddress:x}", nameof(regionAddress));
+    }
+
     /// <summary>Tells the engine the host (a device, the firmware loader) wrote guest RAM in this
-    /// range, so decoded code there is dropped. Spans from <see cref="TryGetSpan"/> do this already.</summary>
+    /// range, so decoded code there is dropped and the pages are logged as written. Spans from
+    /// <see cref="TryGetSpan"/> do this already.</summary>
     public void NotifyWritten(ulong address, ulong length)
     {
         if (length == 0)
@@ -115,9 +225,13 @@ public sealed unsafe class GuestPhysicalMemory : IGuestMemory, IDisposable
         ulong last = (address + length - 1) & ~(ulong)(PageSize - 1);
         for (ulong page = first; ; page += PageSize)
         {
-            if (HostPage(page, out int region, out ulong index) != null && _codePages[region][index])
+            if (HostPage(page, out int region, out ulong index) != null)
             {
-                InvalidateCodePage(region, index);
+                MarkDirty(region, index);
+                if (_codePages[region][index])
+                {
+                    InvalidateCodePage(region, index);
+                }
             }
             if (page >= last)
             {

@@ -156,6 +156,9 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.Invlpg: return InvalidatePage(ref i);
             case Operation.Wbinvd: return _cpl == 0 || GeneralProtection();
             case Operation.Clts: return ClearTaskSwitched();
+            case Operation.SseMove: return SseMove(ref i);
+            case Operation.SsePacked: return SsePacked(ref i);
+            case Operation.SseShiftImmediate: return SseShiftImmediate(ref i);
             case Operation.Nop: return true;
             case Operation.Invalid: return InvalidOpcode();
             default: return NotImplemented("this instruction");

@@ -39,6 +39,16 @@ public sealed unsafe partial class SoftwareCpu
         Array.Clear(_jumpCache);
     }
 
+    /// <summary>Drops every write translation: the dirty log was cleared, and the next write to
+    /// each page must log it again.</summary>
+    private void FlushWriteTranslations()
+    {
+        for (int i = TlbSet(WriteKind, false); i < TlbSet(WriteKind, false) + 2 * TlbSetSize; i++)
+        {
+            _tlb[i].Page = TlbEntry.Invalid;
+        }
+    }
+
     /// <summary>Drops write translations to a page that now holds decoded code, so the next write
     /// takes the slow path and invalidates the code.</summary>
     private void FlushWriteTranslations(ulong physicalPage)
@@ -134,9 +144,15 @@ public sealed unsafe partial class SoftwareCpu
         {
             return true;
         }
-        if (kind == WriteKind && _memory.IsCodePage(region, pageIndex))
+        if (kind == WriteKind)
         {
-            _memory.InvalidateCodePage(region, pageIndex);
+            // The write translation is made on the first write after a flush: log the page now,
+            // and writes through the TLB entry need no check (forgetting dirty pages flushes them).
+            _memory.MarkDirty(region, pageIndex);
+            if (_memory.IsCodePage(region, pageIndex))
+            {
+                _memory.InvalidateCodePage(region, pageIndex);
+            }
         }
         ref TlbEntry entry = ref TlbLookup(set, linear);
         entry.Page = linear & ~0xFFFUL;

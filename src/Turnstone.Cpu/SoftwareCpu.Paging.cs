@@ -46,6 +46,7 @@ public sealed unsafe partial class SoftwareCpu
         bool noExecuteEnabled = (_efer & EferBits.NoExecuteEnable) != 0;
         ulong reserved = HighReservedBits | (noExecuteEnabled ? 0 : 1UL << 63);
         ulong* entries = stackalloc ulong[4];
+        ulong* entryAddresses = stackalloc ulong[4];
         ulong table = _cr3 & FrameMask;
         bool writable = true, userAllowed = true, noExecute = false;
         int used = 0;
@@ -53,7 +54,8 @@ public sealed unsafe partial class SoftwareCpu
         for (int level = 4; level >= 1; level--)
         {
             int shift = 12 + 9 * (level - 1);
-            ulong* entryPointer = EntryPointer(table + ((linear >> shift) & 511) * 8);
+            ulong entryAddress = table + ((linear >> shift) & 511) * 8;
+            ulong* entryPointer = EntryPointer(entryAddress);
             ulong entry = entryPointer == null ? 0 : *entryPointer;
             if ((entry & 1) == 0)
             {
@@ -80,6 +82,7 @@ public sealed unsafe partial class SoftwareCpu
             writable &= (entry & 2) != 0;
             userAllowed &= (entry & 4) != 0;
             noExecute |= noExecuteEnabled && (long)entry < 0;
+            entryAddresses[used] = entryAddress;
             entries[used++] = (ulong)entryPointer;
             if (level == 1 || (large && level <= 3))
             {
@@ -108,6 +111,7 @@ public sealed unsafe partial class SoftwareCpu
             if ((*entryPointer & set) != set)
             {
                 *entryPointer |= set;
+                _memory.MarkDirty(entryAddresses[i]); // the accessed/dirty bits are a write to the table
             }
         }
         physical = frame;

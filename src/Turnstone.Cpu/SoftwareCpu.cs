@@ -67,6 +67,7 @@ public sealed unsafe partial class SoftwareCpu
     {
         _memory = memory;
         _memory.CodePageWritten += OnCodePageWritten;
+        _memory.DirtyPagesForgotten += FlushWriteTranslations;
         _segmentBase[FlatSegmentSlot] = 0;
         _rflags = RflagsBits.Fixed;
         FlushTlb();

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Turnstone.Components;
+using Turnstone.Engine;
 
 namespace Turnstone.Benchmarks;
 
@@ -24,8 +25,8 @@ public class ComponentBenchmarks
             ?? throw new InvalidOperationException("set TURNSTONE_COMPONENTS to the directory images/build-guest.sh components prints");
         _checksumElf = await File.ReadAllBytesAsync(Path.Combine(directory, "checksum.elf"));
         new Random(1).NextBytes(_input);
-        _runtime = new ComponentRuntime();
-        _freshVms = new ComponentRuntime(maxIdleMachines: 0);
+        _runtime = new ComponentRuntime(engine: EngineChoice.Kvm); // next to the KVM C floor
+        _freshVms = new ComponentRuntime(maxIdleMachines: 0, engine: EngineChoice.Kvm);
         _warm = await _runtime.LoadAsync(_checksumElf, new ComponentOptions { RestoreStateBeforeEachCall = false });
         _restoring = await _runtime.LoadAsync(_checksumElf, new ComponentOptions { RestoreStateBeforeEachCall = true });
     }

@@ -520,7 +520,7 @@ internal static class InstructionTranslator
             case Mnemonic.Endbr64:
                 return Operation.Nop;
             default:
-                return Operation.NotImplemented;
+                return SseTranslator.Translate(in instruction, ref decoded);
         }
     }
 }

@@ -49,4 +49,7 @@ internal enum Operation : ushort
     Cli, Sti, Pushf, Popf, Lahf, Sahf, Clc, Stc, Cmc, Cld, Std,
     IntN, Int3, Int1, Ud,
     Invlpg, Wbinvd, Clts,
+    /// <summary>SSE moves of 128 bits (Aux 1: the memory operand must be 16-byte aligned), packed
+    /// integer and logic operations (Aux: <see cref="SseKind"/>), shifts by an immediate.</summary>
+    SseMove, SsePacked, SseShiftImmediate,
 }

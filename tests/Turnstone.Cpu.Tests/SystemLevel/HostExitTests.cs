@@ -184,12 +184,13 @@ public sealed class HostExitTests
     public void A_valid_instruction_not_implemented_stops_with_its_disassembly_and_an_invalid_one_raises_ud()
     {
         using var machine = new LongModeMachine();
-        machine.Assemble(LongModeMachine.KernelCode, a => a.movaps(xmm0, xmm1));
+        machine.Cpu.Cr4 |= 1 << 9; // OSFXSR: SSE instructions are not #UD
+        machine.Assemble(LongModeMachine.KernelCode, a => a.addps(xmm0, xmm1)); // floating-point SSE: not implemented yet
 
         var exit = machine.Cpu.Run(100);
 
         Assert.Equal(CpuExitReason.NotImplemented, exit.Reason);
-        Assert.Contains("movaps xmm0,xmm1", exit.Description, StringComparison.Ordinal);
+        Assert.Contains("addps xmm0,xmm1", exit.Description, StringComparison.Ordinal);
         Assert.Equal(LongModeMachine.KernelCode, machine.Cpu.Rip);
 
         machine.WriteBytes(LongModeMachine.KernelCode, [0xF0, 0x90]); // lock nop: invalid

@@ -1,0 +1,20 @@
+using Turnstone.Engine;
+
+namespace Turnstone.Cpu.Engine;
+
+/// <summary>
+/// The software CPU behind the engine interface: needs nothing from the host, not even /dev/kvm.
+/// It has no interrupt controllers or timers: the host models them (issue 12 adds those Linux needs).
+/// </summary>
+public sealed class SoftwareEngine : IExecutionEngine
+{
+    public EngineKind Kind => EngineKind.Software;
+
+    public InterruptControllerModel InterruptControllers => InterruptControllerModel.Host;
+
+    public IEngineMachine CreateMachine(ulong memorySize) => new SoftwareEngineMachine(memorySize);
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,16 @@
+namespace Turnstone.Engine;
+
+/// <summary>
+/// An engine: KVM (Turnstone.Hypervisor's <c>KvmEngine</c>) or the software CPU (Turnstone.Cpu's
+/// <c>SoftwareEngine</c>). Today it makes what components need: one vCPU over RAM at 0. The Linux
+/// machine and the bare guests still use KVM directly (issue 12 moves them here).
+/// </summary>
+public interface IExecutionEngine : IDisposable
+{
+    EngineKind Kind { get; }
+
+    InterruptControllerModel InterruptControllers { get; }
+
+    /// <summary>A machine with <paramref name="memorySize"/> bytes of RAM at 0 (a multiple of 4 KiB) and one vCPU.</summary>
+    IEngineMachine CreateMachine(ulong memorySize);
+}
