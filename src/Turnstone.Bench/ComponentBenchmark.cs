@@ -24,7 +24,43 @@ public static partial class ComponentBenchmark
         double GuestCrcMegabytesPerSecond,
         double HostCrcMegabytesPerSecond);
 
+    /// <summary>create+call+destroy (recycled machines) and a warm call without restore, on one engine.</summary>
+    public sealed record CallFigures(double CreateCallDestroyMicroseconds, double WarmCallMicroseconds);
+
+    /// <summary>One checksum_repeat call over <paramref name="Bytes"/>: its wall time and, on engines
+    /// that count them, the guest instructions it retired.</summary>
+    public sealed record CrcRun(long Bytes, double Seconds, long? Instructions)
+    {
+        public double MegabytesPerSecond => Bytes / Seconds / 1e6;
+    }
+
     public const int CallInputBytes = 64;
+
+    /// <summary>The call figures on <paramref name="engine"/> (for <c>turnstone bench engine</c>, which
+    /// puts the software engine next to KVM); each measurement follows a warm-up of the same size.</summary>
+    public static async Task<CallFigures> MeasureCallsAsync(string componentsDirectory, EngineChoice engine, int lifecycles, int warmCalls)
+    {
+        byte[] checksum = await File.ReadAllBytesAsync(Path.Combine(componentsDirectory, "checksum.elf"));
+        var input = new byte[CallInputBytes];
+        new Random(1).NextBytes(input);
+        using var runtime = new ComponentRuntime(engine: engine);
+        await Lifecycle(runtime, checksum, input, lifecycles);
+        double lifecycle = await Lifecycle(runtime, checksum, input, lifecycles);
+        var (warm, _) = await WarmCalls(runtime, checksum, input, warmCalls, restore: false);
+        return new CallFigures(lifecycle, warm);
+    }
+
+    /// <summary>CRC-32 over <paramref name="crcBytes"/> in checksum.elf on <paramref name="engine"/>.</summary>
+    public static async Task<CrcRun> MeasureGuestCrcAsync(string componentsDirectory, EngineChoice engine, long crcBytes)
+    {
+        byte[] checksum = await File.ReadAllBytesAsync(Path.Combine(componentsDirectory, "checksum.elf"));
+        using var runtime = new ComponentRuntime(engine: engine);
+        return await GuestCrc(runtime, checksum, crcBytes);
+    }
+
+    /// <summary>The same CRC-32 C code on the host (crc32_host from the components directory), MB/s.</summary>
+    public static double MeasureHostCrc(string componentsDirectory, long crcBytes) =>
+        HostCrc(Path.Combine(componentsDirectory, "crc32_host"), crcBytes);
 
     public static async Task<Figures> MeasureAsync(string componentsDirectory, int lifecycles, int warmCalls, long crcBytes, Action<string>? progress = null)
     {
@@ -47,7 +83,7 @@ public static partial class ComponentBenchmark
         var (restored, pages) = await WarmCalls(runtime, checksum, input, warmCalls, restore: true);
 
         progress?.Invoke($"CRC-32 over {crcBytes >> 20} MiB in the VM and on the host");
-        double guest = await GuestCrc(runtime, checksum, crcBytes);
+        double guest = (await GuestCrc(runtime, checksum, crcBytes)).MegabytesPerSecond;
         double host = HostCrc(hostCrc, crcBytes);
         return new Figures(lifecycle, fresh, warm, restored, pages, guest, host);
     }
@@ -83,7 +119,7 @@ public static partial class ComponentBenchmark
 
     /// <summary>checksum_repeat until <paramref name="totalBytes"/>: one call, so its single exit and the
     /// 1 MiB input copy are a vanishing share of the time.</summary>
-    private static async Task<double> GuestCrc(ComponentRuntime runtime, byte[] elf, long totalBytes)
+    private static async Task<CrcRun> GuestCrc(ComponentRuntime runtime, byte[] elf, long totalBytes)
     {
         var input = new byte[8 + CrcPayloadBytes];
         BinaryPrimitives.WriteUInt64LittleEndian(input, (ulong)totalBytes);
@@ -100,9 +136,12 @@ public static partial class ComponentBenchmark
         var warmUp = (byte[])input.Clone();
         BinaryPrimitives.WriteUInt64LittleEndian(warmUp, CrcPayloadBytes);
         await component.CallAsync("checksum_repeat", warmUp);
+        long? before = component.Statistics.InstructionsRetired;
         var clock = Stopwatch.StartNew();
         await component.CallAsync("checksum_repeat", input);
-        return totalBytes / clock.Elapsed.TotalSeconds / 1e6;
+        double seconds = clock.Elapsed.TotalSeconds;
+        long? after = component.Statistics.InstructionsRetired;
+        return new CrcRun(totalBytes, seconds, after - before);
     }
 
     private static double HostCrc(string program, long totalBytes)

@@ -15,7 +15,7 @@ internal static class BenchCommand
             iterations,
         };
         exits.SetAction(result => Exits(result.GetValue(iterations)));
-        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents(), VirtioBlockBenchCommand.Create() };
+        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents(), VirtioBlockBenchCommand.Create(), EngineBenchCommand.Create() };
     }
 
     private static int Exits(long iterations)

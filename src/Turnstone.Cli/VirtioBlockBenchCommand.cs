@@ -91,7 +91,7 @@ internal static class VirtioBlockBenchCommand
         value ?? throw new ArgumentException($"{option} is needed for this --guest");
 
     /// <summary>The QEMU to compare with: as given, 'none' for none, else qemu-system-x86_64 from PATH if there is one.</summary>
-    private static string? ResolveQemu(string? given)
+    internal static string? ResolveQemu(string? given)
     {
         if (given == "none")
         {

@@ -24,4 +24,9 @@ public sealed class ComponentStatistics
     public int SnapshotPages { get; internal set; }
     public int LastRestoredPages { get; internal set; }
     public string? LastHostFunctionError { get; internal set; }
+
+    /// <summary>The engine's retired-instruction counter for this component's vCPU as of the last exit,
+    /// on engines that count (the software engine; null under KVM). A recycled machine keeps counting,
+    /// so read it as a difference between two points.</summary>
+    public long? InstructionsRetired { get; internal set; }
 }

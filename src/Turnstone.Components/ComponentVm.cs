@@ -158,6 +158,7 @@ internal sealed partial class ComponentVm : IDisposable
                 DeliverPendingTick();
                 var exit = _machine.Vcpu.Run();
                 Statistics.Exits++;
+                Statistics.InstructionsRetired = _machine.Vcpu.InstructionsRetired;
                 switch (exit.Kind)
                 {
                     case EngineExitKind.PortIo when exit.Port == ComponentLayout.HypercallPort && exit.IsWrite:

@@ -44,4 +44,8 @@ public interface IEngineVcpu
     /// RFLAGS.IF allows. Only for engines whose interrupt controllers the host models
     /// (<see cref="InterruptControllerModel.Host"/>); others throw <see cref="NotSupportedException"/>.</summary>
     void RequestInterrupt(byte vector);
+
+    /// <summary>Instructions this vCPU has retired since it was created, for engines that count them
+    /// (the software engine); null where the hardware runs the guest (KVM keeps no such count).</summary>
+    long? InstructionsRetired => null;
 }

@@ -78,6 +78,8 @@ internal sealed class SoftwareEngineVcpu(SoftwareCpu cpu) : IEngineVcpu
 
     public ulong Cr2 => cpu.Cr2;
 
+    public long? InstructionsRetired => (long)cpu.InstructionsRetired;
+
     /// <summary>The extended state is the XMM registers (the SSE subset the engine runs); the only event state is HLT.</summary>
     public void ResetExtendedStateAndEvents()
     {
