@@ -209,13 +209,14 @@ void RunCli(string arguments)
 }
 
 Task("bench")
-    .Description("turnstone bench exits, components and virtio-blk: our figures against the C floor, host C code and the host's own disk figures, measured in the same run")
+    .Description("turnstone bench exits, components, engine and virtio-blk: our figures against the C floor, host C code, QEMU TCG and the host's own disk figures, measured in the same run")
     .IsDependentOn("kvm")
     .IsDependentOn("build")
     .Does(() =>
 {
     RunCli("bench exits");
     RunCli($"bench components --components \"{BuildGuest("components")["COMPONENTS_DIR"]}\"");
+    RunCli($"bench engine --engine both --components \"{BuildGuest("components")["COMPONENTS_DIR"]}\" --output BenchmarkResults");
     var rootfs = BuildGuest("rootfs");
     RunCli($"bench virtio-blk --driver \"{BuildGuest("blkdriver")["BLKDRIVER"]}\" --blkbench \"{rootfs["BLKBENCH"]}\" --output BenchmarkResults");
     RunCli($"bench virtio-blk --guest linux --kernel \"{BuildGuest("minimal")["MINIMAL_KERNEL"]}\" --rootfs \"{rootfs["ROOTFS"]}\" --blkbench \"{rootfs["BLKBENCH"]}\" --rand-ops 2000");
