@@ -7,6 +7,7 @@ namespace Turnstone.IntegrationTests;
 /// every figure positive, the loops' instruction counts exact, the CRC-32 call counted by the CPU.
 /// QEMU's column is measured when qemu-system-x86_64 is on PATH.
 /// </summary>
+[Trait("Category", "Integration")]
 public sealed class EngineBenchTests
 {
     [Fact]
