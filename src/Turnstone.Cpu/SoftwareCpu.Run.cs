@@ -162,6 +162,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         _jumpCache[slot] = block;
         _jumpCacheRip[slot] = rip;
+        _translationsCached = true;
         return block;
     }
 
