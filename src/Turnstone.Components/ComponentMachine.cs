@@ -16,6 +16,8 @@ namespace Turnstone.Components;
 internal sealed class ComponentMachine : IDisposable
 {
     private readonly IEngineMachine _machine;
+    private byte[] _snapshotPages = [];
+    private int[]? _snapshotPageSlots;
 
     private ComponentMachine(IEngineMachine machine)
     {
@@ -31,6 +33,23 @@ internal sealed class ComponentMachine : IDisposable
     /// <summary>How many components this machine has run (1 for a fresh one).</summary>
     public int Generation { get; private set; }
     public IGuestMemory Memory => _machine.Memory;
+
+    /// <summary>
+    /// A buffer of at least <paramref name="length"/> bytes for the snapshot of the component now on
+    /// this machine, kept for the next one: a fresh large array each time costs its allocation,
+    /// zeroing and first-touch page faults, most of taking a snapshot. One component at a time uses it.
+    /// </summary>
+    public byte[] SnapshotBuffer(int length)
+    {
+        if (_snapshotPages.Length < length)
+        {
+            _snapshotPages = new byte[length];
+        }
+        return _snapshotPages;
+    }
+
+    /// <summary>The snapshot's map from guest page to its copy (one entry per page), kept like <see cref="SnapshotBuffer"/>.</summary>
+    public int[] SnapshotPageSlots() => _snapshotPageSlots ??= new int[PageCount];
 
     /// <summary>The engine logs the guest's writes to RAM always: snapshot restore needs the log.</summary>
     public static ComponentMachine Create(IExecutionEngine engine, ulong memorySize) => new(engine.CreateMachine(memorySize));

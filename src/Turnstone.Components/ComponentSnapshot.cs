@@ -11,22 +11,24 @@ namespace Turnstone.Components;
 /// </summary>
 internal sealed class ComponentSnapshot
 {
-    private readonly byte[] _pages;
+    private readonly byte[] _pages; // the machine's snapshot buffer: the first _capturedPages pages are this snapshot's
+    private readonly int _capturedPages;
     private readonly int[] _pageSlot; // guest page number -> index into _pages, or -1 when not captured
     private readonly ulong[] _dirtyBitmap;
     private readonly GeneralRegisters _registers;
     private readonly SavedExtendedState _extendedState;
 
-    private ComponentSnapshot(byte[] pages, int[] pageSlot, ulong[] dirtyBitmap, in GeneralRegisters registers, SavedExtendedState extendedState)
+    private ComponentSnapshot(byte[] pages, int capturedPages, int[] pageSlot, ulong[] dirtyBitmap, in GeneralRegisters registers, SavedExtendedState extendedState)
     {
         _pages = pages;
+        _capturedPages = capturedPages;
         _pageSlot = pageSlot;
         _dirtyBitmap = dirtyBitmap;
         _registers = registers;
         _extendedState = extendedState;
     }
 
-    public int CapturedPages => _pages.Length / (int)ComponentLayout.PageSize;
+    public int CapturedPages => _capturedPages;
 
     /// <summary>Pages copied back by the last restore.</summary>
     public int LastRestoredPages { get; private set; }
@@ -45,7 +47,7 @@ internal sealed class ComponentSnapshot
         ulong pageCount = machine.PageCount;
         var bitmap = new ulong[(pageCount + 63) / 64];
         machine.TakeDirtyPages(bitmap);
-        var pageSlot = new int[pageCount];
+        var pageSlot = machine.SnapshotPageSlots();
         Array.Fill(pageSlot, NotMapped);
         var captured = new List<ulong>();
         foreach (var range in space.Ranges.Where(r => r.Writable))
@@ -90,7 +92,7 @@ internal sealed class ComponentSnapshot
                 }
             }
         }
-        var pages = new byte[captured.Count * (int)ComponentLayout.PageSize];
+        var pages = machine.SnapshotBuffer(captured.Count * (int)ComponentLayout.PageSize);
         for (int i = 0; i < captured.Count; i++)
         {
             machine.Memory.Read(captured[i], pages.AsSpan(i * (int)ComponentLayout.PageSize, (int)ComponentLayout.PageSize));
@@ -98,7 +100,7 @@ internal sealed class ComponentSnapshot
         machine.ForgetDirtyPages(bitmap);
         var extended = machine.Vcpu.CreateExtendedState();
         machine.Vcpu.SaveExtendedState(extended);
-        return new ComponentSnapshot(pages, pageSlot, bitmap, registers, extended);
+        return new ComponentSnapshot(pages, captured.Count, pageSlot, bitmap, registers, extended);
     }
 
     /// <summary>

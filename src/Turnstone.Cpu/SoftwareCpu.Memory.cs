@@ -30,8 +30,20 @@ public sealed unsafe partial class SoftwareCpu
         _fetchTlb = TlbSet(FetchKind, user);
     }
 
+    /// <summary>
+    /// False when nothing entered the TLB or the jump cache since the last flush, so the next flush
+    /// has nothing to drop: setting CR0, CR3, CR4 and EFER in a row (every component load) then
+    /// clears the 80 KiB of both once, not four times. True at first: the arrays start out zeroed, not invalid.
+    /// </summary>
+    private bool _translationsCached = true;
+
     private void FlushTlb()
     {
+        if (!_translationsCached)
+        {
+            return;
+        }
+        _translationsCached = false;
         foreach (ref TlbEntry entry in _tlb.AsSpan())
         {
             entry.Page = TlbEntry.Invalid;
@@ -155,6 +167,7 @@ public sealed unsafe partial class SoftwareCpu
             }
         }
         ref TlbEntry entry = ref TlbLookup(set, linear);
+        _translationsCached = true;
         entry.Page = linear & ~0xFFFUL;
         entry.Host = (nint)hostPage;
         entry.PhysicalPage = physicalPage;

@@ -12,9 +12,16 @@ public sealed unsafe partial class SoftwareCpu
 {
     private const int MaxBlockInstructions = 64;
     private const int JumpCacheSize = 4096;
+    /// <summary>The most bytes a block can span: 64 instructions of at most 15 bytes.</summary>
+    private const int MaxBlockBytes = MaxBlockInstructions * 15;
+    private const int MaxRetiredBlocks = 4096;
 
     private readonly Dictionary<ulong, DecodedBlock> _blocks = [];
     private readonly Dictionary<ulong, List<DecodedBlock>> _blocksByPage = [];
+    // Blocks dropped because their page was written, by physical start: when the bytes there are
+    // the same again (a recycled component machine reloading the same program, the host reading
+    // through a writable span), the decoded form is taken back instead of decoding afresh.
+    private readonly Dictionary<ulong, DecodedBlock> _retiredBlocks = [];
     private readonly DecodedBlock?[] _jumpCache = new DecodedBlock?[2 * JumpCacheSize];
     private readonly ulong[] _jumpCacheRip = new ulong[2 * JumpCacheSize];
     private readonly FetchBuffer _fetch = new();
@@ -23,6 +30,10 @@ public sealed unsafe partial class SoftwareCpu
 
     /// <summary>Runs until an exit. <paramref name="instructionBudget"/> bounds the instructions
     /// retired in this call (a REP string instruction counts once per chunk of iterations).</summary>
+    /// <remarks>Compiled fully optimised from the start: it is entered once per exit, so tiered
+    /// compilation would leave the loop that runs every block in unoptimised code for thousands of
+    /// exits (a component's first tens of thousands of calls ran several times slower).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public CpuExit Run(long instructionBudget = long.MaxValue)
     {
         long budget = instructionBudget;
@@ -143,7 +154,7 @@ public sealed unsafe partial class SoftwareCpu
         ulong physical = physicalPage | (rip & 0xFFF);
         if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
         {
-            block = DecodeBlock(rip, physical, host);
+            block = ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host);
             if (block is null)
             {
                 return null;
@@ -151,6 +162,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         _jumpCache[slot] = block;
         _jumpCacheRip[slot] = rip;
+        _translationsCached = true;
         return block;
     }
 
@@ -178,8 +190,11 @@ public sealed unsafe partial class SoftwareCpu
     {
         int pageOffset = (int)(rip & 0xFFF);
         int pageBytes = 4096 - pageOffset;
-        new ReadOnlySpan<byte>(host + pageOffset, pageBytes).CopyTo(_fetch.Bytes);
-        _fetch.Length = pageBytes;
+        // A block never spans more than MaxBlockBytes, so the decoder cannot run out of bytes before
+        // the page end when the window is shorter than the page tail.
+        int window = Math.Min(pageBytes, MaxBlockBytes);
+        new ReadOnlySpan<byte>(host + pageOffset, window).CopyTo(_fetch.Bytes);
+        _fetch.Length = window;
         _fetch.Position = 0;
         _decoder ??= Decoder.Create(64, _fetch, 0, DecoderOptions.None);
         ulong secondPage = ulong.MaxValue;
@@ -215,13 +230,36 @@ public sealed unsafe partial class SoftwareCpu
                 break;
             }
         }
-        var block = new DecodedBlock(physical, secondPage, [.. _decodeScratch]);
+        var block = new DecodedBlock(physical, secondPage, [.. _decodeScratch], _fetch.Bytes.AsSpan(0, _fetch.Position).ToArray());
         _blocks[physical] = block;
         RegisterCodePage(physical & ~0xFFFUL, block);
         if (secondPage != ulong.MaxValue)
         {
             RegisterCodePage(secondPage, block);
         }
+        return block;
+    }
+
+    /// <summary>
+    /// Takes back a block dropped when its page was written, if the bytes it was decoded from are
+    /// unchanged: the decoded form depends on nothing else. Blocks crossing onto a second page are
+    /// decoded afresh (that page's translation may have changed).
+    /// </summary>
+    private DecodedBlock? ReviveBlock(ulong physical, byte* host)
+    {
+        if (!_retiredBlocks.Remove(physical, out var retired) || retired.SecondPhysicalPage != ulong.MaxValue)
+        {
+            return null;
+        }
+        int pageOffset = (int)(physical & 0xFFF);
+        if (retired.Code.Length > 4096 - pageOffset || !new ReadOnlySpan<byte>(host + pageOffset, retired.Code.Length).SequenceEqual(retired.Code))
+        {
+            return null;
+        }
+        // A new object: jump-cache entries still pointing at the retired one stay invalid.
+        var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code);
+        _blocks[physical] = block;
+        RegisterCodePage(physical & ~0xFFFUL, block);
         return block;
     }
 
@@ -251,6 +289,11 @@ public sealed unsafe partial class SoftwareCpu
                 if (_blocks.TryGetValue(block.PhysicalStart, out var current) && ReferenceEquals(current, block))
                 {
                     _blocks.Remove(block.PhysicalStart);
+                    if (_retiredBlocks.Count >= MaxRetiredBlocks)
+                    {
+                        _retiredBlocks.Clear(); // code rewritten again and again (a JIT): keep the memory bounded
+                    }
+                    _retiredBlocks[block.PhysicalStart] = block;
                 }
             }
         }

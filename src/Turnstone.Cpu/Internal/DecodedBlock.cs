@@ -4,12 +4,15 @@ namespace Turnstone.Cpu.Internal;
 /// A run of decoded instructions from one guest-physical page (the last may continue onto the
 /// next page), ending at a branch, a state-changing instruction or the page end.
 /// </summary>
-internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage, DecodedInstruction[] instructions)
+internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage, DecodedInstruction[] instructions, byte[] code)
 {
     public readonly ulong PhysicalStart = physicalStart;
     /// <summary>The physical page an instruction crossing the page end continues on, or ulong.MaxValue.</summary>
     public readonly ulong SecondPhysicalPage = secondPhysicalPage;
     public readonly DecodedInstruction[] Instructions = instructions;
+    /// <summary>Every byte the decoder read for it (from the block start on its first page): when the
+    /// page is written but these bytes come out the same, the decoded form still holds.</summary>
+    public readonly byte[] Code = code;
     /// <summary>Cleared when a write to one of its pages invalidates it.</summary>
     public bool Valid = true;
 }

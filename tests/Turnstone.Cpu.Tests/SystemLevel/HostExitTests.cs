@@ -181,6 +181,37 @@ public sealed class HostExitTests
     }
 
     [Fact]
+    public void Code_rewritten_with_the_same_bytes_runs_again_and_any_changed_byte_of_a_block_is_seen()
+    {
+        using var machine = new LongModeMachine();
+        void Program(int second) => machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(eax, 1);
+            a.mov(ebx, second);
+            a.hlt();
+        });
+        ulong RunFromStart()
+        {
+            machine.Cpu.Halted = false;
+            machine.Cpu.Rip = LongModeMachine.KernelCode;
+            Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
+            return machine.Register(GeneralRegister.Rbx);
+        }
+        Program(2);
+        Assert.Equal(2UL, RunFromStart());
+
+        Program(2); // the same bytes again: the decoded block is taken back
+        Assert.Equal(2UL, RunFromStart());
+        Assert.Equal(1UL, machine.Register(GeneralRegister.Rax));
+
+        Program(3); // a byte inside the block, past its first instruction
+        Assert.Equal(3UL, RunFromStart());
+
+        Program(2); // back to bytes a dropped block was decoded from, after another decode
+        Assert.Equal(2UL, RunFromStart());
+    }
+
+    [Fact]
     public void A_valid_instruction_not_implemented_stops_with_its_disassembly_and_an_invalid_one_raises_ud()
     {
         using var machine = new LongModeMachine();
