@@ -58,8 +58,8 @@ void Boot(string kernel, string initrd, string commandLine)
     }
 }
 
-// Guest boots need KVM until the software engine lands: say so before minutes of building and
-// image making, in the words the monitor itself would use.
+// Linux guests need KVM until the software engine has interrupt controllers and timers: say so
+// before minutes of building and image making, in the words the monitor itself would use.
 Task("kvm")
     .Description("Checks that /dev/kvm exists and can be opened read-write")
     .Does(() =>
@@ -68,7 +68,7 @@ Task("kvm")
     if (!System.IO.File.Exists(device))
     {
         throw new Exception($"cannot open {device}: it does not exist: the host has no KVM (enable virtualization, load kvm_intel or kvm_amd); "
-            + "booting without KVM needs the software engine, which is not built yet");
+            + "Linux guests on the software engine need its interrupt controllers and timers, which are not built yet (issue 12)");
     }
     try
     {
