@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -15,44 +14,9 @@ public static partial class CFloor
 
     public static Figures Run(long iterations)
     {
-        string directory = Directory.CreateTempSubdirectory("turnstone-floor-").FullName;
-        try
-        {
-            string source = Path.Combine(directory, "kvm_floor.c");
-            using (var resource = typeof(CFloor).Assembly.GetManifestResourceStream("kvm_floor.c")
-                                  ?? throw new InvalidOperationException("kvm_floor.c is not embedded in Turnstone.Bench"))
-            using (var file = File.Create(source))
-            {
-                resource.CopyTo(file);
-            }
-            string binary = Path.Combine(directory, "kvm_floor");
-            RunTool("gcc", ["-O2", "-o", binary, source], "compiling the C floor (install gcc and linux-libc-dev)");
-            string output = RunTool(binary, [iterations.ToString(CultureInfo.InvariantCulture)], "running the C floor");
-            return new Figures(
-                Find(output, PioPattern()), Find(output, MmioPattern()), Find(output, IoeventfdPattern()), Find(output, LifecyclePattern()));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-    }
-
-    private static string RunTool(string program, string[] arguments, string what)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{what}: cannot start {program}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{what} failed ({process.ExitCode}): {stderr.Result}{stdout}");
-        }
-        return stdout;
+        string output = HostCProgram.CompileAndRun("kvm_floor.c", [iterations.ToString(CultureInfo.InvariantCulture)], "the C floor");
+        return new Figures(
+            Find(output, PioPattern()), Find(output, MmioPattern()), Find(output, IoeventfdPattern()), Find(output, LifecyclePattern()));
     }
 
     private static double Find(string output, Regex pattern)

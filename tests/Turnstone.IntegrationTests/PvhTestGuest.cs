@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Iced.Intel;
+using Turnstone.Bench.Engine;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Turnstone.IntegrationTests;
@@ -40,7 +41,7 @@ public static class PvhTestGuest
         byte[] image = new byte[(int)(StringsAddress - LoadAddress) + strings.Length];
         code.CopyTo(image, 0);
         strings.ToArray().CopyTo(image, (int)(StringsAddress - LoadAddress));
-        return ElfWithPvhNote(image, memorySize: StackTop - LoadAddress);
+        return PvhElf.Build(image, LoadAddress, LoadAddress, memorySize: StackTop - LoadAddress);
     }
 
     private static byte[] Assemble(Func<string, uint> placeString)
@@ -121,47 +122,5 @@ public static class PvhTestGuest
         var stream = new MemoryStream();
         a.Assemble(new StreamCodeWriter(stream), LoadAddress);
         return stream.ToArray();
-    }
-
-    private static byte[] ElfWithPvhNote(byte[] code, ulong memorySize)
-    {
-        const int header = 64, programHeader = 56, noteOffset = header + 2 * programHeader, noteSize = 20, codeOffset = 0x100;
-        var file = new byte[codeOffset + code.Length];
-        var span = file.AsSpan();
-        "\x7F"u8.CopyTo(span);
-        "ELF"u8.CopyTo(span[1..]);
-        span[4] = 2; // ELFCLASS64
-        span[5] = 1; // little-endian
-        span[6] = 1;
-        BinaryPrimitives.WriteUInt16LittleEndian(span[16..], 2);  // ET_EXEC
-        BinaryPrimitives.WriteUInt16LittleEndian(span[18..], 62); // x86-64
-        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], 1);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[24..], LoadAddress);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[32..], header);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[52..], header);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[54..], programHeader);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[56..], 2);
-        WriteProgramHeader(span[header..], type: 1, flags: 7, codeOffset, LoadAddress, (ulong)code.Length, memorySize, alignment: 0x1000);
-        WriteProgramHeader(span[(header + programHeader)..], type: 4, flags: 4, noteOffset, 0, noteSize, noteSize, alignment: 4);
-        var note = span.Slice(noteOffset, noteSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(note, 4);       // namesz: "Xen\0"
-        BinaryPrimitives.WriteUInt32LittleEndian(note[4..], 4);  // descsz
-        BinaryPrimitives.WriteUInt32LittleEndian(note[8..], 18); // XEN_ELFNOTE_PHYS32_ENTRY
-        "Xen\0"u8.CopyTo(note[12..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(note[16..], (uint)LoadAddress);
-        code.CopyTo(span[codeOffset..]);
-        return file;
-    }
-
-    private static void WriteProgramHeader(Span<byte> entry, uint type, uint flags, ulong offset, ulong address, ulong fileSize, ulong memorySize, ulong alignment)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(entry, type);
-        BinaryPrimitives.WriteUInt32LittleEndian(entry[4..], flags);
-        BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], offset);
-        BinaryPrimitives.WriteUInt64LittleEndian(entry[16..], address);
-        BinaryPrimitives.WriteUInt64LittleEndian(entry[24..], address);
-        BinaryPrimitives.WriteUInt64LittleEndian(entry[32..], fileSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(entry[40..], memorySize);
-        BinaryPrimitives.WriteUInt64LittleEndian(entry[48..], alignment);
     }
 }
