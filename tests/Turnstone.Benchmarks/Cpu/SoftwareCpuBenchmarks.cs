@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Iced.Intel;
+using Turnstone.Bench.Engine;
 using Turnstone.Cpu;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -40,16 +41,7 @@ public class SoftwareCpuBenchmarks
         }
         Assemble(Code, a =>
         {
-            var loop = a.CreateLabel();
-            a.Label(ref loop);
-            a.mov(rdx, rax);
-            a.shr(rdx, 3);
-            a.add(rax, rdx);
-            a.xor(rax, rcx);
-            a.lea(rbx, __[rbx + rax * 2]);
-            a.cmp(rbx, rsi);
-            a.dec(rcx);
-            a.jnz(loop);
+            LoopGuest.EmitIntegerLoop(a);
             a.hlt();
         });
         Assemble(MemoryLoop, a =>
