@@ -224,8 +224,10 @@ public sealed record MachineRunSummary(
     public override string ToString()
     {
         string exits = Exits is null ? "no exits"
-            : $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]}, " +
-              $"emulated instructions {EmulatedInstructions.Values.Sum()}{EmulatedBreakdown()}, debug {Exits[VcpuExitReason.Debug]})";
+            : Engine == EngineKind.Software
+                ? $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]})"
+                : $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]}, " +
+                  $"emulated instructions {EmulatedInstructions.Values.Sum()}{EmulatedBreakdown()}, debug {Exits[VcpuExitReason.Debug]})";
         string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
         string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
             ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";
