@@ -57,7 +57,7 @@ public sealed class BlockDriverTests(ITestOutputHelper output) : IDisposable
     public void The_driver_guest_runs_every_workload_verified_on_the_software_engine()
     {
         var options = new BlockDriverBenchOptions(GuestImages.BlockDriver, Path.Combine(_directory, "scratch.img"), 16L << 20,
-            "bytes=2M qd=1,4 modes=poll rand_ops=50", Qemu: null, Engine: EngineChoice.Soft);
+            "bytes=4M qd=1,4 modes=poll rand_ops=50", Qemu: null, Engine: EngineChoice.Soft);
 
         var run = BlockDriverBenchmark.RunTurnstone(options);
         output.WriteLine($"{run.Summary}\n{run.Transcript}");
