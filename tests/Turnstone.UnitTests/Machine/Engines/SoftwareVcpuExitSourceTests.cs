@@ -141,6 +141,72 @@ public sealed class SoftwareVcpuExitSourceTests : IDisposable
         Assert.Equal("guest halted with interrupts that can never arrive", exit.Reason);
     }
 
+    [Fact]
+    public void A_device_writing_guest_RAM_at_an_exit_replaces_code_the_CPU_already_decoded()
+    {
+        const ulong Routine = CodeAddress + 0x1000;
+        WriteCode(Routine, a =>
+        {
+            a.mov(eax, 1);
+            a.ret();
+        });
+        var dma = new DmaDevice(_memory, Routine, Assembled(Routine, a =>
+        {
+            a.mov(eax, 2);
+            a.ret();
+        }));
+        _mmio.Register(MmioBase + 0x1000, 0x1000, dma);
+
+        var (exit, _) = Run(a =>
+        {
+            a.mov(rbx, MmioBase + 0x1000);
+            a.mov(ecx, (uint)Routine);
+            a.call(rcx);
+            a.mov(__dword_ptr[rbx], eax);     // the device records 1, then writes the new routine as DMA would
+            a.call(rcx);
+            a.mov(__dword_ptr[rbx], eax);     // 2: the decoded "mov eax, 1" was dropped
+            PowerOff(a);
+        });
+
+        Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
+        Assert.Equal([1u, 2u], dma.Values);
+    }
+
+    private static byte[] Assembled(ulong address, Action<Assembler> program)
+    {
+        var a = new Assembler(64);
+        program(a);
+        var code = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(code), address);
+        return code.ToArray();
+    }
+
+    private void WriteCode(ulong address, Action<Assembler> program)
+    {
+        byte[] code = Assembled(address, program);
+        Assert.True(_memory.TryGetSpan(address, code.Length, out var span));
+        code.CopyTo(span);
+    }
+
+    /// <summary>On its first write, writes <paramref name="code"/> at <paramref name="address"/> through the
+    /// machine's memory, as a virtio device's DMA does on the vCPU thread at a notify exit.</summary>
+    private sealed class DmaDevice(GuestPhysicalMemory memory, ulong address, byte[] code) : IBusDevice
+    {
+        public List<uint> Values { get; } = [];
+
+        public void Read(ulong offset, Span<byte> data) => data.Clear();
+
+        public void Write(ulong offset, ReadOnlySpan<byte> data)
+        {
+            Values.Add(BitConverter.ToUInt32(data));
+            if (Values.Count == 1)
+            {
+                Assert.True(memory.TryGetSpan(address, code.Length, out var span));
+                code.CopyTo(span);
+            }
+        }
+    }
+
     private sealed class AnsweringDevice(byte answer) : IBusDevice
     {
         public List<(ulong Offset, string Bytes)> Writes { get; } = [];
