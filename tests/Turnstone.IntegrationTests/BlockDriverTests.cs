@@ -51,7 +51,7 @@ public sealed class BlockDriverTests(ITestOutputHelper output) : IDisposable
     /// The driver guest on the software engine, polling (the engine has no interrupt controllers
     /// for MSI-X yet, issue 12): every workload at small sizes, verified, so a device write that
     /// left stale decoded code or a lost exit would show. When QEMU is on PATH its column runs the
-    /// same guest with -accel tcg, as <c>bench virtio-blk --engine soft</c> does.
+    /// same guest with -accel tcg, as <c>bench virtio-blk --engine soft</c> does, and must give the same rows.
     /// </summary>
     [Fact]
     public void The_driver_guest_runs_every_workload_verified_on_the_software_engine()
@@ -78,5 +78,22 @@ public sealed class BlockDriverTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(result.Workload.EndsWith("read") ? "ok" : "n/a", result.Verify);
             Assert.Equal(0, result.Interrupts);
         }
+
+        // QEMU's column next to the software engine: the same guest under -accel tcg.
+        string? qemu = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, "qemu-system-x86_64")).FirstOrDefault(File.Exists);
+        if (qemu is null)
+        {
+            output.WriteLine("no qemu-system-x86_64 on PATH: QEMU's -accel tcg column not run");
+            return;
+        }
+        string accelerator = BlockDriverBenchmark.QemuAccelerator(run.Summary.Engine);
+        Assert.Equal("tcg", accelerator);
+        var theirs = BlockDriverBenchmark.RunQemu(options with { Qemu = qemu }, accelerator);
+        output.WriteLine(theirs.Transcript);
+        Assert.True(theirs.Succeeded, theirs.Problem);
+        Assert.Equal("tcg", theirs.Accelerator);
+        Assert.Equal(results.Select(r => (r.Workload, r.Mode, r.QueueDepth)),
+            BlockDriverParser.Parse(theirs.Transcript).Select(r => (r.Workload, r.Mode, r.QueueDepth)));
     }
 }
