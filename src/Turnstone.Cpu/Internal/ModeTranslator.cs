@@ -25,7 +25,38 @@ internal static class ModeTranslator
                 return;
             }
         }
+        else
+        {
+            Adjust64(in instruction, ref decoded);
+        }
         AdjustFar(in instruction, ref decoded);
+    }
+
+    /// <summary>64-bit code's 16-bit stack forms (66-prefixed PUSH/POP/PUSHF/POPF) and ENTER with a
+    /// nesting level, which the 64-bit translator leaves to these general forms.</summary>
+    private static void Adjust64(in Instruction instruction, ref DecodedInstruction decoded)
+    {
+        switch (instruction.Code)
+        {
+            case Code.Pushfw:
+                decoded.Size = 2;
+                decoded.Op = Operation.StackPushf;
+                return;
+            case Code.Popfw:
+                decoded.Size = 2;
+                decoded.Op = Operation.StackPopf;
+                return;
+            case Code.Enterq_imm16_imm8 when (instruction.Immediate8_2nd & 31) != 0:
+                decoded.Size = 8;
+                decoded.Immediate = instruction.Immediate16;
+                decoded.Aux = instruction.Immediate8_2nd;
+                decoded.Op = Operation.StackEnter;
+                return;
+        }
+        if (instruction.Mnemonic is Mnemonic.Push or Mnemonic.Pop && Math.Abs(instruction.StackPointerIncrement) == 2)
+        {
+            AdjustLegacy(in instruction, ref decoded);
+        }
     }
 
     /// <summary>Whether a mode-specific operation ends its block (it branches or changes what the
