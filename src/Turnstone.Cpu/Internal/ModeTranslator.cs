@@ -63,7 +63,8 @@ internal static class ModeTranslator
     /// next instructions mean).</summary>
     public static bool EndsBlock(Operation op) => op is not (Operation.StackPush or Operation.StackPop or
         Operation.StackPushSegment or Operation.StackPushf or Operation.Pusha or Operation.Popa or Operation.StackEnter or
-        Operation.StackLeave or Operation.Bound or Operation.Arpl or Operation.NearJcc or Operation.NearLoop or Operation.NearJcxz);
+        Operation.StackLeave or Operation.Bound or Operation.Arpl or Operation.NearJcc or Operation.NearLoop or Operation.NearJcxz or
+        Operation.Lar or Operation.Lsl or Operation.Verr or Operation.Verw);
 
     private static void AdjustAddressing(in Instruction instruction, ref DecodedInstruction decoded)
     {
@@ -271,9 +272,30 @@ internal static class ModeTranslator
         decoded.Flags |= size == 2 ? OperandFlags.AddressSize16 : OperandFlags.AddressSize32;
     }
 
-    /// <summary>Far JMP/CALL through memory, far RET and LDS/LES/LSS/LFS/LGS, in every mode.</summary>
+    /// <summary>Far JMP/CALL through memory, far RET, LDS/LES/LSS/LFS/LGS, LAR/LSL/VERR/VERW and
+    /// SYSENTER/SYSEXIT, in every mode.</summary>
     private static void AdjustFar(in Instruction instruction, ref DecodedInstruction decoded)
     {
+        switch (instruction.Mnemonic)
+        {
+            case Mnemonic.Lar:
+            case Mnemonic.Lsl:
+                decoded.Size = (byte)instruction.Op0Register.GetSize();
+                decoded.Op = instruction.Mnemonic == Mnemonic.Lar ? Operation.Lar : Operation.Lsl;
+                return;
+            case Mnemonic.Verr:
+            case Mnemonic.Verw:
+                decoded.Size = 2;
+                decoded.Op = instruction.Mnemonic == Mnemonic.Verr ? Operation.Verr : Operation.Verw;
+                return;
+            case Mnemonic.Sysenter:
+                decoded.Op = Operation.Sysenter;
+                return;
+            case Mnemonic.Sysexit:
+                decoded.Size = (byte)(instruction.Code == Code.Sysexitq ? 8 : 4);
+                decoded.Op = Operation.Sysexit;
+                return;
+        }
         switch (instruction.Code)
         {
             case Code.Jmp_m1616: case Code.Jmp_m1632: case Code.Jmp_m1664:
