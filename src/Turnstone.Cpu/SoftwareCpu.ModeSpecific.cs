@@ -38,6 +38,12 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.Into: return !OverflowFlag() || SoftwareInterrupt(ref i, (byte)ExceptionVector.Overflow, EventKind.Software);
             case Operation.Bound: return CheckBound(ref i);
             case Operation.Arpl: return AdjustRequestedPrivilege(ref i);
+            case Operation.Lar: return LoadAccessRightsOrLimit(ref i, limit: false);
+            case Operation.Lsl: return LoadAccessRightsOrLimit(ref i, limit: true);
+            case Operation.Verr: return VerifySegment(ref i, write: false);
+            case Operation.Verw: return VerifySegment(ref i, write: true);
+            case Operation.Sysenter: return SystemEnter();
+            case Operation.Sysexit: return SystemExit(ref i);
             default: return NotImplemented("this instruction");
         }
     }

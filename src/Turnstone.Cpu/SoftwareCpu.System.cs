@@ -344,6 +344,11 @@ public sealed unsafe partial class SoftwareCpu
         {
             return InvalidOpcode();
         }
+        bool wasCompatibilityMode = !_executing64BitCode;
+        if (wasCompatibilityMode && !_longModeActive)
+        {
+            return InvalidOpcode();
+        }
         ulong flags = MaterializeFlags();
         R(1) = NextRip(ref i);
         R(11) = flags & ~RflagsBits.Rf;
@@ -352,7 +357,7 @@ public sealed unsafe partial class SoftwareCpu
         LoadSegmentCache(SegmentName.Cs, SegmentRegister.FlatCode64(selector, 0));
         LoadSegmentCache(SegmentName.Ss, SegmentRegister.FlatData((ushort)(selector + 8), 0));
         SetCpl(0);
-        _rip = _lstar;
+        _rip = wasCompatibilityMode ? _cstar : _lstar;
         return false;
     }
 

@@ -25,14 +25,46 @@ internal static class ModeTranslator
                 return;
             }
         }
+        else
+        {
+            Adjust64(in instruction, ref decoded);
+        }
         AdjustFar(in instruction, ref decoded);
+    }
+
+    /// <summary>64-bit code's 16-bit stack forms (66-prefixed PUSH/POP/PUSHF/POPF) and ENTER with a
+    /// nesting level, which the 64-bit translator leaves to these general forms.</summary>
+    private static void Adjust64(in Instruction instruction, ref DecodedInstruction decoded)
+    {
+        switch (instruction.Code)
+        {
+            case Code.Pushfw:
+                decoded.Size = 2;
+                decoded.Op = Operation.StackPushf;
+                return;
+            case Code.Popfw:
+                decoded.Size = 2;
+                decoded.Op = Operation.StackPopf;
+                return;
+            case Code.Enterq_imm16_imm8 when (instruction.Immediate8_2nd & 31) != 0:
+                decoded.Size = 8;
+                decoded.Immediate = instruction.Immediate16;
+                decoded.Aux = instruction.Immediate8_2nd;
+                decoded.Op = Operation.StackEnter;
+                return;
+        }
+        if (instruction.Mnemonic is Mnemonic.Push or Mnemonic.Pop && Math.Abs(instruction.StackPointerIncrement) == 2)
+        {
+            AdjustLegacy(in instruction, ref decoded);
+        }
     }
 
     /// <summary>Whether a mode-specific operation ends its block (it branches or changes what the
     /// next instructions mean).</summary>
     public static bool EndsBlock(Operation op) => op is not (Operation.StackPush or Operation.StackPop or
         Operation.StackPushSegment or Operation.StackPushf or Operation.Pusha or Operation.Popa or Operation.StackEnter or
-        Operation.StackLeave or Operation.Bound or Operation.Arpl or Operation.NearJcc or Operation.NearLoop or Operation.NearJcxz);
+        Operation.StackLeave or Operation.Bound or Operation.Arpl or Operation.NearJcc or Operation.NearLoop or Operation.NearJcxz or
+        Operation.Lar or Operation.Lsl or Operation.Verr or Operation.Verw);
 
     private static void AdjustAddressing(in Instruction instruction, ref DecodedInstruction decoded)
     {
@@ -240,9 +272,30 @@ internal static class ModeTranslator
         decoded.Flags |= size == 2 ? OperandFlags.AddressSize16 : OperandFlags.AddressSize32;
     }
 
-    /// <summary>Far JMP/CALL through memory, far RET and LDS/LES/LSS/LFS/LGS, in every mode.</summary>
+    /// <summary>Far JMP/CALL through memory, far RET, LDS/LES/LSS/LFS/LGS, LAR/LSL/VERR/VERW and
+    /// SYSENTER/SYSEXIT, in every mode.</summary>
     private static void AdjustFar(in Instruction instruction, ref DecodedInstruction decoded)
     {
+        switch (instruction.Mnemonic)
+        {
+            case Mnemonic.Lar:
+            case Mnemonic.Lsl:
+                decoded.Size = (byte)instruction.Op0Register.GetSize();
+                decoded.Op = instruction.Mnemonic == Mnemonic.Lar ? Operation.Lar : Operation.Lsl;
+                return;
+            case Mnemonic.Verr:
+            case Mnemonic.Verw:
+                decoded.Size = 2;
+                decoded.Op = instruction.Mnemonic == Mnemonic.Verr ? Operation.Verr : Operation.Verw;
+                return;
+            case Mnemonic.Sysenter:
+                decoded.Op = Operation.Sysenter;
+                return;
+            case Mnemonic.Sysexit:
+                decoded.Size = (byte)(instruction.Code == Code.Sysexitq ? 8 : 4);
+                decoded.Op = Operation.Sysexit;
+                return;
+        }
         switch (instruction.Code)
         {
             case Code.Jmp_m1616: case Code.Jmp_m1632: case Code.Jmp_m1664:

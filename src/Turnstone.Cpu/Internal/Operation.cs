@@ -60,4 +60,5 @@ internal enum Operation : ushort
     StackPush, StackPop, StackPushSegment, StackPopSegment, StackPushf, StackPopf, Pusha, Popa, StackEnter, StackLeave,
     FarJmp, FarJmpIndirect, FarCall, FarCallIndirect, FarRet, LoadFarPointer,
     Into, Bound, Arpl,
+    Lar, Lsl, Verr, Verw, Sysenter, Sysexit,
 }

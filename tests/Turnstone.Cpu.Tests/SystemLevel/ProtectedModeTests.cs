@@ -282,4 +282,75 @@ public sealed class ProtectedModeTests
         exit = machine.Cpu.Run(1000);
         Assert.Equal(CpuExitReason.Shutdown, exit.Reason);
     }
+
+    [Fact]
+    public void Lar_lsl_verr_and_verw_report_what_the_descriptors_allow()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(ecx, LegacyModeMachine.Code32Selector);
+            a.lar(eax, ecx);
+            a.setz(__byte_ptr[(uint)LegacyModeMachine.DataPage]);
+            a.lsl(ebx, ecx);
+            a.verw(cx);                                         // code: not writable
+            a.setz(__byte_ptr[(uint)LegacyModeMachine.DataPage + 1]);
+            a.mov(dx, LegacyModeMachine.Data32Selector);
+            a.verw(dx);
+            a.setz(__byte_ptr[(uint)LegacyModeMachine.DataPage + 2]);
+            a.verr(cx);
+            a.setz(__byte_ptr[(uint)LegacyModeMachine.DataPage + 3]);
+            a.mov(esi, 0x1238);                                 // past the GDT limit
+            a.lar(edi, esi);
+            a.setz(__byte_ptr[(uint)LegacyModeMachine.DataPage + 4]);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x00C0_9B00UL, machine.Register(GeneralRegister.Rax) & 0x00FF_FF00 | 0x100); // accessed bit may be set
+        Assert.Equal(0xFFFF_FFFFUL, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0x0000_0101_0001UL, machine.ReadUInt64(LegacyModeMachine.DataPage) & 0xFF_FFFF_FFFF);
+    }
+
+    [Fact]
+    public void Sysenter_and_sysexit_switch_between_the_flat_ring_0_and_ring_3_segments()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong kernelEntry = LegacyModeMachine.Code + 0x800;
+        const ulong user = LegacyModeMachine.Code + 0x400;
+        Assert.True(machine.Cpu.TryWriteMsr(ModelSpecificRegister.SysenterCs, LegacyModeMachine.Code32Selector));
+        Assert.True(machine.Cpu.TryWriteMsr(ModelSpecificRegister.SysenterEsp, LegacyModeMachine.InnerStackTop));
+        Assert.True(machine.Cpu.TryWriteMsr(ModelSpecificRegister.SysenterEip, kernelEntry));
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(edx, (uint)user);
+            a.mov(ecx, 0x28000);
+            a.sysexit();
+        });
+        machine.Assemble(user, 32, a =>
+        {
+            a.mov(eax, cs);
+            a.mov(ebx, esp);
+            a.sysenter();
+        });
+        machine.Assemble(kernelEntry, 32, a =>
+        {
+            a.mov(ecx, esp);
+            a.mov(edx, ss);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal((ulong)(LegacyModeMachine.Code32Selector + 16 | 3), machine.Register(GeneralRegister.Rax));
+        Assert.Equal(0x28000UL, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(LegacyModeMachine.InnerStackTop, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal((ulong)LegacyModeMachine.Data32Selector, machine.Register(GeneralRegister.Rdx));
+        Assert.Equal(0, machine.Cpu.Cpl);
+    }
 }
