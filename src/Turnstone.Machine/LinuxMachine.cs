@@ -11,8 +11,11 @@ using Turnstone.Machine.Platform;
 namespace Turnstone.Machine;
 
 /// <summary>
-/// Builds and runs a PC-like VM that boots Linux: RAM, in-kernel interrupt controllers, the legacy
-/// devices, the Linux boot protocol (or PVH for an ELF that asks for it), and one thread per vCPU.
+/// Builds and runs a PC-like VM that boots Linux: RAM, the legacy devices, the Linux boot protocol
+/// (or PVH for an ELF that asks for it), and one thread per vCPU, on the engine
+/// <see cref="MachineConfig.Engine"/> chooses (<see cref="MachineEngineSelection"/>): KVM with its
+/// in-kernel interrupt controllers, or the software engine, which has none yet and so runs
+/// freestanding guests that poll but not Linux.
 /// </summary>
 public sealed class LinuxMachine
 {
