@@ -11,7 +11,7 @@ namespace Turnstone.Cpu;
 /// <see cref="RequestStop"/>; one thread runs it.
 /// </summary>
 /// <remarks>
-/// Implemented so far: 64-bit long mode at CPL 0 to 3 (see README.md in this folder for the
+/// Implemented so far: real mode, 16/32-bit protected mode, compatibility mode and 64-bit long mode (see README.md in this folder for the
 /// list, and what is not implemented yet).
 /// </remarks>
 public sealed unsafe partial class SoftwareCpu

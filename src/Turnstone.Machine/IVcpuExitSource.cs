@@ -5,8 +5,9 @@ namespace Turnstone.Machine;
 /// <summary>
 /// A vCPU as <see cref="VcpuLoop"/> drives it: enter the guest until the next exit, the data of a
 /// port or MMIO exit, the exits only the engine itself understands, and the report when the VM stops.
-/// KVM's vCPU is one (<see cref="KvmVcpuExitSource"/>); the unit tests script another, so the exit
-/// dispatch is tested without /dev/kvm.
+/// KVM's vCPU is one (<see cref="KvmVcpuExitSource"/>), the software CPU another
+/// (<see cref="Engines.SoftwareVcpuExitSource"/>, which keeps an access's data as KVM's run page
+/// does); the unit tests script a third, so the exit dispatch is tested without /dev/kvm.
 /// </summary>
 internal interface IVcpuExitSource
 {
