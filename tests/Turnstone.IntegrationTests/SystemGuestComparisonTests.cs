@@ -1,0 +1,45 @@
+using Turnstone.Engine;
+using Turnstone.IntegrationTests.SystemGuests;
+using Turnstone.Machine;
+using Xunit.Abstractions;
+
+namespace Turnstone.IntegrationTests;
+
+/// <summary>
+/// System-level guests (mode switches, paging faults and CR2, IDT delivery with IST, IRETQ to
+/// ring 3, SYSCALL/SYSRET ...) booted as PVH ELFs by our Linux machine, their COM1 output compared
+/// line by line with QEMU TCG running the same guest in the same test run.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class SystemGuestComparisonTests(ITestOutputHelper output) : LinuxBootTestBase(output), IDisposable
+{
+    private static readonly Dictionary<string, Func<byte[]>> Builders = new()
+    {
+        ["modes"] = ModeSwitchGuest.Build,
+    };
+
+    public static TheoryData<string> Guests => new(Builders.Keys);
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("turnstone-system-guest-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    [Theory, OnKvm(nameof(Guests))]
+    public void Guest_prints_what_QEMU_TCG_prints(EngineChoice engine, string guest)
+    {
+        var build = Builders[guest];
+        string reference = QemuTcgReference.Output(guest, build);
+        Output.WriteLine($"--- QEMU TCG ---\n{reference}");
+        Assert.EndsWith("done\n", reference); // the guest ran to its end under QEMU: the reference is whole
+
+        string kernel = Path.Combine(_directory.FullName, $"{guest}.elf");
+        File.WriteAllBytes(kernel, build());
+        var run = Boot(kernel, null, [], commandLine: "", memory: 64ul << 20);
+
+        Assert.Equal(Lines(reference), Lines(run.Console));
+        Assert.Equal(MachineExitKind.Reset, run.Exit.Kind);
+        _ = engine;
+    }
+
+    private static string[] Lines(string text) => text.Replace("\r", "").Split('\n');
+}
