@@ -16,6 +16,7 @@ public sealed class SystemGuestComparisonTests(ITestOutputHelper output) : Linux
     private static readonly Dictionary<string, Func<byte[]>> Builders = new()
     {
         ["modes"] = ModeSwitchGuest.Build,
+        ["real-mode"] = RealModeGuest.Build,
     };
 
     public static TheoryData<string> Guests => new(Builders.Keys);

@@ -100,7 +100,12 @@ public sealed class GuestConsole(Assembler a, SystemGuestImage image)
     {
         Print(label + "=");
         a.push(ax);
-        if (register != ax)
+        if (register == sp)
+        {
+            a.mov(ax, sp);
+            a.add(ax, 2);
+        }
+        else if (register != ax)
         {
             a.mov(ax, register);
         }

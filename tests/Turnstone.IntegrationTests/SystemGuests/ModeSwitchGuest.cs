@@ -105,7 +105,7 @@ public static class ModeSwitchGuest
             a.mov(esp, KernelStackTop); // a 32-bit stack pointer for compatibility mode
             GuestPrologue.FarReturn64(a, Code32Selector, Compat32);
         });
-        image.Section(Compat32, 32, Gdt, (a, c) =>
+        image.Section(Compat32, 32, Code16Image, (a, c) =>
         {
             c.Print("compat: 32-bit code in long mode\n");
             a.mov(eax, 0xFFFF_FFFF);
@@ -119,7 +119,7 @@ public static class ModeSwitchGuest
             c.Value("compat: cs", eax);
             a.jmp(Code64Selector, Code64Resume);
         });
-        image.Section(Code64Resume, 64, Code64Resume + 0x1000, (a, c) =>
+        image.Section(Code64Resume, 64, Compat32, (a, c) =>
         {
             a.mov(rsp, KernelStackTop);
             a.mov(ax, cs);

@@ -15,9 +15,9 @@ public static class SystemGuestLayout
     public const uint Resume32 = 0x10_1800;
     public const uint Code64 = 0x10_2000;
     /// <summary>16-bit code, copied below 64 KiB by the guest before it leaves protected mode, and run there.</summary>
-    public const uint Code16Image = 0x10_4000, Code16 = 0x7000, Code16Size = 0x800;
+    public const uint Code16Image = 0x10_4000, Code16 = 0x7000, Code16Size = 0x1000;
     /// <summary>32-bit code run in compatibility mode (long mode, a 32-bit code segment).</summary>
-    public const uint Compat32 = 0x10_4800;
+    public const uint Compat32 = 0x10_3C00;
     public const uint Gdt = 0x10_5000, GdtPointer = 0x10_57F0, Tss64 = 0x10_5800;
     public const uint IdtPointer64 = 0x10_57E0, IvtPointer = 0x10_57D0, IdtPointer32 = 0x10_57C0;
     public const uint Strings = 0x10_6000;
