@@ -17,6 +17,7 @@ public sealed class SystemGuestComparisonTests(ITestOutputHelper output) : Linux
     {
         ["modes"] = ModeSwitchGuest.Build,
         ["real-mode"] = RealModeGuest.Build,
+        ["paging"] = PagingGuest.Build,
     };
 
     public static TheoryData<string> Guests => new(Builders.Keys);
