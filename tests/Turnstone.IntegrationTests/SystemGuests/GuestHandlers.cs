@@ -22,10 +22,17 @@ public static class GuestHandlers
     }
 
     /// <summary>Prints the frame and resumes at <see cref="ResumeSlot"/>.</summary>
-    public static void EmitFault(Assembler a, GuestConsole c, ref Label handler, string name, bool errorCode)
+    public static void EmitFault(Assembler a, GuestConsole c, ref Label handler, string name, bool errorCode, bool printFlagsAndStack = false)
     {
         a.Label(ref handler);
         int frame = errorCode ? 8 : 0;
+        if (printFlagsAndStack)
+        {
+            c.Value($"{name} rsp", rsp);
+            a.pushfq();
+            a.pop(rbx);
+            c.Value($"{name} rflags inside", rbx);
+        }
         a.push(rbx);
         if (errorCode)
         {
@@ -36,6 +43,15 @@ public static class GuestHandlers
         c.Value($"{name} rip", rbx);
         a.mov(rbx, __qword_ptr[rsp + 16 + frame]);
         c.Value($"{name} cs", rbx);
+        if (printFlagsAndStack)
+        {
+            a.mov(rbx, __qword_ptr[rsp + 24 + frame]);
+            // Hardware sets RF in the RFLAGS image of a fault; QEMU TCG does not model RF. Not compared.
+            a.btr(rbx, 16);
+            c.Value($"{name} rflags (RF not compared)", rbx);
+            a.mov(rbx, __qword_ptr[rsp + 32 + frame]);
+            c.Value($"{name} interrupted rsp", rbx);
+        }
         a.mov(rbx, __qword_ptr[rsp + 40 + frame]);
         c.Value($"{name} ss", rbx);
         a.mov(rbx, __qword_ptr[ResumeSlot]);
