@@ -13,25 +13,32 @@ namespace Turnstone.IntegrationTests;
 [Trait("Category", "Integration")]
 public sealed class SystemGuestComparisonTests(ITestOutputHelper output) : LinuxBootTestBase(output), IDisposable
 {
-    /// <summary>Each guest, and how it ends: a reset through the i8042, or a triple fault.</summary>
-    private static readonly Dictionary<string, (Func<byte[]> Build, MachineExitKind Exit)> Builders = new()
+    /// <summary>Each guest, how it ends (a reset through the i8042, or a triple fault), and whether
+    /// a nested PVM host's KVM can run it (see <see cref="OnNativeKvmAttribute"/>).</summary>
+    private static readonly Dictionary<string, (Func<byte[]> Build, MachineExitKind Exit, bool RunsOnPvm)> Builders = new()
     {
-        ["modes"] = (ModeSwitchGuest.Build, MachineExitKind.Reset),
-        ["real-mode"] = (RealModeGuest.Build, MachineExitKind.Reset),
-        ["paging"] = (PagingGuest.Build, MachineExitKind.Reset),
-        ["events"] = (EventsGuest.Build, MachineExitKind.TripleFault),
+        ["modes"] = (ModeSwitchGuest.Build, MachineExitKind.Reset, true),
+        ["real-mode"] = (RealModeGuest.Build, MachineExitKind.Reset, true),
+        ["paging"] = (PagingGuest.Build, MachineExitKind.Reset, true),
+        ["events"] = (EventsGuest.Build, MachineExitKind.TripleFault, true),
+        ["privilege"] = (PrivilegeGuest.Build, MachineExitKind.Reset, false),
+        ["software-interrupts"] = (SoftwareInterruptGuest.Build, MachineExitKind.Reset, false),
     };
 
     public static TheoryData<string> Guests => new(Builders.Keys);
+
+    public static TheoryData<string> GuestsKvmRunsEvenOnPvm => new(Builders.Where(g => g.Value.RunsOnPvm).Select(g => g.Key));
+
+    public static TheoryData<string> GuestsNeedingNativeKvm => new(Builders.Where(g => !g.Value.RunsOnPvm).Select(g => g.Key));
 
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("turnstone-system-guest-");
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    [Theory, OnKvm(nameof(Guests))]
+    [Theory, OnKvm(nameof(GuestsKvmRunsEvenOnPvm)), OnNativeKvm(nameof(GuestsNeedingNativeKvm))]
     public void Guest_prints_what_QEMU_TCG_prints(EngineChoice engine, string guest)
     {
-        var (build, expectedExit) = Builders[guest];
+        var (build, expectedExit, _) = Builders[guest];
         string reference = QemuTcgReference.Output(guest, build);
         Output.WriteLine($"--- QEMU TCG ---\n{reference}");
         Assert.EndsWith("done\n", reference); // the guest ran to its end under QEMU: the reference is whole
