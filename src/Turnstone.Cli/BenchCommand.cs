@@ -10,11 +10,23 @@ internal static class BenchCommand
     public static Command Create()
     {
         var iterations = new Option<long>("--iterations") { Description = "guest port writes per measurement", DefaultValueFactory = _ => 200_000 };
+        var engine = BenchEngineOption.Create("KVM only: this measures KVM's exits");
         var exits = new Command("exits", "PIO exit round trip of the monitor against the C floor (kvm_floor.c), target within 1.15x")
         {
-            iterations,
+            iterations, engine,
         };
-        exits.SetAction(result => Exits(result.GetValue(iterations)));
+        exits.SetAction(result =>
+        {
+            if (BenchEngineOption.Parse(result.GetValue(engine)!) is not { } choice)
+            {
+                return 1;
+            }
+            if (BenchEngineOption.RefuseUnlessKvm(choice, "exits", "the software engine has no exits to the monitor to time; its figures are in 'turnstone bench engine'") is { } refusal)
+            {
+                return RunCommand.Fail(refusal);
+            }
+            return Exits(result.GetValue(iterations));
+        });
         return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents(), VirtioBlockBenchCommand.Create(), EngineBenchCommand.Create() };
     }
 
@@ -53,11 +65,24 @@ internal static class BenchCommand
         var lifecycles = new Option<int>("--lifecycles") { Description = "create+call+destroy repetitions", DefaultValueFactory = _ => 200 };
         var calls = new Option<int>("--calls") { Description = "warm calls per measurement", DefaultValueFactory = _ => 50_000 };
         var crc = new Option<int>("--crc-mib") { Description = "MiB of CRC-32 work for the throughput comparison", DefaultValueFactory = _ => 1024 };
+        var engine = BenchEngineOption.Create("KVM only: the baselines are KVM's C floor");
         var command = new Command("components", "Component VMs against the C floor (kvm_floor.c) and host C code, measured in the same run")
         {
-            directory, lifecycles, calls, crc,
+            directory, lifecycles, calls, crc, engine,
         };
-        command.SetAction(result => Components(result.GetValue(directory)!, result.GetValue(lifecycles), result.GetValue(calls), result.GetValue(crc)));
+        command.SetAction(result =>
+        {
+            if (BenchEngineOption.Parse(result.GetValue(engine)!) is not { } choice)
+            {
+                return 1;
+            }
+            if (BenchEngineOption.RefuseUnlessKvm(choice, "components",
+                    "component calls and CRC-32 throughput on the software engine, next to KVM's, are in 'turnstone bench engine'") is { } refusal)
+            {
+                return RunCommand.Fail(refusal);
+            }
+            return Components(result.GetValue(directory)!, result.GetValue(lifecycles), result.GetValue(calls), result.GetValue(crc));
+        });
         return command;
     }
 

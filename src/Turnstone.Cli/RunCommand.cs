@@ -6,6 +6,7 @@ using Turnstone.Engine;
 using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Machine;
+using Turnstone.Machine.Engines;
 
 namespace Turnstone.Cli;
 
@@ -44,7 +45,7 @@ internal static class RunCommand
         var quiet = new Option<bool>("--quiet") { Description = "print only the guest's console, no monitor messages" };
         var engine = new Option<string>("--engine")
         {
-            Description = "what runs the guest: kvm, soft or auto (KVM when /dev/kvm can be opened). Linux runs on KVM only for now: soft refuses it (issue 12)",
+            Description = "what runs the guest: kvm, soft or auto (KVM when /dev/kvm can be opened). Linux runs on KVM only for now: soft runs freestanding guests that poll (PVH test guests, the blkdriver guest) and refuses Linux (issue 12)",
             DefaultValueFactory = _ => "auto",
         };
         var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
@@ -56,10 +57,6 @@ internal static class RunCommand
             if (!ExecutionEngines.TryParse(result.GetValue(engine)!, out var engineChoice))
             {
                 return Fail($"--engine: '{result.GetValue(engine)}' is not one of auto, kvm, soft");
-            }
-            if (LinuxEngineRefusal(engineChoice, out string why) is string refusal)
-            {
-                return Fail(refusal);
             }
             if (!MemorySize.TryParse(result.GetValue(memory)!, out ulong bytes, out string? sizeError))
             {
@@ -88,8 +85,8 @@ internal static class RunCommand
                 ConsoleOutput = Console.OpenStandardOutput(),
                 ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
                 Log = log,
+                Engine = engineChoice,
             };
-            log?.WriteLine($"[turnstone] engine: kvm ({why})");
             return Run(config, log);
         });
         return command;
@@ -102,7 +99,7 @@ internal static class RunCommand
         {
             machine = LinuxMachine.Prepare(config);
         }
-        catch (Exception e) when (e is BootImageException or ArgumentException)
+        catch (Exception e) when (e is BootImageException or ArgumentException or MachineEngineException)
         {
             return Fail(e.Message);
         }
@@ -119,7 +116,7 @@ internal static class RunCommand
             log?.WriteLine($"\n[turnstone] {exit.Reason}");
             if (machine.Summary is { } summary)
             {
-                log?.WriteLine($"[turnstone] on kvm: {summary}");
+                log?.WriteLine($"[turnstone] {summary}");
             }
             if (exit.Report is not null && exit.Kind is MachineExitKind.Error or MachineExitKind.TripleFault)
             {
@@ -140,28 +137,6 @@ internal static class RunCommand
         finally
         {
             Console.CancelKeyPress -= onCtrlC;
-        }
-    }
-
-    private const string SoftwareEngineRefusal =
-        "Linux guests on the software engine need the interrupt controllers and timers of issue 12; use --engine kvm on a host with /dev/kvm";
-
-    /// <summary>Linux needs KVM's in-kernel interrupt controllers and timers until issue 12 gives the
-    /// software engine its own: soft refuses at once, auto refuses when KVM is unusable, kvm goes on
-    /// (a missing /dev/kvm then fails with today's message).</summary>
-    private static string? LinuxEngineRefusal(EngineChoice choice, out string why)
-    {
-        why = "--engine kvm";
-        switch (choice)
-        {
-            case EngineChoice.Soft:
-                return SoftwareEngineRefusal;
-            case EngineChoice.Auto:
-                var kvm = KvmSystem.Probe();
-                why = "auto: /dev/kvm is usable";
-                return kvm.IsUsable ? null : $"no usable KVM ({kvm.Reason}), and {SoftwareEngineRefusal}";
-            default:
-                return null;
         }
     }
 

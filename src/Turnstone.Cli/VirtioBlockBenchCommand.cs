@@ -2,7 +2,9 @@ using System.CommandLine;
 using Turnstone.Bench;
 using Turnstone.Bench.VirtioBlock;
 using Turnstone.Firmware;
+using Turnstone.Engine;
 using Turnstone.Machine;
+using Turnstone.Machine.Engines;
 
 namespace Turnstone.Cli;
 
@@ -31,14 +33,15 @@ internal static class VirtioBlockBenchCommand
         var bytes = new Option<string>("--seq-bytes") { Description = "bytes each sequential workload moves (and the region the driver guest uses)", DefaultValueFactory = _ => "64M" };
         var random = new Option<int>("--rand-ops") { Description = "4 KiB random requests per workload", DefaultValueFactory = _ => 4000 };
         var depths = new Option<string>("--qd") { Description = "queue depths for the driver guest, 1..64", DefaultValueFactory = _ => "1,4,16,64" };
-        var modes = new Option<string>("--modes") { Description = "driver guest completion modes: poll, msix", DefaultValueFactory = _ => "poll,msix" };
+        var modes = new Option<string?>("--modes") { Description = "driver guest completion modes: poll, msix (default both on KVM; poll on the software engine, which has no interrupt controllers yet)" };
+        var engine = BenchEngineOption.Create("the driver guest runs on either (QEMU's column then uses -accel kvm or -accel tcg to match); --guest linux needs KVM");
         var cache = new Option<CacheChoice>("--cache") { Description = "driver guest: measure through the host page cache, with direct I/O (O_DIRECT / QEMU cache=none), or both, reported separately", DefaultValueFactory = _ => CacheChoice.Both };
         var output = new Option<string>("--output") { Description = "directory for the driver guest's JSON results and SVG plots, one pair per caching mode", DefaultValueFactory = _ => "." };
         var command = new Command("virtio-blk",
             "virtio-blk throughput: the driver guest's workloads (sequential 1 MiB, random 4 KiB, queue depths 1-64, polling and MSI-X) under Turnstone and QEMU on the same file, " +
             "next to the host's own figures; or, with --guest linux, a Linux guest's O_DIRECT figures on /dev/vdb")
         {
-            guest, driver, qemu, kernel, rootfs, blkbench, file, overwrite, size, bytes, random, depths, modes, cache, output,
+            guest, driver, qemu, kernel, rootfs, blkbench, file, overwrite, size, bytes, random, depths, modes, cache, output, engine,
         };
         command.SetAction(result =>
         {
@@ -54,6 +57,27 @@ internal static class VirtioBlockBenchCommand
             {
                 return RunCommand.Fail("--rand-ops must be at least 1");
             }
+            if (BenchEngineOption.Parse(result.GetValue(engine)!) is not { } engineChoice)
+            {
+                return 1;
+            }
+            EngineKind engineKind;
+            try
+            {
+                (engineKind, string why) = MachineEngineSelection.Resolve(engineChoice, guestIsLinux: result.GetValue(guest) == GuestKind.Linux);
+                Console.Error.WriteLine($"[turnstone] engine: {MachineEngineSelection.Name(engineKind)} ({why})");
+            }
+            catch (MachineEngineException e)
+            {
+                return RunCommand.Fail(e.Message);
+            }
+            // Resolved once, so the guest runs where the line above says and QEMU's accelerator matches.
+            var resolvedChoice = engineKind == EngineKind.Kvm ? EngineChoice.Kvm : EngineChoice.Soft;
+            string completionModes = result.GetValue(modes) ?? (engineKind == EngineKind.Kvm ? "poll,msix" : "poll");
+            if (engineKind == EngineKind.Software && completionModes.Split(',').Any(mode => mode.Trim() == "msix"))
+            {
+                return RunCommand.Fail("--modes msix needs the interrupt controllers the software engine does not have yet (issue 12); use --modes poll or --engine kvm");
+            }
             string? scratch = result.GetValue(file);
             if (scratch is not null && File.Exists(scratch) && new FileInfo(scratch).Length > 0 && !result.GetValue(overwrite))
             {
@@ -65,14 +89,14 @@ internal static class VirtioBlockBenchCommand
             {
                 return result.GetValue(guest) == GuestKind.Linux
                     ? RunLinux(Require(result.GetValue(kernel), "--kernel"), Require(result.GetValue(rootfs), "--rootfs"), Require(result.GetValue(blkbench), "--blkbench"),
-                        scratch, (long)scratchBytes, (long)sequentialBytes, result.GetValue(random))
+                        scratch, (long)scratchBytes, (long)sequentialBytes, result.GetValue(random), resolvedChoice)
                     : RunDriver(result.GetValue(driver) ?? GuestRecipe.Build("blkdriver", "BLKDRIVER", "--driver"),
                         result.GetValue(blkbench) ?? (GuestRecipe.Find() is null ? null : GuestRecipe.Build("blkbench", "BLKBENCH", "--blkbench")),
                         ResolveQemu(result.GetValue(qemu)), scratch, (long)scratchBytes,
-                        $"bytes={sequentialBytes >> 20}M qd={result.GetValue(depths)} modes={result.GetValue(modes)} rand_ops={result.GetValue(random)}",
-                        (long)sequentialBytes, result.GetValue(random), result.GetValue(cache), result.GetValue(output)!);
+                        $"bytes={sequentialBytes >> 20}M qd={result.GetValue(depths)} modes={completionModes} rand_ops={result.GetValue(random)}",
+                        (long)sequentialBytes, result.GetValue(random), result.GetValue(cache), result.GetValue(output)!, resolvedChoice);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or BootImageException or Hypervisor.KvmException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException or BootImageException or Hypervisor.KvmException or MachineEngineException)
             {
                 return RunCommand.Fail(e.Message);
             }
@@ -113,7 +137,7 @@ internal static class VirtioBlockBenchCommand
     }
 
     private static int RunDriver(string driverElf, string? blkbench, string? qemu, string scratch, long scratchBytes, string guestArguments,
-        long sequentialBytes, int randomReads, CacheChoice cache, string outputDirectory)
+        long sequentialBytes, int randomReads, CacheChoice cache, string outputDirectory, EngineChoice engine)
     {
         IReadOnlyList<VirtioBlockBenchResult>? ceiling = null;
         if (blkbench is not null)
@@ -127,7 +151,7 @@ internal static class VirtioBlockBenchCommand
         bool[] directModes = cache switch { CacheChoice.PageCache => [false], CacheChoice.Direct => [true], _ => [false, true] };
         foreach (bool direct in directModes)
         {
-            var options = new BlockDriverBenchOptions(driverElf, scratch, scratchBytes, guestArguments, qemu, direct);
+            var options = new BlockDriverBenchOptions(driverElf, scratch, scratchBytes, guestArguments, qemu, direct, Engine: engine);
             RunDriverOnce(options, ceiling, outputDirectory);
         }
         return 0;
@@ -145,10 +169,12 @@ internal static class VirtioBlockBenchCommand
         var turnstone = BlockDriverParser.Parse(ours.Transcript);
 
         IReadOnlyList<BlockDriverResult>? peer = null;
+        string? accelerator = null;
         if (options.Qemu is { } qemu)
         {
-            Console.Error.WriteLine($"[{options.CacheMode}] running the same guest under {qemu} with KVM...");
-            var theirs = BlockDriverBenchmark.RunQemu(options);
+            accelerator = BlockDriverBenchmark.QemuAccelerator(options.Engine == EngineChoice.Kvm ? EngineKind.Kvm : EngineKind.Software);
+            Console.Error.WriteLine($"[{options.CacheMode}] running the same guest under {qemu} with -accel {accelerator}...");
+            var theirs = BlockDriverBenchmark.RunQemu(options, accelerator);
             if (theirs.Succeeded)
             {
                 peer = BlockDriverParser.Parse(theirs.Transcript);
@@ -159,15 +185,18 @@ internal static class VirtioBlockBenchCommand
             }
         }
 
-        var metadata = new BlockDriverReportMetadata(MachineDescription(), options.ScratchFile, options.CacheMode, BlockDriverBenchmark.QueueSize, DateTimeOffset.Now);
+        var metadata = new BlockDriverReportMetadata(MachineDescription(), options.ScratchFile, options.CacheMode, BlockDriverBenchmark.QueueSize, DateTimeOffset.Now,
+            ours.Accelerator, peer is null ? null : accelerator);
         string name = options.Direct ? "virtio-blk-bench-direct" : "virtio-blk-bench-pagecache";
         string json = Path.Combine(outputDirectory, name + ".json");
         string svg = Path.Combine(outputDirectory, name + ".svg");
         File.WriteAllText(json, BlockDriverReport.Json(metadata, turnstone, peer, ceiling));
         File.WriteAllText(svg, BlockDriverReport.Svg(turnstone, peer, metadata));
         Console.WriteLine($"== {options.CacheMode} ==");
+        Console.WriteLine($"Turnstone on the {(ours.Accelerator == "kvm" ? "KVM engine" : "software engine (soft)")}; " +
+                          (peer is null ? "QEMU not run" : $"QEMU with -accel {accelerator}"));
         Console.WriteLine(BlockDriverReport.Table(turnstone, peer, ceiling));
-        Console.WriteLine($"(raw results: {json}; plot: {svg}; Turnstone guest run {ours.WallTime.TotalSeconds:F1} s)\n");
+        Console.WriteLine($"(raw results: {json}; plot: {svg}; Turnstone guest run {ours.WallTime.TotalSeconds:F1} s: {ours.Summary})\n");
     }
 
     private static string MachineDescription()
@@ -176,9 +205,10 @@ internal static class VirtioBlockBenchCommand
         return $"{Environment.ProcessorCount} cores, {cpu}, {Environment.OSVersion}";
     }
 
-    private static int RunLinux(string kernel, string rootfs, string blkbench, string scratch, long scratchBytes, long sequentialBytes, int randomReads)
+    private static int RunLinux(string kernel, string rootfs, string blkbench, string scratch, long scratchBytes, long sequentialBytes, int randomReads,
+        EngineChoice engine)
     {
-        var options = new VirtioBlockBenchOptions(kernel, rootfs, blkbench, scratch, scratchBytes, sequentialBytes, randomReads);
+        var options = new VirtioBlockBenchOptions(kernel, rootfs, blkbench, scratch, scratchBytes, sequentialBytes, randomReads, engine);
         var outcome = VirtioBlockBenchmark.Run(options, message => Console.Error.WriteLine($"{message}..."));
         Console.WriteLine(VirtioBlockBenchReport.Build(outcome.Guest, outcome.Host));
         if (outcome.Machine is { } summary)

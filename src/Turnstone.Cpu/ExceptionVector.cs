@@ -7,6 +7,7 @@ public enum ExceptionVector : byte
     Debug = 1,
     Breakpoint = 3,
     Overflow = 4,
+    BoundRange = 5,
     InvalidOpcode = 6,
     DeviceNotAvailable = 7,
     DoubleFault = 8,

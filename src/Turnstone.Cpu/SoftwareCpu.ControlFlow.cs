@@ -50,18 +50,13 @@ public sealed unsafe partial class SoftwareCpu
         return false;
     }
 
-    private ulong Counter(ref DecodedInstruction i) => (i.Flags & OperandFlags.AddressSize32) != 0 ? (uint)R(1) : R(1);
+    private ulong Counter(ref DecodedInstruction i) => R(1) & AddressMask(i.Flags);
 
+    /// <summary>LOOP and REP keep the bits of RCX above the address size (a 32-bit ECX update does not zero them).</summary>
     private void SetCounter(ref DecodedInstruction i, ulong value)
     {
-        if ((i.Flags & OperandFlags.AddressSize32) != 0)
-        {
-            R(1) = (R(1) & ~0xFFFF_FFFFUL) | (uint)value;
-        }
-        else
-        {
-            R(1) = value;
-        }
+        ulong mask = AddressMask(i.Flags);
+        R(1) = (R(1) & ~mask) | (value & mask);
     }
 
     /// <summary>LOOP (kind 0), LOOPE (1), LOOPNE (2).</summary>
@@ -69,10 +64,7 @@ public sealed unsafe partial class SoftwareCpu
     {
         ulong count = Counter(ref i) - 1;
         SetCounter(ref i, count);
-        if ((i.Flags & OperandFlags.AddressSize32) != 0)
-        {
-            count = (uint)count;
-        }
+        count &= AddressMask(i.Flags);
         bool taken = count != 0 && kind switch
         {
             1 => ZeroFlag(),

@@ -254,11 +254,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool Translate(ref DecodedInstruction i)
     {
-        ulong address = R(i.Base) + (byte)R(0);
-        if ((i.Flags & OperandFlags.AddressSize32) != 0)
-        {
-            address = (uint)address;
-        }
+        ulong address = (R(i.Base) + (byte)R(0)) & AddressMask(i.Flags);
         address += _segmentBase[i.Segment];
         if (!TryRead(address, 1, out ulong value))
         {

@@ -161,7 +161,7 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.SseShiftImmediate: return SseShiftImmediate(ref i);
             case Operation.Nop: return true;
             case Operation.Invalid: return InvalidOpcode();
-            default: return NotImplemented("this instruction");
+            default: return ExecuteModeSpecific(ref i);
         }
     }
 }

@@ -62,7 +62,9 @@ public sealed unsafe partial class SoftwareCpu
     {
         if (!_longModeActive)
         {
-            return NotImplemented("interrupt and exception delivery outside long mode");
+            return (_cr0 & Cr0Bits.ProtectionEnable) != 0
+                ? TryDeliverProtected(vector, errorCode, hasErrorCode, returnRip, kind)
+                : TryDeliverReal(vector, returnRip);
         }
         uint external = kind == EventKind.Software ? 0u : 1u;
         uint idtError = (uint)vector * 8 + 2 + external;
@@ -179,7 +181,7 @@ public sealed unsafe partial class SoftwareCpu
     {
         if (instruction.Size != 8)
         {
-            return NotImplemented("IRET with a 16- or 32-bit operand size");
+            return ExecuteLegacyIret(ref instruction);
         }
         ulong rsp = R(4);
         if (!TryRead(rsp, 8, out ulong rip) || !TryRead(rsp + 8, 8, out ulong cs) || !TryRead(rsp + 16, 8, out ulong flags) ||

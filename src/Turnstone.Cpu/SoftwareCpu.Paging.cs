@@ -34,6 +34,11 @@ public sealed unsafe partial class SoftwareCpu
     /// not-implemented exit for paging modes other than 4-level.</summary>
     private bool TryWalk(ulong linear, int kind, bool user, out ulong physical)
     {
+        if (!_longModeActive)
+        {
+            // Linear addresses are 32 bits outside long mode (segment base + offset wraps).
+            linear = (uint)linear;
+        }
         physical = linear;
         if ((_cr0 & Cr0Bits.Paging) == 0)
         {
@@ -41,7 +46,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         if (!_longModeActive)
         {
-            return NotImplemented("32-bit and PAE paging outside long mode");
+            return TryWalkLegacy(linear, kind, user, out physical);
         }
         bool noExecuteEnabled = (_efer & EferBits.NoExecuteEnable) != 0;
         ulong reserved = HighReservedBits | (noExecuteEnabled ? 0 : 1UL << 63);

@@ -60,11 +60,28 @@ public sealed unsafe partial class SoftwareCpu
     private ulong EffectiveAddress(ref DecodedInstruction instruction)
     {
         ulong address = R(instruction.Base) + (R(instruction.Index) << instruction.Scale) + (ulong)instruction.Displacement;
-        if ((instruction.Flags & OperandFlags.AddressSize32) != 0)
+        if ((instruction.Flags & (OperandFlags.AddressSize32 | OperandFlags.AddressSize16)) != 0)
         {
-            address = (uint)address;
+            address &= AddressMask(instruction.Flags);
         }
         return address + Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_segmentBase), instruction.Segment);
+    }
+
+    /// <summary>What an effective address, a string index or a LOOP counter wraps at.</summary>
+    private static ulong AddressMask(OperandFlags flags) =>
+        (flags & OperandFlags.AddressSize16) != 0 ? 0xFFFF : (flags & OperandFlags.AddressSize32) != 0 ? 0xFFFF_FFFF : ulong.MaxValue;
+
+    /// <summary>Writes an address-sized register (SI, DI, CX): 32-bit writes zero the upper half, 16-bit ones merge.</summary>
+    private void WriteAddressRegister(OperandFlags flags, int register, ulong value)
+    {
+        if ((flags & OperandFlags.AddressSize16) != 0)
+        {
+            R(register) = (R(register) & ~0xFFFFUL) | (ushort)value;
+        }
+        else
+        {
+            R(register) = value & AddressMask(flags);
+        }
     }
 
     /// <summary>Operand 0: the register in Reg or the memory operand.</summary>

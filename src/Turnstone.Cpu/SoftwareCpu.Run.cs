@@ -25,7 +25,8 @@ public sealed unsafe partial class SoftwareCpu
     private readonly DecodedBlock?[] _jumpCache = new DecodedBlock?[2 * JumpCacheSize];
     private readonly ulong[] _jumpCacheRip = new ulong[2 * JumpCacheSize];
     private readonly FetchBuffer _fetch = new();
-    private Decoder? _decoder;
+    /// <summary>One decoder per code size: 16-, 32- and 64-bit.</summary>
+    private readonly Decoder?[] _decoders = new Decoder?[3];
     private readonly List<DecodedInstruction> _decodeScratch = [];
 
     /// <summary>Runs until an exit. <paramref name="instructionBudget"/> bounds the instructions
@@ -65,13 +66,7 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return new CpuExit(CpuExitReason.BudgetExhausted);
             }
-            if (!_executing64BitCode)
-            {
-                NotImplemented("execution outside 64-bit long mode (real mode, 16/32-bit protected mode, compatibility mode)");
-                _notRetired = false;
-                return TakeExit();
-            }
-            DecodedBlock? block = FindBlock(_rip);
+            DecodedBlock? block = _executing64BitCode ? FindBlock(_rip) : FindLegacyBlock();
             if (block is null)
             {
                 _notRetired = false;
@@ -154,7 +149,7 @@ public sealed unsafe partial class SoftwareCpu
         ulong physical = physicalPage | (rip & 0xFFF);
         if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
         {
-            block = ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host);
+            block = ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host, 64);
             if (block is null)
             {
                 return null;
@@ -186,7 +181,9 @@ public sealed unsafe partial class SoftwareCpu
         return true;
     }
 
-    private DecodedBlock? DecodeBlock(ulong rip, ulong physical, byte* host)
+    /// <summary>Decodes the block at <paramref name="rip"/> (the linear fetch address) for a code size;
+    /// <paramref name="physical"/> is the cache key: the physical address with the code size's tag.</summary>
+    private DecodedBlock? DecodeBlock(ulong rip, ulong physical, byte* host, int bitness)
     {
         int pageOffset = (int)(rip & 0xFFF);
         int pageBytes = 4096 - pageOffset;
@@ -196,15 +193,16 @@ public sealed unsafe partial class SoftwareCpu
         new ReadOnlySpan<byte>(host + pageOffset, window).CopyTo(_fetch.Bytes);
         _fetch.Length = window;
         _fetch.Position = 0;
-        _decoder ??= Decoder.Create(64, _fetch, 0, DecoderOptions.None);
+        int decoderIndex = bitness == 64 ? 2 : bitness == 32 ? 1 : 0;
+        Decoder decoder = _decoders[decoderIndex] ??= Decoder.Create(bitness, _fetch, 0, DecoderOptions.None);
         ulong secondPage = ulong.MaxValue;
         _decodeScratch.Clear();
         while (_decodeScratch.Count < MaxBlockInstructions)
         {
             int start = _fetch.Position;
-            _decoder.IP = (ulong)start;
-            _decoder.Decode(out Instruction instruction);
-            if (instruction.IsInvalid && _decoder.LastError == DecoderError.NoMoreBytes)
+            decoder.IP = (ulong)start;
+            decoder.Decode(out Instruction instruction);
+            if (instruction.IsInvalid && decoder.LastError == DecoderError.NoMoreBytes)
             {
                 if (_decodeScratch.Count > 0 || secondPage != ulong.MaxValue)
                 {
@@ -223,6 +221,7 @@ public sealed unsafe partial class SoftwareCpu
             }
             var decoded = default(DecodedInstruction);
             InstructionTranslator.Translate(in instruction, ref decoded);
+            ModeTranslator.Adjust(in instruction, ref decoded, bitness);
             decoded.Offset = (ushort)start;
             _decodeScratch.Add(decoded);
             if (InstructionTranslator.EndsBlock(decoded.Op) || _fetch.Position >= pageBytes)
@@ -232,7 +231,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         var block = new DecodedBlock(physical, secondPage, [.. _decodeScratch], _fetch.Bytes.AsSpan(0, _fetch.Position).ToArray());
         _blocks[physical] = block;
-        RegisterCodePage(physical & ~0xFFFUL, block);
+        RegisterCodePage(physical & PhysicalKeyMask & ~0xFFFUL, block);
         if (secondPage != ulong.MaxValue)
         {
             RegisterCodePage(secondPage, block);
@@ -259,7 +258,7 @@ public sealed unsafe partial class SoftwareCpu
         // A new object: jump-cache entries still pointing at the retired one stay invalid.
         var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code);
         _blocks[physical] = block;
-        RegisterCodePage(physical & ~0xFFFUL, block);
+        RegisterCodePage(physical & PhysicalKeyMask & ~0xFFFUL, block);
         return block;
     }
 

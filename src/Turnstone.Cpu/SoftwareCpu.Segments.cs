@@ -9,11 +9,10 @@ public sealed unsafe partial class SoftwareCpu
     private void LoadSegmentCache(SegmentName name, SegmentRegister value)
     {
         _segments[(int)name] = value;
-        if (name is SegmentName.Fs or SegmentName.Gs)
-        {
-            _segmentBase[(int)name] = value.Base;
-        }
-        else if (name == SegmentName.Cs)
+        // Every segment's slot holds its base: 64-bit code reads only FS's and GS's (it decodes the
+        // others to the flat slot), 16/32-bit code reads them all.
+        _segmentBase[(int)name] = value.Base;
+        if (name == SegmentName.Cs)
         {
             _executing64BitCode = _longModeActive && value.Long;
         }
@@ -54,9 +53,14 @@ public sealed unsafe partial class SoftwareCpu
         {
             return InvalidOpcode();
         }
+        if ((_cr0 & Cr0Bits.ProtectionEnable) == 0)
+        {
+            LoadRealModeSegment(name, selector);
+            return true;
+        }
         if ((selector & 0xFFFC) == 0)
         {
-            if (name == SegmentName.Ss && (_cpl == 3 || (selector & 3) != _cpl))
+            if (name == SegmentName.Ss && (_cpl == 3 || (selector & 3) != _cpl || !_executing64BitCode))
             {
                 return GeneralProtection();
             }

@@ -12,17 +12,20 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool Repeated(ref DecodedInstruction i) => (i.Flags & (OperandFlags.Rep | OperandFlags.Repne)) != 0;
 
-    private ulong StringIndex(ref DecodedInstruction i, int register) =>
-        (i.Flags & OperandFlags.AddressSize32) != 0 ? (uint)R(register) : R(register);
+    private ulong StringIndex(ref DecodedInstruction i, int register) => R(register) & AddressMask(i.Flags);
 
     private void AdvanceIndex(ref DecodedInstruction i, int register)
     {
         long step = (_rflags & RflagsBits.Df) != 0 ? -i.Size : i.Size;
         ulong value = R(register) + (ulong)step;
-        R(register) = (i.Flags & OperandFlags.AddressSize32) != 0 ? (uint)value : value;
+        WriteAddressRegister(i.Flags, register, value);
     }
 
     private ulong SourceAddress(ref DecodedInstruction i) => StringIndex(ref i, 6) + _segmentBase[i.Segment];
+
+    /// <summary>ES:(E/R)DI; ES's base counts only outside 64-bit mode.</summary>
+    private ulong DestinationAddress(ref DecodedInstruction i) =>
+        StringIndex(ref i, 7) + (_executing64BitCode ? 0 : _segmentBase[(int)SegmentName.Es]);
 
     /// <summary>Runs the iterations of a string instruction; <paramref name="iteration"/> does one and
     /// returns false on a fault or a host read; <paramref name="stop"/> ends REPE/REPNE early.</summary>
@@ -69,7 +72,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private static bool MoveOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
-        if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong value) || !cpu.TryWrite(cpu.StringIndex(ref i, 7), i.Size, value))
+        if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong value) || !cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, value))
         {
             return false;
         }
@@ -82,7 +85,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private static bool StoreOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
-        if (!cpu.TryWrite(cpu.StringIndex(ref i, 7), i.Size, cpu.ReadRegister(i.Size, 0)))
+        if (!cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, cpu.ReadRegister(i.Size, 0)))
         {
             return false;
         }
@@ -107,7 +110,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private static bool CompareOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
-        if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong source) || !cpu.TryRead(cpu.StringIndex(ref i, 7), i.Size, out ulong destination))
+        if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong source) || !cpu.TryRead(cpu.DestinationAddress(ref i), i.Size, out ulong destination))
         {
             return false;
         }
@@ -121,7 +124,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private static bool ScanOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
-        if (!cpu.TryRead(cpu.StringIndex(ref i, 7), i.Size, out ulong value))
+        if (!cpu.TryRead(cpu.DestinationAddress(ref i), i.Size, out ulong value))
         {
             return false;
         }
@@ -137,7 +140,7 @@ public sealed unsafe partial class SoftwareCpu
     private static bool InputOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
         if (!cpu.TryHostRead(CpuExitReason.PortRead, (ushort)cpu.R(2), i.Size, out ulong value) ||
-            !cpu.TryWrite(cpu.StringIndex(ref i, 7), i.Size, value))
+            !cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, value))
         {
             return false;
         }

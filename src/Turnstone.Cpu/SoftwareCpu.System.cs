@@ -155,7 +155,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             return GeneralProtection();
         }
-        ulong value = R(i.Reg2);
+        ulong value = _executing64BitCode ? R(i.Reg2) : (uint)R(i.Reg2);
         switch (i.Aux)
         {
             case 0:
@@ -171,10 +171,10 @@ public sealed unsafe partial class SoftwareCpu
                 {
                     return GeneralProtection();
                 }
-                if ((value & Cr0Bits.Paging) == 0 && _longModeActive)
+                if ((value & Cr0Bits.Paging) == 0 && _longModeActive && _executing64BitCode)
                 {
-                    // Leaving long mode needs compatibility mode first, which is not implemented.
-                    return _segments[(int)SegmentName.Cs].Long ? GeneralProtection() : NotImplemented("leaving long mode");
+                    // Leaving long mode is done from compatibility mode.
+                    return GeneralProtection();
                 }
                 _cr0 = value | Cr0Bits.ExtensionType;
                 UpdateLongModeActive();
@@ -230,7 +230,7 @@ public sealed unsafe partial class SoftwareCpu
             case 8: value = _cr8; break;
             default: return InvalidOpcode();
         }
-        R(i.Reg) = value;
+        R(i.Reg) = _executing64BitCode ? value : (uint)value;
         return true;
     }
 
@@ -241,9 +241,15 @@ public sealed unsafe partial class SoftwareCpu
             return GeneralProtection();
         }
         ulong address = EffectiveAddress(ref i);
-        if (!TryRead(address, 2, out ulong limit) || !TryRead(address + 2, 8, out ulong baseAddress))
+        // Outside 64-bit mode the base is 4 bytes, of which a 16-bit operand size keeps 24 bits.
+        int baseSize = _executing64BitCode ? 8 : 4;
+        if (!TryRead(address, 2, out ulong limit) || !TryRead(address + 2, baseSize, out ulong baseAddress))
         {
             return false;
+        }
+        if (i.Size == 5)
+        {
+            baseAddress &= 0xFF_FFFF;
         }
         if (!IsCanonical(baseAddress))
         {
@@ -265,7 +271,7 @@ public sealed unsafe partial class SoftwareCpu
     private bool StoreDescriptorTable(ref DecodedInstruction i, DescriptorTableRegister table)
     {
         ulong address = EffectiveAddress(ref i);
-        return TryWrite(address, 2, table.Limit) && TryWrite(address + 2, 8, table.Base);
+        return TryWrite(address, 2, table.Limit) && TryWrite(address + 2, _executing64BitCode ? 8 : 4, table.Base);
     }
 
     private bool ReadSelectorOperand(ref DecodedInstruction i, out ulong selector) =>

@@ -3,9 +3,9 @@ using Turnstone.Devices.Legacy;
 using Turnstone.Devices.Pci;
 using Turnstone.Firmware;
 using Turnstone.Firmware.LinuxBoot;
-using Turnstone.Hypervisor;
+using Turnstone.Engine;
 using Turnstone.Hypervisor.Kvm;
-using Turnstone.Hypervisor.Quirks;
+using Turnstone.Machine.Engines;
 using Turnstone.Machine.Platform;
 
 namespace Turnstone.Machine;
@@ -23,8 +23,10 @@ public sealed class LinuxMachine
     private readonly PcPlatform _platform;
     private readonly Acpi.Tables.AcpiTableSet _acpiTables;
 
-    private LinuxMachine(MachineConfig config, LinuxBootPlan plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables)
+    private LinuxMachine(MachineConfig config, LinuxBootPlan plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables,
+        (EngineKind Engine, string Reason) engine)
     {
+        (Engine, EngineReason) = engine;
         _config = config;
         _plan = plan;
         _platform = platform;
@@ -39,7 +41,8 @@ public sealed class LinuxMachine
 
     /// <summary>
     /// Reads and validates everything (kernel, initrd, command line, memory size) before any VM
-    /// exists. Throws <see cref="BootImageException"/> or <see cref="ArgumentException"/> naming the problem.
+    /// exists, and chooses the engine. Throws <see cref="BootImageException"/>, <see cref="ArgumentException"/>
+    /// or <see cref="MachineEngineException"/> (Linux on the software engine) naming the problem.
     /// </summary>
     public static LinuxMachine Prepare(MachineConfig config)
     {
@@ -59,12 +62,13 @@ public sealed class LinuxMachine
         byte[] kernel = ReadInput(config.KernelPath, "kernel");
         byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
         var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost, config.Boot);
+        var engine = MachineEngineSelection.Resolve(config.Engine, MachineEngineSelection.IsLinux(image));
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
         var platform = PcPlatform.Lay(config.Disks.Count);
         var acpi = AcpiFirmware.Build(platform.Builder.Describe(config.Cpus), e820);
         var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);
         plan.AcpiRsdpAddress = acpi.RsdpAddress;
-        return new LinuxMachine(config, plan, platform, acpi);
+        return new LinuxMachine(config, plan, platform, acpi, engine);
     }
 
     private static byte[] ReadInput(string path, string what)
@@ -79,22 +83,24 @@ public sealed class LinuxMachine
         }
     }
 
+    /// <summary>The engine <see cref="Run"/> uses, chosen by <see cref="MachineConfig.Engine"/>.</summary>
+    public EngineKind Engine { get; }
+
+    /// <summary>Why that engine: what was asked for, and for auto what the probe of /dev/kvm found.</summary>
+    public string EngineReason { get; }
+
     /// <summary>Creates the VM and runs it until the guest powers off or resets, an error, or <paramref name="cancel"/>.</summary>
     public MachineExit Run(CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
         var log = _config.Log;
-        var quirks = HostQuirks.Detect();
         var control = new MachineControl();
-        using var kvm = KvmSystem.Open();
-        using var vm = kvm.CreateVm();
-        foreach (var region in GuestRamLayout.For(_config.MemoryBytes))
-        {
-            vm.AddRam(region.GuestAddress, region.Size, hugePages: true); // like QEMU: see AddRegion
-        }
-        vm.CreatePlatformInterruptControllers();
+        log?.WriteLine($"[turnstone] engine: {MachineEngineSelection.Name(Engine)} ({EngineReason})");
+        using MachineBackend backend = Engine == EngineKind.Kvm
+            ? new KvmMachineBackend(_config.MemoryBytes)
+            : new SoftwareMachineBackend(_config.MemoryBytes);
 
-        var buses = new PlatformBuses(_platform.Builder, gsi => new GsiLine(vm, gsi), log);
+        var buses = new PlatformBuses(_platform.Builder, backend.InterruptLine, log);
         // The UART and hvc0 write from different threads; one lock keeps their bytes whole.
         var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : Stream.Synchronized(_config.ConsoleOutput);
         var uart = buses.AttachWithIrq(_platform.Com1, line => new Serial16550(ConsoleStreams.Writer(consoleOutput), line));
@@ -107,7 +113,7 @@ public sealed class LinuxMachine
         VirtioDevices virtio;
         try
         {
-            virtio = VirtioDevices.Create(vm, buses.Pci, _platform.Disks, _platform.Console, _config.Disks, consoleOutput,
+            virtio = VirtioDevices.Create(backend.Virtio, buses.Pci, _platform.Disks, _platform.Console, _config.Disks, consoleOutput,
                 e => control.Stop(new MachineExit(MachineExitKind.Error, $"virtio worker failed: {e.Message}", e.ToString())), log);
         }
         catch (IOException e)
@@ -115,18 +121,16 @@ public sealed class LinuxMachine
             return new MachineExit(MachineExitKind.Error, e.Message);
         }
         using var stopVirtioFirst = virtio;
-        AcpiFirmware.WriteTo(_acpiTables, vm.Memory);
+        AcpiFirmware.WriteTo(_acpiTables, backend.Memory);
         var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
         buses.Attach(_platform.BootTimer, bootTimer);
         buses.EnsureEveryDeviceAttached();
 
-        var entry = WriteBootImageOnce(vm);
+        var entry = WriteBootImageOnce(backend.Memory);
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        log?.WriteLine($"[turnstone] {KernelDescription}; {_config.MemoryBytes >> 20} MiB RAM" +
-                       (quirks.MisdeliversUserSystemCalls ? "; nested PVM host: system-call repair on" : ""));
+        log?.WriteLine($"[turnstone] {KernelDescription}; {_config.MemoryBytes >> 20} MiB RAM{backend.StartNote}");
 
         VcpuLoop? loop = null;
-        KvmVcpuExitSource? exits = null;
         Exception? vcpuFailure = null;
         using var stopInput = new CancellationTokenSource();
         using var cancelRegistration = cancel.Register(() => control.Stop(new MachineExit(MachineExitKind.Interrupted, "stopped by the user")));
@@ -135,10 +139,7 @@ public sealed class LinuxMachine
             // Created and run on this thread, as KVM expects of a vCPU.
             try
             {
-                using var vcpu = vm.CreateVcpu(0);
-                control.AddKicker(vcpu.Kick);
-                VcpuSetup.Apply(vcpu, entry, kvm.GetSupportedCpuid(), log);
-                exits = new KvmVcpuExitSource(vcpu, vm.Memory, quirks);
+                var exits = backend.StartVcpu(entry, control, log);
                 loop = new VcpuLoop(exits, buses.Ports, buses.Mmio, control);
                 if (!control.StopRequested)
                 {
@@ -149,6 +150,10 @@ public sealed class LinuxMachine
             {
                 vcpuFailure = e;
                 control.Stop(new MachineExit(MachineExitKind.Error, $"vCPU 0 failed: {e.Message}"));
+            }
+            finally
+            {
+                backend.ReleaseVcpu();
             }
         })
         { Name = "vcpu0", IsBackground = true };
@@ -162,9 +167,14 @@ public sealed class LinuxMachine
         consoleOutput.Flush();
 
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
-        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, exits?.Emulation.CountsByInstruction.ToDictionary() ?? [],
-            exits?.SystemCallRepair?.SystemCallsRedirected ?? 0, exits?.SystemCallRepair?.LegacySystemCallsRedirected ?? 0,
-            vm.Memory.MonitorResidentBytes(), GC.GetTotalMemory(true), virtio.Work);
+        var figures = backend.Figures();
+        Summary = new MachineRunSummary(clock.Elapsed, bootTimer.BootTime, loop?.Exits, figures.EmulatedInstructions,
+            figures.SystemCallsRepaired, figures.LegacySystemCallsRepaired, figures.MonitorResidentBytes, GC.GetTotalMemory(true), virtio.Work)
+        {
+            Engine = Engine,
+            InstructionsRetired = figures.InstructionsRetired,
+            InterruptsWithoutController = figures.InterruptsWithoutController,
+        };
         if (vcpuFailure is not null && exit.Report is null)
         {
             exit = exit with { Report = vcpuFailure.ToString() };
@@ -179,11 +189,11 @@ public sealed class LinuxMachine
     /// stack slot of <see cref="Run"/> keeps the plan reachable.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private Firmware.X86.BootCpuState WriteBootImageOnce(VirtualMachine vm)
+    private Firmware.X86.BootCpuState WriteBootImageOnce(GuestMemory.IGuestMemory memory)
     {
         var plan = _plan ?? throw new InvalidOperationException("a LinuxMachine runs once; prepare a new one");
         _plan = null;
-        var entry = plan.WriteTo(vm.Memory);
+        var entry = plan.WriteTo(memory);
         return entry;
     }
 }
@@ -200,19 +210,32 @@ public sealed record MachineRunSummary(
     long ManagedHeapCommittedBytes,
     IReadOnlyList<VirtioWork> VirtioWork)
 {
+    public EngineKind Engine { get; init; } = EngineKind.Kvm;
+
+    /// <summary>Guest instructions the software engine retired; null on KVM, which counts none.</summary>
+    public long? InstructionsRetired { get; init; }
+
+    /// <summary>Interrupts the devices raised with no controller to take them (the software engine before issue 12).</summary>
+    public long InterruptsWithoutController { get; init; }
+
     private string EmulatedBreakdown() => EmulatedInstructions.Count == 0 ? ""
         : " [" + string.Join(", ", EmulatedInstructions.OrderByDescending(e => e.Value).Select(e => $"{e.Key.ToString().ToLowerInvariant()} {e.Value}")) + "]";
 
     public override string ToString()
     {
         string exits = Exits is null ? "no exits"
-            : $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]}, " +
-              $"emulated instructions {EmulatedInstructions.Values.Sum()}{EmulatedBreakdown()}, debug {Exits[VcpuExitReason.Debug]})";
+            : Engine == EngineKind.Software
+                ? $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]})"
+                : $"{Exits.Total} exits (port I/O {Exits[VcpuExitReason.Io]}, MMIO {Exits[VcpuExitReason.Mmio]}, " +
+                  $"emulated instructions {EmulatedInstructions.Values.Sum()}{EmulatedBreakdown()}, debug {Exits[VcpuExitReason.Debug]})";
         string boot = BootTime is { } t ? $"boot timer {t.TotalSeconds:F2} s" : "boot timer not reached";
         string repairs = SystemCallsRepaired + LegacySystemCallsRepaired > 0
             ? $"; system calls repaired {SystemCallsRepaired} + int 0x80 {LegacySystemCallsRepaired}" : "";
         string virtio = VirtioWork.Any(w => w.Runs > 0)
             ? "; virtio queue work off the vCPU: " + string.Join(", ", VirtioWork.Where(w => w.Runs > 0)) : "";
-        return $"ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
+        string instructions = InstructionsRetired is { } retired
+            ? $"; {retired} guest instructions ({retired / Math.Max(WallTime.TotalSeconds, 1e-9) / 1e6:F1} M/s)" : "";
+        string interrupts = InterruptsWithoutController > 0 ? $"; {InterruptsWithoutController} interrupts raised with no controller to take them" : "";
+        return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }

@@ -1,3 +1,4 @@
+using Turnstone.Engine;
 using Turnstone.Firmware.LinuxBoot;
 
 namespace Turnstone.Machine;
@@ -21,6 +22,9 @@ public sealed record MachineConfig
     public bool DecompressOnHost { get; init; } = true;
     /// <summary>How to enter an ELF kernel: Linux 64-bit entry or PVH (see <see cref="BootProtocolSelection"/>).</summary>
     public BootProtocol Boot { get; init; } = BootProtocol.Auto;
+    /// <summary>What runs the guest: KVM, the software engine, or auto (KVM when /dev/kvm can be opened).
+    /// Linux needs KVM until issue 12 gives the software engine interrupt controllers and timers.</summary>
+    public EngineChoice Engine { get; init; } = EngineChoice.Auto;
     /// <summary>Bytes the guest writes to its console.</summary>
     public Stream? ConsoleOutput { get; init; }
     /// <summary>Where bytes for the guest's console come from (null: no input).</summary>

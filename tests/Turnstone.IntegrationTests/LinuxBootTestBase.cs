@@ -1,4 +1,5 @@
 using System.Text;
+using Turnstone.Engine;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Machine;
 using Xunit.Abstractions;
@@ -16,7 +17,7 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
 
     protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
         string kernel, string? initrd, IReadOnlyList<DiskConfig> disks, string? commandLine = null, bool decompressOnHost = true,
-        ulong memory = MachineConfig.DefaultMemory, BootProtocol boot = BootProtocol.Auto)
+        ulong memory = MachineConfig.DefaultMemory, BootProtocol boot = BootProtocol.Auto, EngineChoice engine = EngineChoice.Kvm)
     {
         var console = new MemoryStream();
         var config = new MachineConfig
@@ -29,6 +30,7 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
             MemoryBytes = memory,
             Boot = boot,
             ConsoleOutput = console,
+            Engine = engine,
         };
         var machine = LinuxMachine.Prepare(config);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(40));

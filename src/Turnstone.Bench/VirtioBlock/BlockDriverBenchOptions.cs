@@ -1,3 +1,5 @@
+using Turnstone.Engine;
+
 namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What <see cref="BlockDriverBenchmark"/> runs, and on what.</summary>
@@ -6,6 +8,8 @@ namespace Turnstone.Bench.VirtioBlock;
 /// <param name="GuestArguments">The driver's command line (bytes=, qd=, modes=, ...), the same for every monitor.</param>
 /// <param name="Qemu">qemu-system-x86_64 to compare with, or null to run Turnstone alone.</param>
 /// <param name="Direct">Both monitors bypass the host page cache (O_DIRECT; QEMU's cache=none) instead of going through it (cache=writeback).</param>
+/// <param name="Engine">What runs the guest under Turnstone; QEMU's column uses the matching
+/// accelerator (<see cref="BlockDriverBenchmark.QemuAccelerator"/>): TCG next to the software engine, KVM next to KVM.</param>
 /// <param name="TurnstoneSynchronous">Turnstone runs the disk's requests one at a time (<c>--disk PATH,sync</c>) instead of in flight on io_uring.</param>
 public sealed record BlockDriverBenchOptions(
     string DriverElf,
@@ -15,7 +19,8 @@ public sealed record BlockDriverBenchOptions(
     string? Qemu,
     bool Direct = false,
     ulong GuestMemoryBytes = 512ul << 20,
-    bool TurnstoneSynchronous = false)
+    bool TurnstoneSynchronous = false,
+    EngineChoice Engine = EngineChoice.Auto)
 {
     /// <summary>The caching both monitors use, in words for reports.</summary>
     public string CacheMode => Direct

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Text;
+using Turnstone.Engine;
 using Turnstone.Machine;
+using Turnstone.Machine.Engines;
 
 namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>
 /// Runs the driver guest (issue 5's instrument) on the same backing file under Turnstone and,
-/// when asked, under QEMU with KVM: the same ELF, the same arguments, the same queue size (256)
+/// when asked, under QEMU with the accelerator that matches Turnstone's engine (KVM next to KVM,
+/// TCG next to the software engine): the same ELF, the same arguments, the same queue size (256)
 /// and the same caching (<see cref="BlockDriverBenchOptions.Direct"/>). The guest's timed loop runs at CPL 3, so on hosts that
 /// emulate guest kernel code the figures are the monitors' device models, not the emulator's.
 /// </summary>
@@ -29,26 +32,37 @@ public static class BlockDriverBenchmark
             Disks = [new DiskConfig(options.ScratchFile, Direct: options.Direct, Synchronous: options.TurnstoneSynchronous)],
             CommandLine = options.GuestArguments,
             ConsoleOutput = console,
+            Engine = options.Engine,
         });
         using var timeout = new CancellationTokenSource(GuestTimeout);
         var exit = machine.Run(timeout.Token);
         string transcript = Encoding.UTF8.GetString(console.ToArray());
-        string? problem = exit.Kind == MachineExitKind.PowerOff ? null : $"the driver guest did not power off under Turnstone: {exit.Reason}";
-        return new BlockDriverRun("Turnstone", transcript, clock.Elapsed, problem);
+        string? problem = exit.Kind == MachineExitKind.PowerOff ? null
+            : $"the driver guest did not power off under Turnstone: {exit.Reason}{(exit.Report is null ? "" : "\n" + exit.Report)}";
+        return new BlockDriverRun("Turnstone", transcript, clock.Elapsed, problem, MachineEngineSelection.Name(machine.Engine))
+        {
+            Summary = machine.Summary,
+        };
     }
 
+    /// <summary>QEMU's accelerator next to Turnstone's <paramref name="engine"/>: KVM next to KVM, TCG (QEMU's software CPU) next to the software engine.</summary>
+    public static string QemuAccelerator(EngineKind engine) => engine == EngineKind.Kvm ? "kvm" : "tcg";
+
     /// <summary>
-    /// The same guest under QEMU with KVM. <c>-cpu host,-arch-capabilities</c>: on nested hosts
-    /// QEMU aborts on the ARCH_CAPABILITIES MSR that plain <c>-cpu host</c> asks for.
+    /// The same guest under QEMU with <paramref name="accelerator"/> (kvm or tcg, see
+    /// <see cref="QemuAccelerator"/>). Under KVM, <c>-cpu host,-arch-capabilities</c>: on nested
+    /// hosts QEMU aborts on the ARCH_CAPABILITIES MSR that plain <c>-cpu host</c> asks for; under
+    /// TCG, <c>-cpu max</c>, everything QEMU's software CPU models.
     /// <c>disable-legacy=on</c> presents the modern-only 1af4:1042 function, as Turnstone does.
     /// </summary>
-    public static BlockDriverRun RunQemu(BlockDriverBenchOptions options)
+    public static BlockDriverRun RunQemu(BlockDriverBenchOptions options, string accelerator = "kvm")
     {
         string qemu = options.Qemu ?? throw new InvalidOperationException("no QEMU given");
         PrepareScratch(options.ScratchFile, options.ScratchBytes);
+        string cpu = accelerator == "kvm" ? "host,-arch-capabilities" : "max";
         string[] arguments =
         [
-            "-M", "q35", "-accel", "kvm", "-cpu", "host,-arch-capabilities", "-m", $"{options.GuestMemoryBytes >> 20}",
+            "-M", "q35", "-accel", accelerator, "-cpu", cpu, "-m", $"{options.GuestMemoryBytes >> 20}",
             "-kernel", options.DriverElf, "-append", options.GuestArguments,
             "-drive", $"file={options.ScratchFile},if=none,id=scratch,format=raw,cache={(options.Direct ? "none" : "writeback")}",
             "-device", $"virtio-blk-pci,drive=scratch,disable-legacy=on,queue-size={QueueSize}",
@@ -63,7 +77,7 @@ public static class BlockDriverBenchmark
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            return new BlockDriverRun("QEMU", "", clock.Elapsed, $"cannot start {qemu}: {e.Message}");
+            return new BlockDriverRun("QEMU", "", clock.Elapsed, $"cannot start {qemu}: {e.Message}", accelerator);
         }
         using (process)
         {
@@ -72,10 +86,10 @@ public static class BlockDriverBenchmark
             if (!process.WaitForExit(GuestTimeout))
             {
                 process.Kill(entireProcessTree: true);
-                return new BlockDriverRun("QEMU", output.Result, clock.Elapsed, $"QEMU did not finish within {GuestTimeout.TotalMinutes} minutes");
+                return new BlockDriverRun("QEMU", output.Result, clock.Elapsed, $"QEMU did not finish within {GuestTimeout.TotalMinutes} minutes", accelerator);
             }
             string problem = process.ExitCode == 0 ? null! : $"{qemu} exited with status {process.ExitCode}: {errors.Result.Trim()}";
-            return new BlockDriverRun("QEMU", output.Result, clock.Elapsed, problem);
+            return new BlockDriverRun("QEMU", output.Result, clock.Elapsed, problem, accelerator);
         }
     }
 

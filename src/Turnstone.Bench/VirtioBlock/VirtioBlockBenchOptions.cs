@@ -1,3 +1,5 @@
+using Turnstone.Engine;
+
 namespace Turnstone.Bench.VirtioBlock;
 
 /// <summary>What <see cref="VirtioBlockBenchmark.Run"/> boots and measures.</summary>
@@ -5,6 +7,7 @@ namespace Turnstone.Bench.VirtioBlock;
 /// <param name="RootFileSystem">The recipe's rootfs, whose init runs turnstone-blkbench for turnstone.action=bench; attached read-only.</param>
 /// <param name="HostBlkbench">The same turnstone-blkbench built for the host, to measure the ceiling.</param>
 /// <param name="ScratchFile">The file behind the guest's /dev/vdb; the benchmark overwrites it.</param>
+/// <param name="Engine">What runs the guest; Linux needs KVM until issue 12, so soft is refused.</param>
 public sealed record VirtioBlockBenchOptions(
     string Kernel,
     string RootFileSystem,
@@ -12,4 +15,5 @@ public sealed record VirtioBlockBenchOptions(
     string ScratchFile,
     long ScratchBytes,
     long SequentialBytes,
-    int RandomReads);
+    int RandomReads,
+    EngineChoice Engine = EngineChoice.Auto);

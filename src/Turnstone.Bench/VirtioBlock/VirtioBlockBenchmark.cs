@@ -35,6 +35,7 @@ public static class VirtioBlockBenchmark
             CommandLine = $"console=ttyS0 root=/dev/vda ro {GuestTuning} turnstone.action=bench " +
                           $"turnstone.bench_size={workloadArguments[1]} turnstone.bench_seq_bytes={workloadArguments[3]} turnstone.bench_rand_ops={workloadArguments[5]}",
             ConsoleOutput = console,
+            Engine = options.Engine,
         });
         var exit = machine.Run();
         string transcript = Encoding.UTF8.GetString(console.ToArray());

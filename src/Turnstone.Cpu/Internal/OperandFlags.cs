@@ -2,7 +2,7 @@ namespace Turnstone.Cpu.Internal;
 
 /// <summary>Operand and prefix facts of a decoded instruction.</summary>
 [Flags]
-internal enum OperandFlags : byte
+internal enum OperandFlags : ushort
 {
     None = 0,
     /// <summary>Operand 0 is the memory operand.</summary>
@@ -17,4 +17,6 @@ internal enum OperandFlags : byte
     /// <summary>The count (shifts) or the port (in/out) comes from CL or DX.</summary>
     RegisterCount = 64,
     Lock = 128,
+    /// <summary>16-bit addressing (16- and 32-bit code): effective addresses, SI/DI and CX wrap at 64 KiB.</summary>
+    AddressSize16 = 256,
 }

@@ -52,4 +52,12 @@ internal enum Operation : ushort
     /// <summary>SSE moves of 128 bits (Aux 1: the memory operand must be 16-byte aligned), packed
     /// integer and logic operations (Aux: <see cref="SseKind"/>), shifts by an immediate.</summary>
     SseMove, SsePacked, SseShiftImmediate,
+
+    // Forms whose meaning depends on the mode (ModeTranslator, SoftwareCpu.ModeSpecific.cs): the
+    // near branches and stack operations of 16/32-bit code (IP-relative displacement in Immediate,
+    // operand size in Size), and far transfers and far-pointer loads in every mode.
+    NearJmp, NearJcc, NearJmpIndirect, NearCall, NearCallIndirect, NearRet, NearLoop, NearJcxz,
+    StackPush, StackPop, StackPushSegment, StackPopSegment, StackPushf, StackPopf, Pusha, Popa, StackEnter, StackLeave,
+    FarJmp, FarJmpIndirect, FarCall, FarCallIndirect, FarRet, LoadFarPointer,
+    Into, Bound, Arpl,
 }

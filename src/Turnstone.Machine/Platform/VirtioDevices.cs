@@ -1,6 +1,7 @@
 using Turnstone.Devices.Virtio.Block;
 using Turnstone.Devices.Virtio.Console;
 using Turnstone.Devices.VirtioPci;
+using Turnstone.GuestMemory;
 using Turnstone.HostIo;
 using Turnstone.Hypervisor.Kvm;
 
@@ -50,7 +51,17 @@ internal sealed class VirtioDevices : IDisposable
                 var backend = OpenDisk(disks[i]);
                 devices._owned.Add(backend);
                 string? unavailable = null;
-                var io = disks[i].Synchronous ? null : UringBlockIo.TryCreate(vm.Memory, backend, out unavailable);
+                UringBlockIo? io = null;
+                if (!disks[i].Synchronous)
+                {
+                    // io_uring writes guest RAM by host address, past the software engine's
+                    // invalidation of decoded code; its memory is not host-mapped, so spans keep
+                    // every write in its sight.
+                    io = vm.Memory is IHostMappedGuestMemory hostMapped
+                        ? UringBlockIo.TryCreate(hostMapped, backend, out unavailable)
+                        : null;
+                    unavailable ??= "the software engine sees device writes to guest RAM through spans only, not io_uring";
+                }
                 if (io is not null)
                 {
                     // Disposed after the queue workers (which may still be reaping) and before the file.

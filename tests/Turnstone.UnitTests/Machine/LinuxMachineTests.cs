@@ -1,5 +1,8 @@
+using Turnstone.Bench.Engine;
+using Turnstone.Engine;
 using Turnstone.Firmware;
 using Turnstone.Machine;
+using Turnstone.Machine.Engines;
 using Turnstone.UnitTests.TestSupport;
 
 namespace Turnstone.UnitTests.Machine;
@@ -105,8 +108,34 @@ public sealed class LinuxMachineTests : IDisposable
         // The builder's payload starts with the xz magic, which the host does not decompress.
         string kernel = WriteFile("bzImage", new BzImageBuilder { Version = 0x020C }.Build());
 
-        var machine = LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20 });
+        // --engine kvm is taken as asked: /dev/kvm is first opened when the machine runs.
+        var machine = LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20, Engine = EngineChoice.Kvm });
 
         Assert.Equal("bzImage, protocol 2.12, Xz payload decompressed by the guest", machine.KernelDescription);
+        Assert.Equal(EngineKind.Kvm, machine.Engine);
+    }
+
+    [Fact]
+    public void Linux_on_the_software_engine_is_refused_before_any_VM_exists()
+    {
+        string kernel = WriteFile("bzImage", new BzImageBuilder { Version = 0x020C }.Build());
+
+        var error = Assert.Throws<MachineEngineException>(() =>
+            LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20, Engine = EngineChoice.Soft }));
+
+        Assert.Contains("Linux guests on the software engine need its interrupt controllers and timers, issue 12", error.Message);
+    }
+
+    [Fact]
+    public void A_freestanding_PVH_guest_prepares_for_the_software_engine()
+    {
+        // hlt at the entry: enough for Prepare, which never runs it.
+        string kernel = WriteFile("pvh.elf", PvhElf.Build([0xF4], 0x10_0000, 0x10_0000));
+
+        var machine = LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20, Engine = EngineChoice.Soft });
+
+        Assert.Equal(EngineKind.Software, machine.Engine);
+        Assert.Equal("--engine soft", machine.EngineReason);
+        Assert.StartsWith("PVH ELF", machine.KernelDescription);
     }
 }

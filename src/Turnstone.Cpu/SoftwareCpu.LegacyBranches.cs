@@ -1,0 +1,62 @@
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// Near branches of 16/32-bit code: targets are offsets in CS that wrap at the operand size
+// (IP at 16 bits, EIP at 32) and must lie within CS's limit.
+public sealed unsafe partial class SoftwareCpu
+{
+    private bool NearJump(ulong target, int size)
+    {
+        target &= size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL;
+        if (target > _segments[(int)SegmentName.Cs].Limit)
+        {
+            return GeneralProtection();
+        }
+        _rip = target;
+        return false;
+    }
+
+    private bool NearCall(ref DecodedInstruction i, ulong target)
+    {
+        target &= i.Size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL;
+        if (target > _segments[(int)SegmentName.Cs].Limit)
+        {
+            return GeneralProtection();
+        }
+        if (!StackPush(NextRip(ref i), i.Size))
+        {
+            return false;
+        }
+        _rip = target;
+        return false;
+    }
+
+    private bool NearReturn(ref DecodedInstruction i)
+    {
+        if (!StackPeek(0, i.Size, out ulong target))
+        {
+            return false;
+        }
+        if (target > _segments[(int)SegmentName.Cs].Limit)
+        {
+            return GeneralProtection();
+        }
+        StackAdjust((ulong)i.Size + (ushort)i.Immediate);
+        _rip = target;
+        return false;
+    }
+
+    private bool NearLoop(ref DecodedInstruction i)
+    {
+        ulong count = (Counter(ref i) - 1) & AddressMask(i.Flags);
+        SetCounter(ref i, count);
+        bool taken = count != 0 && i.Aux switch
+        {
+            1 => ZeroFlag(),
+            2 => !ZeroFlag(),
+            _ => true,
+        };
+        return !taken || NearJump(NextRip(ref i) + i.Immediate, i.Size);
+    }
+}

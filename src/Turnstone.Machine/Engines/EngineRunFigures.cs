@@ -1,0 +1,14 @@
+namespace Turnstone.Machine.Engines;
+
+/// <summary>
+/// What one engine adds to <see cref="MachineRunSummary"/>: KVM's emulated instructions and
+/// system-call repairs (nested hosts), the software engine's retired instructions and the
+/// interrupts its missing controllers could not take.
+/// </summary>
+internal sealed record EngineRunFigures(
+    IReadOnlyDictionary<Iced.Intel.Mnemonic, long> EmulatedInstructions,
+    long SystemCallsRepaired,
+    long LegacySystemCallsRepaired,
+    long MonitorResidentBytes,
+    long? InstructionsRetired = null,
+    long InterruptsWithoutController = 0);

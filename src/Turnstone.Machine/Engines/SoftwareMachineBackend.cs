@@ -1,0 +1,81 @@
+using Turnstone.Cpu;
+using Turnstone.Devices.Bus;
+using Turnstone.Engine;
+using Turnstone.Firmware.X86;
+using Turnstone.GuestMemory;
+using Turnstone.Hypervisor.Kvm;
+using Turnstone.Machine.Platform;
+
+namespace Turnstone.Machine.Engines;
+
+/// <summary>
+/// The machine on the software engine (Turnstone.Cpu). RAM is host memory mapped as KVM's is
+/// (lazily populated, so a 512 MiB guest costs what it touches) and seen by the CPU and the devices
+/// through one <see cref="GuestPhysicalMemory"/>, so a device's write over decoded code drops it.
+/// The engine has no interrupt controllers or timers yet (issue 12): interrupt lines and MSI-X
+/// messages reach nothing and are counted (<see cref="InterruptsWithoutController"/>); guests that
+/// poll run, and <see cref="MachineEngineSelection"/> refuses Linux. Queue notifications trap
+/// (no ioeventfd) and run the queue on the vCPU thread; disks work one request at a time, since
+/// io_uring would write guest RAM behind the engine's back.
+/// </summary>
+internal sealed class SoftwareMachineBackend : MachineBackend
+{
+    private readonly MappedGuestMemory _hostRam = new();
+    private readonly GuestPhysicalMemory _memory;
+    private readonly InterruptsWithoutController _interrupts = new();
+    private SoftwareVcpuExitSource? _exits;
+
+    public SoftwareMachineBackend(ulong memoryBytes)
+    {
+        try
+        {
+            var regions = new List<RamRegion>();
+            foreach (var region in GuestRamLayout.For(memoryBytes))
+            {
+                _hostRam.AddRegion(region.GuestAddress, region.Size, hugePages: true);
+                if (!_hostRam.TryGetHostAddress(region.GuestAddress, region.Size, out nuint host))
+                {
+                    throw new InvalidOperationException($"guest RAM at 0x{region.GuestAddress:x} has no host mapping");
+                }
+                regions.Add(new RamRegion(region.GuestAddress, region.Size, (nint)host));
+            }
+            _memory = new GuestPhysicalMemory([.. regions]);
+        }
+        catch
+        {
+            _hostRam.Dispose();
+            throw;
+        }
+        Virtio = new VirtioHost(_memory, _interrupts, new TrappedNotifications());
+    }
+
+    public override EngineKind Engine => EngineKind.Software;
+
+    public override IGuestMemory Memory => _memory;
+
+    public override VirtioHost Virtio { get; }
+
+    public override IInterruptLine InterruptLine(uint gsi) => _interrupts;
+
+    public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
+    {
+        var cpu = new SoftwareCpu(_memory);
+        control.AddKicker(cpu.RequestStop);
+        SoftwareVcpuSetup.Apply(cpu, entry);
+        return _exits = new SoftwareVcpuExitSource(cpu);
+    }
+
+    public override void ReleaseVcpu()
+    {
+    }
+
+    public override EngineRunFigures Figures() => new(
+        new Dictionary<Iced.Intel.Mnemonic, long>(), 0, 0, _hostRam.MonitorResidentBytes(),
+        (long?)_exits?.Cpu.InstructionsRetired, _interrupts.Raised);
+
+    public override void Dispose()
+    {
+        _memory.Dispose();
+        _hostRam.Dispose();
+    }
+}

@@ -1,0 +1,285 @@
+using Turnstone.Cpu.Tests.TestSupport;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.Cpu.Tests.SystemLevel;
+
+/// <summary>32-bit protected mode without paging (the state a PVH entry starts in): flat code,
+/// segment bases, the 32-bit stack and branches, and the switch to long mode through PAE paging
+/// and a far transfer, as Linux's startup_32 and the test guests do it.</summary>
+public sealed class ProtectedModeTests
+{
+    private const ulong Target64 = LegacyModeMachine.Code + 0x1000;
+
+    [Fact]
+    public void Flat_32_bit_code_computes_calls_and_stores()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            var function = a.CreateLabel();
+            var loop = a.CreateLabel();
+            var done = a.CreateLabel();
+            a.mov(eax, 5);
+            a.mov(ecx, 10);
+            a.Label(ref loop);
+            a.add(eax, ecx);
+            a.loop(loop);                       // eax = 5 + 55
+            a.push(eax);
+            a.push(0x1234);
+            a.pop(ebx);                         // 0x1234
+            a.pop(edx);                         // 60
+            a.call(function);
+            a.mov(__dword_ptr[LegacyModeMachine.DataPage], eax);
+            a.mov(__word_ptr[LegacyModeMachine.DataPage + 4], bx);
+            a.pushfd();
+            a.pop(edi);
+            a.lea(esi, __[ebx + edx * 4 - 4]);
+            a.jmp(done);
+            a.Label(ref function);
+            a.shl(eax, 1);                      // 120
+            a.ret();
+            a.Label(ref done);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(120UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(0x1234UL, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(60UL, machine.Register(GeneralRegister.Rdx));
+        Assert.Equal(0x1234UL + 240 - 4, machine.Register(GeneralRegister.Rsi));
+        Assert.Equal(120U, machine.ReadUInt32(LegacyModeMachine.DataPage));
+        Assert.Equal(0x1234, machine.ReadUInt16(LegacyModeMachine.DataPage + 4));
+        Assert.Equal(LegacyModeMachine.StackTop, machine.Register(GeneralRegister.Rsp));
+        Assert.Equal(2UL, machine.Register(GeneralRegister.Rdi) & 0xFFFF_FF02); // PUSHFD: bit 1 set, no stray bits
+    }
+
+    [Fact]
+    public void Memory_operands_add_the_segment_base_and_string_instructions_use_es()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.WriteUInt32(LegacyModeMachine.Based32Base + 0x100, 0xCAFE_F00D);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(ax, LegacyModeMachine.Based32Selector);
+            a.mov(ds, ax);
+            a.mov(ebx, __dword_ptr[0x100]);                 // DS base 1 MiB
+            a.mov(__dword_ptr[0x104], ebx);
+            a.mov(esi, 0x100);
+            a.mov(edi, (uint)LegacyModeMachine.DataPage);    // ES stays flat
+            a.mov(ecx, 2);
+            a.rep.movsd();
+            a.mov(ax, LegacyModeMachine.Data32Selector);
+            a.mov(ds, ax);
+            a.mov(edx, __dword_ptr[(uint)LegacyModeMachine.DataPage + 4]);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0xCAFE_F00DUL, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0xCAFE_F00DU, machine.ReadUInt32(LegacyModeMachine.DataPage));
+        Assert.Equal(0xCAFE_F00DUL, machine.Register(GeneralRegister.Rdx));
+    }
+
+    /// <summary>LGDT, CR4.PAE, EFER.LME, CR3, CR0.PG, then a far transfer into the 64-bit segment.</summary>
+    private static void AssembleLongModeSwitch(LegacyModeMachine machine, string farForm)
+    {
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.lgdt(__fword_ptr[(uint)LegacyModeMachine.GdtPointer]);
+            a.mov(eax, cr4);
+            a.or(eax, 1 << 5);
+            a.mov(cr4, eax);
+            a.mov(ecx, 0xC000_0080);
+            a.rdmsr();
+            a.or(eax, 1 << 8);
+            a.wrmsr();
+            a.mov(eax, (uint)LegacyModeMachine.Pml4);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, unchecked((int)0x8000_0000));
+            a.mov(cr0, eax);
+            switch (farForm)
+            {
+                case "jmp":
+                    a.jmp(LegacyModeMachine.Code64Selector, (uint)Target64);
+                    break;
+                case "retf":
+                    a.push(LegacyModeMachine.Code64Selector);
+                    a.push((int)Target64);
+                    a.retf();
+                    break;
+                case "jmp-memory":
+                    a.mov(__dword_ptr[(uint)LegacyModeMachine.DataPage], (uint)Target64);
+                    a.mov(__word_ptr[(uint)LegacyModeMachine.DataPage + 4], LegacyModeMachine.Code64Selector);
+                    a.jmp(__fword_ptr[(uint)LegacyModeMachine.DataPage]);
+                    break;
+            }
+        });
+        machine.Assemble(Target64, 64, a =>
+        {
+            a.mov(rax, 0x1122_3344_5566_7788);
+            a.mov(__qword_ptr[LegacyModeMachine.DataPage + 8], rax);
+            a.mov(rbx, rsp);
+            a.@out(0xE9, al);
+        });
+    }
+
+    [Theory]
+    [InlineData("jmp")]
+    [InlineData("retf")]
+    [InlineData("jmp-memory")]
+    public void The_switch_from_protected_mode_to_long_mode_reaches_64_bit_code(string farForm)
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        AssembleLongModeSwitch(machine, farForm);
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.PortWrite, exit.Reason);
+        Assert.Equal(0xE9, exit.Port);
+        Assert.Equal(0x1122_3344_5566_7788UL, machine.ReadUInt64(LegacyModeMachine.DataPage + 8));
+        Assert.Equal(LegacyModeMachine.Code64Selector, machine.Cpu.GetSegment(SegmentName.Cs).Selector);
+        Assert.NotEqual(0UL, machine.Cpu.Efer & (1 << 10)); // LMA
+        Assert.Equal(LegacyModeMachine.StackTop, machine.Register(GeneralRegister.Rbx));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Protected_mode_paging_translates_with_32_bit_and_pae_tables(bool pae)
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong tables = 0x80000;
+        const uint mappedAt = 0x4000_0000; // 1 GiB, mapped onto DataPage
+        if (pae)
+        {
+            // PDPT at tables; PD for 0-1 GiB (a 2 MiB identity page) and for 1-2 GiB (a 4 KiB table).
+            machine.WriteUInt64(tables, (tables + 0x1000) | 1);
+            machine.WriteUInt64(tables + 8, (tables + 0x2000) | 1);
+            machine.WriteUInt64(tables + 0x1000, 0x83);
+            machine.WriteUInt64(tables + 0x2000, (tables + 0x3000) | 3);
+            machine.WriteUInt64(tables + 0x3000, LegacyModeMachine.DataPage | 3);
+        }
+        else
+        {
+            // PD at tables: a 4 MiB identity page (CR4.PSE) and a page table for 1 GiB.
+            machine.WriteUInt32(tables, 0x83);
+            machine.WriteUInt32(tables + (mappedAt >> 22) * 4, (uint)(tables + 0x1000) | 3);
+            machine.WriteUInt32(tables + 0x1000, (uint)LegacyModeMachine.DataPage | 3);
+        }
+        machine.WriteUInt32(LegacyModeMachine.DataPage + 0x10, 0xABCD_1234);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(eax, pae ? 1 << 5 : 1 << 4);
+            a.mov(cr4, eax);
+            a.mov(eax, (uint)tables);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, unchecked((int)0x8000_0000));
+            a.mov(cr0, eax);
+            a.mov(ebx, __dword_ptr[mappedAt + 0x10]);
+            a.mov(__dword_ptr[mappedAt + 0x20], ebx);
+            a.mov(edx, __dword_ptr[mappedAt + 0x1010]); // not mapped: #PF
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(14, machine.VectorFromHaltRip());
+        Assert.Equal(0xABCD_1234UL, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0xABCD_1234U, machine.ReadUInt32(LegacyModeMachine.DataPage + 0x20));
+        Assert.Equal(mappedAt + 0x1010UL, machine.Cpu.Cr2);
+        Assert.Equal(LegacyModeMachine.StackTop - 16, machine.Register(GeneralRegister.Rsp));
+        Assert.Equal(0U, machine.ReadUInt32(LegacyModeMachine.StackTop - 16)); // error code: not present, read, supervisor
+    }
+
+    [Fact]
+    public void A_general_protection_fault_arrives_through_the_32_bit_idt_with_its_error_code()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(ax, 0x1234);
+            a.mov(ds, ax);
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(13, machine.VectorFromHaltRip());
+        ulong esp = machine.Register(GeneralRegister.Rsp);
+        Assert.Equal(LegacyModeMachine.StackTop - 16, esp);
+        Assert.Equal(0x1234U, machine.ReadUInt32(esp));                                // error code: the selector (TI set)
+        Assert.Equal((uint)LegacyModeMachine.Code + 4, machine.ReadUInt32(esp + 4));  // EIP of the faulting MOV
+        Assert.Equal(LegacyModeMachine.Code32Selector, machine.ReadUInt32(esp + 8));
+    }
+
+    [Fact]
+    public void An_interrupt_from_ring_3_switches_to_the_tss_stack_and_iretd_returns()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong handler = LegacyModeMachine.Code + 0x800;
+        const ulong user = LegacyModeMachine.Code + 0x400;
+        machine.SetGate32(0x80, (uint)handler, dpl: 3);
+        machine.Assemble(handler, 32, a =>
+        {
+            a.mov(ebx, esp);
+            a.mov(ecx, __dword_ptr[esp + 16]); // the user SS
+            a.add(eax, 1);
+            a.iretd();
+        });
+        machine.Assemble(user, 32, a =>
+        {
+            a.mov(eax, 41);
+            a.@int(0x80);
+            a.mov(edx, esp);
+            a.@out(0xE9, al);
+        });
+        machine.Cpu.SetSegment(SegmentName.Cs, new SegmentRegister(LegacyModeMachine.UserCode32Selector, 0, 0xFFFF_FFFF, 0xC0FB));
+        machine.Cpu.SetSegment(SegmentName.Ss, new SegmentRegister(LegacyModeMachine.UserData32Selector, 0, 0xFFFF_FFFF, 0xC0F3));
+        machine.Cpu.SetRegister(GeneralRegister.Rsp, 0x28000);
+        machine.Cpu.Rip = user;
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.PortWrite, exit.Reason);
+        Assert.Equal(42UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(LegacyModeMachine.InnerStackTop - 20, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal((ulong)LegacyModeMachine.UserData32Selector, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(0x28000UL, machine.Register(GeneralRegister.Rdx));
+        Assert.Equal(3, machine.Cpu.Cpl);
+    }
+
+    [Fact]
+    public void A_fault_while_delivering_a_fault_is_a_double_fault_and_then_a_shutdown()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Cpu.Idtr = new DescriptorTableRegister(LegacyModeMachine.Idt, 8 * 8 + 7);
+        machine.WriteUInt64(LegacyModeMachine.Idt + 13 * 8, 0); // #GP's gate not present: #NP -> #DF
+        machine.Assemble(LegacyModeMachine.Code, 32, a => a.mov(ds, ax));
+        machine.Cpu.SetRegister(GeneralRegister.Rax, 0x1234);
+
+        var exit = machine.Cpu.Run(1000);
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(8, machine.VectorFromHaltRip());
+
+        machine.WriteUInt64(LegacyModeMachine.Idt + 8 * 8, 0);
+        machine.EnterProtectedMode32();
+        machine.Cpu.Halted = false;
+        machine.Cpu.Idtr = new DescriptorTableRegister(LegacyModeMachine.Idt, 8 * 8 + 7);
+        exit = machine.Cpu.Run(1000);
+        Assert.Equal(CpuExitReason.Shutdown, exit.Reason);
+    }
+}

@@ -1,0 +1,61 @@
+using Turnstone.Engine;
+using Turnstone.Hypervisor.Kvm;
+using Turnstone.Machine.Engines;
+
+namespace Turnstone.UnitTests.Machine.Engines;
+
+/// <summary>The machine's engine rule: components' auto rule, and Linux refused where only the software engine can run it.</summary>
+public sealed class MachineEngineSelectionTests
+{
+    private static readonly Func<KvmAvailability> NoKvm = () => KvmAvailability.Unusable("/dev/kvm does not exist");
+    private static readonly Func<KvmAvailability> Kvm = () => KvmAvailability.Usable;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Auto_takes_KVM_when_it_can_be_opened(bool linux)
+    {
+        var (engine, reason) = MachineEngineSelection.Resolve(EngineChoice.Auto, linux, Kvm);
+
+        Assert.Equal(EngineKind.Kvm, engine);
+        Assert.Equal("auto: /dev/kvm is usable", reason);
+    }
+
+    [Fact]
+    public void Auto_without_KVM_runs_a_freestanding_guest_on_the_software_engine_and_says_why()
+    {
+        var (engine, reason) = MachineEngineSelection.Resolve(EngineChoice.Auto, guestIsLinux: false, NoKvm);
+
+        Assert.Equal(EngineKind.Software, engine);
+        Assert.Equal("auto: KVM is unusable (/dev/kvm does not exist)", reason);
+    }
+
+    [Fact]
+    public void Auto_without_KVM_refuses_Linux_naming_both_reasons()
+    {
+        var error = Assert.Throws<MachineEngineException>(() => MachineEngineSelection.Resolve(EngineChoice.Auto, guestIsLinux: true, NoKvm));
+
+        Assert.Equal("no usable KVM (/dev/kvm does not exist), and Linux guests on the software engine need its interrupt controllers and timers, issue 12",
+            error.Message);
+    }
+
+    [Fact]
+    public void Soft_refuses_Linux_with_the_issue_12_message()
+    {
+        var error = Assert.Throws<MachineEngineException>(() => MachineEngineSelection.Resolve(EngineChoice.Soft, guestIsLinux: true, Kvm));
+
+        Assert.Contains(MachineEngineSelection.LinuxNeedsInterruptControllers, error.Message);
+    }
+
+    [Theory]
+    [InlineData(EngineChoice.Soft, EngineKind.Software, "--engine soft")]
+    [InlineData(EngineChoice.Kvm, EngineKind.Kvm, "--engine kvm")]
+    public void An_explicit_choice_is_taken_without_probing(EngineChoice choice, EngineKind expected, string expectedReason)
+    {
+        var (engine, reason) = MachineEngineSelection.Resolve(choice, guestIsLinux: false,
+            () => throw new InvalidOperationException("probed /dev/kvm"));
+
+        Assert.Equal(expected, engine);
+        Assert.Equal(expectedReason, reason);
+    }
+}
