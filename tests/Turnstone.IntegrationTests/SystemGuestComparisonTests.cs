@@ -35,7 +35,7 @@ public sealed class SystemGuestComparisonTests(ITestOutputHelper output) : Linux
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    [Theory, OnKvm(nameof(GuestsKvmRunsEvenOnPvm)), OnNativeKvm(nameof(GuestsNeedingNativeKvm))]
+    [Theory, OnSoftEngine(nameof(Guests)), OnKvm(nameof(GuestsKvmRunsEvenOnPvm)), OnNativeKvm(nameof(GuestsNeedingNativeKvm))]
     public void Guest_prints_what_QEMU_TCG_prints(EngineChoice engine, string guest)
     {
         var (build, expectedExit, _) = Builders[guest];
@@ -45,11 +45,10 @@ public sealed class SystemGuestComparisonTests(ITestOutputHelper output) : Linux
 
         string kernel = Path.Combine(_directory.FullName, $"{guest}.elf");
         File.WriteAllBytes(kernel, build());
-        var run = Boot(kernel, null, [], commandLine: "", memory: 64ul << 20);
+        var run = Boot(kernel, null, [], commandLine: "", memory: 64ul << 20, engine: engine);
 
         Assert.Equal(Lines(reference), Lines(run.Console));
         Assert.Equal(expectedExit, run.Exit.Kind);
-        _ = engine;
     }
 
     private static string[] Lines(string text) => text.Replace("\r", "").Split('\n');

@@ -22,7 +22,7 @@ public static class GuestHandlers
     }
 
     /// <summary>Prints the frame and resumes at <see cref="ResumeSlot"/>.</summary>
-    public static void EmitFault(Assembler a, GuestConsole c, ref Label handler, string name, bool errorCode, bool printFlagsAndStack = false)
+    public static void EmitFault(Assembler a, GuestConsole c, ref Label handler, string name, bool errorCode, bool printFlagsAndStack = false, bool printErrorCode = true)
     {
         a.Label(ref handler);
         int frame = errorCode ? 8 : 0;
@@ -34,7 +34,7 @@ public static class GuestHandlers
             c.Value($"{name} rflags inside", rbx);
         }
         a.push(rbx);
-        if (errorCode)
+        if (errorCode && printErrorCode)
         {
             a.mov(rbx, __qword_ptr[rsp + 8]);
             c.Value($"{name} error", rbx);

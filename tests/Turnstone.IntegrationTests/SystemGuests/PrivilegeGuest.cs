@@ -95,14 +95,14 @@ public static class PrivilegeGuest
             SystemCall(a, 2);
 
             a.Label(ref systemCall); // ring 0, on the user's stack (SYSCALL does not switch stacks)
-            c.Value("syscall rcx", rcx);
-            a.push(r11);
-            a.btr(r11, 16); // RF: see GuestHandlers
-            c.Value("syscall r11", r11);
-            a.pop(r11);
-            a.pushfq();
+            a.pushfq(); // before any instruction changes them: RFLAGS as SYSCALL left them
             a.pop(rbx);
-            c.Value("rflags in the kernel", rbx);
+            // SYSCALL clears only SFMASK's bits (SDM); QEMU TCG also clears the arithmetic flags it
+            // keeps lazily. Those are compared through R11 instead.
+            a.and(ebx, ~0x8D5);
+            c.Value("rflags in the kernel, arithmetic flags not compared", rbx);
+            c.Value("syscall rcx", rcx);
+            c.Value("syscall r11", r11);
             a.mov(bx, cs);
             a.movzx(ebx, bx);
             c.Value("kernel cs", rbx);
