@@ -439,7 +439,7 @@ internal static class InstructionTranslator
                 {
                     OpKind.NearBranch64 => Operation.Jmp,
                     OpKind.Register => Operation.JmpR,
-                    OpKind.Memory when instruction.MemorySize == MemorySize.UInt64 => Operation.JmpM,
+                    OpKind.Memory when instruction.Code == Code.Jmp_rm64 => Operation.JmpM,
                     _ => Operation.NotImplemented,
                 };
             case Mnemonic.Call:
@@ -447,7 +447,7 @@ internal static class InstructionTranslator
                 {
                     OpKind.NearBranch64 => Operation.Call,
                     OpKind.Register => Operation.CallR,
-                    OpKind.Memory when instruction.MemorySize == MemorySize.UInt64 => Operation.CallM,
+                    OpKind.Memory when instruction.Code == Code.Call_rm64 => Operation.CallM,
                     _ => Operation.NotImplemented,
                 };
             case Mnemonic.Loop: return Operation.Loop;

@@ -212,7 +212,7 @@ internal static class ModeTranslator
                     case OpKind.Register:
                         decoded.Op = call ? Operation.NearCallIndirect : Operation.NearJmpIndirect;
                         return true;
-                    case OpKind.Memory when instruction.MemorySize is MemorySize.UInt16 or MemorySize.UInt32:
+                    case OpKind.Memory when instruction.Code is Code.Jmp_rm16 or Code.Jmp_rm32 or Code.Call_rm16 or Code.Call_rm32:
                         decoded.Op = call ? Operation.NearCallIndirect : Operation.NearJmpIndirect;
                         return true;
                 }
