@@ -65,12 +65,13 @@ public sealed class LinuxMachine
         byte[] kernel = ReadInput(config.KernelPath, "kernel");
         byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
         var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost, config.Boot);
-        var engine = MachineEngineSelection.Resolve(config.Engine, MachineEngineSelection.IsLinux(image));
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
         var platform = PcPlatform.Lay(config.Disks.Count);
         var acpi = AcpiFirmware.Build(platform.Builder.Describe(config.Cpus), e820);
         var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);
         plan.AcpiRsdpAddress = acpi.RsdpAddress;
+        // Last: what is wrong with the inputs is reported whatever the engine, before "no KVM".
+        var engine = MachineEngineSelection.Resolve(config.Engine, MachineEngineSelection.IsLinux(image));
         return new LinuxMachine(config, plan, platform, acpi, engine);
     }
 
