@@ -52,4 +52,7 @@ internal enum Operation : ushort
     /// <summary>SSE moves of 128 bits (Aux 1: the memory operand must be 16-byte aligned), packed
     /// integer and logic operations (Aux: <see cref="SseKind"/>), shifts by an immediate.</summary>
     SseMove, SsePacked, SseShiftImmediate,
+    /// <summary>x87/SSE control run by the interpreter (Aux: <see cref="FloatControlKind"/>); x87,
+    /// MMX and SSE computation run on the host (Immediate: the <see cref="HostExecution.HostInstructionTable"/> entry).</summary>
+    FloatControl, HostFloatingPoint,
 }
