@@ -131,10 +131,20 @@ public sealed unsafe partial class SoftwareCpu
         switch (kind)
         {
             case FloatControlKind.Fninit:
-                // The registers keep their contents (FXSAVE shows them); control, status, tags and pointers reset.
+            {
+                // The physical registers keep their contents; control, status (TOP too), tags and
+                // pointers reset. The image holds ST0-7 relative to TOP, so TOP becoming 0 rotates them.
+                int top = (_fpu.StatusWord >> 11) & 7;
+                Span<byte> registers = stackalloc byte[128];
+                _fpu.X87[Registers..].CopyTo(registers);
+                for (int st = 0; st < 8; st++)
+                {
+                    registers.Slice(16 * ((st + 8 - top) & 7), 16).CopyTo(_fpu.X87[(Registers + 16 * st)..]);
+                }
                 _fpu.X87[..ImageMxcsr].Clear();
                 _fpu.ControlWord = FloatingPointState.InitialControlWord;
                 return true;
+            }
             case FloatControlKind.Fnclex:
                 _fpu.StatusWord &= unchecked((ushort)~(StatusBusy | 0xFF));
                 return true;

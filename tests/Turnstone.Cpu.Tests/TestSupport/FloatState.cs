@@ -35,7 +35,7 @@ public sealed class FloatState
         var fields = new List<(string Name, int Offset, int Length)> { ("fcw", 0, 2), ("fsw", 2, 2), ("ftw", 4, 1), ("mxcsr", 24, 4) };
         for (int r = 0; r < 8; r++)
         {
-            fields.Add(($"st/mm{r} (physical)", 32 + 16 * r, 10));
+            fields.Add(($"st{r}", 32 + 16 * r, 10));
         }
         for (int r = 0; r < 16; r++)
         {

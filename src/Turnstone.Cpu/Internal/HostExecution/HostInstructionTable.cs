@@ -154,8 +154,11 @@ internal static class HostInstructionTable
         {
             hasMmx = true;
         }
-        shape.FlagsRead = instruction.RflagsRead != Iced.Intel.RflagsBits.None;
-        shape.FlagsWritten = instruction.RflagsModified != Iced.Intel.RflagsBits.None;
+        // Iced counts the x87 condition codes C0-C3 among the flags; only RFLAGS' own matter here.
+        const Iced.Intel.RflagsBits arithmetic = Iced.Intel.RflagsBits.OF | Iced.Intel.RflagsBits.SF | Iced.Intel.RflagsBits.ZF |
+            Iced.Intel.RflagsBits.AF | Iced.Intel.RflagsBits.CF | Iced.Intel.RflagsBits.PF;
+        shape.FlagsRead = (instruction.RflagsRead & arithmetic) != 0;
+        shape.FlagsWritten = (instruction.RflagsModified & arithmetic) != 0;
         if (x87)
         {
             shape.Class = HostInstructionClass.UsesX87State | HostInstructionClass.X87 | HostInstructionClass.UpdatesX87Pointers;
