@@ -117,6 +117,8 @@ public sealed unsafe partial class SoftwareCpu
             }
             case FloatControlKind.Stmxcsr:
                 return SseUsable() && TryWrite(EffectiveAddress(ref i), 4, _mxcsr);
+            case FloatControlKind.Maskmovdqu:
+                return MaskedStoreInstruction(ref i);
             case FloatControlKind.Fwait:
                 if ((_cr0 & (Cr0Bits.TaskSwitched | Cr0Bits.MonitorCoprocessor)) == (Cr0Bits.TaskSwitched | Cr0Bits.MonitorCoprocessor))
                 {
@@ -131,20 +133,8 @@ public sealed unsafe partial class SoftwareCpu
         switch (kind)
         {
             case FloatControlKind.Fninit:
-            {
-                // The physical registers keep their contents; control, status (TOP too), tags and
-                // pointers reset. The image holds ST0-7 relative to TOP, so TOP becoming 0 rotates them.
-                int top = (_fpu.StatusWord >> 11) & 7;
-                Span<byte> registers = stackalloc byte[128];
-                _fpu.X87[Registers..].CopyTo(registers);
-                for (int st = 0; st < 8; st++)
-                {
-                    registers.Slice(16 * ((st + 8 - top) & 7), 16).CopyTo(_fpu.X87[(Registers + 16 * st)..]);
-                }
-                _fpu.X87[..ImageMxcsr].Clear();
-                _fpu.ControlWord = FloatingPointState.InitialControlWord;
+                InitializeX87();
                 return true;
-            }
             case FloatControlKind.Fnclex:
                 _fpu.StatusWord &= unchecked((ushort)~(StatusBusy | 0xFF));
                 return true;
@@ -155,14 +145,18 @@ public sealed unsafe partial class SoftwareCpu
                 return TryWrite(EffectiveAddress(ref i), 2, _fpu.StatusWord);
             case FloatControlKind.Fnstcw:
                 return TryWrite(EffectiveAddress(ref i), 2, _fpu.ControlWord);
+            case FloatControlKind.Fnstenv:
+            case FloatControlKind.Fldenv:
+            case FloatControlKind.Fnsave:
+            case FloatControlKind.Frstor:
+                return X87EnvironmentInstruction(ref i, kind);
             case FloatControlKind.Fldcw:
             {
                 if (!NoPendingX87Exception() || !TryRead(EffectiveAddress(ref i), 2, out ulong value))
                 {
                     return false;
                 }
-                // Bits 13-15 and 7 are reserved (read 0) and bit 6 reads 1, as FNSTCW shows on hardware.
-                _fpu.ControlWord = (ushort)((value & 0x1F3F) | 0x40);
+                _fpu.ControlWord = ControlWordAsLoaded((ushort)value);
                 UpdateExceptionSummary();
                 return true;
             }
@@ -170,6 +164,9 @@ public sealed unsafe partial class SoftwareCpu
                 return NotImplemented("this x87 control instruction");
         }
     }
+
+    /// <summary>Bits 13-15 and 7 are reserved (read 0) and bit 6 reads 1, as FNSTCW shows on hardware.</summary>
+    private static ushort ControlWordAsLoaded(ushort value) => (ushort)((value & 0x1F3F) | 0x40);
 
     /// <summary>FSW.ES and B follow whether any exception flag is unmasked in the control word.</summary>
     private void UpdateExceptionSummary()

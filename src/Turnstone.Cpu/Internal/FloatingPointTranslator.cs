@@ -34,6 +34,14 @@ internal static class FloatingPointTranslator
             Mnemonic.Fstcw => FloatControlKind.Fnstcw | FloatControlKind.Waiting,
             Mnemonic.Fldcw => FloatControlKind.Fldcw,
             Mnemonic.Wait => FloatControlKind.Fwait,
+            // The 16-bit (66h) forms of the environment images are left not implemented.
+            Mnemonic.Fnstenv when instruction.MemorySize.GetSize() == 28 => FloatControlKind.Fnstenv,
+            Mnemonic.Fstenv when instruction.MemorySize.GetSize() == 28 => FloatControlKind.Fnstenv | FloatControlKind.Waiting,
+            Mnemonic.Fldenv when instruction.MemorySize.GetSize() == 28 => FloatControlKind.Fldenv,
+            Mnemonic.Fnsave when instruction.MemorySize.GetSize() == 108 => FloatControlKind.Fnsave,
+            Mnemonic.Fsave when instruction.MemorySize.GetSize() == 108 => FloatControlKind.Fnsave | FloatControlKind.Waiting,
+            Mnemonic.Frstor when instruction.MemorySize.GetSize() == 108 => FloatControlKind.Frstor,
+            Mnemonic.Maskmovdqu => MaskedStore(in instruction, ref decoded),
             _ => null,
         };
         if (kind is { } control)
@@ -42,5 +50,27 @@ internal static class FloatingPointTranslator
             return Operation.FloatControl;
         }
         return HostInstructionTable.Translate(in instruction, ref decoded);
+    }
+
+    /// <summary>MASKMOVDQU's implicit [RDI] (or [EDI]) destination, DS unless overridden.</summary>
+    private static FloatControlKind MaskedStore(in Instruction instruction, ref DecodedInstruction decoded)
+    {
+        decoded.Reg = (byte)(instruction.Op1Register - Register.XMM0);
+        decoded.Reg2 = (byte)(instruction.Op2Register - Register.XMM0);
+        decoded.Base = (byte)GeneralRegister.Rdi;
+        decoded.Index = SoftwareCpu.ZeroRegister;
+        decoded.Displacement = 0;
+        decoded.Segment = instruction.MemorySegment switch
+        {
+            Register.FS => (byte)SegmentName.Fs,
+            Register.GS => (byte)SegmentName.Gs,
+            _ => SoftwareCpu.FlatSegmentSlot,
+        };
+        if (instruction.Op0Kind == OpKind.MemorySegEDI)
+        {
+            decoded.Flags |= OperandFlags.AddressSize32;
+        }
+        decoded.Size = 16;
+        return FloatControlKind.Maskmovdqu;
     }
 }

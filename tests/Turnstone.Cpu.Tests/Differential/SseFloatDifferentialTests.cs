@@ -66,7 +66,7 @@ public sealed class SseFloatDifferentialTests
         C("movntdq", a => a.movntdq(__xmmword_ptr[rdi + 32], xmm1)), C("movnti", a => a.movnti(__qword_ptr[rdi + 8], rax)), C("movntpd", a => a.movntpd(__xmmword_ptr[rdi], xmm6)),
         C("movapd load", a => a.movapd(xmm0, __xmmword_ptr[rdi + 16])), C("movups store", a => a.movups(__xmmword_ptr[rdi + 3], xmm6)),
         C("pextrw", a => a.pextrw(eax, xmm1, 5)), C("pinsrw r32", a => a.pinsrw(xmm1, ebx, 3)), C("pinsrw m16", a => a.pinsrw(xmm1, __word_ptr[rdi + 2], 7)),
-        C("stmxcsr", a => a.stmxcsr(__dword_ptr[rdi + 4])),
+        C("stmxcsr", a => a.stmxcsr(__dword_ptr[rdi + 4])), C("maskmovdqu", a => a.maskmovdqu(xmm1, xmm2)),
     };
 
     public static TheoryData<Case> Shuffles() => new()

@@ -9,7 +9,7 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// registers and flags loaded, RDI at a copy of the case's memory; then FXSAVE64 and the host's
 /// own state put back) and on the software CPU (CR4.OSFXSR and OSXMMEXCPT set, the same image
 /// restored, RDI at <see cref="LongModeMachine.DataPage"/>), and compares the results.
-/// Sequences must not touch R11, RSP, or memory other than [RDI, RDI + 64); cases must keep
+/// Sequences must not touch R11, RSP, or memory other than [RDI, RDI + 128); cases must keep
 /// every exception masked (the native run would trap).
 /// </summary>
 public sealed unsafe class FloatDifferentialHarness : IDisposable
@@ -136,13 +136,13 @@ public sealed unsafe class FloatDifferentialHarness : IDisposable
     }
 
     /// <summary>Runs both ways and fails with both states when anything compared differs.</summary>
-    public void Compare(FloatState input, ulong comparedFlags = DifferentialHarness.ArithmeticFlags)
+    public void Compare(FloatState input, ulong comparedFlags = DifferentialHarness.ArithmeticFlags, (int Start, int End)[]? ignoredMemory = null)
     {
         var (emulated, vector, exit) = RunEmulated(input);
         Assert.True(exit.Reason == CpuExitReason.Halt, $"{Text}: {exit}");
         Assert.True(vector is null, $"{Text}: the engine raised vector {vector} for\n{input}");
         var native = RunNative(input);
-        string? difference = FloatState.Difference(native, emulated, comparedFlags);
+        string? difference = FloatState.Difference(native, emulated, comparedFlags, ignoredMemory);
         if (difference is not null)
         {
             Assert.Fail($"{Text}: {difference}\n in:\n{input}\n native:\n{native}\n engine:\n{emulated}");

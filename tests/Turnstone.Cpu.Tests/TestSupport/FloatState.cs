@@ -3,12 +3,12 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// <summary>
 /// The floating-point side of a differential case: an FXSAVE64 image (x87 registers and words,
 /// MXCSR, XMM0-15), the general registers RAX, RBX, RCX, RDX, RSI, R8, R9, the arithmetic flags,
-/// and 64 bytes of memory that RDI points at.
+/// and 128 bytes of memory that RDI points at.
 /// </summary>
 public sealed class FloatState
 {
     public const int ImageBytes = 512;
-    public const int DataBytes = 64;
+    public const int DataBytes = 128;
     public static readonly string[] GeneralNames = ["rax", "rbx", "rcx", "rdx", "rsi", "r8", "r9"];
 
     public byte[] Image { get; } = new byte[ImageBytes];
@@ -30,7 +30,7 @@ public sealed class FloatState
     /// <summary>The differences the SDM defines: control, status and tag words, ST0-7's 80 bits,
     /// MXCSR, XMM0-15, the general registers, the compared flags and memory. The last-instruction
     /// pointers and opcode are not compared (AMD hosts store them only with an exception pending).</summary>
-    public static string? Difference(FloatState native, FloatState engine, ulong comparedFlags)
+    public static string? Difference(FloatState native, FloatState engine, ulong comparedFlags, (int Start, int End)[]? ignoredMemory = null)
     {
         var fields = new List<(string Name, int Offset, int Length)> { ("fcw", 0, 2), ("fsw", 2, 2), ("ftw", 4, 1), ("mxcsr", 24, 4) };
         for (int r = 0; r < 8; r++)
@@ -59,7 +59,14 @@ public sealed class FloatState
         {
             return $"rflags: native {native.Rflags & comparedFlags:x} engine {engine.Rflags & comparedFlags:x}";
         }
-        if (!native.Data.AsSpan().SequenceEqual(engine.Data))
+        var nativeData = native.Data.ToArray();
+        var engineData = engine.Data.ToArray();
+        foreach (var (start, end) in ignoredMemory ?? [])
+        {
+            nativeData.AsSpan(start, end - start).Clear();
+            engineData.AsSpan(start, end - start).Clear();
+        }
+        if (!nativeData.AsSpan().SequenceEqual(engineData))
         {
             return $"memory: native {Convert.ToHexString(native.Data)} engine {Convert.ToHexString(engine.Data)}";
         }

@@ -37,7 +37,7 @@ internal static class HostInstructionTable
         Mnemonic.Ldmxcsr, Mnemonic.Stmxcsr, Mnemonic.Fxsave, Mnemonic.Fxsave64, Mnemonic.Fxrstor, Mnemonic.Fxrstor64,
         Mnemonic.Fninit, Mnemonic.Finit, Mnemonic.Fnclex, Mnemonic.Fclex, Mnemonic.Fnstsw, Mnemonic.Fstsw,
         Mnemonic.Fnstcw, Mnemonic.Fstcw, Mnemonic.Fldcw, Mnemonic.Wait,
-        // Environment and full-state images carry pointers and would need the host's values translated.
+        // Environment and full-state images (the interpreter runs the 32-bit formats; the 16-bit ones stay not implemented).
         Mnemonic.Fnstenv, Mnemonic.Fstenv, Mnemonic.Fldenv, Mnemonic.Fnsave, Mnemonic.Fsave, Mnemonic.Frstor,
         // Implicit [RDI] stores: not rewritable to the buffer.
         Mnemonic.Maskmovq, Mnemonic.Maskmovdqu,
