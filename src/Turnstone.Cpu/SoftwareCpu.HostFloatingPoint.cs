@@ -8,8 +8,9 @@ namespace Turnstone.Cpu;
 
 // x87, MMX and SSE/SSE2 computation on the host CPU (see HostInstructionTable for why and how):
 // the interpreter checks CR0/CR4, pending x87 exceptions, paging and alignment, copies the operands
-// into the state block, calls the instruction's thunk, and commits the results unless the guest had
-// unmasked an exception that occurred (not implemented yet: such guests stop with NotImplemented).
+// into the state block, calls the instruction's thunk, and commits the results (unless the guest
+// unmasked a SIMD exception that occurred: #XM is not implemented yet, such guests stop with
+// NotImplemented and nothing changed).
 public sealed unsafe partial class SoftwareCpu
 {
     private bool HostFloatingPoint(ref DecodedInstruction i)
@@ -28,11 +29,13 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return GeneralProtection();
             }
-            if (h.MemoryRead && (!ProbeRange(_readTlb, address, h.MemorySize) || !ReadBytes(address, new Span<byte>(state + MemoryOperand, h.MemorySize))))
+            if (h.MemoryWritten && !ProbeRange(_writeTlb, address, h.MemorySize))
             {
                 return false;
             }
-            if (h.MemoryWritten && !ProbeRange(_writeTlb, address, h.MemorySize))
+            // A destination is read too: an x87 store meeting an unmasked exception leaves memory
+            // alone, and writing back the bytes it found keeps it so.
+            if (!ProbeRange(_readTlb, address, h.MemorySize) || !ReadBytes(address, new Span<byte>(state + MemoryOperand, h.MemorySize)))
             {
                 return false;
             }
@@ -46,50 +49,48 @@ public sealed unsafe partial class SoftwareCpu
         // Run with every SIMD exception masked and the flags clear, so the flags afterwards are the
         // ones this instruction raised.
         *(uint*)(state + RunMxcsr) = (_mxcsr & ~0x3Fu) | 0x1F80;
-        bool x87 = (h.Class & HostInstructionClass.UsesX87State) != 0;
-        ushort guestControl = 0, guestStatus = 0;
-        if (x87)
+        bool usesX87 = (h.Class & HostInstructionClass.UsesX87State) != 0;
+        bool x87 = (h.Class & HostInstructionClass.X87) != 0;
+        if (usesX87)
         {
-            guestControl = _fpu.ControlWord;
-            guestStatus = _fpu.StatusWord;
-            if ((guestControl & 0x3F) != 0x3F)
+            if ((_fpu.StatusWord & ~_fpu.ControlWord & 0x3F) != 0)
             {
+                // Only FXRSTOR/FLDENV/FRSTOR make this state; how the host would treat it is not
+                // something to find out with a trap in this process.
+                return NotImplemented("an x87 status word with unmasked exception flags set but none pending (ES clear)");
+            }
+            *(uint*)(state + ImageMxcsr) = _mxcsr;
+            if (!x87)
+            {
+                // An SSE instruction with an MMX operand changes the x87 tags and TOP: kept to put
+                // back if it meets an unmasked SIMD exception.
                 _fpu.X87.CopyTo(new Span<byte>(state + X87Backup, X87Bytes));
             }
-            _fpu.ControlWord = (ushort)(guestControl | 0x3F);
-            _fpu.StatusWord = (ushort)(guestStatus & ~(StatusBusy | 0xFF));
-            *(uint*)(state + ImageMxcsr) = _mxcsr;
         }
 
+        // x87 instructions run with the guest's control word as it is: an unmasked x87 exception
+        // is not taken by the faulting instruction but left pending (FSW.ES) for the next waiting
+        // one, and the thunk's FXSAVE and FNINIT do not wait (SDM: FXSAVE does not check for
+        // pending exceptions), so the host never traps and the guest gets the hardware's exact
+        // unmasked behaviour (operands unchanged for invalid/zero-divide/denormal, biased results
+        // for overflow/underflow), then #MF from its next waiting instruction.
         ((delegate* unmanaged[SuppressGCTransition]<byte*, void>)h.Thunk)(state);
 
         uint simdRaised = *(uint*)(state + RunMxcsr) & 0x3F;
         if ((simdRaised & ~(_mxcsr >> 7) & 0x3F) != 0)
         {
-            if (x87)
+            if (usesX87)
             {
-                RestoreX87Backup(guestControl, guestStatus);
+                new ReadOnlySpan<byte>(state + X87Backup, X87Bytes).CopyTo(_fpu.X87);
             }
             return NotImplemented("an unmasked SIMD floating-point exception (#XM)");
         }
-        if (x87)
+        if ((h.Class & HostInstructionClass.UpdatesX87Pointers) != 0)
         {
-            ushort status = _fpu.StatusWord;
-            int raised = status & 0x7F;
-            if ((raised & ~guestControl & 0x3F) != 0)
+            _fpu.InstructionPointer = R(BlockRipRegister) + i.Offset;
+            if (h.MemorySize != 0)
             {
-                RestoreX87Backup(guestControl, guestStatus);
-                return NotImplemented("an unmasked x87 floating-point exception");
-            }
-            _fpu.ControlWord = guestControl;
-            _fpu.StatusWord = (ushort)(status | (guestStatus & (StatusBusy | 0xFF)));
-            if ((h.Class & HostInstructionClass.UpdatesX87Pointers) != 0)
-            {
-                _fpu.InstructionPointer = R(BlockRipRegister) + i.Offset;
-                if (h.MemorySize != 0)
-                {
-                    _fpu.DataPointer = address;
-                }
+                _fpu.DataPointer = address;
             }
         }
         _mxcsr |= simdRaised;
@@ -100,16 +101,6 @@ public sealed unsafe partial class SoftwareCpu
             SetArithmeticFlags(*(ulong*)(state + FlagsOut));
         }
         return !h.MemoryWritten || WriteBytes(address, new ReadOnlySpan<byte>(state + MemoryOperand, h.MemorySize));
-    }
-
-    private void RestoreX87Backup(ushort control, ushort status)
-    {
-        if ((control & 0x3F) != 0x3F)
-        {
-            new ReadOnlySpan<byte>(_fpu.Pointer + X87Backup, X87Bytes).CopyTo(_fpu.X87);
-        }
-        _fpu.ControlWord = control;
-        _fpu.StatusWord = status;
     }
 
     /// <summary>SDM Vol. 3 table 2-2: x87 takes #NM for CR0.EM or TS; MMX/SSE take #UD for CR0.EM

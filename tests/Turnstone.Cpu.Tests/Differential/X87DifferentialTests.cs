@@ -79,15 +79,37 @@ public sealed class X87DifferentialTests
         C("ldmxcsr stmxcsr", a => { a.and(__dword_ptr[rdi + 4], 0xFFFF); a.or(__dword_ptr[rdi + 4], 0x1F80); a.ldmxcsr(__dword_ptr[rdi + 4]); a.addsd(xmm0, xmm1); a.stmxcsr(__dword_ptr[rdi + 12]); }),
     };
 
-    private static void Run(Case testCase)
+    /// <summary>Unmasked exceptions: the faulting instruction leaves them pending (FSW.ES and B),
+    /// with the operands unchanged (invalid, zero divide, denormal) or biased results (overflow,
+    /// underflow), exactly as the host does.</summary>
+    public static TheoryData<Case> UnmaskedExceptions() => new()
+    {
+        C("fdiv unmasked", a => a.fdiv(st0, st1)), C("fdivp unmasked", a => a.fdivp(st1, st0)), C("fsqrt unmasked", a => a.fsqrt()),
+        C("fmul unmasked", a => a.fmul(st0, st1)), C("fadd m32 unmasked", a => a.fadd(__dword_ptr[rdi + 4])), C("fld m32 unmasked", a => a.fld(__dword_ptr[rdi])),
+        C("fst m32 unmasked", a => a.fst(__dword_ptr[rdi + 4])), C("fstp m64 unmasked", a => a.fstp(__qword_ptr[rdi + 8])),
+        C("fistp m16 unmasked", a => a.fistp(__word_ptr[rdi + 2])), C("fcom unmasked", a => a.fcom(st0, st1)), C("fscale unmasked", a => a.fscale()),
+        C("fxch unmasked", a => a.fxch(st0, st3)), C("fld1 unmasked", a => a.fld1()),
+    };
+
+    private static void Run(Case testCase, bool unmasked = false)
     {
         using var harness = new FloatDifferentialHarness(testCase.Sequence);
         var random = new FloatOperands(testCase.Name.GetHashCode(StringComparison.Ordinal));
         for (int i = 0; i < Cases; i++)
         {
-            harness.Compare(random.State(), ignoredMemory: testCase.IgnoredMemory);
+            var state = random.State();
+            if (unmasked)
+            {
+                state.Image[0] = (byte)((state.Image[0] & ~0x3F) | random.Next(0x40)); // FCW: random exception masks
+                state.Image[2] &= 0xC0; // FSW: no exception flags raised yet
+            }
+            harness.Compare(state, ignoredMemory: testCase.IgnoredMemory);
         }
     }
+
+    [Theory]
+    [MemberData(nameof(UnmaskedExceptions))]
+    public void Unmasked_exceptions_are_left_pending_as_on_the_host(Case testCase) => Run(testCase, unmasked: true);
 
     [Theory]
     [MemberData(nameof(LoadsAndStores))]

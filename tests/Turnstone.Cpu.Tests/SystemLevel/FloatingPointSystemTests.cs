@@ -7,7 +7,7 @@ namespace Turnstone.Cpu.Tests.SystemLevel;
 /// <summary>
 /// The system side of x87/SSE: CR0.TS/EM and CR4.OSFXSR faults, FXSAVE/FXRSTOR images (layout,
 /// round trip, alignment, a bad MXCSR), LDMXCSR's reserved bits, #MF for a pending x87 exception,
-/// unmasked exceptions stopping honestly, and what CPUID reports.
+/// unmasked SIMD exceptions stopping honestly, and what CPUID reports.
 /// </summary>
 public sealed class FloatingPointSystemTests
 {
@@ -180,6 +180,48 @@ public sealed class FloatingPointSystemTests
         machine.Cpu.Cr0 |= 1 << 5;
         Assert.Equal(16, RunToHalt(machine));
         Assert.Equal(0x84ul, machine.Cpu.GetRegister(GeneralRegister.Rax) & 0x84); // ZE and ES
+    }
+
+    [Fact]
+    public void An_unmasked_x87_exception_is_left_pending_by_the_faulting_instruction_and_taken_by_the_next_waiting_one()
+    {
+        using var machine = Machine(a =>
+        {
+            a.fldcw(__word_ptr[Data]);
+            a.fldz();
+            a.fld1();
+            a.fdiv(st0, st1); // 1 / 0 with ZE unmasked: no fault here, ST0 stays 1
+            a.fnstsw(ax);
+            a.fst(__qword_ptr[Data + 8]); // waiting: #MF before it stores
+        });
+        machine.WriteUInt16(Data, 0x037B);
+        machine.Cpu.Cr0 |= 1 << 5; // NE
+
+        Assert.Equal(16, RunToHalt(machine));
+
+        Assert.Equal(0x8084ul, machine.Cpu.GetRegister(GeneralRegister.Rax) & 0x80FF); // B, ES, ZE
+        Assert.Equal(0ul, machine.ReadUInt64(Data + 8));
+        var image = new byte[512];
+        machine.Cpu.SaveFxImage(image);
+        Assert.Equal(0x8000_0000_0000_0000ul, BitConverter.ToUInt64(image, 32)); // ST0 is still 1.0
+        Assert.Equal(0x3FFF, BitConverter.ToUInt16(image, 40));
+    }
+
+    [Fact]
+    public void A_pending_x87_exception_without_cr0_ne_stops_with_not_implemented()
+    {
+        using var machine = Machine(a =>
+        {
+            a.fldcw(__word_ptr[Data]);
+            a.fldz();
+            a.fld1();
+            a.fdiv(st0, st1);
+            a.wait();
+        });
+        machine.WriteUInt16(Data, 0x037B);
+        var exit = machine.Cpu.Run(100);
+        Assert.Equal(CpuExitReason.NotImplemented, exit.Reason);
+        Assert.Contains("FERR", exit.Description);
     }
 
     [Fact]

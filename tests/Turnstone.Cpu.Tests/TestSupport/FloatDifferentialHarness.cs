@@ -10,7 +10,8 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// own state put back) and on the software CPU (CR4.OSFXSR and OSXMMEXCPT set, the same image
 /// restored, RDI at <see cref="LongModeMachine.DataPage"/>), and compares the results.
 /// Sequences must not touch R11, RSP, or memory other than [RDI, RDI + 128); cases must keep
-/// every exception masked (the native run would trap).
+/// every SIMD exception masked (the native run would trap), and may unmask x87 ones only when the
+/// sequence ends on the faulting instruction (the exception stays pending).
 /// </summary>
 public sealed unsafe class FloatDifferentialHarness : IDisposable
 {
@@ -76,6 +77,7 @@ public sealed unsafe class FloatDifferentialHarness : IDisposable
             a.mov(__qword_ptr[r11 + General + 8 * g], GeneralOrder[g]);
         }
         a.fxsave64(__[r11]);
+        a.fninit(); // an unmasked x87 exception left pending must not meet a waiting instruction here
         a.fxrstor64(__[r11 + HostSave]);
         a.cld();
         foreach (var saved in new[] { r15, r14, r13, r12, rbp, rbx })

@@ -36,7 +36,7 @@ internal static class FloatingPointStateLayout
     public const int RunMxcsr = 600;
     public const int HostMxcsr = 604;
     public const int HostControlWord = 608;
-    /// <summary>A copy of the x87 part taken when an unmasked x87 exception might need the state put back.</summary>
+    /// <summary>A copy of the x87 part, put back when an SSE instruction with an MMX operand meets an unmasked SIMD exception.</summary>
     public const int X87Backup = 640;
     public const int Size = 800;
 }

@@ -16,9 +16,10 @@ namespace Turnstone.Cpu.Internal.HostExecution;
 /// re-encoded, with every operand rewritten to the vCPU's state block: XMM operands to XMM0/XMM1
 /// loaded from slots, a general register to RAX, the memory operand to a 32-byte buffer the
 /// interpreter fills from guest memory (after its own paging and alignment checks) and writes
-/// back. A guest instruction can therefore reach nothing but that block. Thunks run with every
-/// exception masked (the interpreter stops with NotImplemented when the guest had unmasked one
-/// that occurred), so the host never takes a floating-point trap. Built once per distinct
+/// back. A guest instruction can therefore reach nothing but that block. SIMD exceptions run
+/// masked (the interpreter stops with NotImplemented when the guest had unmasked one that
+/// occurred); x87 ones are only ever left pending, never taken, inside a thunk (see
+/// SoftwareCpu.HostFloatingPoint), so the host never takes a floating-point trap. Built once per distinct
 /// encoding at decode time; capped at <see cref="Capacity"/> shapes.
 /// </remarks>
 internal static class HostInstructionTable
