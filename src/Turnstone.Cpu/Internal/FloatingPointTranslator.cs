@@ -41,7 +41,7 @@ internal static class FloatingPointTranslator
             Mnemonic.Fnsave when instruction.MemorySize.GetSize() == 108 => FloatControlKind.Fnsave,
             Mnemonic.Fsave when instruction.MemorySize.GetSize() == 108 => FloatControlKind.Fnsave | FloatControlKind.Waiting,
             Mnemonic.Frstor when instruction.MemorySize.GetSize() == 108 => FloatControlKind.Frstor,
-            Mnemonic.Maskmovdqu => MaskedStore(in instruction, ref decoded),
+            Mnemonic.Maskmovdqu when instruction.Op0Kind != OpKind.MemorySegDI => MaskedStore(in instruction, ref decoded),
             _ => null,
         };
         if (kind is { } control)
@@ -52,7 +52,8 @@ internal static class FloatingPointTranslator
         return HostInstructionTable.Translate(in instruction, ref decoded);
     }
 
-    /// <summary>MASKMOVDQU's implicit [RDI] (or [EDI]) destination, DS unless overridden.</summary>
+    /// <summary>MASKMOVDQU's implicit [RDI] (or [EDI]) destination, DS unless overridden; the
+    /// 16-bit [DI] form is left not implemented.</summary>
     private static FloatControlKind MaskedStore(in Instruction instruction, ref DecodedInstruction decoded)
     {
         decoded.Reg = (byte)(instruction.Op1Register - Register.XMM0);
