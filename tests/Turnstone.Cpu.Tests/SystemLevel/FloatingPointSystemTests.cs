@@ -249,6 +249,44 @@ public sealed class FloatingPointSystemTests
     }
 
     [Fact]
+    public void Running_x87_and_sse_instructions_allocates_nothing()
+    {
+        using var machine = Machine(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(ecx, 20_000);
+            a.Label(ref loop);
+            a.addsd(xmm0, xmm1);
+            a.cvtsi2sd(xmm2, rcx);
+            a.movq(rax, xmm2);
+            a.fld1();
+            a.fadd(__qword_ptr[Data + 2048]);
+            a.fstp(__qword_ptr[Data + 2056]);
+            a.fxsave64(__[Data]);
+            a.fnstenv(__[Data + 1024]);
+            a.fldcw(__word_ptr[Data + 1024]);
+            a.maskmovdqu(xmm1, xmm1);
+            a.dec(ecx);
+            a.jnz(loop);
+        });
+        void RunLoop()
+        {
+            machine.Cpu.SetRegister(GeneralRegister.Rdi, Data + 3072);
+            machine.Cpu.Halted = false;
+            machine.Cpu.Rip = LongModeMachine.KernelCode;
+            Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1_000_000).Reason);
+            Assert.Null(machine.VectorFromHaltRip());
+        }
+        RunLoop(); // decodes and builds the thunks
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunLoop();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated for 240,000 instructions");
+    }
+
+    [Fact]
     public void Cpuid_reports_fpu_mmx_fxsr_sse_and_sse2()
     {
         using var machine = Machine(a =>
