@@ -16,5 +16,7 @@ public enum ExceptionVector : byte
     StackFault = 12,
     GeneralProtection = 13,
     PageFault = 14,
+    /// <summary>#MF, a pending unmasked x87 exception taken by a waiting instruction (CR0.NE set).</summary>
+    FloatingPointError = 16,
     AlignmentCheck = 17,
 }

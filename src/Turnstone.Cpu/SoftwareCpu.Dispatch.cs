@@ -159,6 +159,8 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.SseMove: return SseMove(ref i);
             case Operation.SsePacked: return SsePacked(ref i);
             case Operation.SseShiftImmediate: return SseShiftImmediate(ref i);
+            case Operation.FloatControl: return FloatControl(ref i);
+            case Operation.HostFloatingPoint: return HostFloatingPoint(ref i);
             case Operation.Nop: return true;
             case Operation.Invalid: return InvalidOpcode();
             default: return ExecuteModeSpecific(ref i);

@@ -3,15 +3,13 @@ using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
 
-// The SSE subset (see SseTranslator): sixteen 128-bit XMM registers, 128-bit moves and packed
-// integer and logic operations. A 16-byte access translates both ends before it touches memory,
-// so a fault on the second page leaves nothing half written.
+// The fast SSE paths (see SseTranslator): sixteen 128-bit XMM registers, 128-bit moves and packed
+// integer and logic operations in C#; the rest of SSE runs on the host (SoftwareCpu.HostFloatingPoint).
+// A 16-byte access translates both ends before it touches memory, so a fault on the second page
+// leaves nothing half written.
 public sealed unsafe partial class SoftwareCpu
 {
     private readonly Vector128<byte>[] _xmm = new Vector128<byte>[16];
-
-    /// <summary>XMM0-15, for the engine adapter's extended-state save and restore.</summary>
-    internal Span<Vector128<byte>> XmmRegisters => _xmm;
 
     /// <summary>CR0.EM or a clear CR4.OSFXSR make SSE instructions #UD; CR0.TS makes them #NM.</summary>
     private bool SseUsable()

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using Turnstone.Engine;
 
 namespace Turnstone.Cpu.Engine;
@@ -80,18 +79,19 @@ internal sealed class SoftwareEngineVcpu(SoftwareCpu cpu) : IEngineVcpu
 
     public long? InstructionsRetired => (long)cpu.InstructionsRetired;
 
-    /// <summary>The extended state is the XMM registers (the SSE subset the engine runs); the only event state is HLT.</summary>
+    /// <summary>The extended state is x87, MXCSR and XMM0-15 (an FXSAVE image); the only event state is HLT.</summary>
     public void ResetExtendedStateAndEvents()
     {
-        cpu.XmmRegisters.Clear();
+        cpu.ResetFloatingPoint();
         cpu.Halted = false;
     }
 
     public SavedExtendedState CreateExtendedState() => new SoftwareExtendedState();
 
-    public void SaveExtendedState(SavedExtendedState state) => cpu.XmmRegisters.CopyTo(Own(state).Xmm);
+    public void SaveExtendedState(SavedExtendedState state) => cpu.SaveFxImage(Own(state).FxImage);
 
-    public void RestoreExtendedState(SavedExtendedState state) => Own(state).Xmm.CopyTo(cpu.XmmRegisters);
+    /// <summary>The image came from <see cref="SaveExtendedState"/>, so its MXCSR is valid.</summary>
+    public void RestoreExtendedState(SavedExtendedState state) => cpu.RestoreFxImage(Own(state).FxImage);
 
     private static SoftwareExtendedState Own(SavedExtendedState state) =>
         state as SoftwareExtendedState ?? throw new ArgumentException("extended state made by another engine", nameof(state));
@@ -146,6 +146,6 @@ internal sealed class SoftwareEngineVcpu(SoftwareCpu cpu) : IEngineVcpu
 
     private sealed class SoftwareExtendedState : SavedExtendedState
     {
-        public readonly Vector128<byte>[] Xmm = new Vector128<byte>[16];
+        public readonly byte[] FxImage = new byte[512];
     }
 }

@@ -3,7 +3,8 @@ using System.Text;
 namespace Turnstone.Cpu.Internal;
 
 /// <summary>
-/// What CPUID reports: only features the engine implements. No x87, SSE, APIC, SYSENTER, PSE,
+/// What CPUID reports: only features the engine implements (x87, MMX, FXSR, SSE and SSE2 among
+/// them, run on the host: see HostInstructionTable). No SSE3+, APIC, SYSENTER, PSE,
 /// PCID, SMEP/SMAP, XSAVE, AVX, BMI, so software that checks before using them stays on what works.
 /// </summary>
 internal static class CpuidTable
@@ -26,7 +27,8 @@ internal static class CpuidTable
                 const uint clflushLineSize = 8 << 8;
                 const uint logicalProcessors = 1 << 16;
                 const uint ecx = (1u << 13) /* CMPXCHG16B */ | (1u << 23) /* POPCNT */;
-                const uint edx = (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ |
+                const uint edx = (1u << 0) /* FPU */ | (1u << 23) /* MMX */ | (1u << 24) /* FXSR */ | (1u << 25) /* SSE */ | (1u << 26) /* SSE2 */ |
+                    (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ |
                     (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 16) /* PAT */;
                 return (family6Model15, clflushLineSize | logicalProcessors, ecx, edx);
             }

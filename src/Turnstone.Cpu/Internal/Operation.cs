@@ -61,4 +61,8 @@ internal enum Operation : ushort
     FarJmp, FarJmpIndirect, FarCall, FarCallIndirect, FarRet, LoadFarPointer,
     Into, Bound, Arpl,
     Lar, Lsl, Verr, Verw, Sysenter, Sysexit,
+
+    /// <summary>x87/SSE control run by the interpreter (Aux: <see cref="FloatControlKind"/>); x87,
+    /// MMX and SSE computation run on the host (Immediate: the <see cref="HostExecution.HostInstructionTable"/> entry).</summary>
+    FloatControl, HostFloatingPoint,
 }

@@ -5,14 +5,20 @@ namespace Turnstone.Cpu.Internal;
 /// <summary>
 /// The SSE/SSE2 subset the engine runs: the 128-bit moves and the packed integer and logic
 /// operations gcc -O2 emits for integer code (the CRC-32 sample component's table set-up, for
-/// one). Legacy encodings only: VEX (AVX) forms and everything else stay not implemented, and
-/// CPUID does not report SSE or SSE2 until the set is complete (x87, MXCSR, FXSAVE, floating point).
+/// one), run in C#. Everything else (MMX forms, floating point, shuffles, conversions, x87) goes to
+/// <see cref="FloatingPointTranslator"/>. Legacy encodings only: VEX (AVX) forms stay not implemented.
 /// </summary>
 internal static class SseTranslator
 {
     private const byte Aligned = 1;
 
     public static Operation Translate(in Instruction instruction, ref DecodedInstruction decoded)
+    {
+        Operation fast = TranslateFast(in instruction, ref decoded);
+        return fast == Operation.NotImplemented ? FloatingPointTranslator.Translate(in instruction, ref decoded) : fast;
+    }
+
+    private static Operation TranslateFast(in Instruction instruction, ref DecodedInstruction decoded)
     {
         if (instruction.Encoding != EncodingKind.Legacy)
         {

@@ -92,10 +92,10 @@ public sealed class SoftwareEngineTests : IDisposable
         Load(a => a.hlt());
         Assert.Equal(EngineExitKind.Halt, Vcpu.Run().Kind);
 
-        Load(a => a.fld1());
+        Load(a => a.vaddps(ymm0, ymm1, ymm2)); // AVX: CPUID does not report it
         var unimplemented = Vcpu.Run();
         Assert.Equal(EngineExitKind.Failed, unimplemented.Kind);
-        Assert.Contains("fld1", unimplemented.Description);
+        Assert.Contains("vaddps", unimplemented.Description);
 
         Load(a => a.ud2()); // no IDT: #UD, #DF, then a triple fault
         Assert.Equal(EngineExitKind.Shutdown, Vcpu.Run().Kind);
@@ -197,6 +197,36 @@ public sealed class SoftwareEngineTests : IDisposable
         Vcpu.Run();
 
         Assert.Equal(0x0123_4567_89AB_CDEFul, _machine.Memory.ReadUInt64(Data + 32));
+    }
+
+    [Fact]
+    public void Extended_state_covers_the_x87_stack_and_mxcsr()
+    {
+        Load(a =>
+        {
+            a.ldmxcsr(__dword_ptr[Data + 8]);
+            a.fldpi();
+            a.@out(0x80, al);
+            a.fninit();
+            a.fldz();
+            a.@out(0x80, al);
+            a.fstp(__tword_ptr[Data + 16]);
+            a.stmxcsr(__dword_ptr[Data + 32]);
+            a.hlt();
+        });
+        _machine.Memory.WriteUInt64(Data + 8, 0x7F80); // MXCSR: round toward zero, all masked
+        var saved = Vcpu.CreateExtendedState();
+
+        Vcpu.Run();
+        Vcpu.SaveExtendedState(saved);
+        Vcpu.Run();
+        Vcpu.ResetExtendedStateAndEvents(); // MXCSR back to 0x1F80, x87 empty
+        Vcpu.RestoreExtendedState(saved);
+        Vcpu.Run();
+
+        Assert.Equal(0xC90F_DAA2_2168_C235ul, _machine.Memory.ReadUInt64(Data + 16)); // the restored pi (FLDPI rounds to nearest)
+        Assert.Equal(0x4000ul, _machine.Memory.ReadUInt64(Data + 24) & 0xFFFF);
+        Assert.Equal(0x7F80ul, _machine.Memory.ReadUInt64(Data + 32) & 0xFFFF_FFFF);
     }
 
     [Fact]

@@ -216,12 +216,12 @@ public sealed class HostExitTests
     {
         using var machine = new LongModeMachine();
         machine.Cpu.Cr4 |= 1 << 9; // OSFXSR: SSE instructions are not #UD
-        machine.Assemble(LongModeMachine.KernelCode, a => a.addps(xmm0, xmm1)); // floating-point SSE: not implemented yet
+        machine.Assemble(LongModeMachine.KernelCode, a => a.haddps(xmm0, xmm1)); // SSE3: not implemented (CPUID does not report it)
 
         var exit = machine.Cpu.Run(100);
 
         Assert.Equal(CpuExitReason.NotImplemented, exit.Reason);
-        Assert.Contains("addps xmm0,xmm1", exit.Description, StringComparison.Ordinal);
+        Assert.Contains("haddps xmm0,xmm1", exit.Description, StringComparison.Ordinal);
         Assert.Equal(LongModeMachine.KernelCode, machine.Cpu.Rip);
 
         machine.WriteBytes(LongModeMachine.KernelCode, [0xF0, 0x90]); // lock nop: invalid

@@ -45,5 +45,8 @@ public sealed unsafe partial class NativeCode : IDisposable
         }
     }
 
+    /// <summary>Runs code taking one pointer (System V: in RDI).</summary>
+    public void Run(byte* argument) => ((delegate* unmanaged<byte*, void>)_page)(argument);
+
     public void Dispose() => Munmap((nint)_page, PageSize);
 }

@@ -49,11 +49,11 @@ public sealed class SoftwareEngineComponentTests
     {
         using var runtime = new ComponentRuntime(engine: EngineChoice.Soft);
 
-        var fault = (await Assert.ThrowsAsync<ComponentFaultException>(() => Load(runtime, a => a.fld1()))).Fault;
+        var fault = (await Assert.ThrowsAsync<ComponentFaultException>(() => Load(runtime, a => a.vaddps(ymm0, ymm1, ymm2)))).Fault;
 
         Assert.Equal(ComponentFaultKind.Internal, fault.Kind);
         Assert.Contains("not implemented by the software engine", fault.Message);
-        Assert.Contains("fld1", fault.Message);
+        Assert.Contains("vaddps", fault.Message);
         Assert.Equal(ComponentImages.TextAddress, fault.Rip);
     }
 
