@@ -116,16 +116,16 @@ public sealed class SoftwareVcpuExitSourceTests : IDisposable
         var (exit, _) = Run(a =>
         {
             a.nop();
-            a.fld1(); // x87: not implemented yet
+            a.haddps(xmm0, xmm1); // SSE3: not implemented (CPUID does not report it)
         });
 
         Assert.Equal(MachineExitKind.Error, exit.Kind);
         Assert.Contains("not implemented by the software engine", exit.Reason);
-        Assert.Contains("fld1", exit.Reason);
+        Assert.Contains("haddps", exit.Reason);
         Assert.NotNull(exit.Report);
         Assert.Contains("software engine", exit.Report);
         Assert.Contains($"rip={CodeAddress + 1:x16}", exit.Report);
-        Assert.Contains("fld1", exit.Report);
+        Assert.Contains("haddps", exit.Report);
     }
 
     [Fact]
