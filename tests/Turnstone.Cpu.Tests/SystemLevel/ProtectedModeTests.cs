@@ -353,4 +353,37 @@ public sealed class ProtectedModeTests
         Assert.Equal((ulong)LegacyModeMachine.Data32Selector, machine.Register(GeneralRegister.Rdx));
         Assert.Equal(0, machine.Cpu.Cpl);
     }
+
+    [Fact]
+    public void A_far_return_to_ring_3_loads_the_outer_stack_and_ring_3_code_reaches_the_kernel_through_int()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong user = LegacyModeMachine.Code + 0x400;
+        machine.SetGate32(0x80, (uint)(LegacyModeMachine.HandlerStubs + 0x80 * 16), dpl: 3);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.push(LegacyModeMachine.UserData32Selector);
+            a.push(0x28000);
+            a.push(LegacyModeMachine.UserCode32Selector);
+            a.push((int)user);
+            a.retf();
+        });
+        machine.Assemble(user, 32, a =>
+        {
+            a.mov(eax, cs);
+            a.mov(ebx, ss);
+            a.mov(ecx, esp);
+            a.@int(0x80);
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x80, machine.VectorFromHaltRip());
+        Assert.Equal((ulong)LegacyModeMachine.UserCode32Selector, machine.Register(GeneralRegister.Rax));
+        Assert.Equal((ulong)LegacyModeMachine.UserData32Selector, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0x28000UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(LegacyModeMachine.InnerStackTop - 20, machine.Register(GeneralRegister.Rsp));
+    }
 }
