@@ -386,4 +386,52 @@ public sealed class ProtectedModeTests
         Assert.Equal(0x28000UL, machine.Register(GeneralRegister.Rcx));
         Assert.Equal(LegacyModeMachine.InnerStackTop - 20, machine.Register(GeneralRegister.Rsp));
     }
+
+    [Theory]
+    [InlineData("into", 4)]
+    [InlineData("bound", 5)]
+    [InlineData("arpl", 6)]
+    public void Into_bound_and_arpl_behave_as_in_32_bit_code(string instruction, int expectedVector)
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.WriteUInt32(LegacyModeMachine.DataPage, 10);
+        machine.WriteUInt32(LegacyModeMachine.DataPage + 4, 20);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            switch (instruction)
+            {
+                case "into":
+                    a.mov(eax, 1);
+                    a.into();                                   // OF clear: nothing
+                    a.mov(al, 127);
+                    a.add(al, 1);
+                    a.into();
+                    break;
+                case "bound":
+                    a.mov(eax, 15);
+                    a.bound(eax, __qword_ptr[(uint)LegacyModeMachine.DataPage]);
+                    a.mov(eax, 21);
+                    a.bound(eax, __qword_ptr[(uint)LegacyModeMachine.DataPage]);
+                    break;
+                default:
+                    a.mov(eax, 0x10);
+                    a.mov(ecx, 0x3);
+                    a.arpl(ax, cx);                             // RPL 0 < 3: raised, ZF set
+                    a.setz(bl);
+                    a.ud2();
+                    break;
+            }
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(expectedVector, machine.VectorFromHaltRip());
+        if (instruction == "arpl")
+        {
+            Assert.Equal(0x13UL, machine.Register(GeneralRegister.Rax));
+            Assert.Equal(1UL, machine.Register(GeneralRegister.Rbx) & 0xFF);
+        }
+    }
 }
