@@ -434,4 +434,59 @@ public sealed class ProtectedModeTests
             Assert.Equal(1UL, machine.Register(GeneralRegister.Rbx) & 0xFF);
         }
     }
+
+    [Fact]
+    public void The_same_bytes_decode_anew_when_they_run_as_16_bit_code()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        // 32-bit: mov eax, 0x12345678; hlt. 16-bit: mov ax, 0x5678; xor al, 0x12; hlt.
+        machine.WriteBytes(LegacyModeMachine.Code, [0xB8, 0x78, 0x56, 0x34, 0x12, 0xF4]);
+
+        var exit = machine.Cpu.Run(100);
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x1234_5678UL, machine.Register(GeneralRegister.Rax));
+
+        // IP is 16 bits: the 16-bit segment is based at the code.
+        machine.Cpu.SetSegment(SegmentName.Cs, new SegmentRegister(LegacyModeMachine.Code16Selector, LegacyModeMachine.Code, 0xFFFF, 0x009B));
+        machine.Cpu.SetRegister(GeneralRegister.Rax, 0);
+        machine.Cpu.Rip = 0;
+        machine.Cpu.Halted = false;
+        exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x566AUL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(6UL, machine.Cpu.Rip);
+    }
+
+    [Fact]
+    public void An_interrupt_through_a_16_bit_gate_pushes_a_16_bit_frame()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong handler = 0x9000;
+        ulong gate = (handler & 0xFFFF) | ((ulong)LegacyModeMachine.Code16Selector << 16) | (0x86UL << 40);
+        machine.WriteUInt64(LegacyModeMachine.Idt + 0x40 * 8, gate);
+        machine.Assemble(handler, 16, a =>
+        {
+            a.mov(bx, sp);
+            a.iret();
+        });
+        // A 16-bit frame holds a 16-bit IP: the interrupted code sits below 64 KiB.
+        const ulong code = 0x8800;
+        machine.EnterProtectedMode32(code);
+        machine.Assemble(code, 32, a =>
+        {
+            a.@int(0x40);
+            a.mov(ecx, esp);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal((LegacyModeMachine.StackTop - 6) & 0xFFFF, machine.Register(GeneralRegister.Rbx) & 0xFFFF);
+        Assert.Equal(LegacyModeMachine.StackTop, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(code + 2 + 2 + 1, machine.Cpu.Rip);
+    }
 }
