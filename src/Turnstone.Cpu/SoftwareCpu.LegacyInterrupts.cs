@@ -179,14 +179,10 @@ public sealed unsafe partial class SoftwareCpu
         return true;
     }
 
-    /// <summary>IRET/IRETD outside 64-bit mode (and IRETD/IRETW in compatibility mode, which stop).</summary>
+    /// <summary>IRET/IRETD outside long mode.</summary>
     private bool ExecuteLegacyIret(ref DecodedInstruction i)
     {
         int size = i.Size;
-        if (_longModeActive)
-        {
-            return NotImplemented("IRET with a 16- or 32-bit operand size in long mode");
-        }
         if (!StackPeek(0, size, out ulong rip) || !StackPeek((ulong)size, size, out ulong cs) || !StackPeek((ulong)(2 * size), size, out ulong flags))
         {
             return false;
