@@ -61,4 +61,5 @@ internal enum Operation : ushort
     FarJmp, FarJmpIndirect, FarCall, FarCallIndirect, FarRet, LoadFarPointer,
     Into, Bound, Arpl,
     Lar, Lsl, Verr, Verw, Sysenter, Sysexit,
+    Daa, Das, Aaa, Aas, Aam, Aad, Salc,
 }

@@ -489,4 +489,54 @@ public sealed class ProtectedModeTests
         Assert.Equal(LegacyModeMachine.StackTop, machine.Register(GeneralRegister.Rcx));
         Assert.Equal(code + 2 + 2 + 1, machine.Cpu.Rip);
     }
+
+    [Fact]
+    public void The_bcd_adjustments_follow_the_sdm()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        ulong data = LegacyModeMachine.DataPage;
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(al, 0x38);
+            a.add(al, 0x45);                               // 0x7D
+            a.daa();                                       // 83 BCD
+            a.mov(__byte_ptr[(uint)data], al);
+            a.mov(al, 0x83);
+            a.sub(al, 0x38);                               // 0x4B
+            a.das();                                       // 45 BCD
+            a.mov(__byte_ptr[(uint)data + 1], al);
+            a.mov(ax, 0x0008);
+            a.add(al, 0x09);                               // 8 + 9 unpacked
+            a.aaa();                                       // AH 1, AL 7
+            a.mov(__word_ptr[(uint)data + 2], ax);
+            a.mov(al, 63);
+            a.aam(10);                                     // AH 6, AL 3
+            a.mov(__word_ptr[(uint)data + 4], ax);
+            a.mov(ax, 0x0702);
+            a.aad(10);                                     // 72
+            a.mov(__word_ptr[(uint)data + 6], ax);
+            a.stc();
+            a.salc();
+            a.mov(__byte_ptr[(uint)data + 8], al);
+            a.mov(ax, 0x0203);
+            a.sub(al, 5);                                  // AL FE, AF set
+            a.aas();                                       // AX 02FE - 6 = 02F8, AH - 1: 0108
+            a.mov(__word_ptr[(uint)data + 10], ax);
+            a.mov(bl, 0);
+            a.aam(0);                                      // #DE
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0, machine.VectorFromHaltRip());
+        Assert.Equal(0x83, machine.ReadUInt16(data) & 0xFF);
+        Assert.Equal(0x45, machine.ReadUInt16(data + 1) & 0xFF);
+        Assert.Equal(0x0107, machine.ReadUInt16(data + 2));
+        Assert.Equal(0x0603, machine.ReadUInt16(data + 4));
+        Assert.Equal(72, machine.ReadUInt16(data + 6));
+        Assert.Equal(0xFF, machine.ReadUInt16(data + 8) & 0xFF);
+        Assert.Equal(0x0108, machine.ReadUInt16(data + 10));
+    }
 }
