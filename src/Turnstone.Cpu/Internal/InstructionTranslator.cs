@@ -439,7 +439,7 @@ internal static class InstructionTranslator
                 {
                     OpKind.NearBranch64 => Operation.Jmp,
                     OpKind.Register => Operation.JmpR,
-                    OpKind.Memory when instruction.MemorySize == MemorySize.UInt64 => Operation.JmpM,
+                    OpKind.Memory when instruction.MemorySize is MemorySize.UInt64 or MemorySize.QwordOffset => Operation.JmpM,
                     _ => Operation.NotImplemented,
                 };
             case Mnemonic.Call:
@@ -447,7 +447,7 @@ internal static class InstructionTranslator
                 {
                     OpKind.NearBranch64 => Operation.Call,
                     OpKind.Register => Operation.CallR,
-                    OpKind.Memory when instruction.MemorySize == MemorySize.UInt64 => Operation.CallM,
+                    OpKind.Memory when instruction.MemorySize is MemorySize.UInt64 or MemorySize.QwordOffset => Operation.CallM,
                     _ => Operation.NotImplemented,
                 };
             case Mnemonic.Loop: return Operation.Loop;

@@ -220,7 +220,7 @@ internal static class ModeTranslator
                     case OpKind.Register:
                         decoded.Op = call ? Operation.NearCallIndirect : Operation.NearJmpIndirect;
                         return true;
-                    case OpKind.Memory when instruction.MemorySize is MemorySize.UInt16 or MemorySize.UInt32:
+                    case OpKind.Memory when instruction.MemorySize is MemorySize.WordOffset or MemorySize.DwordOffset or MemorySize.UInt16 or MemorySize.UInt32:
                         decoded.Op = call ? Operation.NearCallIndirect : Operation.NearJmpIndirect;
                         return true;
                 }

@@ -30,6 +30,7 @@ public sealed class ProtectedModeTests
             a.pop(ebx);                         // 0x1234
             a.pop(edx);                         // 60
             a.call(function);
+            a.call(__dword_ptr[LegacyModeMachine.DataPage + 8]);   // near indirect through memory
             a.mov(__dword_ptr[LegacyModeMachine.DataPage], eax);
             a.mov(__word_ptr[LegacyModeMachine.DataPage + 4], bx);
             a.pushfd();
@@ -43,9 +44,17 @@ public sealed class ProtectedModeTests
             a.hlt();
         });
 
+        machine.WriteUInt32(LegacyModeMachine.DataPage + 8, (uint)LegacyModeMachine.Code + 0x300);
+        machine.Assemble(LegacyModeMachine.Code + 0x300, 32, a =>
+        {
+            a.mov(ebp, 0x77);
+            a.ret();
+        });
+
         var exit = machine.Cpu.Run(1000);
 
         Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x77UL, machine.Register(GeneralRegister.Rbp));
         Assert.Equal(120UL, machine.Register(GeneralRegister.Rax));
         Assert.Equal(0x1234UL, machine.Register(GeneralRegister.Rbx));
         Assert.Equal(60UL, machine.Register(GeneralRegister.Rdx));
