@@ -548,4 +548,42 @@ public sealed class ProtectedModeTests
         Assert.Equal(0xFF, machine.ReadUInt16(data + 8) & 0xFF);
         Assert.Equal(0x0108, machine.ReadUInt16(data + 10));
     }
+
+    [Fact]
+    public void Thirty_two_bit_frames_pushad_popad_and_16_bit_pushes_use_esp()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(ebp, 0x1111);
+            a.enter(8, 0);
+            a.mov(__dword_ptr[ebp - 4], 0xABCD);
+            a.mov(esi, __dword_ptr[ebp - 4]);
+            a.mov(edi, esp);
+            a.leave();
+            a.mov(eax, 1);
+            a.mov(ecx, 2);
+            a.pushad();
+            a.mov(eax, 0);
+            a.mov(ecx, 0);
+            a.popad();
+            a.push(cx);                      // 16-bit push in 32-bit code
+            a.pop(dx);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        ulong top = LegacyModeMachine.StackTop;
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0xABCDUL, machine.Register(GeneralRegister.Rsi));
+        Assert.Equal(top - 4 - 8, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0x1111UL, machine.Register(GeneralRegister.Rbp));
+        Assert.Equal(1UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(2UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(2UL, machine.Register(GeneralRegister.Rdx) & 0xFFFF);
+        Assert.Equal(top, machine.Register(GeneralRegister.Rsp));
+        Assert.Equal(top, machine.ReadUInt32(top - 20)); // PUSHAD: the fifth slot holds the original ESP
+    }
 }
