@@ -125,14 +125,21 @@ public sealed unsafe partial class SoftwareCpu
         _exitPending = false;
         if (_exit.Reason == CpuExitReason.NotImplemented && _notImplementedWhat is not null)
         {
-            _exit = _exit with { Description = $"{_notImplementedWhat} is not implemented by the software engine; at RIP 0x{_rip:x}: {DescribeInstructionAt(_rip)}" };
+            string where = _executing64BitCode
+                ? $"RIP 0x{_rip:x}: {DescribeInstructionAt(_rip)}"
+                : $"CS:EIP 0x{_segments[(int)SegmentName.Cs].Selector:x}:0x{_rip:x} ({CodeBitness}-bit code): " +
+                  DescribeInstructionAt((uint)(_segments[(int)SegmentName.Cs].Base + _rip), CodeBitness);
+            _exit = _exit with { Description = $"{_notImplementedWhat} is not implemented by the software engine; at {where}" };
             _notImplementedWhat = null;
         }
         return _exit;
     }
 
-    /// <summary>The disassembly and bytes at a linear address, for reports.</summary>
-    public string DescribeInstructionAt(ulong linear)
+    /// <summary>The disassembly and bytes at a linear address, for reports (decoded as 64-bit code).</summary>
+    public string DescribeInstructionAt(ulong linear) => DescribeInstructionAt(linear, 64);
+
+    /// <summary>The disassembly and bytes at a linear address, decoded as code of the given size (16, 32 or 64 bits).</summary>
+    public string DescribeInstructionAt(ulong linear, int bitness)
     {
         var bytes = new byte[15];
         int count = 0;
@@ -164,7 +171,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             return "(code not readable)";
         }
-        var decoder = Decoder.Create(64, new ByteArrayCodeReader(bytes, 0, count), linear);
+        var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(bytes, 0, count), linear);
         decoder.Decode(out Instruction instruction);
         var formatter = new NasmFormatter();
         var output = new StringOutput();

@@ -5,7 +5,7 @@ namespace Turnstone.Cpu;
 // Far JMP/CALL/RET and LDS/LES/LSS/LFS/LGS. In real mode a selector loads base = selector * 16
 // and keeps the cached limit and attributes (so "unreal" big segments survive); in protected and
 // long mode a far transfer loads CS from a code descriptor at the same privilege level (call
-// gates, task gates and TSS targets stop with NotImplemented).
+// gates, task gates and TSS targets stop with NotImplemented); far RET also returns to an outer level.
 public sealed unsafe partial class SoftwareCpu
 {
     private void LoadRealModeSegment(SegmentName name, ushort selector) =>
@@ -129,19 +129,64 @@ public sealed unsafe partial class SoftwareCpu
         {
             return RaiseFault(ExceptionVector.SegmentNotPresent, (uint)(selector & 0xFFFC));
         }
-        if (rpl > _cpl)
-        {
-            return NotImplemented("a far RET to an outer privilege level");
-        }
         bool target64 = _longModeActive && code.Long;
         ulong target = target64 ? offset : offset & (size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL);
         if (target64 ? !IsCanonical(target) : target > code.Limit)
         {
             return GeneralProtection();
         }
+        if (rpl > _cpl)
+        {
+            return FarReturnToOuterLevel(code, target, popped, size);
+        }
         StackAdjust(popped);
         LoadSegmentCache(SegmentName.Cs, code with { Attributes = (ushort)(code.Attributes | 1) });
         _rip = target;
+        return false;
+    }
+
+    /// <summary>The outer-level half of a far RET: SS:(E)SP follow CS:EIP and the popped bytes.</summary>
+    private bool FarReturnToOuterLevel(SegmentRegister code, ulong target, ulong popped, int size)
+    {
+        int rpl = code.Selector & 3;
+        if (!StackPeek(popped, size, out ulong newStackPointer) || !StackPeek(popped + (ulong)size, size, out ulong ssValue))
+        {
+            return false;
+        }
+        ushort ssSelector = (ushort)ssValue;
+        SegmentRegister stack;
+        if ((ssSelector & 0xFFFC) == 0)
+        {
+            if (!(_longModeActive && code.Long && rpl != 3))
+            {
+                return GeneralProtection();
+            }
+            stack = new SegmentRegister(ssSelector, 0, 0, (ushort)(0x1093 | (rpl << 5)));
+        }
+        else
+        {
+            if ((ssSelector & 3) != rpl || !TryReadDescriptor(ssSelector, out ulong ssDescriptor, ExceptionVector.GeneralProtection, 0))
+            {
+                return (ssSelector & 3) != rpl ? GeneralProtection((uint)(ssSelector & 0xFFFC)) : false;
+            }
+            stack = SegmentRegister.FromDescriptor(ssSelector, ssDescriptor, 0);
+            if (!stack.IsCodeOrData || stack.IsCode || (stack.Type & 2) == 0 || stack.Dpl != rpl)
+            {
+                return GeneralProtection((uint)(ssSelector & 0xFFFC));
+            }
+            if (!stack.Present)
+            {
+                return RaiseFault(ExceptionVector.StackFault, (uint)(ssSelector & 0xFFFC));
+            }
+        }
+        LoadSegmentCache(SegmentName.Cs, code with { Attributes = (ushort)(code.Attributes | 1) });
+        LoadSegmentCache(SegmentName.Ss, stack);
+        SetCpl(rpl);
+        // The immediate is added to the new stack pointer too (it releases the outer parameters).
+        ulong mask = StackMask;
+        R(4) = (R(4) & ~mask) | ((newStackPointer + (popped - (ulong)(2 * size))) & mask);
+        _rip = target;
+        NullSegmentsAbove(rpl);
         return false;
     }
 

@@ -179,13 +179,16 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool ExecuteIret(ref DecodedInstruction instruction)
     {
-        if (instruction.Size != 8)
+        if (!_longModeActive)
         {
             return ExecuteLegacyIret(ref instruction);
         }
-        ulong rsp = R(4);
-        if (!TryRead(rsp, 8, out ulong rip) || !TryRead(rsp + 8, 8, out ulong cs) || !TryRead(rsp + 16, 8, out ulong flags) ||
-            !TryRead(rsp + 24, 8, out ulong newRsp) || !TryRead(rsp + 32, 8, out ulong ss))
+        // In long mode IRET always pops SS:RSP too; IRETD/IRETW pop slots of 4 or 2 bytes (from
+        // compatibility mode through SS's base and ESP).
+        int slot = instruction.Size;
+        ulong rsp = _executing64BitCode ? R(4) : StackLinear(R(4) & StackMask);
+        if (!TryRead(rsp, slot, out ulong rip) || !TryRead(rsp + (ulong)slot, slot, out ulong cs) || !TryRead(rsp + 2 * (ulong)slot, slot, out ulong flags) ||
+            !TryRead(rsp + 3 * (ulong)slot, slot, out ulong newRsp) || !TryRead(rsp + 4 * (ulong)slot, slot, out ulong ss))
         {
             return false;
         }

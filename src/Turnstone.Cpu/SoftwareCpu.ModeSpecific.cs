@@ -44,6 +44,13 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.Verw: return VerifySegment(ref i, write: true);
             case Operation.Sysenter: return SystemEnter();
             case Operation.Sysexit: return SystemExit(ref i);
+            case Operation.Daa: DecimalAdjust(subtract: false); return true;
+            case Operation.Das: DecimalAdjust(subtract: true); return true;
+            case Operation.Aaa: AsciiAdjust(subtract: false); return true;
+            case Operation.Aas: AsciiAdjust(subtract: true); return true;
+            case Operation.Aam: return AsciiAdjustAfterMultiply((byte)i.Immediate);
+            case Operation.Aad: AsciiAdjustBeforeDivide((byte)i.Immediate); return true;
+            case Operation.Salc: WriteRegister(1, 0, (MaterializeFlags() & RflagsBits.Cf) != 0 ? 0xFFUL : 0); return true;
             default: return NotImplemented("this instruction");
         }
     }

@@ -61,8 +61,9 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>The instruction after STI or MOV SS runs before an interrupt is taken.</summary>
     private bool _interruptShadow;
 
-    /// <summary>Creates a CPU in the state of a reset processor's registers, but pointed at long
-    /// mode by the caller: set the control registers, segments and RIP before <see cref="Run"/>.</summary>
+    /// <summary>Creates a CPU whose control registers, segments and RIP the caller sets before
+    /// <see cref="Run"/> (for any mode), or puts in a start state with <see cref="ResetArchitectural"/>
+    /// or <see cref="ResetForBootSector"/>.</summary>
     public SoftwareCpu(GuestPhysicalMemory memory)
     {
         _memory = memory;

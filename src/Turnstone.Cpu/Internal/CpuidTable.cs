@@ -28,8 +28,8 @@ internal static class CpuidTable
                 const uint logicalProcessors = 1 << 16;
                 const uint ecx = (1u << 13) /* CMPXCHG16B */ | (1u << 23) /* POPCNT */;
                 const uint edx = (1u << 0) /* FPU */ | (1u << 23) /* MMX */ | (1u << 24) /* FXSR */ | (1u << 25) /* SSE */ | (1u << 26) /* SSE2 */ |
-                    (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ |
-                    (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 16) /* PAT */;
+                    (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ |
+                    (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 16) /* PAT */;
                 return (family6Model15, clflushLineSize | logicalProcessors, ecx, edx);
             }
             case 0x15:

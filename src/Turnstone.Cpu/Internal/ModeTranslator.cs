@@ -64,7 +64,8 @@ internal static class ModeTranslator
     public static bool EndsBlock(Operation op) => op is not (Operation.StackPush or Operation.StackPop or
         Operation.StackPushSegment or Operation.StackPushf or Operation.Pusha or Operation.Popa or Operation.StackEnter or
         Operation.StackLeave or Operation.Bound or Operation.Arpl or Operation.NearJcc or Operation.NearLoop or Operation.NearJcxz or
-        Operation.Lar or Operation.Lsl or Operation.Verr or Operation.Verw);
+        Operation.Lar or Operation.Lsl or Operation.Verr or Operation.Verw or
+        Operation.Daa or Operation.Das or Operation.Aaa or Operation.Aas or Operation.Aam or Operation.Aad or Operation.Salc);
 
     private static void AdjustAddressing(in Instruction instruction, ref DecodedInstruction decoded)
     {
@@ -171,6 +172,13 @@ internal static class ModeTranslator
             case Code.Into:
                 decoded.Op = Operation.Into;
                 return true;
+            case Code.Daa: decoded.Op = Operation.Daa; return true;
+            case Code.Das: decoded.Op = Operation.Das; return true;
+            case Code.Aaa: decoded.Op = Operation.Aaa; return true;
+            case Code.Aas: decoded.Op = Operation.Aas; return true;
+            case Code.Aam_imm8: decoded.Op = Operation.Aam; return true;
+            case Code.Aad_imm8: decoded.Op = Operation.Aad; return true;
+            case Code.Salc: decoded.Op = Operation.Salc; return true;
             case Code.Bound_r16_m1616: case Code.Bound_r32_m3232:
                 decoded.Size = (byte)(code == Code.Bound_r16_m1616 ? 2 : 4);
                 decoded.Op = Operation.Bound;

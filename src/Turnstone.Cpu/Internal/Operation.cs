@@ -61,6 +61,7 @@ internal enum Operation : ushort
     FarJmp, FarJmpIndirect, FarCall, FarCallIndirect, FarRet, LoadFarPointer,
     Into, Bound, Arpl,
     Lar, Lsl, Verr, Verw, Sysenter, Sysexit,
+    Daa, Das, Aaa, Aas, Aam, Aad, Salc,
 
     /// <summary>x87/SSE control run by the interpreter (Aux: <see cref="FloatControlKind"/>); x87,
     /// MMX and SSE computation run on the host (Immediate: the <see cref="HostExecution.HostInstructionTable"/> entry).</summary>

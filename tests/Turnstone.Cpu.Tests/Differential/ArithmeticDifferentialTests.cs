@@ -41,6 +41,15 @@ public sealed class ArithmeticDifferentialTests
             data.Add(new DifferentialCase($"{op.Name} r32,imm", a => op.I32(a, edi, 0x7FFF_FFF0), flags));
             data.Add(new DifferentialCase($"{op.Name} r8,imm", a => op.I8(a, dh, 0x81), flags));
         }
+        // 16-bit operand size with immediates (the 66-prefixed imm16 and sign-extended imm8 forms).
+        foreach (string name in (string[])["add", "or", "adc", "sbb", "and", "sub", "xor", "cmp", "test"])
+        {
+            ulong flags = name is "and" or "or" or "xor" or "test" ? ArithmeticFlags & ~Af : ArithmeticFlags;
+            data.Add(new DifferentialCase($"{name} r16,imm16", a => Alu16(a, name, bp, unchecked((short)0x8123)), flags));
+            data.Add(new DifferentialCase($"{name} r16,imm8", a => Alu16(a, name, r9w, -3), flags));
+        }
+        data.Add(new DifferentialCase("dec r16", a => a.dec(r10w)));
+        data.Add(new DifferentialCase("not r16", a => a.not(cx)));
         data.Add(new DifferentialCase("inc r64", a => a.inc(rax)));
         data.Add(new DifferentialCase("inc r32", a => a.inc(ecx)));
         data.Add(new DifferentialCase("inc r16", a => a.inc(dx)));
@@ -78,6 +87,22 @@ public sealed class ArithmeticDifferentialTests
             a.adc(r8, r9);
         }));
         return data;
+    }
+
+    private static void Alu16(Assembler a, string name, AssemblerRegister16 register, short immediate)
+    {
+        switch (name)
+        {
+            case "add": a.add(register, immediate); break;
+            case "or": a.or(register, immediate); break;
+            case "adc": a.adc(register, immediate); break;
+            case "sbb": a.sbb(register, immediate); break;
+            case "and": a.and(register, immediate); break;
+            case "sub": a.sub(register, immediate); break;
+            case "xor": a.xor(register, immediate); break;
+            case "cmp": a.cmp(register, immediate); break;
+            default: a.test(register, immediate); break;
+        }
     }
 
     [Theory]

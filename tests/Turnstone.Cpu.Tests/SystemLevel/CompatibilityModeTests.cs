@@ -80,4 +80,41 @@ public sealed class CompatibilityModeTests
         Assert.Equal(0x1F000UL, machine.Register(GeneralRegister.Rsp));
         Assert.Equal(LegacyModeMachine.Code32Selector, machine.Cpu.GetSegment(SegmentName.Cs).Selector);
     }
+
+    [Fact]
+    public void Iretd_from_64_bit_code_returns_to_compatibility_mode_with_a_32_bit_frame()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Cpu.Cr4 = 1 << 5;
+        machine.Cpu.Cr3 = LegacyModeMachine.Pml4;
+        machine.Cpu.Efer = 1 << 8;
+        machine.Cpu.Cr0 = 0x8000_0011;
+        machine.Cpu.SetSegment(SegmentName.Cs, SegmentRegister.FlatCode64(LegacyModeMachine.Code64Selector, 0));
+        machine.Cpu.Rip = Target64;
+        machine.Assemble(Target64, 64, a =>
+        {
+            a.sub(rsp, 20);
+            a.mov(__dword_ptr[rsp], (uint)Compat);
+            a.mov(__dword_ptr[rsp + 4], LegacyModeMachine.Code32Selector);
+            a.mov(__dword_ptr[rsp + 8], 0x202);
+            a.mov(__dword_ptr[rsp + 12], 0x1E000);
+            a.mov(__dword_ptr[rsp + 16], LegacyModeMachine.Data32Selector);
+            a.iretd();
+        });
+        machine.Assemble(Compat, 32, a =>
+        {
+            a.push(0x77);
+            a.pop(eax);
+            a.@out(0xE9, al);
+        });
+
+        var exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.PortWrite, exit.Reason);
+        Assert.Equal(0x77UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(0x1E000UL, machine.Register(GeneralRegister.Rsp));
+        Assert.Equal(LegacyModeMachine.Code32Selector, machine.Cpu.GetSegment(SegmentName.Cs).Selector);
+        Assert.NotEqual(0UL, machine.Cpu.Rflags & 0x200);
+    }
 }

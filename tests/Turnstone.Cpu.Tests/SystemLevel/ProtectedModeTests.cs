@@ -30,6 +30,7 @@ public sealed class ProtectedModeTests
             a.pop(ebx);                         // 0x1234
             a.pop(edx);                         // 60
             a.call(function);
+            a.call(__dword_ptr[LegacyModeMachine.DataPage + 8]);   // near indirect through memory
             a.mov(__dword_ptr[LegacyModeMachine.DataPage], eax);
             a.mov(__word_ptr[LegacyModeMachine.DataPage + 4], bx);
             a.pushfd();
@@ -43,9 +44,17 @@ public sealed class ProtectedModeTests
             a.hlt();
         });
 
+        machine.WriteUInt32(LegacyModeMachine.DataPage + 8, (uint)LegacyModeMachine.Code + 0x300);
+        machine.Assemble(LegacyModeMachine.Code + 0x300, 32, a =>
+        {
+            a.mov(ebp, 0x77);
+            a.ret();
+        });
+
         var exit = machine.Cpu.Run(1000);
 
         Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x77UL, machine.Register(GeneralRegister.Rbp));
         Assert.Equal(120UL, machine.Register(GeneralRegister.Rax));
         Assert.Equal(0x1234UL, machine.Register(GeneralRegister.Rbx));
         Assert.Equal(60UL, machine.Register(GeneralRegister.Rdx));
@@ -352,5 +361,229 @@ public sealed class ProtectedModeTests
         Assert.Equal(LegacyModeMachine.InnerStackTop, machine.Register(GeneralRegister.Rcx));
         Assert.Equal((ulong)LegacyModeMachine.Data32Selector, machine.Register(GeneralRegister.Rdx));
         Assert.Equal(0, machine.Cpu.Cpl);
+    }
+
+    [Fact]
+    public void A_far_return_to_ring_3_loads_the_outer_stack_and_ring_3_code_reaches_the_kernel_through_int()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong user = LegacyModeMachine.Code + 0x400;
+        machine.SetGate32(0x80, (uint)(LegacyModeMachine.HandlerStubs + 0x80 * 16), dpl: 3);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.push(LegacyModeMachine.UserData32Selector);
+            a.push(0x28000);
+            a.push(LegacyModeMachine.UserCode32Selector);
+            a.push((int)user);
+            a.retf();
+        });
+        machine.Assemble(user, 32, a =>
+        {
+            a.mov(eax, cs);
+            a.mov(ebx, ss);
+            a.mov(ecx, esp);
+            a.@int(0x80);
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x80, machine.VectorFromHaltRip());
+        Assert.Equal((ulong)LegacyModeMachine.UserCode32Selector, machine.Register(GeneralRegister.Rax));
+        Assert.Equal((ulong)LegacyModeMachine.UserData32Selector, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0x28000UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(LegacyModeMachine.InnerStackTop - 20, machine.Register(GeneralRegister.Rsp));
+    }
+
+    [Theory]
+    [InlineData("into", 4)]
+    [InlineData("bound", 5)]
+    [InlineData("arpl", 6)]
+    public void Into_bound_and_arpl_behave_as_in_32_bit_code(string instruction, int expectedVector)
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.WriteUInt32(LegacyModeMachine.DataPage, 10);
+        machine.WriteUInt32(LegacyModeMachine.DataPage + 4, 20);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            switch (instruction)
+            {
+                case "into":
+                    a.mov(eax, 1);
+                    a.into();                                   // OF clear: nothing
+                    a.mov(al, 127);
+                    a.add(al, 1);
+                    a.into();
+                    break;
+                case "bound":
+                    a.mov(eax, 15);
+                    a.bound(eax, __qword_ptr[(uint)LegacyModeMachine.DataPage]);
+                    a.mov(eax, 21);
+                    a.bound(eax, __qword_ptr[(uint)LegacyModeMachine.DataPage]);
+                    break;
+                default:
+                    a.mov(eax, 0x10);
+                    a.mov(ecx, 0x3);
+                    a.arpl(ax, cx);                             // RPL 0 < 3: raised, ZF set
+                    a.setz(bl);
+                    a.ud2();
+                    break;
+            }
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(expectedVector, machine.VectorFromHaltRip());
+        if (instruction == "arpl")
+        {
+            Assert.Equal(0x13UL, machine.Register(GeneralRegister.Rax));
+            Assert.Equal(1UL, machine.Register(GeneralRegister.Rbx) & 0xFF);
+        }
+    }
+
+    [Fact]
+    public void The_same_bytes_decode_anew_when_they_run_as_16_bit_code()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        // 32-bit: mov eax, 0x12345678; hlt. 16-bit: mov ax, 0x5678; xor al, 0x12; hlt.
+        machine.WriteBytes(LegacyModeMachine.Code, [0xB8, 0x78, 0x56, 0x34, 0x12, 0xF4]);
+
+        var exit = machine.Cpu.Run(100);
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x1234_5678UL, machine.Register(GeneralRegister.Rax));
+
+        // IP is 16 bits: the 16-bit segment is based at the code.
+        machine.Cpu.SetSegment(SegmentName.Cs, new SegmentRegister(LegacyModeMachine.Code16Selector, LegacyModeMachine.Code, 0xFFFF, 0x009B));
+        machine.Cpu.SetRegister(GeneralRegister.Rax, 0);
+        machine.Cpu.Rip = 0;
+        machine.Cpu.Halted = false;
+        exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x566AUL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(6UL, machine.Cpu.Rip);
+    }
+
+    [Fact]
+    public void An_interrupt_through_a_16_bit_gate_pushes_a_16_bit_frame()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong handler = 0x9000;
+        ulong gate = (handler & 0xFFFF) | ((ulong)LegacyModeMachine.Code16Selector << 16) | (0x86UL << 40);
+        machine.WriteUInt64(LegacyModeMachine.Idt + 0x40 * 8, gate);
+        machine.Assemble(handler, 16, a =>
+        {
+            a.mov(bx, sp);
+            a.iret();
+        });
+        // A 16-bit frame holds a 16-bit IP: the interrupted code sits below 64 KiB.
+        const ulong code = 0x8800;
+        machine.EnterProtectedMode32(code);
+        machine.Assemble(code, 32, a =>
+        {
+            a.@int(0x40);
+            a.mov(ecx, esp);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal((LegacyModeMachine.StackTop - 6) & 0xFFFF, machine.Register(GeneralRegister.Rbx) & 0xFFFF);
+        Assert.Equal(LegacyModeMachine.StackTop, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(code + 2 + 2 + 1, machine.Cpu.Rip);
+    }
+
+    [Fact]
+    public void The_bcd_adjustments_follow_the_sdm()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        ulong data = LegacyModeMachine.DataPage;
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(al, 0x38);
+            a.add(al, 0x45);                               // 0x7D
+            a.daa();                                       // 83 BCD
+            a.mov(__byte_ptr[(uint)data], al);
+            a.mov(al, 0x83);
+            a.sub(al, 0x38);                               // 0x4B
+            a.das();                                       // 45 BCD
+            a.mov(__byte_ptr[(uint)data + 1], al);
+            a.mov(ax, 0x0008);
+            a.add(al, 0x09);                               // 8 + 9 unpacked
+            a.aaa();                                       // AH 1, AL 7
+            a.mov(__word_ptr[(uint)data + 2], ax);
+            a.mov(al, 63);
+            a.aam(10);                                     // AH 6, AL 3
+            a.mov(__word_ptr[(uint)data + 4], ax);
+            a.mov(ax, 0x0702);
+            a.aad(10);                                     // 72
+            a.mov(__word_ptr[(uint)data + 6], ax);
+            a.stc();
+            a.salc();
+            a.mov(__byte_ptr[(uint)data + 8], al);
+            a.mov(ax, 0x0203);
+            a.sub(al, 5);                                  // AL FE, AF set
+            a.aas();                                       // AX 02FE - 6 = 02F8, AH - 1: 0108
+            a.mov(__word_ptr[(uint)data + 10], ax);
+            a.mov(bl, 0);
+            a.aam(0);                                      // #DE
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0, machine.VectorFromHaltRip());
+        Assert.Equal(0x83, machine.ReadUInt16(data) & 0xFF);
+        Assert.Equal(0x45, machine.ReadUInt16(data + 1) & 0xFF);
+        Assert.Equal(0x0107, machine.ReadUInt16(data + 2));
+        Assert.Equal(0x0603, machine.ReadUInt16(data + 4));
+        Assert.Equal(72, machine.ReadUInt16(data + 6));
+        Assert.Equal(0xFF, machine.ReadUInt16(data + 8) & 0xFF);
+        Assert.Equal(0x0108, machine.ReadUInt16(data + 10));
+    }
+
+    [Fact]
+    public void Thirty_two_bit_frames_pushad_popad_and_16_bit_pushes_use_esp()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(ebp, 0x1111);
+            a.enter(8, 0);
+            a.mov(__dword_ptr[ebp - 4], 0xABCD);
+            a.mov(esi, __dword_ptr[ebp - 4]);
+            a.mov(edi, esp);
+            a.leave();
+            a.mov(eax, 1);
+            a.mov(ecx, 2);
+            a.pushad();
+            a.mov(eax, 0);
+            a.mov(ecx, 0);
+            a.popad();
+            a.push(cx);                      // 16-bit push in 32-bit code
+            a.pop(dx);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        ulong top = LegacyModeMachine.StackTop;
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0xABCDUL, machine.Register(GeneralRegister.Rsi));
+        Assert.Equal(top - 4 - 8, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0x1111UL, machine.Register(GeneralRegister.Rbp));
+        Assert.Equal(1UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(2UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(2UL, machine.Register(GeneralRegister.Rdx) & 0xFFFF);
+        Assert.Equal(top, machine.Register(GeneralRegister.Rsp));
+        Assert.Equal(top, machine.ReadUInt32(top - 20)); // PUSHAD: the fifth slot holds the original ESP
     }
 }

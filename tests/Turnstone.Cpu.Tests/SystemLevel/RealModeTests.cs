@@ -135,4 +135,116 @@ public sealed class RealModeTests
         Assert.Equal(0UL, machine.Cpu.Cr0 & 1);
         Assert.Equal(0x2_0000UL, machine.Cpu.GetSegment(SegmentName.Ds).Base);
     }
+
+    [Fact]
+    public void Real_mode_far_calls_pointer_loads_loops_and_frames_use_16_bit_forms()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.ResetForBootSector();
+        const ulong farFunction = 0x9010; // 0900:0010
+        machine.WriteUInt16(0x500, 0x1234);  // far pointer 3000:1234 for LES
+        machine.WriteUInt16(0x502, 0x3000);
+        machine.WriteUInt16(0x3_0000 + 0x6 + 0x1FF0, 0xAAAA); // SS:[BP+SI] with SS = 3000
+        machine.Assemble(farFunction, 16, a =>
+        {
+            a.enter(4, 0);
+            a.mov(__word_ptr[bp - 2], 0x4242);
+            a.mov(ax, __word_ptr[bp - 2]);
+            a.leave();
+            a.retf();
+        });
+        machine.Assemble(BootSector, 16, a =>
+        {
+            var loop = a.CreateLabel();
+            var skipped = a.CreateLabel();
+            a.xor(ax, ax);
+            a.mov(ds, ax);
+            a.les(di, __dword_ptr[0x500]);
+            a.mov(ax, 0x3000);
+            a.mov(ss, ax);
+            a.mov(sp, 0x8000);
+            a.mov(bp, 0x1FF0);
+            a.mov(si, 6);
+            a.mov(dx, __word_ptr[bp + si]);      // SS-relative
+            a.call(0x0900, 0x0010);
+            a.mov(bx, 0);
+            a.mov(ecx, 0x1_0003);                // LOOP counts CX only
+            a.Label(ref loop);
+            a.inc(bx);
+            a.loop(loop);
+            a.jcxz(skipped);
+            a.mov(bx, 0xBAD);
+            a.Label(ref skipped);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x1234UL, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0x3_0000UL, machine.Cpu.GetSegment(SegmentName.Es).Base);
+        Assert.Equal(0xAAAAUL, machine.Register(GeneralRegister.Rdx));
+        Assert.Equal(0x4242UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(3UL, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0x1_0000UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(0x8000UL, machine.Register(GeneralRegister.Rsp));
+        Assert.Equal(0x1FF0UL, machine.Register(GeneralRegister.Rbp));
+    }
+
+    [Fact]
+    public void A_real_mode_divide_error_and_an_external_interrupt_go_through_the_ivt()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.ResetForBootSector();
+        machine.WriteUInt32(0 * 4, (0x0800u << 16) | 0x0000);   // #DE -> 0800:0000
+        machine.WriteUInt32(0x30 * 4, (0x0800u << 16) | 0x0020); // vector 0x30 -> 0800:0020
+        machine.Assemble(InterruptHandler, 16, a =>
+        {
+            a.mov(si, sp);
+            a.mov(cx, 0x0DE0);
+            a.hlt();
+        });
+        machine.Assemble(InterruptHandler + 0x20, 16, a =>
+        {
+            a.mov(dx, 0x3030);
+            a.iret();
+        });
+        machine.Assemble(BootSector, 16, a =>
+        {
+            var spin = a.CreateLabel();
+            a.sti();
+            a.mov(ax, 1);
+            a.Label(ref spin);
+            a.cmp(dx, 0x3030);
+            a.jne(spin);
+            a.xor(bl, bl);
+            a.div(bl);
+        });
+
+        var exit = machine.Cpu.Run(100);
+        Assert.Equal(CpuExitReason.BudgetExhausted, exit.Reason);
+        machine.Cpu.RequestInterrupt(0x30);
+        exit = machine.Cpu.Run(1000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x0DE0UL, machine.Register(GeneralRegister.Rcx));
+        ulong frame = machine.Register(GeneralRegister.Rsi);
+        Assert.Equal(0x7C00UL - 6, frame);
+        ulong faultIp = machine.ReadUInt16(frame);
+        Assert.Equal(0x7C00UL + 1 + 3 + 4 + 2 + 2, faultIp);      // the DIV itself
+        Assert.Equal(0UL, (ulong)machine.ReadUInt16(frame + 2));  // CS
+    }
+
+    [Fact]
+    public void A_real_mode_fault_with_no_vector_in_the_ivt_limit_ends_in_a_shutdown()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.ResetForBootSector();
+        machine.Cpu.Idtr = new DescriptorTableRegister(0, 3); // only vector 0
+        machine.Assemble(BootSector, 16, a => a.ud2());
+
+        var exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Shutdown, exit.Reason);
+    }
 }

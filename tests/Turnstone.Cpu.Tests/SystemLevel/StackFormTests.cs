@@ -53,4 +53,32 @@ public sealed class StackFormTests
         Assert.Equal(top - 8, machine.Register(GeneralRegister.Rbp));
         Assert.Equal(top - 24 - 16, machine.Register(GeneralRegister.Rsp));
     }
+
+    [Fact]
+    public void Indirect_jumps_and_calls_through_memory_reach_their_targets()
+    {
+        using var machine = new LongModeMachine();
+        const ulong function = LongModeMachine.KernelCode + 0x100;
+        const ulong next = LongModeMachine.KernelCode + 0x200;
+        machine.WriteUInt64(LongModeMachine.DataPage, function);
+        machine.WriteUInt64(LongModeMachine.DataPage + 8, next);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rbx, LongModeMachine.DataPage);
+            a.call(__qword_ptr[rbx]);
+            a.jmp(__qword_ptr[rbx + 8]);
+        });
+        machine.Assemble(function, a =>
+        {
+            a.mov(eax, 0x55);
+            a.ret();
+        });
+        machine.Assemble(next, a => a.hlt());
+
+        var exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x55UL, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(next + 1, machine.Cpu.Rip);
+    }
 }
