@@ -1,0 +1,172 @@
+using Turnstone.Devices.Bus;
+
+namespace Turnstone.Devices.Timers;
+
+/// <summary>
+/// The 8254 programmable interval timer at ports 0x40-0x43, clocked at 1.193182 MHz: three
+/// counters (channel 0's OUT drives IRQ 0, channel 1 is the old DRAM-refresh counter and drives
+/// nothing, channel 2's gate and OUT are in port 0x61, see <see cref="PitSystemControlPort"/>),
+/// all six modes, BCD, the counter-latch and read-back commands. Counts are computed from the
+/// clock when read, so the PIT costs nothing while nobody looks; IRQ 0 edges are raised by
+/// <see cref="Service"/>, which the vCPU loop calls by <see cref="NextDeadlineNanoseconds"/>.
+/// Missed channel 0 periods coalesce into one interrupt (QEMU does the same; Linux keeps time
+/// from the TSC or the clocksource, not by counting PIT ticks).
+/// </summary>
+public sealed class Pit8254 : IBusDevice, IDeadlineTimer
+{
+    public const ushort BasePort = 0x40;
+    public const ulong PortSpan = 4;
+    public const long FrequencyHz = 1_193_182;
+
+    private const int ControlPort = 3;
+
+    private readonly Lock _gate = new();
+    private readonly IGuestClock _clock;
+    private readonly IInterruptLine? _irq0;
+    private readonly PitChannel[] _channels;
+
+    /// <param name="irq0">The line channel 0's OUT drives (ISA IRQ 0), or null.</param>
+    public Pit8254(IGuestClock clock, IInterruptLine? irq0)
+    {
+        _clock = clock;
+        _irq0 = irq0;
+        // Gates 0 and 1 are tied high on a PC; gate 2 is port 0x61 bit 0, low after reset.
+        _channels = [new PitChannel(clock, gate: true), new PitChannel(clock, gate: true), new PitChannel(clock, gate: false)];
+    }
+
+    public void Read(ulong offset, Span<byte> data)
+    {
+        data.Fill(0);
+        if (offset >= ControlPort)
+        {
+            data[0] = 0xFF; // the control word register is write-only
+            return;
+        }
+        lock (_gate)
+        {
+            data[0] = _channels[offset].Read(_clock.NowNanoseconds);
+        }
+    }
+
+    public void Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (offset > ControlPort)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            long now = _clock.NowNanoseconds;
+            if (offset == ControlPort)
+            {
+                WriteControl(data[0], now);
+            }
+            else
+            {
+                _channels[offset].WriteCount(data[0], now);
+            }
+            if (offset is 0 or ControlPort)
+            {
+                _channels[0].ResetEdgeTracking();
+                _irq0?.SetLevel(_channels[0].Output(now));
+            }
+        }
+    }
+
+    private void WriteControl(byte value, long now)
+    {
+        int select = value >> 6;
+        if (select == 3)
+        {
+            ReadBack(value, now);
+            return;
+        }
+        int access = value >> 4 & 3;
+        if (access == 0)
+        {
+            _channels[select].LatchCount(now);
+            return;
+        }
+        _channels[select].Program(access, value >> 1 & 7, (value & 1) != 0);
+    }
+
+    private void ReadBack(byte value, long now)
+    {
+        for (int channel = 0; channel < 3; channel++)
+        {
+            if ((value & 2 << channel) == 0)
+            {
+                continue;
+            }
+            // Status first: when both are latched the first read returns the status byte.
+            if ((value & 0x10) == 0)
+            {
+                _channels[channel].LatchStatus(now);
+            }
+            if ((value & 0x20) == 0)
+            {
+                _channels[channel].LatchCount(now);
+            }
+        }
+    }
+
+    /// <summary>Drives a channel's GATE input (channel 2's is port 0x61 bit 0).</summary>
+    public void SetGate(int channel, bool level)
+    {
+        lock (_gate)
+        {
+            _channels[channel].SetGate(level, _clock.NowNanoseconds);
+        }
+    }
+
+    public bool GetGate(int channel)
+    {
+        lock (_gate)
+        {
+            return _channels[channel].Gate;
+        }
+    }
+
+    /// <summary>A channel's OUT pin now.</summary>
+    public bool GetOutput(int channel)
+    {
+        lock (_gate)
+        {
+            return _channels[channel].Output(_clock.NowNanoseconds);
+        }
+    }
+
+    public long? NextDeadlineNanoseconds
+    {
+        get
+        {
+            if (_irq0 is null)
+            {
+                return null;
+            }
+            lock (_gate)
+            {
+                return _channels[0].NextRisingEdge(_clock.NowNanoseconds);
+            }
+        }
+    }
+
+    public void Service()
+    {
+        if (_irq0 is null)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            var (rose, level) = _channels[0].TakeEdges(_clock.NowNanoseconds);
+            if (rose)
+            {
+                // An edge-triggered input (PIC, I/O APIC pin) must see low then high.
+                _irq0.SetLevel(false);
+                _irq0.SetLevel(true);
+            }
+            _irq0.SetLevel(level);
+        }
+    }
+}
