@@ -7,7 +7,7 @@ namespace Turnstone.Devices.Timers;
 /// counters (channel 0's OUT drives IRQ 0, channel 1 is the old DRAM-refresh counter and drives
 /// nothing, channel 2's gate and OUT are in port 0x61, see <see cref="PitSystemControlPort"/>),
 /// all six modes, BCD, the counter-latch and read-back commands. Counts are computed from the
-/// clock when read, so the PIT costs nothing while nobody looks; IRQ 0 edges are raised by
+/// clock when read, so the PIT costs nothing while nobody looks; IRQ 0 pulses (one per rising edge of OUT) are raised by
 /// <see cref="Service"/>, which the vCPU loop calls by <see cref="NextDeadlineNanoseconds"/>.
 /// Missed channel 0 periods coalesce into one interrupt (QEMU does the same; Linux keeps time
 /// from the TSC or the clocksource, not by counting PIT ticks).
@@ -68,7 +68,6 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
             if (offset is 0 or ControlPort)
             {
                 _channels[0].ResetEdgeTracking();
-                _irq0?.SetLevel(_channels[0].Output(now));
             }
         }
     }
@@ -159,14 +158,14 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
         }
         lock (_gate)
         {
-            var (rose, level) = _channels[0].TakeEdges(_clock.NowNanoseconds);
-            if (rose)
+            if (_channels[0].TakeRisingEdge(_clock.NowNanoseconds))
             {
-                // An edge-triggered input (PIC, I/O APIC pin) must see low then high.
-                _irq0.SetLevel(false);
+                // IRQ 0 is edge-triggered on both the 8259 (the ELCR cannot make it level) and the
+                // I/O APIC, so OUT's rising edge is passed on as a pulse; programming the counter
+                // moves OUT but never raises IRQ 0 by itself.
                 _irq0.SetLevel(true);
+                _irq0.SetLevel(false);
             }
-            _irq0.SetLevel(level);
         }
     }
 }

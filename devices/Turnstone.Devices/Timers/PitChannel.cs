@@ -204,11 +204,8 @@ internal sealed class PitChannel
 
     private long _servicedTicks;
 
-    /// <summary>
-    /// For the channel that drives IRQ 0: whether OUT rose since the last call (or since the count
-    /// was loaded), and the level it has now.
-    /// </summary>
-    public (bool Rose, bool Level) TakeEdges(long now)
+    /// <summary>For the channel that drives IRQ 0: whether OUT rose since the last call (or since the count was loaded).</summary>
+    public bool TakeRisingEdge(long now)
     {
         long d = ElapsedTicks(now);
         if (d < _servicedTicks)
@@ -217,7 +214,7 @@ internal sealed class PitChannel
         }
         bool rose = RoseBetween(_servicedTicks, d);
         _servicedTicks = d;
-        return (rose, OutputAt(d));
+        return rose;
     }
 
     /// <summary>Forgets edges already seen, after a reprogramming: the next look starts from the new count.</summary>
