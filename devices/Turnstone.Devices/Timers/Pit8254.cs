@@ -31,7 +31,7 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
         _clock = clock;
         _irq0 = irq0;
         // Gates 0 and 1 are tied high on a PC; gate 2 is port 0x61 bit 0, low after reset.
-        _channels = [new PitChannel(clock, gate: true), new PitChannel(clock, gate: true), new PitChannel(clock, gate: false)];
+        _channels = [new PitChannel(gate: true), new PitChannel(gate: true), new PitChannel(gate: false)];
     }
 
     public void Read(ulong offset, Span<byte> data)
@@ -64,10 +64,6 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
             else
             {
                 _channels[offset].WriteCount(data[0], now);
-            }
-            if (offset is 0 or ControlPort)
-            {
-                _channels[0].ResetEdgeTracking();
             }
         }
     }

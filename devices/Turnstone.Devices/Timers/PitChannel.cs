@@ -14,8 +14,6 @@ namespace Turnstone.Devices.Timers;
 /// </remarks>
 internal sealed class PitChannel
 {
-    private readonly IGuestClock _clock;
-
     private int _reload = 0x10000;
     private bool _loaded;
     private long? _runningSince;
@@ -30,12 +28,9 @@ internal sealed class PitChannel
     private bool _latchedHighNext;
     private byte? _latchedStatus;
     private bool _nullCount = true;
+    private long _servicedTicks;
 
-    public PitChannel(IGuestClock clock, bool gate)
-    {
-        _clock = clock;
-        _gate = gate;
-    }
+    public PitChannel(bool gate) => _gate = gate;
 
     /// <summary>0-5; 6 and 7 are stored as 2 and 3, as the datasheet says they behave.</summary>
     public int Mode { get; private set; }
@@ -65,6 +60,7 @@ internal sealed class PitChannel
         _ticksBefore = 0;
         _triggered = false;
         _nullCount = true;
+        _servicedTicks = 0;
     }
 
     public void WriteCount(byte value, long now)
@@ -102,6 +98,7 @@ internal sealed class PitChannel
     {
         _reload = count == 0 ? Modulus : count;
         _loaded = true;
+        _servicedTicks = 0; // edges are looked for from the new count on
         _nullCount = false;
         _ticksBefore = 0;
         _triggered = false;
@@ -202,8 +199,6 @@ internal sealed class PitChannel
         };
     }
 
-    private long _servicedTicks;
-
     /// <summary>For the channel that drives IRQ 0: whether OUT rose since the last call (or since the count was loaded).</summary>
     public bool TakeRisingEdge(long now)
     {
@@ -216,9 +211,6 @@ internal sealed class PitChannel
         _servicedTicks = d;
         return rose;
     }
-
-    /// <summary>Forgets edges already seen, after a reprogramming: the next look starts from the new count.</summary>
-    public void ResetEdgeTracking() => _servicedTicks = 0;
 
     /// <summary>The clock time of OUT's next rising edge, or null when it will not rise without a new write.</summary>
     public long? NextRisingEdge(long now)

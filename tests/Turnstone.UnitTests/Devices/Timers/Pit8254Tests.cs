@@ -79,6 +79,29 @@ public sealed class Pit8254Tests
     }
 
     [Fact]
+    public void Rewriting_the_count_raises_no_interrupt_by_itself()
+    {
+        Out(Control, 0x34);
+        LoadCount(Channel0, 1000);
+        _clock.NowNanoseconds = TicksToNanoseconds(5500);
+        _pit.Service();
+        Assert.Equal(1, _irq0.RisingEdges);
+
+        Out(Channel0, 0xE8); // first byte of a new count: the old one keeps running
+        _clock.Advance(100);
+        _pit.Service();
+        Assert.Equal(1, _irq0.RisingEdges);
+
+        Out(Channel0, 0x03); // 1000 loaded now
+        _clock.Advance(TicksToNanoseconds(999));
+        _pit.Service();
+        Assert.Equal(1, _irq0.RisingEdges);
+        _clock.Advance(TicksToNanoseconds(2));
+        _pit.Service();
+        Assert.Equal(2, _irq0.RisingEdges);
+    }
+
+    [Fact]
     public void Mode_2_output_goes_low_for_one_clock_when_the_count_reaches_1()
     {
         Out(Control, 0xB4); // channel 2, lobyte/hibyte, mode 2
