@@ -18,12 +18,21 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
     public const ulong PortSpan = 4;
     public const long FrequencyHz = 1_193_182;
 
+    /// <summary>
+    /// In the periodic modes IRQ 0 is raised at most this often (KVM's PIT keeps the same floor), so a
+    /// guest programming a count of 2 cannot flood the vCPU thread; the counts and OUT the guest reads
+    /// are unaffected.
+    /// </summary>
+    public const long MinimumInterruptIntervalNanoseconds = 200_000;
+
     private const int ControlPort = 3;
 
     private readonly Lock _gate = new();
     private readonly IGuestClock _clock;
     private readonly IInterruptLine? _irq0;
     private readonly PitChannel[] _channels;
+    private bool _irq0Pending;
+    private long? _lastIrq0;
 
     /// <param name="irq0">The line channel 0's OUT drives (ISA IRQ 0), or null.</param>
     public Pit8254(IGuestClock clock, IInterruptLine? irq0)
@@ -141,10 +150,18 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
             }
             lock (_gate)
             {
-                return _channels[0].NextRisingEdge(_clock.NowNanoseconds);
+                long floor = _lastIrq0 is { } last ? last + MinimumIntervalNow : long.MinValue;
+                if (_irq0Pending)
+                {
+                    return floor;
+                }
+                return _channels[0].NextRisingEdge(_clock.NowNanoseconds) is { } edge ? Math.Max(edge, floor) : null;
             }
         }
     }
+
+    /// <summary>The floor applies to the periodic modes; a one-shot count needs a guest write per interrupt anyway.</summary>
+    private long MinimumIntervalNow => _channels[0].Mode is 2 or 3 ? MinimumInterruptIntervalNanoseconds : 0;
 
     public void Service()
     {
@@ -154,14 +171,19 @@ public sealed class Pit8254 : IBusDevice, IDeadlineTimer
         }
         lock (_gate)
         {
-            if (_channels[0].TakeRisingEdge(_clock.NowNanoseconds))
+            long now = _clock.NowNanoseconds;
+            _irq0Pending |= _channels[0].TakeRisingEdge(now);
+            if (!_irq0Pending || _lastIrq0 is { } last && now < last + MinimumIntervalNow)
             {
-                // IRQ 0 is edge-triggered on both the 8259 (the ELCR cannot make it level) and the
-                // I/O APIC, so OUT's rising edge is passed on as a pulse; programming the counter
-                // moves OUT but never raises IRQ 0 by itself.
-                _irq0.SetLevel(true);
-                _irq0.SetLevel(false);
+                return;
             }
+            _irq0Pending = false;
+            _lastIrq0 = now;
+            // IRQ 0 is edge-triggered on both the 8259 (the ELCR cannot make it level) and the
+            // I/O APIC, so OUT's rising edge is passed on as a pulse; programming the counter
+            // moves OUT but never raises IRQ 0 by itself.
+            _irq0.SetLevel(true);
+            _irq0.SetLevel(false);
         }
     }
 }

@@ -102,6 +102,22 @@ public sealed class Pit8254Tests
     }
 
     [Fact]
+    public void A_tiny_periodic_count_cannot_flood_IRQ0()
+    {
+        Out(Control, 0x34);
+        LoadCount(Channel0, 2); // 1.7 us
+        int services = 0;
+        while (_pit.NextDeadlineNanoseconds is { } deadline && deadline <= 10_000_000)
+        {
+            _clock.NowNanoseconds = deadline;
+            _pit.Service();
+            services++;
+        }
+        Assert.InRange(_irq0.RisingEdges, 49, 50); // one per 200 us
+        Assert.InRange(services, 49, 51);
+    }
+
+    [Fact]
     public void Mode_2_output_goes_low_for_one_clock_when_the_count_reaches_1()
     {
         Out(Control, 0xB4); // channel 2, lobyte/hibyte, mode 2
