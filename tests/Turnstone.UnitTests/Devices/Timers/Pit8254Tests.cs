@@ -118,6 +118,23 @@ public sealed class Pit8254Tests
     }
 
     [Fact]
+    public void Mode_1_is_a_one_shot_started_by_a_rising_gate()
+    {
+        Out(Control, 0xB2); // channel 2, lobyte/hibyte, mode 1
+        LoadCount(Channel2, 100);
+        _clock.Advance(TicksToNanoseconds(500));
+        Assert.Equal(0x20, In61() & 0x20); // waiting for its trigger, OUT high
+        Assert.Equal(100, ReadCount(Channel2));
+
+        Out61(0x01);
+        _clock.Advance(TicksToNanoseconds(40) + 1);
+        Assert.Equal(0, In61() & 0x20);
+        Assert.Equal(60, ReadCount(Channel2));
+        _clock.Advance(TicksToNanoseconds(60));
+        Assert.Equal(0x20, In61() & 0x20);
+    }
+
+    [Fact]
     public void Mode_2_output_goes_low_for_one_clock_when_the_count_reaches_1()
     {
         Out(Control, 0xB4); // channel 2, lobyte/hibyte, mode 2
