@@ -15,19 +15,12 @@ public static class EventsGuest
 {
     public static byte[] Build()
     {
-        var image = new SystemGuestImage();
-        image.Section(Entry32, 32, Resume32, (a, _) =>
-        {
-            GuestPrologue.Start32(a);
-            GuestPrologue.EnterLongMode(a);
-        });
-        image.Section(Code64, 64, Compat32, (a, c) =>
+        return SystemGuestImage.BuildLongModeGuest((a, c) =>
         {
             Label divide = a.CreateLabel(), invalid = a.CreateLabel(), general = a.CreateLabel(), doubleFault = a.CreateLabel();
             Label trapGate = a.CreateLabel(), afterTrap = a.CreateLabel(), afterInterruptGate = a.CreateLabel();
             Label afterDivide = a.CreateLabel(), afterOverflow = a.CreateLabel(), afterInvalid = a.CreateLabel(), afterSelector = a.CreateLabel();
             Label afterCanonical = a.CreateLabel(), afterDoubleFault = a.CreateLabel();
-            GuestPrologue.Start64(a);
             GuestPrologue.SetGate64(a, 0, divide);
             GuestPrologue.SetGate64(a, 6, invalid, ist: 1);
             GuestPrologue.SetGate64(a, 8, doubleFault, ist: 1);
@@ -110,7 +103,6 @@ public static class EventsGuest
             a.mov(__qword_ptr[rsp], rbx);
             a.iretq();
         });
-        return image.BuildElf();
     }
 
 }

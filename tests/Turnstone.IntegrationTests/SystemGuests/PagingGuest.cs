@@ -13,16 +13,9 @@ public static class PagingGuest
 {
     public static byte[] Build()
     {
-        var image = new SystemGuestImage();
-        image.Section(Entry32, 32, Resume32, (a, _) =>
-        {
-            GuestPrologue.Start32(a);
-            GuestPrologue.EnterLongMode(a);
-        });
-        image.Section(Code64, 64, Compat32, (a, c) =>
+        return SystemGuestImage.BuildLongModeGuest((a, c) =>
         {
             Label pageFault = a.CreateLabel();
-            GuestPrologue.Start64(a);
             GuestPrologue.SetGate64(a, 14, pageFault);
             GuestHandlers.LoadIdt(a);
             c.Print("64: paging\n");
@@ -106,7 +99,6 @@ public static class PagingGuest
             c.Reset();
             GuestHandlers.EmitPageFault(a, c, ref pageFault);
         });
-        return image.BuildElf();
     }
 
     /// <summary>Sets the 4 KiB page-table entry of <paramref name="page"/> and invalidates its translation

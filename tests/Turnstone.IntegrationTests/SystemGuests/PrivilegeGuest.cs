@@ -14,18 +14,11 @@ public static class PrivilegeGuest
 {
     public static byte[] Build()
     {
-        var image = new SystemGuestImage();
-        image.Section(Entry32, 32, Resume32, (a, _) =>
-        {
-            GuestPrologue.Start32(a);
-            GuestPrologue.EnterLongMode(a);
-        });
-        image.Section(Code64, 64, Compat32, (a, c) =>
+        return SystemGuestImage.BuildLongModeGuest((a, c) =>
         {
             Label general = a.CreateLabel(), pageFault = a.CreateLabel(), systemCall = a.CreateLabel(), user = a.CreateLabel();
             Label afterOut = a.CreateLabel(), afterHlt = a.CreateLabel(), afterCli = a.CreateLabel(), afterCr3 = a.CreateLabel();
             Label end = a.CreateLabel(), print = a.CreateLabel();
-            GuestPrologue.Start64(a);
             GuestPrologue.SetGate64(a, 13, general);
             GuestPrologue.SetGate64(a, 14, pageFault);
             GuestHandlers.LoadIdt(a);
@@ -118,7 +111,6 @@ public static class PrivilegeGuest
             GuestHandlers.EmitFault(a, c, ref general, "#GP", errorCode: true, printFlagsAndStack: true);
             GuestHandlers.EmitPageFault(a, c, ref pageFault);
         });
-        return image.BuildElf();
     }
 
     private static void WriteMsr(Assembler a, uint index, uint value)

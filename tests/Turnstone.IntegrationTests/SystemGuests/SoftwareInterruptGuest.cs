@@ -13,17 +13,10 @@ public static class SoftwareInterruptGuest
 {
     public static byte[] Build()
     {
-        var image = new SystemGuestImage();
-        image.Section(Entry32, 32, Resume32, (a, _) =>
-        {
-            GuestPrologue.Start32(a);
-            GuestPrologue.EnterLongMode(a);
-        });
-        image.Section(Code64, 64, Compat32, (a, c) =>
+        return SystemGuestImage.BuildLongModeGuest((a, c) =>
         {
             Label general = a.CreateLabel(), onIst = a.CreateLabel(), trapGate = a.CreateLabel(), breakpoint = a.CreateLabel();
             Label fromUser = a.CreateLabel(), end = a.CreateLabel(), user = a.CreateLabel(), afterRefused = a.CreateLabel();
-            GuestPrologue.Start64(a);
             GuestPrologue.SetGate64(a, 3, breakpoint, trap: true, userCallable: true);
             GuestPrologue.SetGate64(a, 13, general);
             GuestPrologue.SetGate64(a, 0x80, onIst, ist: 1);
@@ -87,7 +80,6 @@ public static class SoftwareInterruptGuest
             // as the SDM and KVM give it); QEMU TCG's 64-bit path pushes vector * 16 + 2. Not compared here.
             GuestHandlers.EmitFault(a, c, ref general, "#GP", errorCode: true, printErrorCode: false);
         });
-        return image.BuildElf();
     }
 
     /// <summary>The interrupt frame at RSP (no error code): RIP, CS, RFLAGS, RSP, SS.</summary>

@@ -16,6 +16,23 @@ public sealed class SystemGuestImage
     private readonly List<(uint Address, uint PlacedAt, int Bitness, uint Limit, Action<Assembler, GuestConsole> Emit)> _sections = [];
     private readonly MemoryStream _strings = new();
 
+    /// <summary>
+    /// A guest that goes straight from the PVH entry into long mode (<see cref="GuestPrologue"/>) and
+    /// runs <paramref name="code64"/> at <see cref="Code64"/> with flat segments and the kernel stack.
+    /// </summary>
+    public static byte[] BuildLongModeGuest(Action<Assembler, GuestConsole> code64) => new SystemGuestImage()
+        .Section(Entry32, 32, Resume32, (a, _) =>
+        {
+            GuestPrologue.Start32(a);
+            GuestPrologue.EnterLongMode(a);
+        })
+        .Section(Code64, 64, Compat32, (a, c) =>
+        {
+            GuestPrologue.Start64(a);
+            code64(a, c);
+        })
+        .BuildElf();
+
     /// <summary>Adds code assembled for <paramref name="bitness"/> at <paramref name="address"/>,
     /// which must stay below <paramref name="limit"/>.</summary>
     public SystemGuestImage Section(uint address, int bitness, uint limit, Action<Assembler, GuestConsole> emit)
