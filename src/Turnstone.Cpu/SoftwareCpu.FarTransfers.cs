@@ -112,22 +112,9 @@ public sealed unsafe partial class SoftwareCpu
             return false;
         }
         int rpl = selector & 3;
-        if (rpl < _cpl)
-        {
-            return GeneralProtection((uint)(selector & 0xFFFC));
-        }
-        if (!TryLoadCodeDescriptor(selector, out var code))
+        if (!TryLoadReturnCodeSegment(selector, out var code))
         {
             return false;
-        }
-        bool conforming = (code.Type & 4) != 0;
-        if (conforming ? code.Dpl > rpl : code.Dpl != rpl)
-        {
-            return GeneralProtection((uint)(selector & 0xFFFC));
-        }
-        if (!code.Present)
-        {
-            return RaiseFault(ExceptionVector.SegmentNotPresent, (uint)(selector & 0xFFFC));
         }
         bool target64 = _longModeActive && code.Long;
         ulong target = target64 ? offset : offset & (size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL);
@@ -165,18 +152,9 @@ public sealed unsafe partial class SoftwareCpu
         }
         else
         {
-            if ((ssSelector & 3) != rpl || !TryReadDescriptor(ssSelector, out ulong ssDescriptor, ExceptionVector.GeneralProtection, 0))
+            if (!TryLoadReturnStackSegment(ssSelector, rpl, out stack))
             {
-                return (ssSelector & 3) != rpl ? GeneralProtection((uint)(ssSelector & 0xFFFC)) : false;
-            }
-            stack = SegmentRegister.FromDescriptor(ssSelector, ssDescriptor, 0);
-            if (!stack.IsCodeOrData || stack.IsCode || (stack.Type & 2) == 0 || stack.Dpl != rpl)
-            {
-                return GeneralProtection((uint)(ssSelector & 0xFFFC));
-            }
-            if (!stack.Present)
-            {
-                return RaiseFault(ExceptionVector.StackFault, (uint)(ssSelector & 0xFFFC));
+                return false;
             }
         }
         LoadSegmentCache(SegmentName.Cs, code with { Attributes = (ushort)(code.Attributes | 1) });

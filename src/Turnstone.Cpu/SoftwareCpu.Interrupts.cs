@@ -195,27 +195,9 @@ public sealed unsafe partial class SoftwareCpu
         ushort csSelector = (ushort)cs;
         ushort ssSelector = (ushort)ss;
         int rpl = csSelector & 3;
-        if ((csSelector & 0xFFFC) == 0)
-        {
-            return GeneralProtection();
-        }
-        if (rpl < _cpl)
-        {
-            return GeneralProtection((uint)(csSelector & 0xFFFC));
-        }
-        if (!TryReadDescriptor(csSelector, out ulong csDescriptor, ExceptionVector.GeneralProtection, 0))
+        if (!TryLoadReturnCodeSegment(csSelector, out var code))
         {
             return false;
-        }
-        var code = SegmentRegister.FromDescriptor(csSelector, csDescriptor, 0);
-        bool conforming = (code.Type & 4) != 0;
-        if (!code.IsCode || (conforming ? code.Dpl > rpl : code.Dpl != rpl))
-        {
-            return GeneralProtection((uint)(csSelector & 0xFFFC));
-        }
-        if (!code.Present)
-        {
-            return RaiseFault(ExceptionVector.SegmentNotPresent, (uint)(csSelector & 0xFFFC));
         }
         SegmentRegister stack;
         if ((ssSelector & 0xFFFC) == 0)
@@ -226,25 +208,9 @@ public sealed unsafe partial class SoftwareCpu
             }
             stack = new SegmentRegister(ssSelector, 0, 0, (ushort)(0x1093 | (rpl << 5)));
         }
-        else
+        else if (!TryLoadReturnStackSegment(ssSelector, rpl, out stack))
         {
-            if ((ssSelector & 3) != rpl)
-            {
-                return GeneralProtection((uint)(ssSelector & 0xFFFC));
-            }
-            if (!TryReadDescriptor(ssSelector, out ulong ssDescriptor, ExceptionVector.GeneralProtection, 0))
-            {
-                return false;
-            }
-            stack = SegmentRegister.FromDescriptor(ssSelector, ssDescriptor, 0);
-            if (!stack.IsCodeOrData || stack.IsCode || (stack.Type & 2) == 0 || stack.Dpl != rpl)
-            {
-                return GeneralProtection((uint)(ssSelector & 0xFFFC));
-            }
-            if (!stack.Present)
-            {
-                return RaiseFault(ExceptionVector.StackFault, (uint)(ssSelector & 0xFFFC));
-            }
+            return false;
         }
         if (code.Long && !IsCanonical(rip))
         {

@@ -37,22 +37,9 @@ public sealed unsafe partial class SoftwareCpu
         }
         ushort selector = (ushort)cs;
         int rpl = selector & 3;
-        if (rpl < _cpl)
-        {
-            return GeneralProtection((uint)(selector & 0xFFFC));
-        }
-        if (!TryLoadCodeDescriptor(selector, out var code))
+        if (!TryLoadReturnCodeSegment(selector, out var code))
         {
             return false;
-        }
-        bool conforming = (code.Type & 4) != 0;
-        if (conforming ? code.Dpl > rpl : code.Dpl != rpl)
-        {
-            return GeneralProtection((uint)(selector & 0xFFFC));
-        }
-        if (!code.Present)
-        {
-            return RaiseFault(ExceptionVector.SegmentNotPresent, (uint)(selector & 0xFFFC));
         }
         ulong target = rip & sizeMask;
         if (target > code.Limit)
@@ -68,23 +55,9 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return false;
             }
-            ushort ssSelector = (ushort)ssValue;
-            if ((ssSelector & 0xFFFC) == 0 || (ssSelector & 3) != rpl)
-            {
-                return GeneralProtection((uint)(ssSelector & 0xFFFC));
-            }
-            if (!TryReadDescriptor(ssSelector, out ulong ssDescriptor, ExceptionVector.GeneralProtection, 0))
+            if (!TryLoadReturnStackSegment((ushort)ssValue, rpl, out stack))
             {
                 return false;
-            }
-            stack = SegmentRegister.FromDescriptor(ssSelector, ssDescriptor, 0);
-            if (!stack.IsCodeOrData || stack.IsCode || (stack.Type & 2) == 0 || stack.Dpl != rpl)
-            {
-                return GeneralProtection((uint)(ssSelector & 0xFFFC));
-            }
-            if (!stack.Present)
-            {
-                return RaiseFault(ExceptionVector.StackFault, (uint)(ssSelector & 0xFFFC));
             }
         }
         ulong changeable = RflagsBits.Arithmetic | RflagsBits.Tf | RflagsBits.Df | RflagsBits.Nt;
