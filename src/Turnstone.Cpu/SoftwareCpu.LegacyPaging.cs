@@ -99,28 +99,9 @@ public sealed unsafe partial class SoftwareCpu
                 frame = (pte & 0xFFFF_F000UL) | (linear & 0xFFF);
             }
         }
-        if (user && !userAllowed)
+        if (!CompleteWalk(linear, kind, user, writable, userAllowed, noExecute, entryPointers, entryAddresses, used))
         {
-            return PageFault(linear, kind, user, PageFaultPresent);
-        }
-        if (kind == WriteKind && !writable && (user || (_cr0 & Cr0Bits.WriteProtect) != 0))
-        {
-            return PageFault(linear, kind, user, PageFaultPresent);
-        }
-        if (kind == FetchKind && noExecute)
-        {
-            return PageFault(linear, kind, user, PageFaultPresent);
-        }
-        for (int i = 0; i < used; i++)
-        {
-            // Bits 5 (accessed) and 6 (dirty) sit in the low dword of either entry size.
-            uint* entryPointer = (uint*)entryPointers[i];
-            uint set = i == used - 1 && kind == WriteKind ? 0x60U : 0x20U;
-            if ((*entryPointer & set) != set)
-            {
-                *entryPointer |= set;
-                _memory.MarkDirty(entryAddresses[i]);
-            }
+            return false;
         }
         physical = frame;
         return true;

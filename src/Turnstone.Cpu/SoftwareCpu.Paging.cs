@@ -97,29 +97,38 @@ public sealed unsafe partial class SoftwareCpu
             }
             table = entry & FrameMask;
         }
-        if (user && !userAllowed)
+        if (!CompleteWalk(linear, kind, user, writable, userAllowed, noExecute, entries, entryAddresses, used))
         {
-            return PageFault(linear, kind, user, PageFaultPresent);
+            return false;
         }
-        if (kind == WriteKind && !writable && (user || (_cr0 & Cr0Bits.WriteProtect) != 0))
-        {
-            return PageFault(linear, kind, user, PageFaultPresent);
-        }
-        if (kind == FetchKind && noExecute)
+        physical = frame;
+        return true;
+    }
+
+    /// <summary>
+    /// What ends every page walk, in every paging mode: the U/S, R/W (with CR0.WP) and NX checks,
+    /// then the accessed bit of each entry walked and the dirty bit of the last on a write. Bits 5
+    /// and 6 sit in the low dword of 4- and 8-byte entries alike; setting them is a write to the
+    /// table, logged as one.
+    /// </summary>
+    private bool CompleteWalk(ulong linear, int kind, bool user, bool writable, bool userAllowed, bool noExecute,
+        ulong* entryPointers, ulong* entryAddresses, int used)
+    {
+        if ((user && !userAllowed) || (kind == WriteKind && !writable && (user || (_cr0 & Cr0Bits.WriteProtect) != 0)) ||
+            (kind == FetchKind && noExecute))
         {
             return PageFault(linear, kind, user, PageFaultPresent);
         }
         for (int i = 0; i < used; i++)
         {
-            ulong* entryPointer = (ulong*)entries[i];
-            ulong set = i == used - 1 && kind == WriteKind ? 0x60UL : 0x20UL;
+            uint* entryPointer = (uint*)entryPointers[i];
+            uint set = i == used - 1 && kind == WriteKind ? 0x60U : 0x20U;
             if ((*entryPointer & set) != set)
             {
                 *entryPointer |= set;
-                _memory.MarkDirty(entryAddresses[i]); // the accessed/dirty bits are a write to the table
+                _memory.MarkDirty(entryAddresses[i]);
             }
         }
-        physical = frame;
         return true;
     }
 
