@@ -1,0 +1,41 @@
+using System.Runtime.CompilerServices;
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// The second tier: a 64-bit block the interpreter ran CompileThreshold times is compiled to .NET
+// code (Compiler/SoftwareCpu.BlockCompiler.cs) and run in its place whenever the whole block may
+// run (no interrupt shadow, no replayed MMIO read, budget for all of it).
+public sealed unsafe partial class SoftwareCpu
+{
+    /// <summary>Interpreted runs of a block before it is compiled.</summary>
+    public const int DefaultCompileThreshold = 48;
+
+    private int _compileThreshold = DefaultCompileThreshold;
+
+    /// <summary>
+    /// Interpreted runs of a 64-bit block before it is compiled to .NET code; 0 compiles a block
+    /// on its first run, a negative value keeps every block interpreted.
+    /// </summary>
+    public int CompileThreshold
+    {
+        get => _compileThreshold;
+        set => _compileThreshold = value;
+    }
+
+    /// <summary>Blocks compiled so far (tests check that the compiled tier ran).</summary>
+    internal int BlocksCompiled { get; private set; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private CompiledBlock? CompiledCode(DecodedBlock block)
+    {
+        CompiledBlock? compiled = block.Compiled;
+        if (compiled is null && _compileThreshold >= 0 && block.Executions++ == _compileThreshold && _executing64BitCode)
+        {
+            compiled = BlockCompiler.Compile(block.Instructions);
+            block.Compiled = compiled;
+            BlocksCompiled += compiled is null ? 0 : 1;
+        }
+        return compiled;
+    }
+}
