@@ -11,7 +11,12 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Interpreted runs of a block before it is compiled.</summary>
     public const int DefaultCompileThreshold = 48;
 
-    private int _compileThreshold = DefaultCompileThreshold;
+    /// <summary>The threshold new CPUs start with: TURNSTONE_COMPILE_THRESHOLD when set (so a whole
+    /// process, a benchmark or a test run, can be put on one tier), else the default.</summary>
+    private static readonly int InitialCompileThreshold =
+        int.TryParse(Environment.GetEnvironmentVariable("TURNSTONE_COMPILE_THRESHOLD"), out int threshold) ? threshold : DefaultCompileThreshold;
+
+    private int _compileThreshold = InitialCompileThreshold;
 
     /// <summary>
     /// Interpreted runs of a 64-bit block before it is compiled to .NET code; 0 compiles a block

@@ -184,7 +184,7 @@ public sealed unsafe partial class SoftwareCpu
             }
             if (loopTo is { } again && instruction.Immediate == 0)
             {
-                // Another pass only with the budget for all of it and no stop or interrupt waiting.
+                // Another pass only with the budget for all of it, no stop or interrupt waiting and the code unchanged.
                 Label leave = _il.DefineLabel();
                 _il.Emit(OpCodes.Ldloc, _retired);
                 _il.Emit(OpCodes.Ldc_I4, index + 1);
@@ -202,6 +202,11 @@ public sealed unsafe partial class SoftwareCpu
                 _il.Emit(OpCodes.Brtrue, leave);
                 _il.Emit(OpCodes.Ldarg, CpuArgument);
                 _il.Emit(OpCodes.Ldfld, InterruptRequestedField);
+                _il.Emit(OpCodes.Brtrue, leave);
+                // Code written from elsewhere (the host, a device) invalidated the block.
+                _il.Emit(OpCodes.Ldarg, CpuArgument);
+                _il.Emit(OpCodes.Volatile);
+                _il.Emit(OpCodes.Ldfld, BlockBreakField);
                 _il.Emit(OpCodes.Brtrue, leave);
                 if (loopFlags is { } wanted && wanted != _flags)
                 {
