@@ -37,7 +37,7 @@ public sealed unsafe partial class SoftwareCpu
         CompiledBlock? compiled = block.Compiled;
         if (compiled is null && _compileThreshold >= 0 && block.Executions++ == _compileThreshold && _executing64BitCode)
         {
-            compiled = BlockCompiler.Compile(block.Instructions);
+            compiled = CompiledCodeCache.GetOrCompile(block, BlockCompiler.Compile);
             block.Compiled = compiled;
             BlocksCompiled += compiled is null ? 0 : 1;
         }
