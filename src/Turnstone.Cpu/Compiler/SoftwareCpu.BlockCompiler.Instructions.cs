@@ -23,7 +23,7 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.Neg or Operation.Not or Operation.Setcc => !memory0,
                 Operation.Shift => !memory0 && (i.Flags & OperandFlags.RegisterCount) == 0 &&
                     (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar,
-                Operation.Jcc or Operation.Jmp => true,
+                Operation.Jcc or Operation.Jmp or Operation.Nop => true,
                 _ => false,
             };
         }
@@ -149,6 +149,8 @@ public sealed unsafe partial class SoftwareCpu
                     return true;
                 case Operation.Shift:
                     EmitShift(ref i);
+                    return true;
+                case Operation.Nop:
                     return true;
                 default:
                     return false;
