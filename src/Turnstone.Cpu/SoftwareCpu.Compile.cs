@@ -35,11 +35,18 @@ public sealed unsafe partial class SoftwareCpu
     private CompiledBlock? CompiledCode(DecodedBlock block)
     {
         CompiledBlock? compiled = block.Compiled;
-        if (compiled is null && _compileThreshold >= 0 && block.Executions++ == _compileThreshold && _executing64BitCode)
+        if (compiled is null && _compileThreshold >= 0 && _executing64BitCode)
         {
-            compiled = CompiledCodeCache.GetOrCompile(block, BlockCompiler.Compile);
-            block.Compiled = compiled;
-            BlocksCompiled += compiled is null ? 0 : 1;
+            int runs = block.Executions++;
+            // Code compiled for an earlier machine (a component created again) is taken at the first run.
+            compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, BlockCompiler.Compile)
+                : runs == 0 ? CompiledCodeCache.Find(block)
+                : null;
+            if (compiled is not null)
+            {
+                block.Compiled = compiled;
+                BlocksCompiled++;
+            }
         }
         return compiled;
     }

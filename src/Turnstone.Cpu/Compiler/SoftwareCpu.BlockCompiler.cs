@@ -144,25 +144,25 @@ public sealed unsafe partial class SoftwareCpu
                 Label firstPass = _il.DefineLabel();
                 Label secondPass = _il.DefineLabel();
                 _il.MarkLabel(firstPass);
-                FlagState entry = _flags;
                 EmitPass(secondPass);
                 FlagState loopEntry = _flags;
                 _il.MarkLabel(secondPass);
-                EmitPass(null, loopEntry, firstPass, entry);
+                EmitPass(secondPass, loopEntry, firstPass);
             }
             EmitExits();
         }
 
         /// <summary>Emits the block's instructions once. <paramref name="loopTo"/>: where a taken branch
-        /// to the block start continues (null: it leaves the block).</summary>
-        private void EmitPass(Label? loopTo, FlagState? loopFlags = null, Label? fallbackLoop = null, FlagState? fallbackFlags = null)
+        /// to the block start continues (null: it leaves the block), expecting <paramref name="loopFlags"/>
+        /// (when given); with other flags it goes to <paramref name="fallbackLoop"/> with the fields current.</summary>
+        private void EmitPass(Label? loopTo, FlagState? loopFlags = null, Label? fallbackLoop = null)
         {
             for (int index = 0; index < _code.Length; index++)
             {
                 ref DecodedInstruction instruction = ref _code[index];
                 if (instruction.Op is Operation.Jcc or Operation.Jmp)
                 {
-                    EmitBranch(ref instruction, index, loopTo, loopFlags, fallbackLoop, fallbackFlags);
+                    EmitBranch(ref instruction, index, loopTo, loopFlags, fallbackLoop);
                 }
                 else if (!EmitInstruction(ref instruction, index))
                 {
@@ -174,7 +174,7 @@ public sealed unsafe partial class SoftwareCpu
             EmitLeave(last.Offset + last.Length, _code.Length);
         }
 
-        private void EmitBranch(ref DecodedInstruction instruction, int index, Label? loopTo, FlagState? loopFlags, Label? fallbackLoop, FlagState? fallbackFlags)
+        private void EmitBranch(ref DecodedInstruction instruction, int index, Label? loopTo, FlagState? loopFlags, Label? fallbackLoop)
         {
             Label notTaken = _il.DefineLabel();
             if (instruction.Op == Operation.Jcc)
@@ -214,7 +214,6 @@ public sealed unsafe partial class SoftwareCpu
                     // flags over through the fields and go round the first copy.
                     EmitFlushFlags(_flags);
                     _il.Emit(OpCodes.Br, fallbackLoop!.Value);
-                    _ = fallbackFlags;
                 }
                 else
                 {

@@ -13,6 +13,9 @@ internal static class CompiledCodeCache
     private const int MaxEntries = 16384;
     private static readonly ConcurrentDictionary<byte[], CompiledBlock?> Blocks = new(new CodeComparer());
 
+    /// <summary>The compiled form of code compiled before, or null.</summary>
+    public static CompiledBlock? Find(DecodedBlock block) => Blocks.TryGetValue(block.Code, out var compiled) ? compiled : null;
+
     /// <summary>The compiled form of <paramref name="block"/> (null: not worth compiling), made once per distinct code.</summary>
     public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile)
     {
@@ -33,10 +36,14 @@ internal static class CompiledCodeCache
     {
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
+        /// <summary>The length and the first and last 16 bytes: hashing whole blocks cost more than a
+        /// fresh component machine's interpreted start-up gains (Equals compares everything).</summary>
         public int GetHashCode(byte[] code)
         {
             var hash = new HashCode();
-            hash.AddBytes(code);
+            hash.Add(code.Length);
+            hash.AddBytes(code.AsSpan(0, Math.Min(16, code.Length)));
+            hash.AddBytes(code.AsSpan(Math.Max(0, code.Length - 16)));
             return hash.ToHashCode();
         }
     }
