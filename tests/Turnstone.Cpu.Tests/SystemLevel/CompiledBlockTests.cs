@@ -141,6 +141,52 @@ public sealed class CompiledBlockTests
     }
 
     [Fact]
+    public void A_compiled_endless_loop_stops_on_a_stop_request_from_another_thread()
+    {
+        using var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = 0;
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.add(rax, 1);
+            a.jmp(loop);
+        });
+        using var stopper = new Timer(_ => machine.Cpu.RequestStop(), null, 100, Timeout.Infinite);
+
+        var exit = machine.Cpu.Run();
+
+        Assert.Equal(CpuExitReason.StopRequested, exit.Reason);
+        Assert.True(machine.Cpu.BlocksCompiled > 0);
+        Assert.Equal(LongModeMachine.KernelCode, machine.Cpu.Rip);
+        // Two instructions a pass, and every pass is counted.
+        Assert.Equal(machine.Cpu.InstructionsRetired, 2 * machine.Register(GeneralRegister.Rax));
+    }
+
+    [Fact]
+    public void A_compiled_loop_takes_an_interrupt_requested_from_another_thread_at_a_pass_boundary()
+    {
+        using var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = 0;
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            var loop = a.CreateLabel();
+            a.sti();
+            a.Label(ref loop);
+            a.add(rax, 1);
+            a.jmp(loop);
+        });
+        using var interrupter = new Timer(_ => machine.Cpu.RequestInterrupt(0x40), null, 100, Timeout.Infinite);
+
+        var exit = machine.Cpu.Run();
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x40, machine.VectorFromHaltRip());
+        Assert.Equal(LongModeMachine.KernelCode + 1, machine.ReadUInt64(machine.Register(GeneralRegister.Rsp)));
+        Assert.Equal(machine.Cpu.InstructionsRetired, 1 + 2 * machine.Register(GeneralRegister.Rax) + 1);
+    }
+
+    [Fact]
     public void An_mmio_read_in_a_compiled_block_exits_to_the_host_at_that_instruction()
     {
         var outcome = AssertTiersAgree(a =>
