@@ -83,7 +83,9 @@ public sealed unsafe partial class SoftwareCpu
             bool shadow = _interruptShadow;
             _interruptShadow = false;
             int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Instructions.Length, budget);
-            int retired = ExecuteBlock(block, limit);
+            int retired = !shadow && _replayCount == 0 && limit == block.Instructions.Length && CompiledCode(block) is { } compiled
+                ? compiled(this, Math.Min(budget, int.MaxValue / 2))
+                : ExecuteBlock(block, limit);
             budget -= retired;
             InstructionsRetired += (ulong)retired;
             if (!_awaitingRead)
@@ -256,7 +258,7 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         // A new object: jump-cache entries still pointing at the retired one stay invalid.
-        var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code);
+        var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code) { Compiled = retired.Compiled };
         _blocks[physical] = block;
         RegisterCodePage(physical & PhysicalKeyMask & ~0xFFFUL, block);
         return block;

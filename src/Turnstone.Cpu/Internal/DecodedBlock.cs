@@ -15,4 +15,8 @@ internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage
     public readonly byte[] Code = code;
     /// <summary>Cleared when a write to one of its pages invalidates it.</summary>
     public bool Valid = true;
+    /// <summary>Runs of the block by the interpreter, counted until it is compiled.</summary>
+    public int Executions;
+    /// <summary>The compiled form, once the block ran often enough (SoftwareCpu.Compile.cs).</summary>
+    public CompiledBlock? Compiled;
 }

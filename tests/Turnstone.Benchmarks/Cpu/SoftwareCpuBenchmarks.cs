@@ -26,6 +26,10 @@ public class SoftwareCpuBenchmarks
     private const int MemoryLoopInstructions = 6 * Iterations + 1;
     private const ulong MemoryLoop = Code + 0x800;
 
+    /// <summary>False: the interpreter alone (CompileThreshold -1); true: hot blocks compiled (the default threshold).</summary>
+    [Params(false, true)]
+    public bool Compiled { get; set; }
+
     private GuestPhysicalMemory _memory = null!;
     private SoftwareCpu _cpu = null!;
 
@@ -62,6 +66,7 @@ public class SoftwareCpuBenchmarks
             Cr4 = 1 << 5,
             Efer = 1 << 8,
             Cr0 = 0x8000_0011,
+            CompileThreshold = Compiled ? SoftwareCpu.DefaultCompileThreshold : -1,
         };
         _cpu.SetSegment(SegmentName.Cs, SegmentRegister.FlatCode64(8, 0));
         _cpu.SetSegment(SegmentName.Ss, SegmentRegister.FlatData(16, 0));

@@ -82,6 +82,53 @@ public sealed class DataMovementDifferentialTests
         return data;
     }
 
+    /// <summary>Each condition after each kind of flag-setting instruction within one block (TEST,
+    /// AND, SHR/SHL by 1, NEG, DEC, SBB, XOR): the compiled tier evaluates most of them from the
+    /// operands it keeps, not from the lazy-flag fields.</summary>
+    public static TheoryData<DifferentialCase> ProducerConditionCases()
+    {
+        var data = new TheoryData<DifferentialCase>();
+        foreach (string name in new[] { "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g" })
+        {
+            data.Add(new DifferentialCase($"producers; set{name}/cmov{name}", a =>
+            {
+                a.test(r8d, r9d);
+                EmitSet(a, name);
+                a.lea(rbp, __[rbp + rax * 2]);
+                a.and(r10, r11);
+                EmitCmov(a, name);
+                a.shr(r12, 1);
+                EmitSet(a, name);
+                a.lea(rbp, __[rbp + rax * 2]);
+                a.shl(r11d, 1);
+                EmitCmov(a, name);
+                a.neg(r13w);
+                EmitSet(a, name);
+                a.lea(rbp, __[rbp + rax * 2]);
+                a.dec(r14b);
+                EmitCmov(a, name);
+                a.sbb(r15, rbx);
+                EmitSet(a, name);
+                a.lea(rbp, __[rbp + rax * 2]);
+                a.xor(ebx, r9d);
+                EmitCmov(a, name);
+                a.add(r9, r10);
+            }));
+        }
+        return data;
+    }
+
+    private static void EmitSet(Assembler a, string condition) =>
+        typeof(Assembler).GetMethod("set" + condition, [typeof(AssemblerRegister8)])!.Invoke(a, [al]);
+
+    private static void EmitCmov(Assembler a, string condition) =>
+        typeof(Assembler).GetMethod("cmov" + condition, [typeof(AssemblerRegister64), typeof(AssemblerRegister64)])!.Invoke(a, [rsi, rdi]);
+
+    [Theory]
+    [MemberData(nameof(ProducerConditionCases))]
+    public void Conditions_after_each_flag_producer_match_the_host(DifferentialCase testCase) =>
+        testCase.Check(Cases, testCase.Name.GetHashCode(StringComparison.Ordinal));
+
     [Theory]
     [MemberData(nameof(ConditionCases))]
     public void Conditions_match_the_host(DifferentialCase testCase) =>

@@ -6,7 +6,9 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// <summary>
 /// Runs one instruction sequence natively (in this process) and on the software CPU (at CPL 0 in
 /// <see cref="LongModeMachine"/>, followed by <c>hlt</c>) from the same registers and flags, and
-/// reports both results. Sequences must not touch RSP or memory.
+/// reports both results. Sequences must not touch RSP or memory. The software CPU runs each
+/// sequence twice, interpreted and compiled (<see cref="SoftwareCpu.CompileThreshold"/> 0), and
+/// <see cref="Compare"/> holds both to the native result.
 /// </summary>
 public sealed class DifferentialHarness : IDisposable
 {
@@ -15,6 +17,7 @@ public sealed class DifferentialHarness : IDisposable
 
     private readonly NativeCode _native;
     private readonly LongModeMachine _machine = new();
+    private readonly LongModeMachine _compiledMachine = new();
 
     public string Text { get; }
 
@@ -26,6 +29,9 @@ public sealed class DifferentialHarness : IDisposable
         Text = string.Join("; ", instruction.Instructions.Select(i => i.ToString()));
         _native = new NativeCode(AssembleAt(Wrapper(bytes), 0));
         _machine.WriteBytes(LongModeMachine.KernelCode, [.. bytes, 0xF4]);
+        _machine.Cpu.CompileThreshold = -1;
+        _compiledMachine.WriteBytes(LongModeMachine.KernelCode, [.. bytes, 0xF4]);
+        _compiledMachine.Cpu.CompileThreshold = 0;
     }
 
     private static byte[] AssembleAt(Assembler assembler, ulong address)
@@ -89,10 +95,11 @@ public sealed class DifferentialHarness : IDisposable
         return state;
     }
 
-    /// <summary>Runs on the software CPU; the vector is set when an exception was delivered instead.</summary>
-    public (RegisterState State, int? Vector) RunEmulated(RegisterState input)
+    /// <summary>Runs on the software CPU (interpreted, or compiled); the vector is set when an exception was delivered instead.</summary>
+    public (RegisterState State, int? Vector) RunEmulated(RegisterState input, bool compiled = false)
     {
-        var cpu = _machine.Cpu;
+        var machine = compiled ? _compiledMachine : _machine;
+        var cpu = machine.Cpu;
         for (int i = 0; i < 16; i++)
         {
             if (i != 4)
@@ -112,25 +119,32 @@ public sealed class DifferentialHarness : IDisposable
             output.Registers[i] = i == 4 ? 0 : cpu.GetRegister((GeneralRegister)i);
         }
         output.Rflags = cpu.Rflags;
-        return (output, _machine.VectorFromHaltRip());
+        return (output, machine.VectorFromHaltRip());
     }
 
     /// <summary>Runs both ways and fails with both states when a register or a compared flag differs.</summary>
     public void Compare(RegisterState input, ulong comparedFlags)
     {
-        var (emulated, vector) = RunEmulated(input);
-        Assert.True(vector is null, $"{Text}: the engine raised vector {vector} for {input}");
         var native = RunNative(input);
+        Compare(input, comparedFlags, native, compiled: false);
+        Compare(input, comparedFlags, native, compiled: true);
+    }
+
+    private void Compare(RegisterState input, ulong comparedFlags, RegisterState native, bool compiled)
+    {
+        var (emulated, vector) = RunEmulated(input, compiled);
+        string tier = compiled ? "compiled" : "interpreted";
+        Assert.True(vector is null, $"{Text} ({tier}): the engine raised vector {vector} for {input}");
         for (int i = 0; i < 16; i++)
         {
             if (i != 4 && native.Registers[i] != emulated.Registers[i])
             {
-                Assert.Fail($"{Text}: {(GeneralRegister)i} differs\n in:     {input}\n native: {native}\n engine: {emulated}");
+                Assert.Fail($"{Text} ({tier}): {(GeneralRegister)i} differs\n in:     {input}\n native: {native}\n engine: {emulated}");
             }
         }
         if ((native.Rflags & comparedFlags) != (emulated.Rflags & comparedFlags))
         {
-            Assert.Fail($"{Text}: flags differ (compared {comparedFlags:x})\n in:     {input}\n native: {native}\n engine: {emulated}");
+            Assert.Fail($"{Text} ({tier}): flags differ (compared {comparedFlags:x})\n in:     {input}\n native: {native}\n engine: {emulated}");
         }
     }
 
@@ -138,5 +152,6 @@ public sealed class DifferentialHarness : IDisposable
     {
         _native.Dispose();
         _machine.Dispose();
+        _compiledMachine.Dispose();
     }
 }

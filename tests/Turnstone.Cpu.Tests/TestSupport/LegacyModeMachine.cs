@@ -75,7 +75,7 @@ public sealed class LegacyModeMachine : IDisposable
         {
             SetGate32(vector, (uint)(HandlerStubs + (ulong)vector * 16));
         }
-        Cpu = new SoftwareCpu(Memory);
+        Cpu = new SoftwareCpu(Memory) { CompileThreshold = TestTier.CompileThreshold };
     }
 
     /// <summary>32-bit protected mode without paging at CPL 0, flat segments, as a PVH entry leaves it.</summary>

@@ -81,7 +81,7 @@ public sealed class LongModeMachine : IDisposable
             SetGate(vector, HandlerStubs + (ulong)vector * 16);
         }
 
-        Cpu = new SoftwareCpu(Memory);
+        Cpu = new SoftwareCpu(Memory) { CompileThreshold = TestTier.CompileThreshold };
         Cpu.Cr3 = Pml4;
         Cpu.Cr4 = 1 << 5;
         Cpu.Efer = (1 << 0) | (1 << 8) | (1 << 11);

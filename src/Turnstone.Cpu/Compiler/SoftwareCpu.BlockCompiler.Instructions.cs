@@ -1,0 +1,460 @@
+using System.Reflection.Emit;
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+public sealed unsafe partial class SoftwareCpu
+{
+    // The instructions the compiler emits itself: the integer operations compiled code spends its
+    // time in. Each mirrors its interpreter handler (SoftwareCpu.Arithmetic/DataTransfer/Shifts.cs)
+    // down to the values left in the lazy-flag fields.
+    private sealed partial class BlockCompiler
+    {
+        private static bool IsCompiled(ref DecodedInstruction i)
+        {
+            bool memory0 = (i.Flags & OperandFlags.Memory0) != 0;
+            return i.Op switch
+            {
+                >= Operation.AddRR and <= Operation.CmpRI => true,
+                Operation.AluMemory or Operation.TestRR or Operation.TestRI or Operation.TestMemory => true,
+                Operation.MovRR or Operation.MovRI or Operation.MovRM or Operation.MovMR or Operation.MovMI => true,
+                Operation.MovzxRR or Operation.MovzxRM or Operation.MovsxRR or Operation.MovsxRM or Operation.Lea => true,
+                Operation.IncR or Operation.DecR or Operation.CmovRR => true,
+                Operation.Neg or Operation.Not or Operation.Setcc => !memory0,
+                Operation.Shift => !memory0 && (i.Flags & OperandFlags.RegisterCount) == 0 &&
+                    (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar,
+                Operation.Jcc or Operation.Jmp or Operation.Nop => true,
+                _ => false,
+            };
+        }
+
+        /// <summary>Emits a non-branch instruction; false when it is left to the interpreter.</summary>
+        private bool EmitInstruction(ref DecodedInstruction i, int index)
+        {
+            if (!IsCompiled(ref i))
+            {
+                return false;
+            }
+            int size = i.Size;
+            switch (i.Op)
+            {
+                case >= Operation.AddRR and <= Operation.CmpRR:
+                    EmitRead(size, i.Reg);
+                    EmitRead(size, i.Reg2);
+                    EmitAlu((AluKind)(i.Op - Operation.AddRR), size, i.Reg);
+                    return true;
+                case >= Operation.AddRI and <= Operation.CmpRI:
+                    EmitRead(size, i.Reg);
+                    _il.Emit(OpCodes.Ldc_I8, (long)(i.Immediate & SizeMask(size)));
+                    EmitAlu((AluKind)(i.Op - Operation.AddRI), size, i.Reg);
+                    return true;
+                case Operation.AluMemory:
+                    EmitAluMemory(ref i, index);
+                    return true;
+                case Operation.TestRR:
+                    EmitRead(size, i.Reg);
+                    EmitRead(size, i.Reg2);
+                    EmitTest(size);
+                    return true;
+                case Operation.TestRI:
+                    EmitRead(size, i.Reg);
+                    _il.Emit(OpCodes.Ldc_I8, (long)(i.Immediate & SizeMask(size)));
+                    EmitTest(size);
+                    return true;
+                case Operation.TestMemory:
+                    // Nothing stays on the IL stack across an access that may leave the block.
+                    EmitOperand0(ref i, index);
+                    _il.Emit(OpCodes.Stloc, _a);
+                    EmitOperand1(ref i, index);
+                    _il.Emit(OpCodes.Stloc, _b);
+                    _il.Emit(OpCodes.Ldloc, _a);
+                    _il.Emit(OpCodes.Ldloc, _b);
+                    EmitTest(size);
+                    return true;
+                case Operation.MovRR:
+                    EmitRead(size, i.Reg2);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.MovRI:
+                    _il.Emit(OpCodes.Ldc_I8, (long)i.Immediate);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.MovRM:
+                    EmitLoad(ref i, index, size);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.MovMR:
+                    EmitAddress(ref i);
+                    _il.Emit(OpCodes.Stloc, _address);
+                    EmitRead(size, i.Reg2);
+                    EmitStore(index, size);
+                    return true;
+                case Operation.MovMI:
+                    EmitAddress(ref i);
+                    _il.Emit(OpCodes.Stloc, _address);
+                    _il.Emit(OpCodes.Ldc_I8, (long)i.Immediate);
+                    EmitStore(index, size);
+                    return true;
+                case Operation.MovzxRR:
+                    EmitRead(i.Aux, i.Reg2);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.MovsxRR:
+                    EmitRead(i.Aux, i.Reg2);
+                    EmitSignExtend(i.Aux);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.MovzxRM:
+                    EmitLoad(ref i, index, i.Aux);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.MovsxRM:
+                    EmitLoad(ref i, index, i.Aux);
+                    EmitSignExtend(i.Aux);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.Lea:
+                    EmitAddress(ref i);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.IncR:
+                case Operation.DecR:
+                    EmitIncrement(ref i);
+                    return true;
+                case Operation.Neg:
+                    EmitRead(size, i.Reg);
+                    _il.Emit(OpCodes.Stloc, _b);
+                    _il.Emit(OpCodes.Ldc_I8, 0L);
+                    _il.Emit(OpCodes.Ldloc, _b);
+                    _il.Emit(OpCodes.Sub);
+                    _il.Emit(OpCodes.Stloc, _result);
+                    _il.Emit(OpCodes.Ldloc, _result);
+                    EmitWrite(size, i.Reg);
+                    _il.Emit(OpCodes.Ldc_I8, 0L);
+                    _il.Emit(OpCodes.Stloc, _a);
+                    SetFlags(FlagOperation.Sub, size);
+                    return true;
+                case Operation.Not:
+                    EmitRead(size, i.Reg);
+                    _il.Emit(OpCodes.Not);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.Setcc:
+                    EmitCondition(i.Aux);
+                    _il.Emit(OpCodes.Conv_U8);
+                    EmitWrite(size, i.Reg);
+                    return true;
+                case Operation.CmovRR:
+                    EmitConditionalMove(ref i);
+                    return true;
+                case Operation.Shift:
+                    EmitShift(ref i);
+                    return true;
+                case Operation.Nop:
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>Takes a and b from the stack; the result goes to the register unless it is CMP.</summary>
+        private void EmitAlu(AluKind kind, int size, int register)
+        {
+            _il.Emit(OpCodes.Stloc, _b);
+            _il.Emit(OpCodes.Stloc, _a);
+            EmitAluResult(kind);
+            if (kind != AluKind.Cmp)
+            {
+                _il.Emit(OpCodes.Ldloc, _result);
+                EmitWrite(size, register);
+            }
+            SetFlags(AluFlags(kind), size);
+        }
+
+        /// <summary>_result = _a op _b (with the carry for ADC and SBB).</summary>
+        private void EmitAluResult(AluKind kind)
+        {
+            _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Ldloc, _b);
+            switch (kind)
+            {
+                case AluKind.Add: _il.Emit(OpCodes.Add); break;
+                case AluKind.Or: _il.Emit(OpCodes.Or); break;
+                case AluKind.And: _il.Emit(OpCodes.And); break;
+                case AluKind.Xor: _il.Emit(OpCodes.Xor); break;
+                case AluKind.Adc:
+                    _il.Emit(OpCodes.Add);
+                    EmitCarry();
+                    _il.Emit(OpCodes.Conv_U8);
+                    _il.Emit(OpCodes.Add);
+                    break;
+                case AluKind.Sbb:
+                    _il.Emit(OpCodes.Sub);
+                    EmitCarry();
+                    _il.Emit(OpCodes.Conv_U8);
+                    _il.Emit(OpCodes.Sub);
+                    break;
+                default: _il.Emit(OpCodes.Sub); break;
+            }
+            _il.Emit(OpCodes.Stloc, _result);
+        }
+
+        private static FlagOperation AluFlags(AluKind kind) => kind switch
+        {
+            AluKind.Add or AluKind.Adc => FlagOperation.Add,
+            AluKind.Sbb => FlagOperation.SubWithBorrow,
+            AluKind.Sub or AluKind.Cmp => FlagOperation.Sub,
+            _ => FlagOperation.Logic,
+        };
+
+        /// <summary>The flags now come from _a, _b and _result.</summary>
+        private void SetFlags(FlagOperation operation, int size)
+        {
+            _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Stloc, _flagDestination);
+            _il.Emit(OpCodes.Ldloc, _b);
+            _il.Emit(OpCodes.Stloc, _flagSource);
+            _il.Emit(OpCodes.Ldloc, _result);
+            _il.Emit(OpCodes.Stloc, _flagResult);
+            _flags = _flags with { Operation = operation, Size = size };
+        }
+
+        private void EmitTest(int size)
+        {
+            _il.Emit(OpCodes.Stloc, _b);
+            _il.Emit(OpCodes.Stloc, _a);
+            _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Ldloc, _b);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Stloc, _result);
+            SetFlags(FlagOperation.Logic, size);
+        }
+
+        private void EmitAluMemory(ref DecodedInstruction i, int index)
+        {
+            var kind = (AluKind)i.Aux;
+            int size = i.Size;
+            if ((i.Flags & OperandFlags.Memory0) != 0)
+            {
+                EmitAddress(ref i);
+                _il.Emit(OpCodes.Stloc, _address);
+                EmitTryRead(index, size);
+            }
+            else
+            {
+                EmitRead(size, i.Reg);
+            }
+            // Nothing stays on the IL stack across an access that may leave the block.
+            _il.Emit(OpCodes.Stloc, _a);
+            EmitOperand1(ref i, index);
+            _il.Emit(OpCodes.Stloc, _b);
+            EmitAluResult(kind);
+            if (kind != AluKind.Cmp)
+            {
+                _il.Emit(OpCodes.Ldloc, _result);
+                if ((i.Flags & OperandFlags.Memory0) != 0)
+                {
+                    // The flags change only once the write succeeded, as in AluMemory.
+                    EmitStore(index, size, breakCheck: false);
+                    SetFlags(AluFlags(kind), size);
+                    EmitBlockBreakCheck(index);
+                    return;
+                }
+                EmitWrite(size, i.Reg);
+            }
+            SetFlags(AluFlags(kind), size);
+        }
+
+        /// <summary>Pushes operand 0 (register or memory at _address) for TEST/ALU forms.</summary>
+        private void EmitOperand0(ref DecodedInstruction i, int index)
+        {
+            if ((i.Flags & OperandFlags.Memory0) != 0)
+            {
+                EmitAddress(ref i);
+                _il.Emit(OpCodes.Stloc, _address);
+                EmitTryRead(index, i.Size);
+                return;
+            }
+            EmitRead(i.Size, i.Reg);
+        }
+
+        private void EmitOperand1(ref DecodedInstruction i, int index)
+        {
+            if ((i.Flags & OperandFlags.Immediate1) != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)(i.Immediate & SizeMask(i.Size)));
+            }
+            else if ((i.Flags & OperandFlags.Memory1) != 0)
+            {
+                EmitAddress(ref i);
+                _il.Emit(OpCodes.Stloc, _address);
+                EmitTryRead(index, i.Size);
+            }
+            else
+            {
+                EmitRead(i.Size, i.Reg2);
+            }
+        }
+
+        private void EmitIncrement(ref DecodedInstruction i)
+        {
+            bool decrement = i.Op == Operation.DecR;
+            // KeepCarry: CF is remembered unless the flags already come from an INC or DEC.
+            switch (_flags.Operation)
+            {
+                case FlagOperation.Increment or FlagOperation.Decrement:
+                    break;
+                case null:
+                    _il.Emit(OpCodes.Ldarg, CpuArgument);
+                    _il.Emit(OpCodes.Call, KeepCarryMethod);
+                    break;
+                default:
+                    EmitCarry();
+                    _il.Emit(OpCodes.Stloc, _carryKept);
+                    _flags = _flags with { CarryInLocal = true };
+                    break;
+            }
+            EmitRead(i.Size, i.Reg);
+            _il.Emit(OpCodes.Stloc, _a);
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(OpCodes.Stloc, _b);
+            _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(decrement ? OpCodes.Sub : OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _result);
+            _il.Emit(OpCodes.Ldloc, _result);
+            EmitWrite(i.Size, i.Reg);
+            SetFlags(decrement ? FlagOperation.Decrement : FlagOperation.Increment, i.Size);
+        }
+
+        private void EmitConditionalMove(ref DecodedInstruction i)
+        {
+            Label skip = _il.DefineLabel();
+            Label done = _il.DefineLabel();
+            EmitRead(i.Size, i.Reg2);
+            _il.Emit(OpCodes.Stloc, _b);
+            EmitCondition(i.Aux);
+            _il.Emit(OpCodes.Brfalse, skip);
+            _il.Emit(OpCodes.Ldloc, _b);
+            EmitWrite(i.Size, i.Reg);
+            _il.Emit(OpCodes.Br, done);
+            _il.MarkLabel(skip);
+            if (i.Size == 4)
+            {
+                // A 32-bit CMOVcc writes its destination even when the condition is false.
+                EmitRead(4, i.Reg);
+                EmitWrite(4, i.Reg);
+            }
+            _il.MarkLabel(done);
+        }
+
+        /// <summary>SHL/SAL/SHR/SAR of a register by an immediate, with Shift's formulas for a fixed count.</summary>
+        private void EmitShift(ref DecodedInstruction i)
+        {
+            int size = i.Size;
+            int bits = size * 8;
+            int count = (int)(i.Immediate & (size == 8 ? 63UL : 31UL));
+            if (count == 0)
+            {
+                if (size == 4)
+                {
+                    EmitRead(4, i.Reg);
+                    EmitWrite(4, i.Reg);
+                }
+                return;
+            }
+            long mask = (long)SizeMask(size);
+            EmitRead(size, i.Reg);
+            _il.Emit(OpCodes.Stloc, _b);
+            var kind = (ShiftKind)i.Aux;
+            // _result: the result; _a: carry | overflow << 11 (the Shifted destination slot).
+            switch (kind)
+            {
+                case ShiftKind.Shr:
+                    if (count < bits)
+                    {
+                        EmitShifted(_b, OpCodes.Shr_Un, count);
+                    }
+                    else
+                    {
+                        _il.Emit(OpCodes.Ldc_I8, 0L);
+                    }
+                    _il.Emit(OpCodes.Stloc, _result);
+                    EmitCarryBit(count <= bits, count - 1);
+                    EmitShifted(_b, OpCodes.Shr_Un, bits - 1);
+                    break;
+                case ShiftKind.Sar:
+                    EmitSignedValue(size);
+                    EmitShifted(_value, OpCodes.Shr, Math.Min(count, bits - 1));
+                    _il.Emit(OpCodes.Ldc_I8, mask);
+                    _il.Emit(OpCodes.And);
+                    _il.Emit(OpCodes.Stloc, _result);
+                    EmitShifted(_value, OpCodes.Shr, count < bits ? count - 1 : 63);
+                    _il.Emit(OpCodes.Ldc_I8, 1L);
+                    _il.Emit(OpCodes.And);
+                    _il.Emit(OpCodes.Ldc_I8, 0L);
+                    break;
+                default:
+                    if (count < bits)
+                    {
+                        EmitShifted(_b, OpCodes.Shl, count);
+                        _il.Emit(OpCodes.Ldc_I8, mask);
+                        _il.Emit(OpCodes.And);
+                    }
+                    else
+                    {
+                        _il.Emit(OpCodes.Ldc_I8, 0L);
+                    }
+                    _il.Emit(OpCodes.Stloc, _result);
+                    EmitCarryBit(count <= bits, bits - count);
+                    _il.Emit(OpCodes.Dup);
+                    EmitShifted(_result, OpCodes.Shr_Un, bits - 1);
+                    _il.Emit(OpCodes.Xor);
+                    break;
+            }
+            // Stack: carry, overflow (bit 0 meaningful).
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldc_I4, 11);
+            _il.Emit(OpCodes.Shl);
+            _il.Emit(OpCodes.Or);
+            _il.Emit(OpCodes.Stloc, _a);
+            _il.Emit(OpCodes.Ldloc, _result);
+            EmitWrite(size, i.Reg);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Stloc, _b);
+            SetFlags(FlagOperation.Shifted, size);
+        }
+
+        private void EmitShifted(LocalBuilder local, OpCode shift, int count)
+        {
+            _il.Emit(OpCodes.Ldloc, local);
+            if (count != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I4, count);
+                _il.Emit(shift);
+            }
+        }
+
+        /// <summary>Pushes (_b >> shift) &amp; 1, or 0.</summary>
+        private void EmitCarryBit(bool present, int shift)
+        {
+            if (!present)
+            {
+                _il.Emit(OpCodes.Ldc_I8, 0L);
+                return;
+            }
+            EmitShifted(_b, OpCodes.Shr_Un, shift);
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(OpCodes.And);
+        }
+
+        /// <summary>_value = _b sign-extended from the operand size.</summary>
+        private void EmitSignedValue(int size)
+        {
+            _il.Emit(OpCodes.Ldloc, _b);
+            EmitSignExtend(size);
+            _il.Emit(OpCodes.Stloc, _value);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using Iced.Intel;
+using Turnstone.Cpu.Tests.TestSupport;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.Cpu.Tests.SystemLevel;
+
+/// <summary>
+/// The compiled tier against the interpreter on whole programs: the same registers, flags, RIP,
+/// retired count, exits and exceptions, for loops the compiler runs in one call, budgets that
+/// end inside such a loop, a loop rewriting its own code, a page fault and an MMIO exit in a
+/// compiled block.
+/// </summary>
+public sealed class CompiledBlockTests
+{
+    private const ulong Data = LongModeMachine.DataPage;
+    private const ulong NotPresent = 0x70000;
+
+    private sealed record Outcome(CpuExitReason Reason, ulong Rip, ulong Rflags, ulong Retired, ulong Cr2, int? Vector, string Registers, ulong StackTop, ulong Data0, ulong Data1);
+
+    private static Outcome Run(Action<Assembler> program, int threshold, long budget, out int compiled, Action<LongModeMachine>? prepare = null)
+    {
+        using var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = threshold;
+        prepare?.Invoke(machine);
+        machine.Assemble(LongModeMachine.KernelCode, program);
+        var exit = machine.Cpu.Run(budget);
+        var cpu = machine.Cpu;
+        compiled = cpu.BlocksCompiled;
+        string registers = string.Join(",", Enumerable.Range(0, 16).Select(i => cpu.GetRegister((GeneralRegister)i).ToString("x")));
+        return new Outcome(exit.Reason, cpu.Rip, cpu.Rflags, cpu.InstructionsRetired, cpu.Cr2, machine.VectorFromHaltRip(), registers,
+            machine.ReadUInt64(cpu.GetRegister(GeneralRegister.Rsp)), machine.ReadUInt64(Data), machine.ReadUInt64(Data + 8));
+    }
+
+    /// <summary>Runs interpreted, compiled from the first run and compiled after a few runs: all must agree.</summary>
+    private static Outcome AssertTiersAgree(Action<Assembler> program, long budget = 1_000_000, Action<LongModeMachine>? prepare = null)
+    {
+        var interpreted = Run(program, -1, budget, out int none, prepare);
+        Assert.Equal(0, none);
+        foreach (int threshold in new[] { 0, 3 })
+        {
+            var compiled = Run(program, threshold, budget, out int blocks, prepare);
+            // A block runs compiled only with the budget for all of it; a rewritten block starts its count afresh.
+            Assert.True(blocks > 0 || threshold > 0 || budget < 100, $"threshold {threshold}: nothing was compiled");
+            Assert.Equal(interpreted, compiled);
+        }
+        return interpreted;
+    }
+
+    /// <summary>LoopGuest's integer loop plus flag consumers, 8/16-bit forms and memory operands.</summary>
+    private static void MixedLoop(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        a.mov(rax, 1);
+        a.xor(ebx, ebx);
+        a.mov(rsi, 0x1234_5678_9ABC_DEF0);
+        a.mov(ecx, 300);
+        a.mov(__qword_ptr[Data], 7);
+        a.Label(ref loop);
+        a.mov(rdx, rax);
+        a.shr(rdx, 3);
+        a.add(rax, rdx);
+        a.xor(rax, rcx);
+        a.lea(rbx, __[rbx + rax * 2]);
+        a.cmp(rbx, rsi);
+        a.setb(r9b);
+        a.cmovl(r10d, ecx);
+        a.adc(r11, 5);
+        a.sbb(r12w, cx);
+        a.add(__qword_ptr[Data], rax);
+        a.movzx(r13d, __byte_ptr[Data + 1]);
+        a.movsx(edi, dh);
+        a.sar(edi, 3);
+        a.shl(bl, 2);
+        a.test(r13b, 0x10);
+        a.sete(ah);
+        a.neg(r15);
+        a.not(r8d);
+        a.inc(r15w);
+        a.mov(__dword_ptr[Data + 8], r13d);
+        a.or(r11, __qword_ptr[Data + 8]);
+        a.dec(rcx);
+        a.jnz(loop);
+        a.hlt();
+    }
+
+    [Fact]
+    public void A_mixed_loop_gives_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(MixedLoop);
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(100)]
+    [InlineData(1001)]
+    [InlineData(4567)]
+    public void A_budget_ending_inside_a_compiled_loop_stops_at_the_same_instruction(long budget)
+    {
+        var outcome = AssertTiersAgree(MixedLoop, budget);
+        Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_loop_rewriting_its_own_immediate_runs_the_new_code()
+    {
+        // add eax, imm32 is patched through a store in the same loop: each pass adds the new value.
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.xor(eax, eax);
+            a.mov(ecx, 50);
+            a.Label(ref loop);
+            a.add(eax, 0x1000);
+            a.lea(rdx, __[loop]);
+            a.mov(__dword_ptr[rdx + 1], ecx);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_page_fault_in_a_compiled_block_is_delivered_with_the_faulting_rip()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(rsi, NotPresent - 0x100);
+            a.xor(eax, eax);
+            a.Label(ref loop);
+            a.add(rax, __qword_ptr[rsi]);
+            a.add(rsi, 8);
+            a.cmp(rax, -1);
+            a.jne(loop);
+            a.hlt();
+        }, prepare: machine => machine.SetPageEntry(NotPresent, 0));
+        Assert.Equal(14, outcome.Vector);
+        Assert.Equal(NotPresent, outcome.Cr2);
+    }
+
+    [Fact]
+    public void A_compiled_endless_loop_stops_on_a_stop_request_from_another_thread()
+    {
+        using var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = 0;
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.add(rax, 1);
+            a.jmp(loop);
+        });
+        using var stopper = new Timer(_ => machine.Cpu.RequestStop(), null, 100, Timeout.Infinite);
+
+        var exit = machine.Cpu.Run();
+
+        Assert.Equal(CpuExitReason.StopRequested, exit.Reason);
+        Assert.True(machine.Cpu.BlocksCompiled > 0);
+        Assert.Equal(LongModeMachine.KernelCode, machine.Cpu.Rip);
+        // Two instructions a pass, and every pass is counted.
+        Assert.Equal(machine.Cpu.InstructionsRetired, 2 * machine.Register(GeneralRegister.Rax));
+    }
+
+    [Fact]
+    public void A_compiled_loop_takes_an_interrupt_requested_from_another_thread_at_a_pass_boundary()
+    {
+        using var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = 0;
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            var loop = a.CreateLabel();
+            a.sti();
+            a.Label(ref loop);
+            a.add(rax, 1);
+            a.jmp(loop);
+        });
+        using var interrupter = new Timer(_ => machine.Cpu.RequestInterrupt(0x40), null, 100, Timeout.Infinite);
+
+        var exit = machine.Cpu.Run();
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(0x40, machine.VectorFromHaltRip());
+        Assert.Equal(LongModeMachine.KernelCode + 1, machine.ReadUInt64(machine.Register(GeneralRegister.Rsp)));
+        Assert.Equal(machine.Cpu.InstructionsRetired, 1 + 2 * machine.Register(GeneralRegister.Rax) + 1);
+    }
+
+    [Fact]
+    public void An_mmio_read_in_a_compiled_block_exits_to_the_host_at_that_instruction()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(ecx, 20);
+            a.mov(rdi, 0xFEC0_0000);
+            a.Label(ref loop);
+            a.add(rax, rcx);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.add(rax, 1);
+            a.mov(rbx, rax);
+            a.mov(edx, __dword_ptr[rdi]);
+            a.hlt();
+        }, prepare: machine =>
+        {
+            // 0xFEC00000 is mapped but lies outside RAM.
+            machine.WriteUInt64(LongModeMachine.Pdpt + 3 * 8, 0xC000_0000 | 0x83);
+        });
+        Assert.Equal(CpuExitReason.MmioRead, outcome.Reason);
+    }
+}

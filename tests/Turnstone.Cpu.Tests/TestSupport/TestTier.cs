@@ -1,0 +1,13 @@
+namespace Turnstone.Cpu.Tests.TestSupport;
+
+/// <summary>
+/// The compile threshold the test machines give their software CPU. 1 by default: every block
+/// runs once in the interpreter and then compiled, so tests cover both tiers and the hand-over
+/// between them. TURNSTONE_COMPILE_THRESHOLD overrides it (0: compiled from the first run,
+/// -1: the interpreter alone), to run the whole suite on one tier.
+/// </summary>
+public static class TestTier
+{
+    public static int CompileThreshold { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("TURNSTONE_COMPILE_THRESHOLD"), out int threshold) ? threshold : 1;
+}
