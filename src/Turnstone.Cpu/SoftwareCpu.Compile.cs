@@ -28,8 +28,36 @@ public sealed unsafe partial class SoftwareCpu
         set => _compileThreshold = value;
     }
 
+    /// <summary>Turns a block into .NET code (null: not worth it); tests put a faulty compiler here.</summary>
+    internal Func<DecodedInstruction[], CompiledBlock?> Compiler { get; set; } = BlockCompiler.Compile;
+
     /// <summary>Blocks compiled so far (tests check that the compiled tier ran).</summary>
     internal int BlocksCompiled { get; private set; }
+
+    /// <summary>Blocks whose compiled code the runtime refused (see <see cref="RunCompiled"/>); 0 unless the compiler has a bug.</summary>
+    public int CompileFailures { get; private set; }
+
+    /// <summary>
+    /// Runs a block's compiled code. Should the compiler ever emit IL the runtime rejects (a bug in
+    /// it), the JIT refuses the method before any of it runs, so nothing of the guest's state has
+    /// changed: the block goes back to the interpreter for good instead of a .NET exception
+    /// escaping to the host.
+    /// </summary>
+    private int RunCompiled(DecodedBlock block, CompiledBlock compiled, long budget)
+    {
+        try
+        {
+            return compiled(this, Math.Min(budget, int.MaxValue / 2));
+        }
+        catch (InvalidProgramException)
+        {
+            CompileFailures++;
+            block.Compiled = null;
+            block.Executions = int.MinValue; // never again
+            CompiledCodeCache.Reject(block);
+            return ExecuteBlock(block, (int)Math.Min(block.Instructions.Length, budget));
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private CompiledBlock? CompiledCode(DecodedBlock block)
@@ -39,7 +67,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             int runs = block.Executions++;
             // Code compiled for an earlier machine (a component created again) is taken at the first run.
-            compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, BlockCompiler.Compile)
+            compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, Compiler)
                 : runs == 0 ? CompiledCodeCache.Find(block)
                 : null;
             if (compiled is not null)

@@ -32,6 +32,9 @@ internal static class CompiledCodeCache
         return compiled;
     }
 
+    /// <summary>Remembers <paramref name="block"/>'s code as not compilable (its compiled form was refused by the runtime).</summary>
+    public static void Reject(DecodedBlock block) => Blocks[block.Code] = null;
+
     private sealed class CodeComparer : IEqualityComparer<byte[]>
     {
         public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);

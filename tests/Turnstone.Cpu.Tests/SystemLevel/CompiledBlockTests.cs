@@ -209,4 +209,32 @@ public sealed class CompiledBlockTests
         });
         Assert.Equal(CpuExitReason.MmioRead, outcome.Reason);
     }
+
+    [Fact]
+    public void Compiled_code_the_runtime_refuses_falls_back_to_the_interpreter_without_a_host_exception()
+    {
+        using var machine = new LongModeMachine();
+        var cpu = machine.Cpu;
+        cpu.CompileThreshold = 0;
+        cpu.Compiler = _ => (_, _) => throw new InvalidProgramException("as the JIT rejects invalid IL");
+        // A unique immediate: the compiled-code cache is shared by the process and keyed by the bytes.
+        ulong unique = (ulong)Random.Shared.NextInt64();
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, unique);
+            a.mov(ecx, 1000);
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.add(rax, rcx);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+
+        var exit = cpu.Run(1_000_000);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(unique + 500_500, cpu.GetRegister(GeneralRegister.Rax));
+        Assert.True(cpu.CompileFailures >= 1);
+    }
 }

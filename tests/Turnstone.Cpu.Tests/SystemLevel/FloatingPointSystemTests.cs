@@ -278,6 +278,7 @@ public sealed class FloatingPointSystemTests
             Assert.Null(machine.VectorFromHaltRip());
         }
         RunLoop(); // decodes and builds the thunks
+        RunLoop(); // the entry block runs once a loop: its second run compiles it (the test machines' threshold)
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         RunLoop();
