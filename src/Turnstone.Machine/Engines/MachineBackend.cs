@@ -25,6 +25,12 @@ internal abstract class MachineBackend : IDisposable
 
     public abstract IInterruptLine InterruptLine(uint gsi);
 
+    /// <summary>Puts the engine's own platform devices on the buses: on the software engine the
+    /// interrupt controllers and timers KVM keeps in the kernel.</summary>
+    public virtual void AttachPlatformDevices(DeviceBus ports, DeviceBus mmio)
+    {
+    }
+
     /// <summary>A note for the start line (host quirks in effect), or empty.</summary>
     public virtual string StartNote => "";
 

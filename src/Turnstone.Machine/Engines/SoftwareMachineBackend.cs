@@ -12,18 +12,19 @@ namespace Turnstone.Machine.Engines;
 /// The machine on the software engine (Turnstone.Cpu). RAM is host memory mapped as KVM's is
 /// (lazily populated, so a 512 MiB guest costs what it touches) and seen by the CPU and the devices
 /// through one <see cref="GuestPhysicalMemory"/>, so a device's write over decoded code drops it.
-/// The engine has no interrupt controllers or timers yet (issue 12): interrupt lines and MSI-X
-/// messages reach nothing and are counted (<see cref="InterruptsWithoutController"/>); guests that
-/// poll run, and <see cref="MachineEngineSelection"/> refuses Linux. Queue notifications trap
-/// (no ioeventfd) and run the queue on the vCPU thread; disks work one request at a time, since
-/// io_uring would write guest RAM behind the engine's back.
+/// The interrupt controllers and timers KVM keeps in the kernel are ours here
+/// (<see cref="SoftwareInterruptControllers"/>, driven by <see cref="SoftwareVcpuInterrupts"/>):
+/// ISA IRQs reach the 8259 pair and the I/O APIC, PCI INTx the I/O APIC, MSI-X the local APIC.
+/// Queue notifications trap (no ioeventfd) and run the queue on the vCPU thread; disks work one
+/// request at a time, since io_uring would write guest RAM behind the engine's back.
 /// </summary>
 internal sealed class SoftwareMachineBackend : MachineBackend
 {
     private readonly MappedGuestMemory _hostRam = new();
     private readonly GuestPhysicalMemory _memory;
-    private readonly InterruptsWithoutController _interrupts = new();
+    private readonly SoftwareInterruptControllers _controllers = new();
     private SoftwareVcpuExitSource? _exits;
+    private SoftwareVcpuInterrupts? _interrupts;
 
     public SoftwareMachineBackend(ulong memoryBytes)
     {
@@ -46,7 +47,7 @@ internal sealed class SoftwareMachineBackend : MachineBackend
             _hostRam.Dispose();
             throw;
         }
-        Virtio = new VirtioHost(_memory, _interrupts, new TrappedNotifications());
+        Virtio = new VirtioHost(_memory, _controllers.MsiSink, new TrappedNotifications());
     }
 
     public override EngineKind Engine => EngineKind.Software;
@@ -55,14 +56,18 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override VirtioHost Virtio { get; }
 
-    public override IInterruptLine InterruptLine(uint gsi) => _interrupts;
+    public override IInterruptLine InterruptLine(uint gsi) => _controllers.InterruptLine(gsi);
+
+    public override void AttachPlatformDevices(DeviceBus ports, DeviceBus mmio) => _controllers.Attach(ports, mmio);
 
     public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
     {
         var cpu = new SoftwareCpu(_memory);
         control.AddKicker(cpu.RequestStop);
+        control.AddKicker(_controllers.Wake.Wake);
         SoftwareVcpuSetup.Apply(cpu, entry);
-        return _exits = new SoftwareVcpuExitSource(cpu);
+        _interrupts = new SoftwareVcpuInterrupts(cpu, _controllers);
+        return _exits = new SoftwareVcpuExitSource(cpu, _interrupts);
     }
 
     public override void ReleaseVcpu()
@@ -71,11 +76,12 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override EngineRunFigures Figures() => new(
         new Dictionary<Iced.Intel.Mnemonic, long>(), 0, 0, _hostRam.MonitorResidentBytes(),
-        (long?)_exits?.Cpu.InstructionsRetired, _interrupts.Raised);
+        (long?)_exits?.Cpu.InstructionsRetired, InterruptsDelivered: _interrupts?.InterruptsDelivered ?? 0);
 
     public override void Dispose()
     {
         _memory.Dispose();
         _hostRam.Dispose();
+        _controllers.Dispose();
     }
 }
