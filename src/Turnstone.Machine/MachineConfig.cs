@@ -10,8 +10,14 @@ public sealed record MachineConfig
     public const ulong MinimumMemory = 32ul << 20;
     /// <summary>Command line on KVM, tuned for hosts that emulate guest kernel code (see README: boot figures).</summary>
     public const string DefaultCommandLine = "console=ttyS0 reboot=k panic=-1 noxsave clearcpuid=smap quiet";
-    /// <summary>Command line on the software engine: its CPUID is the truth, so the PVM-host workarounds are not needed.</summary>
-    public const string SoftwareEngineCommandLine = "console=ttyS0 reboot=k panic=-1 quiet";
+    /// <summary>
+    /// Command line on the software engine: its CPUID is the truth, so the PVM-host workarounds are
+    /// not needed. <c>tsc_early_khz</c> says what CPUID leaf 0x15 says (SoftwareCpu.TscFrequency,
+    /// 1 GHz), which Linux reads only from CPUs with Intel's vendor string: without it Linux
+    /// calibrates against the PIT, and on an interpreter whose port exits take microseconds with host
+    /// jitter that fails, the TSC is marked unstable and the kernel runs on jiffies.
+    /// </summary>
+    public const string SoftwareEngineCommandLine = "console=ttyS0 reboot=k panic=-1 tsc_early_khz=1000000 quiet";
 
     /// <summary>The default command line for <paramref name="engine"/>.</summary>
     public static string DefaultCommandLineFor(EngineKind engine) =>
