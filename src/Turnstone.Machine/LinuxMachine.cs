@@ -164,15 +164,8 @@ public sealed class LinuxMachine
         { Name = "vcpu0", IsBackground = true };
         vcpuThread.Start();
         bool virtioKeyboard = KernelCommandLine.InteractiveConsoleIsVirtio(_config.CommandLine!);
-        if (virtioKeyboard && backend.Engine == EngineKind.Software)
-        {
-            // hvc0 input runs the receive queue on the input thread, and on this engine every device
-            // write to guest RAM must happen on the vCPU thread, where it cannot race the CPU's decoded code.
-            log?.WriteLine("[turnstone] note: hvc0 input is not delivered on the software engine yet; keystrokes go to the UART (ttyS0)");
-            virtioKeyboard = false;
-        }
         var keyboard = virtioKeyboard
-            ? bytes => virtio.Console.EnqueueInput(bytes.Span)
+            ? backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span))
             : ConsoleStreams.Into(uart);
         ConsoleStreams.StartInputPump(_config.ConsoleInput, keyboard, stopInput.Token);
         vcpuThread.Join();

@@ -31,6 +31,10 @@ internal abstract class MachineBackend : IDisposable
     {
     }
 
+    /// <summary>How keyboard input reaches a device that writes it into guest RAM (hvc0): on KVM
+    /// directly from the input thread; the software engine relays it through the vCPU thread.</summary>
+    public virtual Func<ReadOnlyMemory<byte>, int> ConsoleInput(Func<ReadOnlyMemory<byte>, int> deliver) => deliver;
+
     /// <summary>A note for the start line (host quirks in effect), or empty.</summary>
     public virtual string StartNote => "";
 

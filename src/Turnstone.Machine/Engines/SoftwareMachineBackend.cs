@@ -25,6 +25,7 @@ internal sealed class SoftwareMachineBackend : MachineBackend
     private readonly SoftwareInterruptControllers _controllers = new();
     private SoftwareVcpuExitSource? _exits;
     private SoftwareVcpuInterrupts? _interrupts;
+    private readonly VcpuThreadInputRelay _consoleInput = new();
 
     public SoftwareMachineBackend(ulong memoryBytes)
     {
@@ -58,6 +59,13 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override IInterruptLine InterruptLine(uint gsi) => _controllers.InterruptLine(gsi);
 
+    /// <summary>hvc0 input goes through the vCPU thread: every device write to guest RAM must happen there.</summary>
+    public override Func<ReadOnlyMemory<byte>, int> ConsoleInput(Func<ReadOnlyMemory<byte>, int> deliver)
+    {
+        _consoleInput.Deliver = deliver;
+        return _consoleInput.Offer;
+    }
+
     public override void AttachPlatformDevices(DeviceBus ports, DeviceBus mmio) => _controllers.Attach(ports, mmio);
 
     public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
@@ -66,7 +74,12 @@ internal sealed class SoftwareMachineBackend : MachineBackend
         control.AddKicker(cpu.RequestStop);
         control.AddKicker(_controllers.Wake.Wake);
         SoftwareVcpuSetup.Apply(cpu, entry);
-        _interrupts = new SoftwareVcpuInterrupts(cpu, _controllers);
+        _consoleInput.Kick = () =>
+        {
+            cpu.RequestStop();
+            _controllers.Wake.Wake();
+        };
+        _interrupts = new SoftwareVcpuInterrupts(cpu, _controllers, _consoleInput);
         return _exits = new SoftwareVcpuExitSource(cpu, _interrupts);
     }
 

@@ -27,12 +27,15 @@ internal sealed class SoftwareVcpuInterrupts
     private readonly int _vcpuThread = Environment.CurrentManagedThreadId;
     private int _attention = 1;
     private long _nextDeadline = long.MinValue;
+    private readonly VcpuThreadInputRelay? _input;
 
     /// <summary>Connects <paramref name="cpu"/> to the controllers; call it on the vCPU thread.</summary>
-    public SoftwareVcpuInterrupts(SoftwareCpu cpu, SoftwareInterruptControllers controllers)
+    /// <param name="input">Console input handed to its device on this thread before each entry, if any.</param>
+    public SoftwareVcpuInterrupts(SoftwareCpu cpu, SoftwareInterruptControllers controllers, VcpuThreadInputRelay? input = null)
     {
         _cpu = cpu;
         _controllers = controllers;
+        _input = input;
         controllers.LocalApic.InterruptPending = OnInterruptPending;
         cpu.ConnectLocalApic(new LocalApicConnection(controllers.LocalApic, OnTscDeadlineWritten));
     }
@@ -53,6 +56,7 @@ internal sealed class SoftwareVcpuInterrupts
     /// <summary>Before entering the core: timers due, then the interrupt the APIC offers.</summary>
     public void BeforeEntry()
     {
+        _input?.DrainIfPending();
         if (_controllers.Clock.NowNanoseconds >= _nextDeadline)
         {
             _controllers.ServiceTimers();
