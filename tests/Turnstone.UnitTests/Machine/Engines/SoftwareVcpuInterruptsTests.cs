@@ -222,6 +222,30 @@ public sealed class SoftwareVcpuInterruptsTests : IDisposable
     }
 
     [Fact]
+    public void A_machine_stop_wakes_a_vCPU_asleep_in_HLT()
+    {
+        var stopLatency = new Stopwatch();
+        var (exit, _, interrupts) = Run(a =>
+        {
+            var again = a.CreateLabel();
+            a.Label(ref again);
+            a.sti();
+            a.hlt();
+            a.jmp(again);
+        }, meanwhile: () =>
+        {
+            Thread.Sleep(300);
+            stopLatency.Start();
+            _control.Stop(new MachineExit(MachineExitKind.Interrupted, "stopped by the user"));
+        });
+        stopLatency.Stop();
+
+        Assert.Equal(MachineExitKind.Interrupted, exit.Kind);
+        Assert.InRange(interrupts.HaltSleeps, 1, 3);
+        Assert.InRange(stopLatency.Elapsed.TotalMilliseconds, 0, 2_000);
+    }
+
+    [Fact]
     public void The_APIC_takes_over_its_MSRs_and_the_TSC_reads_its_clock()
     {
         using var memory = GuestPhysicalMemory.Allocate((0, 1 << 20));
