@@ -489,8 +489,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             return GeneralProtection();
         }
-        // A whole flush: the TLB keeps 4 KiB pieces of large pages, which one address cannot name.
-        FlushTlb();
+        InvalidateTranslation(EffectiveAddress(ref i));
         _rip = NextRip(ref i);
         return false;
     }
