@@ -21,10 +21,9 @@ internal static class RunCommand
             Required = true,
         };
         var initrd = new Option<string?>("--initrd") { Description = "initial ramdisk (cpio, optionally compressed)" };
-        var cmdline = new Option<string>("--cmdline")
+        var cmdline = new Option<string?>("--cmdline")
         {
-            Description = "kernel command line",
-            DefaultValueFactory = _ => MachineConfig.DefaultCommandLine,
+            Description = $"kernel command line (default on KVM: \"{MachineConfig.DefaultCommandLine}\"; on the software engine: \"{MachineConfig.SoftwareEngineCommandLine}\")",
         };
         var disks = new Option<string[]>("--disk")
         {
@@ -76,7 +75,7 @@ internal static class RunCommand
             {
                 KernelPath = result.GetValue(kernel)!,
                 InitrdPath = result.GetValue(initrd),
-                CommandLine = result.GetValue(cmdline)!,
+                CommandLine = result.GetValue(cmdline),
                 Disks = diskConfigs,
                 MemoryBytes = bytes,
                 Cpus = result.GetValue(cpus),

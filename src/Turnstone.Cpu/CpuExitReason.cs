@@ -26,4 +26,7 @@ public enum CpuExitReason
     BudgetExhausted,
     /// <summary><see cref="SoftwareCpu.RequestStop"/> was called (from any thread).</summary>
     StopRequested,
+    /// <summary>The interrupt window opened (RFLAGS.IF set, no STI/MOV SS shadow) after
+    /// <see cref="SoftwareCpu.RequestInterruptWindowExit"/>: the host's controller may hand over a vector now.</summary>
+    InterruptWindow,
 }

@@ -44,6 +44,7 @@ public sealed unsafe partial class SoftwareCpu
             return;
         }
         _translationsCached = false;
+        _largePageCount = 0;
         foreach (ref TlbEntry entry in _tlb.AsSpan())
         {
             entry.Page = TlbEntry.Invalid;
@@ -171,6 +172,10 @@ public sealed unsafe partial class SoftwareCpu
         entry.Page = linear & ~0xFFFUL;
         entry.Host = (nint)hostPage;
         entry.PhysicalPage = physicalPage;
+        if (_walkPageShift > 12)
+        {
+            NoteLargePage(linear, _walkPageShift);
+        }
         return true;
     }
 

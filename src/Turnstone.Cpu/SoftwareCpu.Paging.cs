@@ -40,12 +40,14 @@ public sealed unsafe partial class SoftwareCpu
             linear = (uint)linear;
         }
         physical = linear;
+        _walkPageShift = 12;
         if ((_cr0 & Cr0Bits.Paging) == 0)
         {
             return true;
         }
         if (!_longModeActive)
         {
+            _walkPageShift = UnknownPageShift; // INVLPG flushes everything under legacy paging
             return TryWalkLegacy(linear, kind, user, out physical);
         }
         bool noExecuteEnabled = (_efer & EferBits.NoExecuteEnable) != 0;
@@ -91,6 +93,7 @@ public sealed unsafe partial class SoftwareCpu
             entries[used++] = (ulong)entryPointer;
             if (level == 1 || (large && level <= 3))
             {
+                _walkPageShift = shift;
                 ulong pageMask = (1UL << shift) - 1;
                 frame = (entry & FrameMask & ~pageMask) | (linear & pageMask);
                 break;

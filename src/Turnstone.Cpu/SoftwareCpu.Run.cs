@@ -45,7 +45,7 @@ public sealed unsafe partial class SoftwareCpu
                 Volatile.Write(ref _stopRequested, 0);
                 return new CpuExit(CpuExitReason.StopRequested);
             }
-            if (_halted || _interruptRequested)
+            if (_halted || _interruptRequested || _interruptWindowExitRequested)
             {
                 if (_interruptRequested && _replayCount == 0 && InterruptWindowOpen)
                 {
@@ -60,6 +60,11 @@ public sealed unsafe partial class SoftwareCpu
                 else if (_halted)
                 {
                     return new CpuExit(CpuExitReason.Halt);
+                }
+                else if (_interruptWindowExitRequested && !_interruptRequested && _replayCount == 0 && InterruptWindowOpen)
+                {
+                    _interruptWindowExitRequested = false;
+                    return new CpuExit(CpuExitReason.InterruptWindow);
                 }
             }
             if (budget <= 0)

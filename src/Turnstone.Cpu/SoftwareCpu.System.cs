@@ -8,15 +8,18 @@ public sealed unsafe partial class SoftwareCpu
 {
     private void Cpuid()
     {
-        var (eax, ebx, ecx, edx) = CpuidTable.Query((uint)R(0), (uint)R(1));
+        var (eax, ebx, ecx, edx) = CpuidTable.Query((uint)R(0), (uint)R(1), _localApic is not null);
         R(0) = eax;
         R(3) = ebx;
         R(1) = ecx;
         R(2) = edx;
     }
 
+    /// <summary>The TSC: from the local APIC's guest clock when one is connected (TSC-deadline mode
+    /// compares against the same count), else from the CPU's own stopwatch; plus what WRMSR set.</summary>
     private ulong TimeStampCounter() =>
-        (ulong)((Int128)_clock.ElapsedTicks * TscFrequency / System.Diagnostics.Stopwatch.Frequency) + (ulong)_tscOffset;
+        (_localApic is { } apic ? apic.ReadTimeStampCounter()
+            : (ulong)((Int128)_clock.ElapsedTicks * TscFrequency / System.Diagnostics.Stopwatch.Frequency)) + (ulong)_tscOffset;
 
     private bool ReadTimeStampCounter(bool withAux)
     {
@@ -68,13 +71,13 @@ public sealed unsafe partial class SoftwareCpu
         value = index switch
         {
             ModelSpecificRegister.TimeStampCounter => TimeStampCounter(),
-            ModelSpecificRegister.ApicBase => _apicBase,
+            ModelSpecificRegister.ApicBase => _localApic?.ApicBase ?? _apicBase,
             ModelSpecificRegister.SysenterCs => _sysenterCs,
             ModelSpecificRegister.SysenterEsp => _sysenterEsp,
             ModelSpecificRegister.SysenterEip => _sysenterEip,
             ModelSpecificRegister.MiscEnable => _miscEnable,
             ModelSpecificRegister.Pat => _pat,
-            ModelSpecificRegister.TscDeadline => _tscDeadline,
+            ModelSpecificRegister.TscDeadline => _localApic?.TscDeadline ?? _tscDeadline,
             ModelSpecificRegister.Efer => _efer,
             ModelSpecificRegister.Star => _star,
             ModelSpecificRegister.Lstar => _lstar,
@@ -103,13 +106,28 @@ public sealed unsafe partial class SoftwareCpu
             case ModelSpecificRegister.TimeStampCounter:
                 _tscOffset = (long)(value - (TimeStampCounter() - (ulong)_tscOffset));
                 return true;
-            case ModelSpecificRegister.ApicBase: _apicBase = value; return true;
+            case ModelSpecificRegister.ApicBase:
+                if (_localApic is { } apic)
+                {
+                    return apic.TryWriteApicBase(value);
+                }
+                _apicBase = value;
+                return true;
             case ModelSpecificRegister.SysenterCs: _sysenterCs = value; return true;
             case ModelSpecificRegister.SysenterEsp: _sysenterEsp = value; return true;
             case ModelSpecificRegister.SysenterEip: _sysenterEip = value; return true;
             case ModelSpecificRegister.MiscEnable: _miscEnable = value; return true;
             case ModelSpecificRegister.Pat: _pat = value; return true;
-            case ModelSpecificRegister.TscDeadline: _tscDeadline = value; return true;
+            case ModelSpecificRegister.TscDeadline:
+                if (_localApic is { } timer)
+                {
+                    timer.TscDeadline = value;
+                }
+                else
+                {
+                    _tscDeadline = value;
+                }
+                return true;
             case ModelSpecificRegister.Efer:
             {
                 if ((value & ~EferBits.Writable) != 0)
@@ -156,6 +174,10 @@ public sealed unsafe partial class SoftwareCpu
             return GeneralProtection();
         }
         ulong value = _executing64BitCode ? R(i.Reg2) : (uint)R(i.Reg2);
+        if (i.Aux >= DebugRegisterAux)
+        {
+            return MoveToDebugRegister(ref i, value);
+        }
         switch (i.Aux)
         {
             case 0:
@@ -219,6 +241,10 @@ public sealed unsafe partial class SoftwareCpu
         if (_cpl != 0)
         {
             return GeneralProtection();
+        }
+        if (i.Aux >= DebugRegisterAux)
+        {
+            return MoveFromDebugRegister(ref i);
         }
         ulong value;
         switch (i.Aux)
@@ -463,8 +489,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             return GeneralProtection();
         }
-        // A whole flush: the TLB keeps 4 KiB pieces of large pages, which one address cannot name.
-        FlushTlb();
+        InvalidateTranslation(EffectiveAddress(ref i));
         _rip = NextRip(ref i);
         return false;
     }

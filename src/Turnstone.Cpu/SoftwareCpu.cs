@@ -58,6 +58,8 @@ public sealed unsafe partial class SoftwareCpu
     private bool _interruptRequested;
     private byte _requestedVector;
     private bool _halted;
+    private bool _interruptWindowExitRequested;
+    private ILocalApicConnection? _localApic;
     /// <summary>The instruction after STI or MOV SS runs before an interrupt is taken.</summary>
     private bool _interruptShadow;
 
@@ -194,6 +196,20 @@ public sealed unsafe partial class SoftwareCpu
     {
         _interruptRequested = true;
         _requestedVector = vector;
+    }
+
+    /// <summary>Asks <see cref="Run"/> to return <see cref="CpuExitReason.InterruptWindow"/> once the
+    /// interrupt window is open (at once when it is): the host's controller holds an interrupt the
+    /// core cannot take yet, and acknowledges it only when it can be delivered, as KVM's interrupt
+    /// window exit lets it.</summary>
+    public void RequestInterruptWindowExit() => _interruptWindowExitRequested = true;
+
+    /// <summary>Puts a local APIC beside the core: the TSC, IA32_APIC_BASE and IA32_TSC_DEADLINE go
+    /// to it, and CPUID advertises the APIC and TSC-deadline mode. Without one, CPUID reports no APIC.</summary>
+    public void ConnectLocalApic(ILocalApicConnection apic)
+    {
+        ArgumentNullException.ThrowIfNull(apic);
+        _localApic = apic;
     }
 
     /// <summary>True while a requested interrupt waits for IF (the host's controller may hold more).</summary>

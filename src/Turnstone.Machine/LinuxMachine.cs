@@ -14,8 +14,7 @@ namespace Turnstone.Machine;
 /// Builds and runs a PC-like VM that boots Linux: RAM, the legacy devices, the Linux boot protocol
 /// (or PVH for an ELF that asks for it), and one thread per vCPU, on the engine
 /// <see cref="MachineConfig.Engine"/> chooses (<see cref="MachineEngineSelection"/>): KVM with its
-/// in-kernel interrupt controllers, or the software engine, which has none yet and so runs
-/// freestanding guests that poll but not Linux.
+/// in-kernel interrupt controllers, or the software engine with ours (<see cref="SoftwareInterruptControllers"/>).
 /// </summary>
 public sealed class LinuxMachine
 {
@@ -44,8 +43,8 @@ public sealed class LinuxMachine
 
     /// <summary>
     /// Reads and validates everything (kernel, initrd, command line, memory size) before any VM
-    /// exists, and chooses the engine. Throws <see cref="BootImageException"/>, <see cref="ArgumentException"/>
-    /// or <see cref="MachineEngineException"/> (Linux on the software engine) naming the problem.
+    /// exists, and chooses the engine. Throws <see cref="BootImageException"/> or <see cref="ArgumentException"/>
+    /// naming the problem.
     /// </summary>
     public static LinuxMachine Prepare(MachineConfig config)
     {
@@ -68,10 +67,11 @@ public sealed class LinuxMachine
         var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
         var platform = PcPlatform.Lay(config.Disks.Count);
         var acpi = AcpiFirmware.Build(platform.Builder.Describe(config.Cpus), e820);
+        // The engine before the plan: the default command line depends on it.
+        var engine = MachineEngineSelection.Resolve(config.Engine, MachineEngineSelection.IsLinux(image));
+        config = config with { CommandLine = config.CommandLine ?? MachineConfig.DefaultCommandLineFor(engine.Engine) };
         var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);
         plan.AcpiRsdpAddress = acpi.RsdpAddress;
-        // Last: what is wrong with the inputs is reported whatever the engine, before "no KVM".
-        var engine = MachineEngineSelection.Resolve(config.Engine, MachineEngineSelection.IsLinux(image));
         return new LinuxMachine(config, plan, platform, acpi, engine);
     }
 
@@ -105,6 +105,7 @@ public sealed class LinuxMachine
             : new SoftwareMachineBackend(_config.MemoryBytes);
 
         var buses = new PlatformBuses(_platform.Builder, backend.InterruptLine, log);
+        backend.AttachPlatformDevices(buses.Ports, buses.Mmio);
         // The UART and hvc0 write from different threads; one lock keeps their bytes whole.
         var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : Stream.Synchronized(_config.ConsoleOutput);
         var uart = buses.AttachWithIrq(_platform.Com1, line => new Serial16550(ConsoleStreams.Writer(consoleOutput), line));
@@ -162,16 +163,9 @@ public sealed class LinuxMachine
         })
         { Name = "vcpu0", IsBackground = true };
         vcpuThread.Start();
-        bool virtioKeyboard = KernelCommandLine.InteractiveConsoleIsVirtio(_config.CommandLine);
-        if (virtioKeyboard && backend.Engine == EngineKind.Software)
-        {
-            // hvc0 input runs the receive queue on the input thread, and on this engine every device
-            // write to guest RAM must happen on the vCPU thread, where it cannot race the CPU's decoded code.
-            log?.WriteLine("[turnstone] note: hvc0 input is not delivered on the software engine yet; keystrokes go to the UART (ttyS0)");
-            virtioKeyboard = false;
-        }
+        bool virtioKeyboard = KernelCommandLine.InteractiveConsoleIsVirtio(_config.CommandLine!);
         var keyboard = virtioKeyboard
-            ? bytes => virtio.Console.EnqueueInput(bytes.Span)
+            ? backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span))
             : ConsoleStreams.Into(uart);
         ConsoleStreams.StartInputPump(_config.ConsoleInput, keyboard, stopInput.Token);
         vcpuThread.Join();
@@ -185,7 +179,7 @@ public sealed class LinuxMachine
         {
             Engine = Engine,
             InstructionsRetired = figures.InstructionsRetired,
-            InterruptsWithoutController = figures.InterruptsWithoutController,
+            InterruptsDelivered = figures.InterruptsDelivered,
         };
         if (vcpuFailure is not null && exit.Report is null)
         {
@@ -227,8 +221,8 @@ public sealed record MachineRunSummary(
     /// <summary>Guest instructions the software engine retired; null on KVM, which counts none.</summary>
     public long? InstructionsRetired { get; init; }
 
-    /// <summary>Interrupts the devices raised with no controller to take them (the software engine before issue 12).</summary>
-    public long InterruptsWithoutController { get; init; }
+    /// <summary>Interrupts the software engine's controllers handed to its CPU (KVM counts none).</summary>
+    public long InterruptsDelivered { get; init; }
 
     private string EmulatedBreakdown() => EmulatedInstructions.Count == 0 ? ""
         : " [" + string.Join(", ", EmulatedInstructions.OrderByDescending(e => e.Value).Select(e => $"{e.Key.ToString().ToLowerInvariant()} {e.Value}")) + "]";
@@ -247,7 +241,7 @@ public sealed record MachineRunSummary(
             ? "; virtio queue work off the vCPU: " + string.Join(", ", VirtioWork.Where(w => w.Runs > 0)) : "";
         string instructions = InstructionsRetired is { } retired
             ? $"; {retired} guest instructions ({retired / Math.Max(WallTime.TotalSeconds, 1e-9) / 1e6:F1} M/s)" : "";
-        string interrupts = InterruptsWithoutController > 0 ? $"; {InterruptsWithoutController} interrupts raised with no controller to take them" : "";
+        string interrupts = InterruptsDelivered > 0 ? $"; {InterruptsDelivered} interrupts delivered" : "";
         return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }

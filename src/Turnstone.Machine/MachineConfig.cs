@@ -8,12 +8,25 @@ public sealed record MachineConfig
 {
     public const ulong DefaultMemory = 512ul << 20;
     public const ulong MinimumMemory = 32ul << 20;
-    /// <summary>Command line tuned for hosts that emulate guest kernel code (see README: boot figures).</summary>
+    /// <summary>Command line on KVM, tuned for hosts that emulate guest kernel code (see README: boot figures).</summary>
     public const string DefaultCommandLine = "console=ttyS0 reboot=k panic=-1 noxsave clearcpuid=smap quiet";
+    /// <summary>
+    /// Command line on the software engine: its CPUID is the truth, so the PVM-host workarounds are
+    /// not needed. <c>tsc_early_khz</c> says what CPUID leaf 0x15 says (SoftwareCpu.TscFrequency,
+    /// 1 GHz), which Linux reads only from CPUs with Intel's vendor string: without it Linux
+    /// calibrates against the PIT, and on an interpreter whose port exits take microseconds with host
+    /// jitter that fails, the TSC is marked unstable and the kernel runs on jiffies.
+    /// </summary>
+    public const string SoftwareEngineCommandLine = "console=ttyS0 reboot=k panic=-1 tsc_early_khz=1000000 quiet";
+
+    /// <summary>The default command line for <paramref name="engine"/>.</summary>
+    public static string DefaultCommandLineFor(EngineKind engine) =>
+        engine == EngineKind.Software ? SoftwareEngineCommandLine : DefaultCommandLine;
 
     public required string KernelPath { get; init; }
     public string? InitrdPath { get; init; }
-    public string CommandLine { get; init; } = DefaultCommandLine;
+    /// <summary>The kernel command line; null for the engine's default (<see cref="DefaultCommandLineFor"/>).</summary>
+    public string? CommandLine { get; init; }
     public ulong MemoryBytes { get; init; } = DefaultMemory;
     public int Cpus { get; init; } = 1;
     /// <summary>Raw disk images, each a virtio-blk device on PCI (the first is /dev/vda).</summary>
@@ -22,8 +35,7 @@ public sealed record MachineConfig
     public bool DecompressOnHost { get; init; } = true;
     /// <summary>How to enter an ELF kernel: Linux 64-bit entry or PVH (see <see cref="BootProtocolSelection"/>).</summary>
     public BootProtocol Boot { get; init; } = BootProtocol.Auto;
-    /// <summary>What runs the guest: KVM, the software engine, or auto (KVM when /dev/kvm can be opened).
-    /// Linux needs KVM until issue 12 gives the software engine interrupt controllers and timers.</summary>
+    /// <summary>What runs the guest: KVM, the software engine, or auto (KVM when /dev/kvm can be opened).</summary>
     public EngineChoice Engine { get; init; } = EngineChoice.Auto;
     /// <summary>Bytes the guest writes to its console.</summary>
     public Stream? ConsoleOutput { get; init; }

@@ -12,8 +12,9 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
     protected ITestOutputHelper Output { get; } = output;
 
     protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
-        string kernel, string? commandLine = null, bool decompressOnHost = true, ulong memory = MachineConfig.DefaultMemory)
-        => Boot(kernel, GuestImages.Initramfs, [], commandLine, decompressOnHost, memory);
+        string kernel, string? commandLine = null, bool decompressOnHost = true, ulong memory = MachineConfig.DefaultMemory,
+        EngineChoice engine = EngineChoice.Kvm)
+        => Boot(kernel, GuestImages.Initramfs, [], commandLine, decompressOnHost, memory, engine: engine);
 
     protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
         string kernel, string? initrd, IReadOnlyList<DiskConfig> disks, string? commandLine = null, bool decompressOnHost = true,
@@ -25,7 +26,7 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
             KernelPath = kernel,
             InitrdPath = initrd,
             Disks = disks,
-            CommandLine = commandLine ?? MachineConfig.DefaultCommandLine,
+            CommandLine = commandLine, // null: the engine's default (MachineConfig.DefaultCommandLineFor)
             DecompressOnHost = decompressOnHost,
             MemoryBytes = memory,
             Boot = boot,

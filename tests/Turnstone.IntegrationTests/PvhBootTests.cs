@@ -10,7 +10,7 @@ namespace Turnstone.IntegrationTests;
 /// The PVH boot path: a hand-assembled freestanding PVH guest that checks its entry state
 /// (seconds), on the software engine and on KVM; a freestanding guest entered through the 64-bit
 /// Linux boot protocol, on both; and the minimal Linux vmlinux forced through its PVH entry to the
-/// initramfs's marker (slow, KVM).
+/// initramfs's marker (seconds on the software engine, slow on KVM).
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed class PvhBootTests(ITestOutputHelper output) : LinuxBootTestBase(output), IDisposable
@@ -60,11 +60,11 @@ public sealed class PvhBootTests(ITestOutputHelper output) : LinuxBootTestBase(o
         }
     }
 
-    [KvmFact]
+    [Theory, OnSoftEngine, OnKvm]
     [Trait("Speed", "Slow")]
-    public void MinimalVmlinuxBootsToInitramfsThroughPvh()
+    public void MinimalVmlinuxBootsToInitramfsThroughPvh(EngineChoice engine)
     {
-        var run = Boot(GuestImages.MinimalVmlinux, GuestImages.Initramfs, [], boot: BootProtocol.Pvh);
+        var run = Boot(GuestImages.MinimalVmlinux, GuestImages.Initramfs, [], boot: BootProtocol.Pvh, engine: engine);
 
         AssertReachedInitAndReset(run);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Turnstone.Engine;
 using Turnstone.Machine;
 using Xunit.Abstractions;
 
@@ -17,7 +18,9 @@ namespace Turnstone.IntegrationTests;
 [Trait("Speed", "Slow")]
 public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : LinuxBootTestBase(output), IDisposable
 {
-    private const string Tuning = "reboot=k panic=-1 noxsave clearcpuid=smap quiet";
+    /// <summary>The engine's default command line without its console: KVM's carries the PVM-host workarounds.</summary>
+    private static string Tuning(EngineChoice engine) =>
+        MachineConfig.DefaultCommandLineFor(engine == EngineChoice.Kvm ? EngineKind.Kvm : EngineKind.Software).Replace("console=ttyS0 ", "");
     private const string CheckFile = "/root/turnstone-check.bin";
 
     private readonly string _directory = Directory.CreateTempSubdirectory("turnstone-virtio-").FullName;
@@ -28,14 +31,14 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
     internal static string ExpectedChecksum() =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("turnstone-check\n", 65536)))));
 
-    [KvmFact]
-    public void A_file_written_on_the_virtio_root_survives_power_off_and_reads_back_intact()
+    [Theory, OnSoftEngine, OnKvm]
+    public void A_file_written_on_the_virtio_root_survives_power_off_and_reads_back_intact(EngineChoice engine)
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);
         string expected = ExpectedChecksum();
 
         var write = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk)],
-            $"console=ttyS0 root=/dev/vda rw {Tuning} turnstone.action=write");
+            $"console=ttyS0 root=/dev/vda rw {Tuning(engine)} turnstone.action=write", engine: engine);
 
         Assert.Contains("turnstone-guest: root file system reached", write.Console);
         Assert.Contains($"turnstone-guest: wrote {expected}", write.Console);
@@ -44,15 +47,15 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
 
         // The second boot also puts the consoles on hvc0 and reports ACPI and interrupt state.
         var read = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk)],
-            $"console=ttyS0 console=hvc0 root=/dev/vda rw {Tuning} turnstone.action=read,dmesg");
+            $"console=ttyS0 console=hvc0 root=/dev/vda rw {Tuning(engine)} turnstone.action=read,dmesg", engine: engine);
 
         Assert.Contains($"turnstone-guest: read {expected}", read.Console);
         Assert.Equal(MachineExitKind.PowerOff, read.Exit.Kind);
         AssertCleanAcpiAndMsix(read.Console);
     }
 
-    [KvmFact]
-    public void A_readonly_disk_is_never_written_even_when_the_guest_asks_for_rw()
+    [Theory, OnSoftEngine, OnKvm]
+    public void A_readonly_disk_is_never_written_even_when_the_guest_asks_for_rw(EngineChoice engine)
     {
         // The device offers VIRTIO_BLK_F_RO, so Linux mounts the root read-only despite "rw" and
         // the init's write fails; the file opened read-only on the host is the last line of defence.
@@ -60,7 +63,7 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         byte[] before = File.ReadAllBytes(disk);
 
         var run = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk, ReadOnly: true)],
-            $"console=ttyS0 root=/dev/vda rw {Tuning} turnstone.action=write,read");
+            $"console=ttyS0 root=/dev/vda rw {Tuning(engine)} turnstone.action=write,read", engine: engine);
 
         Assert.Contains("turnstone-guest: root file system reached", run.Console);
         Assert.Contains($"turnstone-guest: error: cannot write {CheckFile}", run.Console);
@@ -69,8 +72,8 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         Assert.Equal(before, File.ReadAllBytes(disk));
     }
 
-    [KvmFact]
-    public void Keystrokes_reach_a_shell_on_hvc0_when_the_command_line_makes_it_the_console()
+    [Theory, OnSoftEngine, OnKvm]
+    public void Keystrokes_reach_a_shell_on_hvc0_when_the_command_line_makes_it_the_console(EngineChoice engine)
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);
         // The arithmetic proves a shell ran the line, not just that the terminal echoed it.
@@ -79,9 +82,10 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         {
             KernelPath = GuestImages.MinimalKernel,
             Disks = [new DiskConfig(disk, ReadOnly: true)],
-            CommandLine = $"console=ttyS0 console=hvc0 root=/dev/vda ro {Tuning}",
+            CommandLine = $"console=ttyS0 console=hvc0 root=/dev/vda ro {Tuning(engine)}",
             ConsoleOutput = terminal.Output,
             ConsoleInput = terminal.Input,
+            Engine = engine,
         };
         var machine = LinuxMachine.Prepare(config);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
@@ -93,14 +97,14 @@ public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : Linu
         Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
     }
 
-    [KvmFact]
-    public void Without_MSI_the_devices_fall_back_to_INTx_on_the_GSIs_the_PRT_names()
+    [Theory, OnSoftEngine, OnKvm]
+    public void Without_MSI_the_devices_fall_back_to_INTx_on_the_GSIs_the_PRT_names(EngineChoice engine)
     {
         string disk = GuestImages.CopyOfRootFileSystem(_directory);
 
         // pci=nomsi: Linux enables no MSI-X, so virtio-pci uses INTA and the ISR register.
         var run = Boot(GuestImages.MinimalKernel, initrd: null, [new DiskConfig(disk, ReadOnly: true)],
-            $"console=ttyS0 root=/dev/vda ro pci=nomsi {Tuning} turnstone.action=read,dmesg");
+            $"console=ttyS0 root=/dev/vda ro pci=nomsi {Tuning(engine)} turnstone.action=read,dmesg", engine: engine);
 
         Assert.Contains("turnstone-guest: read missing", run.Console);
         Assert.Equal(MachineExitKind.PowerOff, run.Exit.Kind);

@@ -10,8 +10,7 @@ namespace Turnstone.Devices.Legacy;
 /// </summary>
 public sealed class I8042Controller(IMachineControl machine) : IBusDevice
 {
-    public const ushort BasePort = 0x60;
-    public const ulong PortSpan = 5;
+    public const ushort DataPort = 0x60, CommandPort = 0x64;
 
     private const byte OutputBufferFull = 0x01, SystemFlag = 0x04, CommandLatch = 0x08;
     private const byte ReadCommandByte = 0x20, WriteCommandByte = 0x60, DisableAux = 0xA7, EnableAux = 0xA8,

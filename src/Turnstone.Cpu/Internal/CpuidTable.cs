@@ -4,7 +4,7 @@ namespace Turnstone.Cpu.Internal;
 
 /// <summary>
 /// What CPUID reports: only features the engine implements (x87, MMX, FXSR, SSE and SSE2 among
-/// them, run on the host: see HostInstructionTable). No SSE3+, APIC, SYSENTER, PSE,
+/// them, run on the host: see HostInstructionTable). No SSE3+, APIC (unless the machine connects one), SYSENTER, PSE,
 /// PCID, SMEP/SMAP, XSAVE, AVX, BMI, so software that checks before using them stays on what works.
 /// </summary>
 internal static class CpuidTable
@@ -14,7 +14,9 @@ internal static class CpuidTable
     private const string Vendor = "TurnstoneCPU";
     private const string Brand = "Turnstone software x86-64";
 
-    public static (uint Eax, uint Ebx, uint Ecx, uint Edx) Query(uint leaf, uint subleaf)
+    /// <param name="localApic">Whether the machine connected a local APIC (SoftwareCpu.ConnectLocalApic):
+    /// then leaf 1 advertises the APIC (EDX bit 9) and TSC-deadline mode (ECX bit 24).</param>
+    public static (uint Eax, uint Ebx, uint Ecx, uint Edx) Query(uint leaf, uint subleaf, bool localApic = false)
     {
         _ = subleaf;
         switch (leaf)
@@ -30,7 +32,10 @@ internal static class CpuidTable
                 const uint edx = (1u << 0) /* FPU */ | (1u << 23) /* MMX */ | (1u << 24) /* FXSR */ | (1u << 25) /* SSE */ | (1u << 26) /* SSE2 */ |
                     (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 6) /* PAE */ | (1u << 8) /* CX8 */ |
                     (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */ | (1u << 16) /* PAT */;
-                return (family6Model15, clflushLineSize | logicalProcessors, ecx, edx);
+                const uint apic = 1u << 9, tscDeadline = 1u << 24;
+                return localApic
+                    ? (family6Model15, clflushLineSize | logicalProcessors, ecx | tscDeadline, edx | apic)
+                    : (family6Model15, clflushLineSize | logicalProcessors, ecx, edx);
             }
             case 0x15:
                 // TSC = crystal (25 MHz) * 40 / 1 = 1 GHz, SoftwareCpu.TscFrequency.

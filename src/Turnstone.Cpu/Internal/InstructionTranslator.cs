@@ -229,6 +229,13 @@ internal static class InstructionTranslator
                 decoded.Aux = (byte)(instruction.Op0Register - Register.CR0);
                 decoded.Size = 8;
                 return Operation.MovToCr;
+            case Code.Mov_r64_dr: // debug registers share MOV CR's form, Aux from SoftwareCpu.DebugRegisterAux
+                decoded.Aux = (byte)(SoftwareCpu.DebugRegisterAux + (instruction.Op1Register - Register.DR0));
+                return Operation.MovFromCr;
+            case Code.Mov_dr_r64:
+                decoded.Aux = (byte)(SoftwareCpu.DebugRegisterAux + (instruction.Op0Register - Register.DR0));
+                decoded.Size = 8;
+                return Operation.MovToCr;
             case Code.Mov_Sreg_r32m16:
             case Code.Mov_Sreg_r64m16:
             case Code.Mov_Sreg_rm16:

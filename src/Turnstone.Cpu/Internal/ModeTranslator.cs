@@ -139,6 +139,15 @@ internal static class ModeTranslator
                 decoded.Size = 4;
                 decoded.Op = Operation.MovToCr;
                 return true;
+            case Code.Mov_r32_dr:
+                decoded.Aux = (byte)(SoftwareCpu.DebugRegisterAux + (instruction.Op1Register - Register.DR0));
+                decoded.Op = Operation.MovFromCr;
+                return true;
+            case Code.Mov_dr_r32:
+                decoded.Aux = (byte)(SoftwareCpu.DebugRegisterAux + (instruction.Op0Register - Register.DR0));
+                decoded.Size = 4;
+                decoded.Op = Operation.MovToCr;
+                return true;
             case Code.Iretw: case Code.Iretd:
                 decoded.Size = (byte)(code == Code.Iretw ? 2 : 4);
                 decoded.Op = Operation.Iret;

@@ -3,7 +3,7 @@ namespace Turnstone.Machine.Engines;
 /// <summary>
 /// What one engine adds to <see cref="MachineRunSummary"/>: KVM's emulated instructions and
 /// system-call repairs (nested hosts), the software engine's retired instructions and the
-/// interrupts its missing controllers could not take.
+/// interrupts its controllers handed to the core.
 /// </summary>
 internal sealed record EngineRunFigures(
     IReadOnlyDictionary<Iced.Intel.Mnemonic, long> EmulatedInstructions,
@@ -11,4 +11,4 @@ internal sealed record EngineRunFigures(
     long LegacySystemCallsRepaired,
     long MonitorResidentBytes,
     long? InstructionsRetired = null,
-    long InterruptsWithoutController = 0);
+    long InterruptsDelivered = 0);

@@ -25,6 +25,16 @@ internal abstract class MachineBackend : IDisposable
 
     public abstract IInterruptLine InterruptLine(uint gsi);
 
+    /// <summary>Puts the engine's own platform devices on the buses: on the software engine the
+    /// interrupt controllers and timers KVM keeps in the kernel.</summary>
+    public virtual void AttachPlatformDevices(DeviceBus ports, DeviceBus mmio)
+    {
+    }
+
+    /// <summary>How keyboard input reaches a device that writes it into guest RAM (hvc0): on KVM
+    /// directly from the input thread; the software engine relays it through the vCPU thread.</summary>
+    public virtual Func<ReadOnlyMemory<byte>, int> ConsoleInput(Func<ReadOnlyMemory<byte>, int> deliver) => deliver;
+
     /// <summary>A note for the start line (host quirks in effect), or empty.</summary>
     public virtual string StartNote => "";
 

@@ -5,38 +5,29 @@ using Turnstone.Hypervisor.Kvm;
 namespace Turnstone.Machine.Engines;
 
 /// <summary>
-/// Which engine a machine runs on, and why: the rule components follow (<c>auto</c> is KVM when
-/// /dev/kvm can be opened, the software engine otherwise), plus one of the machine's own: Linux
-/// needs interrupt controllers and timers, which only KVM has until issue 12.
+/// Which engine a machine runs on, and why: <c>auto</c> is KVM when /dev/kvm can be opened, the
+/// software engine otherwise, for Linux and freestanding guests alike (the software engine has its
+/// own interrupt controllers and timers, issue 12).
 /// </summary>
 public static class MachineEngineSelection
 {
-    public const string LinuxNeedsInterruptControllers =
-        "Linux guests on the software engine need its interrupt controllers and timers, issue 12";
-
     /// <summary>
     /// The engine for <paramref name="choice"/> and the reason, for the log line. <c>kvm</c> is
     /// taken as asked (a missing /dev/kvm then fails with KVM's own message when the machine runs).
-    /// Throws <see cref="MachineEngineException"/> when the guest cannot run on the engine chosen.
     /// </summary>
     public static (EngineKind Engine, string Reason) Resolve(EngineChoice choice, bool guestIsLinux, Func<KvmAvailability>? probe = null)
     {
+        _ = guestIsLinux;
         switch (choice)
         {
             case EngineChoice.Kvm:
                 return (EngineKind.Kvm, "--engine kvm");
             case EngineChoice.Soft:
-                return guestIsLinux
-                    ? throw new MachineEngineException($"--engine soft: {LinuxNeedsInterruptControllers}; use --engine kvm on a host with /dev/kvm")
-                    : (EngineKind.Software, "--engine soft");
+                return (EngineKind.Software, "--engine soft");
             default:
                 var kvm = (probe ?? (() => KvmSystem.Probe()))();
-                if (kvm.IsUsable)
-                {
-                    return (EngineKind.Kvm, "auto: /dev/kvm is usable");
-                }
-                return guestIsLinux
-                    ? throw new MachineEngineException($"no usable KVM ({kvm.Reason}), and {LinuxNeedsInterruptControllers}")
+                return kvm.IsUsable
+                    ? (EngineKind.Kvm, "auto: /dev/kvm is usable")
                     : (EngineKind.Software, $"auto: KVM is unusable ({kvm.Reason})");
         }
     }

@@ -12,18 +12,20 @@ namespace Turnstone.Machine.Engines;
 /// The machine on the software engine (Turnstone.Cpu). RAM is host memory mapped as KVM's is
 /// (lazily populated, so a 512 MiB guest costs what it touches) and seen by the CPU and the devices
 /// through one <see cref="GuestPhysicalMemory"/>, so a device's write over decoded code drops it.
-/// The engine has no interrupt controllers or timers yet (issue 12): interrupt lines and MSI-X
-/// messages reach nothing and are counted (<see cref="InterruptsWithoutController"/>); guests that
-/// poll run, and <see cref="MachineEngineSelection"/> refuses Linux. Queue notifications trap
-/// (no ioeventfd) and run the queue on the vCPU thread; disks work one request at a time, since
-/// io_uring would write guest RAM behind the engine's back.
+/// The interrupt controllers and timers KVM keeps in the kernel are ours here
+/// (<see cref="SoftwareInterruptControllers"/>, driven by <see cref="SoftwareVcpuInterrupts"/>):
+/// ISA IRQs reach the 8259 pair and the I/O APIC, PCI INTx the I/O APIC, MSI-X the local APIC.
+/// Queue notifications trap (no ioeventfd) and run the queue on the vCPU thread; disks work one
+/// request at a time, since io_uring would write guest RAM behind the engine's back.
 /// </summary>
 internal sealed class SoftwareMachineBackend : MachineBackend
 {
     private readonly MappedGuestMemory _hostRam = new();
     private readonly GuestPhysicalMemory _memory;
-    private readonly InterruptsWithoutController _interrupts = new();
+    private readonly SoftwareInterruptControllers _controllers = new();
     private SoftwareVcpuExitSource? _exits;
+    private SoftwareVcpuInterrupts? _interrupts;
+    private readonly VcpuThreadInputRelay _consoleInput = new();
 
     public SoftwareMachineBackend(ulong memoryBytes)
     {
@@ -46,7 +48,7 @@ internal sealed class SoftwareMachineBackend : MachineBackend
             _hostRam.Dispose();
             throw;
         }
-        Virtio = new VirtioHost(_memory, _interrupts, new TrappedNotifications());
+        Virtio = new VirtioHost(_memory, _controllers.MsiSink, new TrappedNotifications());
     }
 
     public override EngineKind Engine => EngineKind.Software;
@@ -55,14 +57,30 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override VirtioHost Virtio { get; }
 
-    public override IInterruptLine InterruptLine(uint gsi) => _interrupts;
+    public override IInterruptLine InterruptLine(uint gsi) => _controllers.InterruptLine(gsi);
+
+    /// <summary>hvc0 input goes through the vCPU thread: every device write to guest RAM must happen there.</summary>
+    public override Func<ReadOnlyMemory<byte>, int> ConsoleInput(Func<ReadOnlyMemory<byte>, int> deliver)
+    {
+        _consoleInput.Deliver = deliver;
+        return _consoleInput.Offer;
+    }
+
+    public override void AttachPlatformDevices(DeviceBus ports, DeviceBus mmio) => _controllers.Attach(ports, mmio);
 
     public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
     {
         var cpu = new SoftwareCpu(_memory);
         control.AddKicker(cpu.RequestStop);
+        control.AddKicker(_controllers.Wake.Wake);
         SoftwareVcpuSetup.Apply(cpu, entry);
-        return _exits = new SoftwareVcpuExitSource(cpu);
+        _consoleInput.Kick = () =>
+        {
+            cpu.RequestStop();
+            _controllers.Wake.Wake();
+        };
+        _interrupts = new SoftwareVcpuInterrupts(cpu, _controllers, _consoleInput);
+        return _exits = new SoftwareVcpuExitSource(cpu, _interrupts);
     }
 
     public override void ReleaseVcpu()
@@ -71,11 +89,12 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override EngineRunFigures Figures() => new(
         new Dictionary<Iced.Intel.Mnemonic, long>(), 0, 0, _hostRam.MonitorResidentBytes(),
-        (long?)_exits?.Cpu.InstructionsRetired, _interrupts.Raised);
+        (long?)_exits?.Cpu.InstructionsRetired, InterruptsDelivered: _interrupts?.InterruptsDelivered ?? 0);
 
     public override void Dispose()
     {
         _memory.Dispose();
         _hostRam.Dispose();
+        _controllers.Dispose();
     }
 }

@@ -12,7 +12,13 @@ namespace Turnstone.Machine.Engines;
 /// CPU (<see cref="SoftwareCpu.CompleteRead"/>) when the loop enters the guest again, as KVM takes
 /// it from the run page at the next KVM_RUN. Nothing is allocated per exit.
 /// </summary>
-internal sealed class SoftwareVcpuExitSource(SoftwareCpu cpu) : IVcpuExitSource
+/// <remarks>
+/// With <paramref name="interrupts"/> (the machine's controllers), timers are serviced and the
+/// APIC's interrupts handed to the core before each entry, the core runs in slices of
+/// <see cref="SoftwareVcpuInterrupts.SliceInstructions"/> so timers fire in guest loops without
+/// exits, and HLT sleeps here until an interrupt wakes it; without, HLT reaches the loop.
+/// </remarks>
+internal sealed class SoftwareVcpuExitSource(SoftwareCpu cpu, SoftwareVcpuInterrupts? interrupts = null) : IVcpuExitSource
 {
     private readonly byte[] _data = new byte[sizeof(ulong)];
     private CpuExit _exit;
@@ -27,7 +33,28 @@ internal sealed class SoftwareVcpuExitSource(SoftwareCpu cpu) : IVcpuExitSource
             _readPending = false;
             cpu.CompleteRead(BinaryPrimitives.ReadUInt64LittleEndian(_data));
         }
-        _exit = cpu.Run();
+        if (interrupts is null)
+        {
+            _exit = cpu.Run();
+        }
+        else
+        {
+            while (true)
+            {
+                interrupts.BeforeEntry();
+                _exit = cpu.Run(SoftwareVcpuInterrupts.SliceInstructions);
+                if (_exit.Reason is CpuExitReason.BudgetExhausted or CpuExitReason.InterruptWindow
+                    || (_exit.Reason == CpuExitReason.Halt && interrupts.WaitWhileHalted()))
+                {
+                    continue;
+                }
+                if (_exit.Reason is CpuExitReason.PortWrite or CpuExitReason.MmioWrite)
+                {
+                    interrupts.OnWriteExit();
+                }
+                break;
+            }
+        }
         switch (_exit.Reason)
         {
             case CpuExitReason.PortRead:

@@ -36,7 +36,8 @@ internal sealed class PcPlatform
         KeyboardController = builder.Add(new PlatformDevice
         {
             Name = "i8042",
-            Ports = [new AddressWindow(I8042Controller.BasePort, I8042Controller.PortSpan)],
+            // 0x60 and 0x64 only: port 0x61 belongs to the PIT (KVM's in-kernel one, or the software engine's).
+            Ports = [new AddressWindow(I8042Controller.DataPort, 1), new AddressWindow(I8042Controller.CommandPort, 1)],
             Acpi = new AcpiRole.KeyboardController(),
         });
         CmosRtc = builder.Add(new PlatformDevice

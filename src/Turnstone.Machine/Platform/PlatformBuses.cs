@@ -1,4 +1,5 @@
 using Turnstone.Devices.Bus;
+using Turnstone.PciRoot;
 
 namespace Turnstone.Machine.Platform;
 
@@ -80,13 +81,17 @@ internal sealed class PlatformBuses
         {
             throw new InvalidOperationException($"{record.Name} is attached already");
         }
-        foreach (var ports in record.Ports)
+        RegisterWindows(Ports, record.Ports, device);
+        RegisterWindows(Mmio, record.Mmio, device);
+    }
+
+    /// <summary>The device sees offsets from its first window on the bus, also in later windows.</summary>
+    private static void RegisterWindows(DeviceBus bus, IReadOnlyList<AddressWindow> windows, IBusDevice device)
+    {
+        foreach (var window in windows)
         {
-            Ports.Register(ports.Base, ports.Size, device);
-        }
-        foreach (var mmio in record.Mmio)
-        {
-            Mmio.Register(mmio.Base, mmio.Size, device);
+            ulong offset = window.Base - windows[0].Base;
+            bus.Register(window.Base, window.Size, offset == 0 ? device : new BusDeviceWindow(device, offset));
         }
     }
 }

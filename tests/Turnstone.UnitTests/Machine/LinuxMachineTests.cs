@@ -116,14 +116,16 @@ public sealed class LinuxMachineTests : IDisposable
     }
 
     [Fact]
-    public void Linux_on_the_software_engine_is_refused_before_any_VM_exists()
+    public void Linux_prepares_for_the_software_engine_with_its_own_default_command_line()
     {
         string kernel = WriteFile("bzImage", new BzImageBuilder { Version = 0x020C }.Build());
 
-        var error = Assert.Throws<MachineEngineException>(() =>
-            LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20, Engine = EngineChoice.Soft }));
+        var machine = LinuxMachine.Prepare(new MachineConfig { KernelPath = kernel, MemoryBytes = 64ul << 20, Engine = EngineChoice.Soft });
 
-        Assert.Contains("Linux guests on the software engine need its interrupt controllers and timers, issue 12", error.Message);
+        Assert.Equal(EngineKind.Software, machine.Engine);
+        Assert.DoesNotContain("noxsave", MachineConfig.DefaultCommandLineFor(EngineKind.Software));
+        Assert.DoesNotContain("clearcpuid", MachineConfig.DefaultCommandLineFor(EngineKind.Software));
+        Assert.Contains("noxsave", MachineConfig.DefaultCommandLineFor(EngineKind.Kvm));
     }
 
     [Fact]

@@ -1,0 +1,82 @@
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+// INVLPG drops one page's translations instead of the whole TLB where it can. The TLB keeps 4 KiB
+// pieces of large pages, which one address cannot name, so the large pages (4-level paging) whose
+// pieces are cached are noted, up to a few; an INVLPG inside one of them, after more than that, or
+// under legacy paging flushes everything as before. Linux's early_memremap maps and unmaps one
+// fixmap page after another with INVLPG while the kernel runs from 2 MiB pages: a whole flush each
+// time made early boot spend about a quarter of a second refilling the TLB and the jump cache.
+public sealed unsafe partial class SoftwareCpu
+{
+    private const int MaxNotedLargePages = 16;
+    /// <summary>Page size of the last walk as a shift: 12, 21, 30, or 64 for "not known" (legacy paging).</summary>
+    private const int UnknownPageShift = 64;
+
+    private readonly ulong[] _largePageBases = new ulong[MaxNotedLargePages];
+    private readonly ulong[] _largePageMasks = new ulong[MaxNotedLargePages];
+    /// <summary>Large pages noted since the last flush; above <see cref="MaxNotedLargePages"/>: too many to track.</summary>
+    private int _largePageCount;
+    private int _walkPageShift = 12;
+
+    /// <summary>After a TLB fill from a page larger than 4 KiB.</summary>
+    private void NoteLargePage(ulong linear, int shift)
+    {
+        if (_largePageCount > MaxNotedLargePages)
+        {
+            return;
+        }
+        if (shift >= UnknownPageShift)
+        {
+            _largePageCount = MaxNotedLargePages + 1;
+            return;
+        }
+        ulong mask = ~((1UL << shift) - 1);
+        ulong pageBase = linear & mask;
+        for (int i = 0; i < _largePageCount; i++)
+        {
+            if (_largePageBases[i] == pageBase && _largePageMasks[i] == mask)
+            {
+                return;
+            }
+        }
+        if (_largePageCount == MaxNotedLargePages)
+        {
+            _largePageCount = MaxNotedLargePages + 1;
+            return;
+        }
+        _largePageBases[_largePageCount] = pageBase;
+        _largePageMasks[_largePageCount] = mask;
+        _largePageCount++;
+    }
+
+    /// <summary>What INVLPG of <paramref name="linear"/> drops.</summary>
+    private void InvalidateTranslation(ulong linear)
+    {
+        bool whole = _largePageCount > MaxNotedLargePages;
+        for (int i = 0; i < _largePageCount && !whole; i++)
+        {
+            whole = (linear & _largePageMasks[i]) == _largePageBases[i];
+        }
+        if (whole)
+        {
+            FlushTlb();
+            return;
+        }
+        ulong page = linear & ~0xFFFUL;
+        for (int kind = ReadKind; kind <= FetchKind; kind++)
+        {
+            for (int user = 0; user < 2; user++)
+            {
+                ref TlbEntry entry = ref TlbLookup(TlbSet(kind, user != 0), linear);
+                if (entry.Page == page)
+                {
+                    entry.Page = TlbEntry.Invalid;
+                }
+            }
+        }
+        // Blocks found from RIPs in that page may now be elsewhere in physical memory.
+        Array.Clear(_jumpCache);
+    }
+}
