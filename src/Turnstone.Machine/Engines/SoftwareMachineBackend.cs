@@ -70,7 +70,12 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
     {
-        var cpu = new SoftwareCpu(_memory);
+        // Linux warms tens of thousands of blocks: compile only the hottest, off the vCPU thread.
+        var cpu = new SoftwareCpu(_memory)
+        {
+            CompileInBackground = true,
+            CompileThreshold = SoftwareCpu.EnvironmentCompileThreshold ?? SoftwareCpu.BroadCodeCompileThreshold,
+        };
         control.AddKicker(cpu.RequestStop);
         control.AddKicker(_controllers.Wake.Wake);
         SoftwareVcpuSetup.Apply(cpu, entry);

@@ -237,4 +237,38 @@ public sealed class CompiledBlockTests
         Assert.Equal(unique + 500_500, cpu.GetRegister(GeneralRegister.Rax));
         Assert.True(cpu.CompileFailures >= 1);
     }
+
+    [Fact]
+    public void A_block_compiled_in_the_background_takes_over_and_gives_the_interpreters_results()
+    {
+        using var machine = new LongModeMachine();
+        var cpu = machine.Cpu;
+        cpu.CompileThreshold = 0;
+        cpu.CompileInBackground = true;
+        ulong unique = (ulong)Random.Shared.NextInt64(); // the compiled-code cache is keyed by the bytes
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, unique);
+            a.mov(ecx, 2_000_000);
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.add(rax, rcx);
+            a.xor(rax, 0x55);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+        long published = Turnstone.Cpu.Internal.BackgroundBlockCompiler.Published;
+
+        Assert.Equal(CpuExitReason.Halt, cpu.Run(100_000_000).Reason);
+
+        ulong expected = unique;
+        for (ulong i = 2_000_000; i > 0; i--)
+        {
+            expected = (expected + i) ^ 0x55;
+        }
+        Assert.Equal(expected, cpu.GetRegister(GeneralRegister.Rax));
+        Assert.True(Turnstone.Cpu.Internal.BackgroundBlockCompiler.Published > published, "no block was compiled in the background");
+        Assert.Equal(0, cpu.BlocksCompiled); // none was compiled on the vCPU's thread
+    }
 }
