@@ -44,7 +44,7 @@ internal static class RunCommand
         var quiet = new Option<bool>("--quiet") { Description = "print only the guest's console, no monitor messages" };
         var engine = new Option<string>("--engine")
         {
-            Description = "what runs the guest: kvm, soft or auto (KVM when /dev/kvm can be opened). Linux runs on KVM only for now: soft runs freestanding guests that poll (PVH test guests, the blkdriver guest) and refuses Linux (issue 12)",
+            Description = "what runs the guest: kvm, soft (the software engine) or auto: KVM when /dev/kvm can be opened, else soft; Linux also goes to soft where KVM is a nested PVM host that emulates guest kernel code (about 30 times slower there)",
             DefaultValueFactory = _ => "auto",
         };
         var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")

@@ -10,6 +10,13 @@ public sealed record HostQuirks(bool MisdeliversUserSystemCalls)
 
     /// <summary>The nested "PVM" KVM (module kvm_pvm) runs guest CPL 3 natively but delivers a user-mode
     /// <c>syscall</c> as a #PF at LSTAR and <c>int $0x80</c> as a #UD.</summary>
-    public static HostQuirks Detect(string sysModule = "/sys/module") =>
-        new(MisdeliversUserSystemCalls: Directory.Exists(Path.Combine(sysModule, "kvm_pvm")));
+    public static HostQuirks Detect(string sysModule = "/sys/module")
+    {
+        bool pvm = Directory.Exists(Path.Combine(sysModule, "kvm_pvm"));
+        return new(MisdeliversUserSystemCalls: pvm) { EmulatesGuestKernelCode = pvm };
+    }
+
+    /// <summary>The nested "PVM" KVM emulates every guest kernel instruction: Linux boots there about
+    /// 30 times slower than on the software engine (README, "Nested hosts").</summary>
+    public bool EmulatesGuestKernelCode { get; init; }
 }

@@ -52,9 +52,11 @@ internal sealed class VcpuThreadInputRelay
             int taken = deliver(_buffer.AsMemory(0, _count));
             _buffer.AsSpan(taken, _count - taken).CopyTo(_buffer);
             _count -= taken;
-            if (_count > 0 && taken > 0)
+            if (_count > 0)
             {
-                Volatile.Write(ref _pending, 1); // the device took part of it: offer the rest at the next entry
+                // The device took part of it, or none (its buffer full until the guest reads):
+                // offer the rest at the next entry rather than only when more input arrives.
+                Volatile.Write(ref _pending, 1);
             }
         }
     }

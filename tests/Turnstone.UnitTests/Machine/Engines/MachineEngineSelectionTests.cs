@@ -15,7 +15,7 @@ public sealed class MachineEngineSelectionTests
     [InlineData(true)]
     public void Auto_takes_KVM_when_it_can_be_opened(bool linux)
     {
-        var (engine, reason) = MachineEngineSelection.Resolve(EngineChoice.Auto, linux, Kvm);
+        var (engine, reason) = MachineEngineSelection.Resolve(EngineChoice.Auto, linux, Kvm, kvmEmulatesGuestKernelCode: () => false);
 
         Assert.Equal(EngineKind.Kvm, engine);
         Assert.Equal("auto: /dev/kvm is usable", reason);
@@ -58,5 +58,22 @@ public sealed class MachineEngineSelectionTests
 
         Assert.Equal(expected, engine);
         Assert.Equal(expectedReason, reason);
+    }
+
+    [Fact]
+    public void Auto_runs_Linux_on_the_software_engine_where_KVM_emulates_guest_kernel_code_and_says_why()
+    {
+        var (engine, reason) = MachineEngineSelection.Resolve(EngineChoice.Auto, guestIsLinux: true, Kvm, kvmEmulatesGuestKernelCode: () => true);
+
+        Assert.Equal(EngineKind.Software, engine);
+        Assert.Contains("nested PVM", reason);
+        Assert.Contains("--engine kvm", reason);
+    }
+
+    [Fact]
+    public void Auto_keeps_freestanding_guests_and_explicit_choices_on_KVM_where_KVM_emulates_guest_kernel_code()
+    {
+        Assert.Equal(EngineKind.Kvm, MachineEngineSelection.Resolve(EngineChoice.Auto, guestIsLinux: false, Kvm, () => true).Engine);
+        Assert.Equal(EngineKind.Kvm, MachineEngineSelection.Resolve(EngineChoice.Kvm, guestIsLinux: true, Kvm, () => true).Engine);
     }
 }
