@@ -51,39 +51,26 @@ public sealed class GuestConsole(Assembler a, SystemGuestImage image)
     }
 
     /// <summary>Prints "<paramref name="label"/>=" and the register's value in hex (its full width), then a newline.</summary>
-    public void Value(string label, AssemblerRegister64 register)
+    public void Value(string label, AssemblerRegister64 register) => Value(label, () =>
     {
-        Print(label + "=");
-        a.push(rax);
         if (register == rsp)
         {
-            a.lea(rax, __[rsp + 8]);
+            a.lea(rax, __[rsp + 8]); // RSP before the push of RAX
         }
         else if (register != rax)
         {
             a.mov(rax, register);
         }
-        a.call(_hex);
-        a.pop(rax);
-        Print("\n");
-    }
+    });
 
     /// <summary>In 64-bit code the value is zero-extended and printed with 16 digits.</summary>
-    public void Value(string label, AssemblerRegister32 register)
+    public void Value(string label, AssemblerRegister32 register) => Value(label, () =>
     {
         if (Bitness == 64)
         {
-            Print(label + "=");
-            a.push(rax);
             a.mov(eax, register);
-            a.call(_hex);
-            a.pop(rax);
-            Print("\n");
-            return;
         }
-        Print(label + "=");
-        a.push(eax);
-        if (register == esp)
+        else if (register == esp)
         {
             a.lea(eax, __[esp + 4]);
         }
@@ -91,15 +78,10 @@ public sealed class GuestConsole(Assembler a, SystemGuestImage image)
         {
             a.mov(eax, register);
         }
-        a.call(_hex);
-        a.pop(eax);
-        Print("\n");
-    }
+    });
 
-    public void Value(string label, AssemblerRegister16 register)
+    public void Value(string label, AssemblerRegister16 register) => Value(label, () =>
     {
-        Print(label + "=");
-        a.push(ax);
         if (register == sp)
         {
             a.mov(ax, sp);
@@ -109,20 +91,41 @@ public sealed class GuestConsole(Assembler a, SystemGuestImage image)
         {
             a.mov(ax, register);
         }
+    });
+
+    /// <summary>Prints the 64-bit value at a memory operand (64-bit code; not relative to RSP, which the line moves).</summary>
+    public void Value(string label, AssemblerMemoryOperand memory) => Value(label, () => a.mov(rax, memory));
+
+    /// <summary>The line around <paramref name="loadAccumulator"/>, which puts the value into the
+    /// accumulator of the section's width with the accumulator already saved on the stack.</summary>
+    private void Value(string label, Action loadAccumulator)
+    {
+        Print(label + "=");
+        PushAccumulator();
+        loadAccumulator();
         a.call(_hex);
-        a.pop(ax);
+        PopAccumulator();
         Print("\n");
     }
 
-    /// <summary>Prints the 64-bit value at a memory operand (64-bit code).</summary>
-    public void Value(string label, AssemblerMemoryOperand memory)
+    private void PushAccumulator()
     {
-        Print(label + "=");
-        a.push(rax);
-        a.mov(rax, memory);
-        a.call(_hex);
-        a.pop(rax);
-        Print("\n");
+        switch (Bitness)
+        {
+            case 64: a.push(rax); break;
+            case 32: a.push(eax); break;
+            default: a.push(ax); break;
+        }
+    }
+
+    private void PopAccumulator()
+    {
+        switch (Bitness)
+        {
+            case 64: a.pop(rax); break;
+            case 32: a.pop(eax); break;
+            default: a.pop(ax); break;
+        }
     }
 
     /// <summary>Resets the machine through the i8042, as the end of every guest (QEMU runs with -no-reboot).</summary>
