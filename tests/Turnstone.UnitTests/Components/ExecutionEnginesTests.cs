@@ -40,4 +40,18 @@ public sealed class ExecutionEnginesTests
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => runtime.LoadAsync(new byte[16], new ComponentOptions { Engine = EngineChoice.Kvm }));
         Assert.Contains("soft", refused.Message);
     }
+
+    [Fact]
+    public void Auto_takes_the_software_engine_where_KVM_emulates_guest_kernel_code_and_says_why()
+    {
+        // Where /dev/kvm is missing, auto takes the software engine anyway, for that reason; where it
+        // exists, the host's nested PVM KVM is the reason (the seam says it has one here).
+        bool kvmUsable = Turnstone.Hypervisor.Kvm.KvmSystem.Probe().IsUsable;
+        var (engine, reason) = ExecutionEngines.Open(EngineChoice.Auto, kvmEmulatesGuestKernelCode: () => true);
+        using (engine)
+        {
+            Assert.Equal(EngineKind.Software, engine.Kind);
+            Assert.Contains(kvmUsable ? "nested PVM" : "KVM is unusable", reason);
+        }
+    }
 }
