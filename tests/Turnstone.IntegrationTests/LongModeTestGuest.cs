@@ -89,22 +89,7 @@ public static class LongModeTestGuest
 
         a.Label(ref fail);
         Print(Failed + "\n");
-        a.Label(ref reset);
-        a.mov(al, 0xFE);
-        a.@out(0x64, al);
-        a.hlt();
-
-        a.Label(ref puts); // prints the NUL-terminated string at RSI
-        Label more = a.CreateLabel(), done = a.CreateLabel();
-        a.mov(dx, Com1);
-        a.Label(ref more);
-        a.lodsb();
-        a.test(al, al);
-        a.jz(done);
-        a.@out(dx, al);
-        a.jmp(more);
-        a.Label(ref done);
-        a.ret();
+        BareGuestRoutines.EmitResetAndPuts(a, ref reset, ref puts, Com1);
 
         var stream = new MemoryStream();
         a.Assemble(new StreamCodeWriter(stream), LoadAddress);

@@ -13,6 +13,4 @@ internal static class SystemTestExtensions
         cpu.SetRegister(GeneralRegister.Rsp, LongModeMachine.UserStackTop);
         cpu.Rip = rip;
     }
-
-    public static ulong Register(this LongModeMachine machine, GeneralRegister register) => machine.Cpu.GetRegister(register);
 }

@@ -8,7 +8,7 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// mapping the first GiB with 2 MiB pages (for the switch to long mode), a 32-bit IDT whose gates
 /// lead to <c>hlt</c> stubs, and a 32-bit TSS. Starts in one of the modes via the Enter methods.
 /// </summary>
-public sealed class LegacyModeMachine : IDisposable
+public sealed class LegacyModeMachine : TestMachine
 {
     public const ulong Pml4 = 0x1000;
     public const ulong Pdpt = 0x2000;
@@ -35,12 +35,8 @@ public sealed class LegacyModeMachine : IDisposable
     public const ushort Based32Selector = 0x48;
     public const ulong Based32Base = 0x10_0000;
 
-    public GuestPhysicalMemory Memory { get; }
-    public SoftwareCpu Cpu { get; }
-
     public LegacyModeMachine()
     {
-        Memory = GuestPhysicalMemory.Allocate((0, 16 << 20));
         WriteUInt64(Pml4, Pdpt | 3);
         WriteUInt64(Pdpt, PageDirectory | 3);
         for (ulong i = 0; i < 512; i++)
@@ -75,7 +71,6 @@ public sealed class LegacyModeMachine : IDisposable
         {
             SetGate32(vector, (uint)(HandlerStubs + (ulong)vector * 16));
         }
-        Cpu = new SoftwareCpu(Memory) { CompileThreshold = TestTier.CompileThreshold };
     }
 
     /// <summary>32-bit protected mode without paging at CPL 0, flat segments, as a PVH entry leaves it.</summary>
@@ -114,43 +109,10 @@ public sealed class LegacyModeMachine : IDisposable
         WriteUInt64(Idt + (ulong)vector * 8, gate);
     }
 
-    public void Assemble(ulong address, Assembler assembler)
-    {
-        using var stream = new MemoryStream();
-        assembler.Assemble(new StreamCodeWriter(stream), address);
-        WriteBytes(address, stream.ToArray());
-    }
-
     public void Assemble(ulong address, int bitness, Action<Assembler> build)
     {
         var assembler = new Assembler(bitness);
         build(assembler);
         Assemble(address, assembler);
     }
-
-    public void WriteBytes(ulong address, ReadOnlySpan<byte> bytes)
-    {
-        Assert.True(Memory.TryGetSpan(address, bytes.Length, out var span));
-        bytes.CopyTo(span);
-    }
-
-    public void WriteUInt64(ulong address, ulong value) => WriteBytes(address, BitConverter.GetBytes(value));
-
-    public void WriteUInt32(ulong address, uint value) => WriteBytes(address, BitConverter.GetBytes(value));
-
-    public void WriteUInt16(ulong address, ushort value) => WriteBytes(address, BitConverter.GetBytes(value));
-
-    public ulong ReadUInt64(ulong address)
-    {
-        Assert.True(Memory.TryGetSpan(address, 8, out var span));
-        return BitConverter.ToUInt64(span);
-    }
-
-    public uint ReadUInt32(ulong address) => (uint)ReadUInt64(address);
-
-    public ushort ReadUInt16(ulong address) => (ushort)ReadUInt64(address);
-
-    public ulong Register(GeneralRegister register) => Cpu.GetRegister(register);
-
-    public void Dispose() => Memory.Dispose();
 }

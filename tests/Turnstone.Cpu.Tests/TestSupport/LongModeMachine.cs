@@ -8,7 +8,7 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// user segments laid out for SYSCALL/SYSRET, a 64-bit TSS with an I/O bitmap, and an IDT whose
 /// gates all lead to <c>hlt</c> stubs (so a test sees which vector arrived from RIP).
 /// </summary>
-public sealed class LongModeMachine : IDisposable
+public sealed class LongModeMachine : TestMachine
 {
     public const ulong Pml4 = 0x1000;
     public const ulong Pdpt = 0x2000;
@@ -32,12 +32,8 @@ public sealed class LongModeMachine : IDisposable
     public const ushort UserCodeSelector = 0x2B;
     public const ushort TssSelector = 0x30;
 
-    public GuestPhysicalMemory Memory { get; }
-    public SoftwareCpu Cpu { get; }
-
     public LongModeMachine()
     {
-        Memory = GuestPhysicalMemory.Allocate((0, 16 << 20));
         WriteUInt64(Pml4, Pdpt | 7);
         WriteUInt64(Pdpt, PageDirectory | 7);
         WriteUInt64(PageDirectory, PageTable | 7);
@@ -81,7 +77,6 @@ public sealed class LongModeMachine : IDisposable
             SetGate(vector, HandlerStubs + (ulong)vector * 16);
         }
 
-        Cpu = new SoftwareCpu(Memory) { CompileThreshold = TestTier.CompileThreshold };
         Cpu.Cr3 = Pml4;
         Cpu.Cr4 = 1 << 5;
         Cpu.Efer = (1 << 0) | (1 << 8) | (1 << 11);
@@ -134,35 +129,10 @@ public sealed class LongModeMachine : IDisposable
 
     public ulong ReadPageEntry(ulong address) => ReadUInt64(PageTable + (address >> 12) * 8);
 
-    public void Assemble(ulong address, Assembler assembler)
-    {
-        using var stream = new MemoryStream();
-        assembler.Assemble(new StreamCodeWriter(stream), address);
-        WriteBytes(address, stream.ToArray());
-    }
-
     public void Assemble(ulong address, Action<Assembler> build)
     {
         var assembler = new Assembler(64);
         build(assembler);
         Assemble(address, assembler);
     }
-
-    public void WriteBytes(ulong address, ReadOnlySpan<byte> bytes)
-    {
-        Assert.True(Memory.TryGetSpan(address, bytes.Length, out var span));
-        bytes.CopyTo(span);
-    }
-
-    public void WriteUInt64(ulong address, ulong value) => WriteBytes(address, BitConverter.GetBytes(value));
-
-    public void WriteUInt16(ulong address, ushort value) => WriteBytes(address, BitConverter.GetBytes(value));
-
-    public ulong ReadUInt64(ulong address)
-    {
-        Assert.True(Memory.TryGetSpan(address, 8, out var span));
-        return BitConverter.ToUInt64(span);
-    }
-
-    public void Dispose() => Memory.Dispose();
 }

@@ -1,0 +1,32 @@
+using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.IntegrationTests;
+
+/// <summary>
+/// The tail the hand-assembled test guests share (<see cref="PvhTestGuest"/>, <see cref="LongModeTestGuest"/>):
+/// a reset through the i8042 and a routine printing the NUL-terminated string at (E/R)SI on a
+/// serial port. The instructions encode the same in 32- and 64-bit code.
+/// </summary>
+public static class BareGuestRoutines
+{
+    public static void EmitResetAndPuts(Assembler a, ref Label reset, ref Label puts, ushort port)
+    {
+        a.Label(ref reset);
+        a.mov(al, 0xFE);
+        a.@out(0x64, al);
+        a.hlt();
+
+        a.Label(ref puts);
+        Label more = a.CreateLabel(), done = a.CreateLabel();
+        a.mov(dx, port);
+        a.Label(ref more);
+        a.lodsb();
+        a.test(al, al);
+        a.jz(done);
+        a.@out(dx, al);
+        a.jmp(more);
+        a.Label(ref done);
+        a.ret();
+    }
+}
