@@ -237,6 +237,7 @@ public sealed unsafe partial class SoftwareCpu
             }
         }
         var block = new DecodedBlock(physical, secondPage, [.. _decodeScratch], _fetch.Bytes.AsSpan(0, _fetch.Position).ToArray());
+        ChargeDecodedCode(block);
         _blocks[physical] = block;
         RegisterCodePage(physical & PhysicalKeyMask & ~0xFFFUL, block);
         if (secondPage != ulong.MaxValue)

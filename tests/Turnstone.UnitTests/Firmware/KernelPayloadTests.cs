@@ -41,6 +41,42 @@ public sealed class KernelPayloadTests
     }
 
     [Fact]
+    public void Lz4_legacy_allocates_the_output_once_at_the_size_the_payload_records()
+    {
+        byte[] original = Sample(3 * Lz4LegacyFrame.BlockSize + 4096);
+        byte[] frame = Lz4LegacyFrame.Compress(original);
+        KernelPayload.DecompressLz4Legacy(frame); // warm-up: JIT and statics
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        byte[] result = KernelPayload.DecompressLz4Legacy(frame);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(original.AsSpan().SequenceEqual(result), "output differs from the input");
+        // The output once plus the 8 MiB block buffer; a doubling stream and its final copy came to
+        // more than three times the output.
+        Assert.InRange(allocated, original.Length, original.Length + Lz4LegacyFrame.BlockSize + (1 << 20));
+    }
+
+    [Fact]
+    public void Gzip_members_back_to_back_decompress_whole_though_the_last_records_only_its_own_size()
+    {
+        byte[] first = Sample(700_000), second = Sample(5_000);
+        byte[] payload = [.. Gzip(first), .. Gzip(second)]; // an initramfs may be such a concatenation
+
+        Assert.Equal([.. first, .. second], KernelPayload.Decompress(payload));
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(data);
+        }
+        return compressed.ToArray();
+    }
+
+    [Fact]
     public void Lz4_legacy_skips_the_magic_repeated_between_blocks()
     {
         byte[] original = Sample(Lz4LegacyFrame.BlockSize + 4096);
