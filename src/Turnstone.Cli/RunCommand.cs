@@ -98,7 +98,7 @@ internal static class RunCommand
         {
             machine = LinuxMachine.Prepare(config);
         }
-        catch (Exception e) when (e is BootImageException or ArgumentException or MachineEngineException)
+        catch (Exception e) when (e is BootImageException or ArgumentException)
         {
             return Fail(e.Message);
         }

@@ -2,8 +2,9 @@ namespace Turnstone.Engine;
 
 /// <summary>
 /// An engine: KVM (Turnstone.Hypervisor's <c>KvmEngine</c>) or the software CPU (Turnstone.Cpu's
-/// <c>SoftwareEngine</c>). Today it makes what components need: one vCPU over RAM at 0. The Linux
-/// machine and the bare guests still use KVM directly (issue 12 moves them here).
+/// <c>SoftwareEngine</c>). It makes what components need: one vCPU over RAM at 0. The Linux
+/// machine needs more (port and MMIO exits with their data, the PC RAM layout, interrupt
+/// controllers) and runs on either engine through its own MachineBackend (Turnstone.Machine/Engines).
 /// </summary>
 public interface IExecutionEngine : IDisposable
 {

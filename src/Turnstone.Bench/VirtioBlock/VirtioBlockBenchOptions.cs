@@ -7,7 +7,7 @@ namespace Turnstone.Bench.VirtioBlock;
 /// <param name="RootFileSystem">The recipe's rootfs, whose init runs turnstone-blkbench for turnstone.action=bench; attached read-only.</param>
 /// <param name="HostBlkbench">The same turnstone-blkbench built for the host, to measure the ceiling.</param>
 /// <param name="ScratchFile">The file behind the guest's /dev/vdb; the benchmark overwrites it.</param>
-/// <param name="Engine">What runs the guest; Linux needs KVM until issue 12, so soft is refused.</param>
+/// <param name="Engine">What runs the guest: KVM or the software engine (resolved by the caller, not auto).</param>
 public sealed record VirtioBlockBenchOptions(
     string Kernel,
     string RootFileSystem,

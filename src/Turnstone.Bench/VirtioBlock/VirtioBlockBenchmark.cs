@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Turnstone.Engine;
 using Turnstone.Machine;
 
 namespace Turnstone.Bench.VirtioBlock;
@@ -12,7 +13,6 @@ namespace Turnstone.Bench.VirtioBlock;
 /// </summary>
 public static class VirtioBlockBenchmark
 {
-    private const string GuestTuning = "reboot=k panic=-1 noxsave clearcpuid=smap quiet";
 
     public static VirtioBlockBenchOutcome Run(VirtioBlockBenchOptions options, Action<string> progress)
     {
@@ -32,7 +32,8 @@ public static class VirtioBlockBenchmark
         {
             KernelPath = options.Kernel,
             Disks = [new DiskConfig(options.RootFileSystem, ReadOnly: true), new DiskConfig(options.ScratchFile)],
-            CommandLine = $"console=ttyS0 root=/dev/vda ro {GuestTuning} turnstone.action=bench " +
+            // The engine's own default line (console, reboot, its workarounds or its TSC frequency) plus the benchmark's.
+            CommandLine = $"{MachineConfig.DefaultCommandLineFor(options.Engine == EngineChoice.Kvm ? EngineKind.Kvm : EngineKind.Software)} root=/dev/vda ro turnstone.action=bench " +
                           $"turnstone.bench_size={workloadArguments[1]} turnstone.bench_seq_bytes={workloadArguments[3]} turnstone.bench_rand_ops={workloadArguments[5]}",
             ConsoleOutput = console,
             Engine = options.Engine,
