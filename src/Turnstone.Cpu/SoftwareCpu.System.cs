@@ -227,7 +227,7 @@ public sealed unsafe partial class SoftwareCpu
                 {
                     return GeneralProtection();
                 }
-                _cr8 = value;
+                Cr8 = value;
                 break;
             default:
                 return InvalidOpcode();
@@ -253,7 +253,7 @@ public sealed unsafe partial class SoftwareCpu
             case 2: value = _cr2; break;
             case 3: value = _cr3; break;
             case 4: value = _cr4; break;
-            case 8: value = _cr8; break;
+            case 8: value = Cr8; break;
             default: return InvalidOpcode();
         }
         R(i.Reg) = _executing64BitCode ? value : (uint)value;

@@ -126,11 +126,22 @@ public sealed unsafe partial class SoftwareCpu
         set { _cr4 = value; FlushTlb(); }
     }
 
-    /// <summary>CR8, the task-priority register (kept; nothing prioritises interrupts with it yet).</summary>
+    /// <summary>CR8: with a local APIC connected, its task-priority class (TPR bits 7:4, so the two
+    /// stay one register); without one, kept here and prioritising nothing.</summary>
     public ulong Cr8
     {
-        get => _cr8;
-        set => _cr8 = value & 0xF;
+        get => _localApic?.TaskPriorityClass ?? _cr8;
+        set
+        {
+            if (_localApic is { } apic)
+            {
+                apic.TaskPriorityClass = value & 0xF;
+            }
+            else
+            {
+                _cr8 = value & 0xF;
+            }
+        }
     }
 
     public ulong Efer

@@ -166,6 +166,28 @@ public sealed partial class LocalApic : IBusDevice, IApicMessageSink, IMsiSink, 
     private bool HardwareEnabled => (_apicBase & ApicBaseEnable) != 0;
     private bool SoftwareEnabled => HardwareEnabled && (_spuriousVector & SoftwareEnable) != 0;
 
+    /// <summary>The TPR as the core's CR8 reaches it (CR8 = TPR bits 7:4): the same register
+    /// the guest reaches at offset 0x80, with the same effect on held interrupts.</summary>
+    public byte TaskPriority
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _taskPriority;
+            }
+        }
+        set
+        {
+            LocalApicNotifications notifications;
+            lock (_gate)
+            {
+                notifications = WriteRegister(LocalApicRegister.TaskPriority, value);
+            }
+            Notify(notifications);
+        }
+    }
+
     public void Read(ulong offset, Span<byte> data)
     {
         data.Fill(0);

@@ -13,6 +13,7 @@ public sealed class LocalApicConnectionTests
         public ulong Tsc { get; set; } = 1_000_000;
         public ulong ApicBase { get; private set; } = 0xFEE0_0900;
         public ulong TscDeadline { get; set; }
+        public ulong TaskPriorityClass { get; set; }
         public ulong ReadTimeStampCounter() => Tsc;
         public bool TryWriteApicBase(ulong value)
         {
@@ -108,6 +109,26 @@ public sealed class LocalApicConnectionTests
         Assert.True(machine.Cpu.TryReadMsr(ModelSpecificRegister.ApicBase, out ulong apicBase));
         Assert.Equal(0xFEE0_0900ul, apicBase);
         Assert.False(machine.Cpu.TryWriteMsr(ModelSpecificRegister.ApicBase, apicBase | 1ul << 10));
+    }
+
+    [Fact]
+    public void With_a_local_APIC_CR8_is_its_task_priority_class()
+    {
+        using var machine = new LongModeMachine();
+        var apic = new FakeApic { TaskPriorityClass = 2 };
+        machine.Cpu.ConnectLocalApic(apic);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rbx, cr8); // the APIC's class: 2
+            a.mov(eax, 9);
+            a.mov(cr8, rax);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
+        Assert.Equal(2ul, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(9ul, apic.TaskPriorityClass);
+        Assert.Equal(9ul, machine.Cpu.Cr8);
     }
 
     [Fact]

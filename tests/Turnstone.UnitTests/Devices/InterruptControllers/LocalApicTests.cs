@@ -98,6 +98,23 @@ public sealed class LocalApicTests
     }
 
     [Fact]
+    public void The_TPR_written_as_the_core_writes_CR8_is_the_register_at_0x80_and_releases_held_vectors()
+    {
+        Enable();
+        _apic.TaskPriority = 0x50; // MOV CR8, 5
+        Assert.Equal(0x50u, Read(Tpr));
+        _apic.RaiseVector(0x52);
+        Assert.False(_apic.HasDeliverableInterrupt);
+
+        int wakesBefore = _wakes;
+        _apic.TaskPriority = 0x40; // MOV CR8, 4
+        Assert.True(_wakes > wakesBefore);
+        Assert.Equal(0x52, Take());
+        Write(Tpr, 0x70);
+        Assert.Equal(0x70, _apic.TaskPriority); // MOV reg, CR8 then reads 7
+    }
+
+    [Fact]
     public void TPR_holds_back_vectors_whose_class_is_not_above_it()
     {
         Enable();
