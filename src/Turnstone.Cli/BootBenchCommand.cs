@@ -25,7 +25,7 @@ internal static class BootBenchCommand
         var qemu = new Option<string?>("--qemu") { Description = "qemu-system-x86_64 for the QEMU TCG column (default: the one on PATH; 'none' to skip)" };
         var repeats = new Option<int>("--repeats") { Description = "boots of each kernel per engine, and as many of QEMU's; the table gives median and range", DefaultValueFactory = _ => 3 };
         var timeout = new Option<int>("--timeout") { Description = "seconds one boot may take before it is killed and reported as failed", DefaultValueFactory = _ => 600 };
-        var output = new Option<string>("--output") { Description = "directory for boot-bench.json", DefaultValueFactory = _ => "." };
+        var output = new Option<string>("--output") { Description = "directory for boot-bench.json and boot-bench.svg", DefaultValueFactory = _ => "." };
         var command = new Command("boot",
             "Time to init for the minimal kernel and Debian's cloud kernel under turnstone run, next to qemu-system-x86_64 -accel tcg -M q35 booting the same kernel and " +
             "initramfs in the same run (both -m 512M, child processes taking turns); with the software engine's guest instructions per second and the monitor's memory beyond guest RAM")
@@ -78,8 +78,10 @@ internal static class BootBenchCommand
                 Directory.CreateDirectory(directory);
                 string json = Path.Combine(directory, "boot-bench.json");
                 File.WriteAllText(json, BootBenchReport.Json(measured));
+                string svg = Path.Combine(directory, "boot-bench.svg");
+                File.WriteAllText(svg, BootBenchPlot.Draw(measured));
                 Console.WriteLine(BootBenchReport.Table(measured));
-                Console.WriteLine($"(raw results: {json})");
+                Console.WriteLine($"(raw results: {json}; plot: {svg})");
                 return measured.Rows.Any(row => row.TurnstoneProblem is not null) ? 1 : 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception)

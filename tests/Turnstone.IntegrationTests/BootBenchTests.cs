@@ -32,8 +32,9 @@ public sealed class BootBenchTests : IDisposable
         double bootTimer = row.GetProperty("bootTimer").GetProperty("median").GetDouble();
         Assert.InRange(toInit, 0.1, 600);
         // The monitor's timer starts with the machine, after the process's own start, and stops at
-        // the port write init makes just after printing the marker.
-        Assert.InRange(bootTimer, 0.1, toInit + 1.0);
+        // the port write init makes after printing the marker (one dd process later: on a loaded
+        // host that can take a few seconds more).
+        Assert.InRange(bootTimer, 0.1, toInit + 10.0);
         Assert.InRange(row.GetProperty("guestInstructions").GetDouble(), 1e6, 1e11);
         Assert.True(row.GetProperty("instructionsPerSecond").GetDouble() > 0);
         Assert.InRange(row.GetProperty("monitorBeyondGuestRamMebibytes").GetInt64(), 1, 4096);

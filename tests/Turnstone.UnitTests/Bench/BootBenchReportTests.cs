@@ -113,4 +113,22 @@ public sealed class BootBenchReportTests
         Assert.Contains("\"meetsTimeTarget\": true", json);
         Assert.Contains("\"monitorBeyondGuestRamMebibytes\": 70", json);
     }
+
+    [Fact]
+    public void The_plot_draws_both_monitors_bars_and_leaves_out_a_missing_figure()
+    {
+        string svg = BootBenchPlot.Draw(Result(
+            Row([Ours(4.0)], [Qemu(1.5)]),
+            Row([Ours(6.0)], [], qemuNote: "not run: --qemu none") with { Kernel = "cloud" }));
+
+        Assert.StartsWith("<?xml", svg);
+        Assert.Contains("<svg", svg);
+        Assert.Contains("Turnstone", svg);
+        Assert.Contains("QEMU TCG", svg);
+        Assert.Contains("cloud, soft", svg);
+        Assert.Contains("4.00 s", svg);
+        Assert.Contains("1.50 s", svg);
+        Assert.Contains("6.00 s", svg);
+        Assert.DoesNotContain("NaN", svg);
+    }
 }
