@@ -19,7 +19,7 @@ internal static class BootBenchCommand
         var initramfs = new Option<string?>("--initramfs") { Description = "the test initramfs, whose /init prints the marker both runs are timed to (INITRAMFS; default, in a checkout: images/build-guest.sh initramfs)" };
         var engine = new Option<BootBenchSelection>("--engine")
         {
-            Description = "auto: the software engine, and KVM too where /dev/kvm can be opened (on a nested PVM host: the minimal kernel only, about a minute a boot); soft: skip KVM; kvm; both",
+            Description = "auto: the software engine, and KVM too where /dev/kvm can be opened (on a nested PVM host: the minimal kernel only, minutes a boot); soft: skip KVM; kvm; both",
             DefaultValueFactory = _ => BootBenchSelection.Auto,
         };
         var qemu = new Option<string?>("--qemu") { Description = "qemu-system-x86_64 for the QEMU TCG column (default: the one on PATH; 'none' to skip)" };

@@ -9,7 +9,7 @@ public sealed record BootBenchPlan(IReadOnlyList<BootBenchRowPlan> Rows, IReadOn
     /// The rows for <paramref name="kernels"/>: the software engine for every kernel unless
     /// <c>--engine kvm</c>, KVM where it can be opened (auto) or is asked for (kvm, both: an error
     /// without it). Where KVM is a nested PVM host that emulates guest kernel code, its row is the
-    /// minimal kernel's alone (about a minute a boot there; Debian's cloud kernel takes about 24
+    /// minimal kernel's alone (minutes a boot there; Debian's cloud kernel takes about 24
     /// minutes and needs the workarounds in images/cloud-kernel.cmdline), and the notes say so.
     /// </summary>
     public static BootBenchPlan? Resolve(BootBenchSelection selection, IReadOnlyList<BootBenchKernel> kernels, bool kvmUsable, string kvmReason,
@@ -46,8 +46,8 @@ public sealed record BootBenchPlan(IReadOnlyList<BootBenchRowPlan> Rows, IReadOn
         if (kvm && kvmEmulatesGuestKernelCode)
         {
             kvmKernels = kernels.Where(kernel => kernel.Name == BootBenchKernel.Minimal).ToList();
-            notes.Add("KVM here is nested PVM (kvm_pvm), which emulates guest kernel code: a KVM boot of the minimal kernel takes about a minute " +
-                      "(--engine soft skips it); Debian's cloud kernel is left off KVM (about 24 minutes a boot here, with the workarounds of images/cloud-kernel.cmdline)");
+            notes.Add("KVM here is nested PVM (kvm_pvm), which emulates guest kernel code: a KVM boot of the minimal kernel takes one to several minutes " +
+                      "(2-8 minutes measured at load average 20; --engine soft skips it); Debian's cloud kernel is left off KVM (about 24 minutes a boot here, with the workarounds of images/cloud-kernel.cmdline)");
             if (kvmKernels.Count == 0 && !software)
             {
                 error = "--engine kvm on a nested PVM host boots the minimal kernel only, and none was given";
