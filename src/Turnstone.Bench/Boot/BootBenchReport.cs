@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Turnstone.Bench.Boot;
+
+/// <summary>The table <c>turnstone bench boot</c> prints and the JSON it writes.</summary>
+public static class BootBenchReport
+{
+    private const string Missing = "-";
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+    };
+
+    public static string Json(BootBenchResult result) => JsonSerializer.Serialize(result, JsonOptions);
+
+    public static string Table(BootBenchResult result)
+    {
+        var rows = new List<string[]>
+        {
+            new[] { "kernel", "engine", "to init, s", "boot timer, s", "QEMU TCG to init, s", "ours/TCG", "target", "guest instr", "M instr/s", "monitor MiB", "target" },
+        };
+        rows.AddRange(result.Rows.Select(Cells));
+        var text = new StringBuilder();
+        int[] widths = Enumerable.Range(0, rows[0].Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
+        foreach (string[] row in rows)
+        {
+            var cells = row.Select((cell, column) => column < 2 ? cell.PadRight(widths[column]) : cell.PadLeft(widths[column]));
+            text.AppendLine(string.Join("  ", cells).TrimEnd());
+        }
+        text.AppendLine($"Seconds: median (min..max) of {result.Repeats} run{(result.Repeats == 1 ? "" : "s")} each, ours and QEMU's taking turns, each a child process timed from its start " +
+                        $"to '{InitMarker.Text}' on its console (so both include their start-up: the .NET runtime, QEMU's SeaBIOS).");
+        text.AppendLine("boot timer: the monitor's own timer (the guest's write to port 0x440 or its MMIO twin, just after the marker), from the run summary. " +
+                        "guest instr and M instr/s: the software engine's retired instructions over the whole run (to the guest's reset after init); KVM counts none. " +
+                        $"monitor MiB: its resident memory beyond guest RAM, the largest of the runs. Targets: ours/TCG <= {BootBenchRowResult.TimeRatioTarget:F0}x on the software engine, " +
+                        $"monitor < {BootBenchRowResult.MemoryTargetMebibytes} MiB.");
+        foreach (var row in result.Rows)
+        {
+            text.AppendLine($"{row.Kernel} on {row.Engine}: command line \"{row.CommandLine}\" for both (QEMU gets the options our engine adds by default too, to keep it fair)");
+            if (row.TurnstoneProblem is { } problem)
+            {
+                text.AppendLine($"  turnstone: {problem}");
+            }
+            if (row.QemuNote is { } note)
+            {
+                text.AppendLine($"  QEMU: {note}");
+            }
+        }
+        if (result.Rows.FirstOrDefault() is { } first)
+        {
+            text.AppendLine($"ours:  {first.TurnstoneInvocation}");
+            text.AppendLine($"QEMU:  {first.QemuInvocation}");
+        }
+        foreach (string note in result.Notes)
+        {
+            text.AppendLine(note);
+        }
+        text.AppendLine($"host: {result.Machine}; {result.HostLoad} at the end.");
+        return text.ToString();
+    }
+
+    private static string[] Cells(BootBenchRowResult row)
+    {
+        bool failed = row.TurnstoneProblem is not null;
+        return
+        [
+            row.Kernel,
+            row.Engine,
+            failed ? "failed" : Spread(row.ToInit),
+            failed ? Missing : row.BootTimer is { } timer ? Number(timer.Median) : Missing,
+            row.QemuToInit is { } qemu ? Spread(qemu) : Short(row.QemuNote),
+            failed ? Missing : Times(row.Ratio),
+            row.Engine != "soft" || failed || row.Ratio is null ? Missing : $"<={BootBenchRowResult.TimeRatioTarget:F0}x {YesNo(row.MeetsTimeTarget)}",
+            failed ? Missing : row.GuestInstructions is { } count ? count.ToString("N0", CultureInfo.InvariantCulture) : Missing,
+            failed ? Missing : row.InstructionsPerSecond is { } rate ? (rate / 1e6).ToString("F1", CultureInfo.InvariantCulture) : Missing,
+            failed ? Missing : row.MonitorBeyondGuestRamMebibytes?.ToString(CultureInfo.InvariantCulture) ?? Missing,
+            failed || row.MeetsMemoryTarget is null ? Missing : $"<{BootBenchRowResult.MemoryTargetMebibytes} {YesNo(row.MeetsMemoryTarget)}",
+        ];
+    }
+
+    private static string Spread(SampleSpread? spread) => spread is null ? Missing
+        : spread.Count == 1 ? Number(spread.Median) : $"{Number(spread.Median)} ({Number(spread.Min)}..{Number(spread.Max)})";
+
+    private static string Number(double seconds) => seconds.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Times(double? ratio) => ratio is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) + "x" : Missing;
+
+    private static string YesNo(bool? met) => met switch { true => "met", false => "missed", null => Missing };
+
+    /// <summary>A missing QEMU figure's cell: "not run", "failed"; the whole reason follows the table.</summary>
+    private static string Short(string? note) => note is null ? Missing : note.Split(':', 2)[0];
+}

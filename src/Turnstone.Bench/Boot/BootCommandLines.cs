@@ -1,0 +1,25 @@
+using Turnstone.Engine;
+using Turnstone.Machine;
+
+namespace Turnstone.Bench.Boot;
+
+/// <summary>
+/// The kernel command line of a <c>bench boot</c> row: the common part, plus what
+/// <c>turnstone run</c> adds by default on that engine (so our run is what a user gets), given to
+/// QEMU as well so both boot the same kernel with the same options.
+/// </summary>
+public static class BootCommandLines
+{
+    public const string Common = "console=ttyS0 reboot=k panic=-1 quiet";
+
+    /// <summary>The options the engine's default command line has beyond <see cref="Common"/>
+    /// (<see cref="MachineConfig.DefaultCommandLineFor"/>): tsc_early_khz=1000000 on the software
+    /// engine, whose TSC runs at that rate; noxsave clearcpuid=smap on KVM.</summary>
+    public static string EngineAdditions(EngineKind engine)
+    {
+        var common = Common.Split(' ').ToHashSet();
+        return string.Join(' ', MachineConfig.DefaultCommandLineFor(engine).Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(option => !common.Contains(option)));
+    }
+
+    public static string For(EngineKind engine) => $"{Common} {EngineAdditions(engine)}".TrimEnd();
+}

@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Turnstone.Bench.Boot;
+
+/// <summary>Reads <see cref="RunSummaryFigures"/> out of <c>turnstone run</c>'s log (its stderr).</summary>
+public static partial class RunSummaryParser
+{
+    [GeneratedRegex(@"engine (?<engine>\w+); ran (?<ran>[0-9.]+) s; boot timer (?:(?<boot>[0-9.]+) s|not reached);", RegexOptions.CultureInvariant)]
+    private static partial Regex Head();
+
+    [GeneratedRegex(@"; (?<count>[0-9]+) guest instructions \(", RegexOptions.CultureInvariant)]
+    private static partial Regex Instructions();
+
+    [GeneratedRegex(@"monitor RSS beyond guest RAM (?<beyond>-?[0-9]+) MiB \(managed heap (?<heap>[0-9]+) MiB\)", RegexOptions.CultureInvariant)]
+    private static partial Regex Memory();
+
+    /// <summary>The figures of the last summary line in <paramref name="log"/>, or null when it has none
+    /// (the run failed before its end, or its format changed: the caller says so rather than guess).</summary>
+    public static RunSummaryFigures? Parse(string log)
+    {
+        string? line = log.Split('\n').LastOrDefault(l => Head().IsMatch(l) && Memory().IsMatch(l));
+        if (line is null)
+        {
+            return null;
+        }
+        var head = Head().Match(line);
+        var memory = Memory().Match(line);
+        var instructions = Instructions().Match(line);
+        return new RunSummaryFigures(
+            head.Groups["engine"].Value,
+            double.Parse(head.Groups["ran"].Value, CultureInfo.InvariantCulture),
+            head.Groups["boot"].Success ? double.Parse(head.Groups["boot"].Value, CultureInfo.InvariantCulture) : null,
+            instructions.Success ? long.Parse(instructions.Groups["count"].Value, CultureInfo.InvariantCulture) : null,
+            long.Parse(memory.Groups["beyond"].Value, CultureInfo.InvariantCulture),
+            long.Parse(memory.Groups["heap"].Value, CultureInfo.InvariantCulture));
+    }
+}
