@@ -39,7 +39,7 @@ public static class BootBenchReport
                         $"monitor < {BootBenchRowResult.MemoryTargetMebibytes} MiB.");
         foreach (var row in result.Rows)
         {
-            text.AppendLine($"{row.Kernel} on {row.Engine}: command line \"{row.CommandLine}\" for both (QEMU gets the options our engine adds by default too, to keep it fair)");
+            text.AppendLine($"{row.Kernel} on {row.Engine}: command line \"{row.CommandLine}\" (QEMU: \"{BootCommandLines.Common}\", without our engine's own additions)");
             if (row.TurnstoneProblem is { } problem)
             {
                 text.AppendLine($"  turnstone: {problem}");

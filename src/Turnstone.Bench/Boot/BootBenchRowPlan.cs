@@ -2,9 +2,14 @@ using Turnstone.Engine;
 
 namespace Turnstone.Bench.Boot;
 
-/// <summary>One row of <c>bench boot</c>: a kernel on one of our engines, and the command line
-/// both it and QEMU's run get.</summary>
+/// <summary>One row of <c>bench boot</c>: a kernel on one of our engines, and the command line our
+/// run gets (the common part plus our engine's default additions).</summary>
 public sealed record BootBenchRowPlan(BootBenchKernel Kernel, EngineKind Engine, string CommandLine)
 {
     public string EngineName => Engine == EngineKind.Kvm ? "kvm" : "soft";
+
+    /// <summary>QEMU's: the common part only. Our additions describe our engine (tsc_early_khz
+    /// states our TSC's rate; QEMU's TSC runs at the host's, and told 1 GHz its guest clock ran
+    /// about twice as fast as wall time) or work around a nested PVM host that QEMU TCG is not on.</summary>
+    public string QemuCommandLine => BootCommandLines.Common;
 }

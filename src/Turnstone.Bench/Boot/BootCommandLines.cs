@@ -5,8 +5,8 @@ namespace Turnstone.Bench.Boot;
 
 /// <summary>
 /// The kernel command line of a <c>bench boot</c> row: the common part, plus what
-/// <c>turnstone run</c> adds by default on that engine (so our run is what a user gets), given to
-/// QEMU as well so both boot the same kernel with the same options.
+/// <c>turnstone run</c> adds by default on that engine (so our run is what a user gets); QEMU gets
+/// the common part (<see cref="BootBenchRowPlan.QemuCommandLine"/>).
 /// </summary>
 public static class BootCommandLines
 {

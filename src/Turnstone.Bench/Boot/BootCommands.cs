@@ -1,7 +1,8 @@
 namespace Turnstone.Bench.Boot;
 
 /// <summary>The two command lines of a row: <c>turnstone run</c> and QEMU TCG, same kernel,
-/// initramfs, RAM and kernel command line.</summary>
+/// initramfs and RAM; the kernel command lines differ only by our engine's default additions
+/// (<see cref="BootBenchRowPlan.QemuCommandLine"/>).</summary>
 public static class BootCommands
 {
     public const string Memory = "512M";
@@ -14,7 +15,7 @@ public static class BootCommands
     /// guest's reset after init end the process.</summary>
     public static IReadOnlyList<string> QemuTcg(BootBenchRowPlan row, string initramfs) =>
         ["-accel", "tcg", "-M", "q35", "-m", Memory, "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
-         "-kernel", row.Kernel.Path, "-initrd", initramfs, "-append", row.CommandLine];
+         "-kernel", row.Kernel.Path, "-initrd", initramfs, "-append", row.QemuCommandLine];
 
     /// <summary>A command line a user can paste (arguments with spaces quoted).</summary>
     public static string Display(string program, IEnumerable<string> arguments) =>
