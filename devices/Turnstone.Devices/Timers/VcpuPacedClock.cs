@@ -1,0 +1,112 @@
+namespace Turnstone.Devices.Timers;
+
+/// <summary>
+/// The guest clock of a vCPU run by a host thread between looks at its timers (the software
+/// engine): host time, except that while the vCPU runs the guest never sees it pass the next timer
+/// deadline before that timer has been serviced. The clock stands at the deadline until the vCPU
+/// loop's next <see cref="Step"/> raises the interrupt, so every timer fires exactly on time in
+/// guest time, however long the slice, exit or host stall that crossed it. The host time so held
+/// back (<see cref="LagNanoseconds"/>) is given back while the guest runs, an eighth faster than
+/// the host, until guest time is host time again.
+/// </summary>
+/// <remarks>
+/// Why: Linux's periodic tick re-arms each tick from the time its handler reads, so every
+/// microsecond between a deadline and the handler stretches that tick. Until its clocksource
+/// switch at fs_initcall the kernel keeps time with jiffies; its clocksource watchdog compares
+/// jiffies with the TSC every 0.5 s and marks the TSC unstable beyond about 12%. Handlers late by
+/// a slice (20,000 instructions) or a host stall made Debian's cloud kernel's ticks 4.5 ms long
+/// (jiffies 512 ms against TSC 580-646 ms), so it fell back to refined-jiffies and its clock
+/// wandered. With the deadline held, a tick is late only by the guest's own interrupt path.
+/// <para>
+/// A halted vCPU (<see cref="EnterIdle"/>, <see cref="LeaveIdle"/>) sees host time unheld: time
+/// asleep is the guest's own, so an idle guest's clock runs at exactly the host's rate (a wake-up
+/// the host runs late is late for the guest too), and nothing is given back meanwhile. Read and
+/// stepped on the vCPU thread only.
+/// </para>
+/// </remarks>
+public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
+{
+    /// <summary>
+    /// The most guest time one step can take when no deadline comes first: a step is normally one
+    /// slice (<c>SoftwareVcpuInterrupts.SliceInstructions</c>, about 0.2-0.4 ms) or one exit, so
+    /// only a stall of the host thread reaches this bound.
+    /// </summary>
+    public const long MaxStepNanoseconds = 1_000_000;
+
+    /// <summary>Held-back time is given back at this fraction of the time the guest runs.</summary>
+    public const int CatchUpDivisor = 8;
+
+    private long _lag;
+    private long _last = host.NowNanoseconds;
+    private long _hold = long.MaxValue;
+    private bool _idle;
+
+    /// <summary>How far guest time is behind host time now.</summary>
+    public long LagNanoseconds => _lag;
+
+    /// <summary>All host time held back from the guest so far (most of it given back since).</summary>
+    public long HeldBackNanoseconds { get; private set; }
+
+    public long NowNanoseconds
+    {
+        get
+        {
+            long guest = host.NowNanoseconds - _lag;
+            return _idle ? guest : Math.Max(_last, Math.Min(guest, Math.Min(_hold, _last + MaxStepNanoseconds)));
+        }
+    }
+
+    /// <summary>
+    /// Before each entry into the guest: the guest time now, no later than the deadline the last
+    /// step was given (held there when the host has gone past it), with a part of the held-back
+    /// time given back when there was room.
+    /// </summary>
+    public long Step()
+    {
+        long guest = host.NowNanoseconds - _lag;
+        long hold = Math.Min(_hold, _last + MaxStepNanoseconds);
+        if (guest > hold && hold >= _last)
+        {
+            HoldBack(guest - hold);
+            guest = hold;
+        }
+        else if (_lag > 0 && guest > _last)
+        {
+            long giveBack = Math.Min(Math.Min(_lag, (guest - _last) / CatchUpDivisor), hold - guest);
+            _lag -= giveBack;
+            guest += giveBack;
+        }
+        _last = guest;
+        return guest;
+    }
+
+    /// <summary>
+    /// The earliest timer deadline after the step just taken (null: none): the clock will not pass
+    /// it before the next <see cref="Step"/>. A deadline moved earlier meanwhile (a guest write) is
+    /// held from the next step on; one not after the step (a timer that stayed due) holds nothing,
+    /// so guest time cannot stand still for good.
+    /// </summary>
+    public void HoldAt(long? deadlineNanoseconds) =>
+        _hold = deadlineNanoseconds is { } deadline && deadline > _last ? deadline : long.MaxValue;
+
+    /// <summary>The vCPU halts: until <see cref="LeaveIdle"/> the clock is host time (less the lag), unheld.</summary>
+    public void EnterIdle()
+    {
+        _ = Step();
+        _idle = true;
+    }
+
+    /// <summary>The halted vCPU woke: guest time is where host time took it while asleep.</summary>
+    public void LeaveIdle()
+    {
+        _idle = false;
+        _last = Math.Max(_last, host.NowNanoseconds - _lag);
+        _hold = long.MaxValue; // the deadline it slept until has passed; the next step holds the one after
+    }
+
+    private void HoldBack(long nanoseconds)
+    {
+        _lag += nanoseconds;
+        HeldBackNanoseconds += nanoseconds;
+    }
+}
