@@ -5,7 +5,8 @@ namespace Turnstone.Devices.Timers;
 /// engine): host time, except that while the vCPU runs the guest never sees it pass the next timer
 /// deadline before that timer has been serviced. The clock stands at the deadline until the vCPU
 /// loop's next <see cref="Step"/> raises the interrupt, so every timer fires exactly on time in
-/// guest time, however long the slice, exit or host stall that crossed it. The host time so held
+/// guest time, however long the slice, exit or host stall that crossed it; with no timer armed a
+/// step shows at most <see cref="MaxStepNanoseconds"/>. The host time so held
 /// back (<see cref="LagNanoseconds"/>) is given back while the guest runs, an eighth faster than
 /// the host, until guest time is host time again.
 /// </summary>
@@ -16,7 +17,10 @@ namespace Turnstone.Devices.Timers;
 /// jiffies with the TSC every 0.5 s and marks the TSC unstable beyond about 12%. Handlers late by
 /// a slice (20,000 instructions) or a host stall made Debian's cloud kernel's ticks 4.5 ms long
 /// (jiffies 512 ms against TSC 580-646 ms), so it fell back to refined-jiffies and its clock
-/// wandered. With the deadline held, a tick is late only by the guest's own interrupt path.
+/// wandered. With the deadline held, a tick is late only by the guest's own interrupt path, and a
+/// host stall inside that path (no timer armed until the handler programs the next) shows as 1 ms.
+/// A stall while a timer is armed shows up to its deadline: after boot that is the tick, at most
+/// 4 ms, which Linux's high-resolution tick takes in its stride.
 /// <para>
 /// A halted vCPU (<see cref="EnterIdle"/>, <see cref="LeaveIdle"/>) sees host time unheld: time
 /// asleep is the guest's own, so an idle guest's clock runs at exactly the host's rate (a wake-up
@@ -27,9 +31,10 @@ namespace Turnstone.Devices.Timers;
 public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
 {
     /// <summary>
-    /// The most guest time one step can take when no deadline comes first: a step is normally one
-    /// slice (<c>SoftwareVcpuInterrupts.SliceInstructions</c>, about 0.2-0.4 ms) or one exit, so
-    /// only a stall of the host thread reaches this bound.
+    /// The most guest time one step can take while no timer is armed (between a tick and its
+    /// handler's next programming, or a guest that arms none): a step is normally one slice
+    /// (<c>SoftwareVcpuInterrupts.SliceInstructions</c>, about 0.2-0.4 ms) or one exit, so only a
+    /// stall of the host thread reaches this bound. With a timer armed, its deadline is the bound.
     /// </summary>
     public const long MaxStepNanoseconds = 1_000_000;
 
@@ -40,6 +45,9 @@ public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
     private long _last = host.NowNanoseconds;
     private long _hold = long.MaxValue;
     private bool _idle;
+
+    /// <summary>How far the clock may go before the next step: the armed deadline, else a bounded step.</summary>
+    private long Bound => _hold != long.MaxValue ? _hold : _last + MaxStepNanoseconds;
 
     /// <summary>How far guest time is behind host time now.</summary>
     public long LagNanoseconds => _lag;
@@ -52,7 +60,7 @@ public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
         get
         {
             long guest = host.NowNanoseconds - _lag;
-            return _idle ? guest : Math.Max(_last, Math.Min(guest, Math.Min(_hold, _last + MaxStepNanoseconds)));
+            return _idle ? guest : Math.Max(_last, Math.Min(guest, Bound));
         }
     }
 
@@ -64,7 +72,7 @@ public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
     public long Step()
     {
         long guest = host.NowNanoseconds - _lag;
-        long hold = Math.Min(_hold, _last + MaxStepNanoseconds);
+        long hold = Bound;
         if (guest > hold && hold >= _last)
         {
             HoldBack(guest - hold);
