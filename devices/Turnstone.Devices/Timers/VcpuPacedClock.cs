@@ -94,8 +94,15 @@ public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
     /// held from the next step on; one not after the step (a timer that stayed due) holds nothing,
     /// so guest time cannot stand still for good.
     /// </summary>
-    public void HoldAt(long? deadlineNanoseconds) =>
+    public void HoldAt(long? deadlineNanoseconds)
+    {
+        long reading = NowNanoseconds;
         _hold = deadlineNanoseconds is { } deadline && deadline > _last ? deadline : long.MaxValue;
+        if (Bound < reading)
+        {
+            _hold = reading; // already read past it (called late in a step): stand here, never go back
+        }
+    }
 
     /// <summary>The vCPU halts: until <see cref="LeaveIdle"/> the clock is host time (less the lag), unheld.</summary>
     public void EnterIdle()
