@@ -96,11 +96,15 @@ public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
     /// </summary>
     public void HoldAt(long? deadlineNanoseconds)
     {
-        long reading = NowNanoseconds;
+        long oldBound = Bound;
         _hold = deadlineNanoseconds is { } deadline && deadline > _last ? deadline : long.MaxValue;
-        if (Bound < reading)
+        if (Bound < oldBound && !_idle)
         {
-            _hold = reading; // already read past it (called late in a step): stand here, never go back
+            // Called late in a step, the clock may have been read past the new bound: stand where it
+            // was read, never go back. (Right after a step, as the vCPU loop calls it, the reading is
+            // the step's time and the bound stays.)
+            long reading = Math.Max(_last, Math.Min(host.NowNanoseconds - _lag, oldBound));
+            _hold = Math.Max(Bound, reading);
         }
     }
 
