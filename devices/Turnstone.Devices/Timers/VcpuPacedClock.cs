@@ -52,7 +52,7 @@ public sealed class VcpuPacedClock(IGuestClock host) : IGuestClock
     /// <summary>How far guest time is behind host time now.</summary>
     public long LagNanoseconds => _lag;
 
-    /// <summary>All host time held back from the guest so far (most of it given back since).</summary>
+    /// <summary>All host time held back from the guest so far (some of it given back since).</summary>
     public long HeldBackNanoseconds { get; private set; }
 
     public long NowNanoseconds
