@@ -180,6 +180,7 @@ public sealed class LinuxMachine
             Engine = Engine,
             InstructionsRetired = figures.InstructionsRetired,
             InterruptsDelivered = figures.InterruptsDelivered,
+            GuestClock = figures.GuestClock,
         };
         if (vcpuFailure is not null && exit.Report is null)
         {
@@ -224,6 +225,9 @@ public sealed record MachineRunSummary(
     /// <summary>Interrupts the software engine's controllers handed to its CPU (KVM counts none).</summary>
     public long InterruptsDelivered { get; init; }
 
+    /// <summary>Software engine: host time its guest clock held back from vCPU stalls in all, and the lag still to give back at the end.</summary>
+    public (TimeSpan HeldBack, TimeSpan Lag)? GuestClock { get; init; }
+
     private string EmulatedBreakdown() => EmulatedInstructions.Count == 0 ? ""
         : " [" + string.Join(", ", EmulatedInstructions.OrderByDescending(e => e.Value).Select(e => $"{e.Key.ToString().ToLowerInvariant()} {e.Value}")) + "]";
 
@@ -242,6 +246,8 @@ public sealed record MachineRunSummary(
         string instructions = InstructionsRetired is { } retired
             ? $"; {retired} guest instructions ({retired / Math.Max(WallTime.TotalSeconds, 1e-9) / 1e6:F1} M/s)" : "";
         string interrupts = InterruptsDelivered > 0 ? $"; {InterruptsDelivered} interrupts delivered" : "";
-        return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
+        string guestClock = GuestClock is { } paced
+            ? $"; guest clock held back {paced.HeldBack.TotalSeconds:F2} s from vCPU stalls, {paced.Lag.TotalSeconds:F2} s behind at the end" : "";
+        return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{guestClock}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }

@@ -18,9 +18,10 @@ public abstract class LinuxBootTestBase(ITestOutputHelper output)
 
     protected (MachineExit Exit, string Console, MachineRunSummary Summary) Boot(
         string kernel, string? initrd, IReadOnlyList<DiskConfig> disks, string? commandLine = null, bool decompressOnHost = true,
-        ulong memory = MachineConfig.DefaultMemory, BootProtocol boot = BootProtocol.Auto, EngineChoice engine = EngineChoice.Kvm)
+        ulong memory = MachineConfig.DefaultMemory, BootProtocol boot = BootProtocol.Auto, EngineChoice engine = EngineChoice.Kvm,
+        MemoryStream? console = null)
     {
-        var console = new MemoryStream();
+        console ??= new MemoryStream();
         var config = new MachineConfig
         {
             KernelPath = kernel,

@@ -3,7 +3,8 @@ namespace Turnstone.Machine.Engines;
 /// <summary>
 /// What one engine adds to <see cref="MachineRunSummary"/>: KVM's emulated instructions and
 /// system-call repairs (nested hosts), the software engine's retired instructions and the
-/// interrupts its controllers handed to the core.
+/// interrupts its controllers handed to the core, and the host time its guest clock held back from
+/// stalls of the vCPU thread and how much of it is still to give back (<see cref="Turnstone.Devices.Timers.VcpuPacedClock"/>).
 /// </summary>
 internal sealed record EngineRunFigures(
     IReadOnlyDictionary<Iced.Intel.Mnemonic, long> EmulatedInstructions,
@@ -11,4 +12,5 @@ internal sealed record EngineRunFigures(
     long LegacySystemCallsRepaired,
     long MonitorResidentBytes,
     long? InstructionsRetired = null,
-    long InterruptsDelivered = 0);
+    long InterruptsDelivered = 0,
+    (TimeSpan HeldBack, TimeSpan Lag)? GuestClock = null);

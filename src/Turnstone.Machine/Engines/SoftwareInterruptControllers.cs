@@ -12,13 +12,16 @@ namespace Turnstone.Machine.Engines;
 /// 8259 pair with its ELCR, the 8254 PIT and port 0x61, all reading one host-following guest clock.
 /// Routing is KVM's default: ISA IRQ n drives PIC line n and I/O APIC pin n (the MADT overrides no
 /// ISA IRQ's number), GSIs 16-23 (PCI INTx) only the I/O APIC, MSI-X messages the local APIC; the
-/// PIC's INTR reaches LINT0 (ExtINT) and level-triggered EOIs go back to the I/O APIC.
+/// PIC's INTR reaches LINT0 (ExtINT) and level-triggered EOIs go back to the I/O APIC. The clock
+/// is host time paced by the vCPU (<see cref="VcpuPacedClock"/>), so a stall of the vCPU thread
+/// does not make the guest's timers skip ticks.
 /// </summary>
 internal sealed class SoftwareInterruptControllers : IDisposable
 {
-    public SoftwareInterruptControllers(IGuestClock? clock = null)
+    /// <param name="hostClock">The time the guest's clock follows: the host's monotonic clock unless a test passes its own.</param>
+    public SoftwareInterruptControllers(IGuestClock? hostClock = null)
     {
-        Clock = clock ?? new HostMonotonicClock();
+        Clock = new VcpuPacedClock(hostClock ?? new HostMonotonicClock());
         // The APIC timer counts the core crystal CPUID leaf 0x15 reports (25 MHz), so Linux need not calibrate it.
         LocalApic = new LocalApic(Clock, apicId: 0, bootstrapProcessor: true, timerFrequencyHz: 25_000_000, SoftwareCpu.TscFrequency);
         IoApic = new IoApic(LocalApic, id: 0);
@@ -30,7 +33,8 @@ internal sealed class SoftwareInterruptControllers : IDisposable
         Timers = [Pit, LocalApic];
     }
 
-    public IGuestClock Clock { get; }
+    /// <summary>The clock of the TSC and every timer here; the vCPU loop steps it before each entry.</summary>
+    public VcpuPacedClock Clock { get; }
 
     public LocalApic LocalApic { get; }
 

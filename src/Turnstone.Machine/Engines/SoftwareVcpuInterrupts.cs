@@ -7,7 +7,10 @@ namespace Turnstone.Machine.Engines;
 /// run loop: before each entry it services timers whose deadline passed and, when the local APIC
 /// has a deliverable interrupt, hands the core its highest vector if the interrupt window is open
 /// (acknowledging it, IRR to ISR) or asks the core to exit when the window opens. A halted vCPU
-/// sleeps until the earliest timer deadline or a device's interrupt (no busy waiting).
+/// sleeps until the earliest timer deadline or a device's interrupt (no busy waiting). Each entry
+/// steps the guest clock (<see cref="Turnstone.Devices.Timers.VcpuPacedClock"/>) and holds it at
+/// the next deadline, so in guest time every timer fires on time however long the slice that
+/// crossed it.
 /// </summary>
 /// <remarks>
 /// The APIC's queries take a lock, so they are made only when something may have changed: the
@@ -57,11 +60,13 @@ internal sealed class SoftwareVcpuInterrupts
     public void BeforeEntry()
     {
         _input?.DrainIfPending();
-        if (_controllers.Clock.NowNanoseconds >= _nextDeadline)
+        var clock = _controllers.Clock;
+        if (clock.Step() >= _nextDeadline)
         {
             _controllers.ServiceTimers();
             _nextDeadline = _controllers.NextDeadlineNanoseconds() ?? long.MaxValue;
         }
+        clock.HoldAt(_nextDeadline);
         if (Volatile.Read(ref _attention) != 0)
         {
             OfferInterrupt();
@@ -112,7 +117,16 @@ internal sealed class SoftwareVcpuInterrupts
             return false;
         }
         HaltSleeps++;
-        _controllers.Wake.SleepUntil(_controllers.Clock, _controllers.NextDeadlineNanoseconds());
+        var clock = _controllers.Clock;
+        clock.EnterIdle();
+        try
+        {
+            _controllers.Wake.SleepUntil(clock, _controllers.NextDeadlineNanoseconds());
+        }
+        finally
+        {
+            clock.LeaveIdle();
+        }
         _nextDeadline = long.MinValue;
         Volatile.Write(ref _attention, 1);
         return true;
