@@ -5,6 +5,8 @@ public enum ExceptionVector : byte
 {
     DivideError = 0,
     Debug = 1,
+    /// <summary>The non-maskable interrupt (SoftwareCpu.Nmi.cs).</summary>
+    Nmi = 2,
     Breakpoint = 3,
     Overflow = 4,
     BoundRange = 5,

@@ -239,6 +239,7 @@ public sealed unsafe partial class SoftwareCpu
             NullSegmentsAbove(rpl);
         }
         _interruptShadow = false;
+        _nmiBlocked = false; // IRET ends an NMI handler's blocking of further NMIs
         return false;
     }
 

@@ -25,6 +25,7 @@ public sealed unsafe partial class SoftwareCpu
             ulong changeableReal = size == 2 ? 0x7FD5UL : 0x25_7FD5UL & ~(RflagsBits.Vm | RflagsBits.Vip | RflagsBits.Vif);
             _rflags = (current & ~changeableReal) | (flags & changeableReal) | RflagsBits.Fixed;
             _interruptShadow = false;
+            _nmiBlocked = false;
             return false;
         }
         if ((current & RflagsBits.Nt) != 0)
@@ -93,6 +94,7 @@ public sealed unsafe partial class SoftwareCpu
             NullSegmentsAbove(rpl);
         }
         _interruptShadow = false;
+        _nmiBlocked = false;
         return false;
     }
 }

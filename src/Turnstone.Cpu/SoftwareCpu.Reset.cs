@@ -37,6 +37,7 @@ public sealed unsafe partial class SoftwareCpu
         _rip = 0xFFF0;
         _halted = false;
         _interruptShadow = false;
+        ResetNmiState();
         _translationsCached = true;
         FlushTlb();
     }

@@ -45,9 +45,17 @@ public sealed unsafe partial class SoftwareCpu
                 Volatile.Write(ref _stopRequested, 0);
                 return new CpuExit(CpuExitReason.StopRequested);
             }
-            if (_halted || _interruptRequested || _interruptWindowExitRequested)
+            if (_halted || _interruptRequested || _interruptWindowExitRequested || _nmiRequested)
             {
-                if (_interruptRequested && _replayCount == 0 && InterruptWindowOpen)
+                if (_nmiRequested && _replayCount == 0 && !_nmiBlocked && !_interruptShadow)
+                {
+                    DeliverNmi();
+                    if (_exitPending)
+                    {
+                        return TakeExit();
+                    }
+                }
+                else if (_interruptRequested && _replayCount == 0 && InterruptWindowOpen)
                 {
                     _interruptRequested = false;
                     _halted = false;

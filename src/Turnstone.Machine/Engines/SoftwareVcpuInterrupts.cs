@@ -77,12 +77,17 @@ internal sealed class SoftwareVcpuInterrupts
     {
         // Cleared before looking, so an interrupt arriving from another thread meanwhile sets it again.
         Volatile.Write(ref _attention, 0);
+        var apic = _controllers.LocalApic;
+        if (apic.TakePendingNmi())
+        {
+            _cpu.RequestNmi(); // the core takes it whatever IF says, once no NMI handler runs
+            InterruptsDelivered++;
+        }
         if (_cpu.InterruptPending)
         {
             Volatile.Write(ref _attention, 1); // the core holds a vector until IF; look again after it took it
             return;
         }
-        var apic = _controllers.LocalApic;
         if (!apic.HasDeliverableInterrupt)
         {
             return;
@@ -103,12 +108,13 @@ internal sealed class SoftwareVcpuInterrupts
     /// <summary>
     /// The core halted: wakes it with an interrupt if one is deliverable, else sleeps until the next
     /// timer deadline or a device interrupt (or a machine stop, which also sets the wake signal).
-    /// False when nothing can ever wake it: interrupts are off (<c>cli; hlt</c>).
+    /// False when nothing can ever wake it: interrupts are off (<c>cli; hlt</c>) and no NMI waits
+    /// (nothing on this platform raises one while the vCPU sleeps: NMIs come from the vCPU's own APIC writes).
     /// </summary>
     public bool WaitWhileHalted()
     {
         BeforeEntry();
-        if (_cpu.InterruptPending)
+        if (_cpu.InterruptPending || (_cpu.NmiPending && !_cpu.NmisBlocked))
         {
             return true;
         }

@@ -194,6 +194,27 @@ public sealed class SoftwareVcpuInterruptsTests : IDisposable
     }
 
     [Fact]
+    public void An_NMI_sent_through_the_ICR_reaches_the_guest_with_interrupts_off()
+    {
+        Gate(2);
+        var (exit, cpu, interrupts) = Run(a =>
+        {
+            a.xor(r15, r15);
+            a.xor(r14, r14);
+            a.cli();
+            Mmio32(a, 0xFEE0_00F0, 0x1FF);
+            Mmio32(a, 0xFEE0_0300, 2u << 18 | 4u << 8); // ICR: all including self, NMI
+            a.nop(); // delivered before the next block: the handler counts it and returns here
+            PowerOff(a);
+        });
+
+        Assert.True(exit.Kind == MachineExitKind.PowerOff, exit.ToString());
+        Assert.Equal(1ul, cpu.GetRegister(GeneralRegister.R15));
+        Assert.False(cpu.NmisBlocked); // the handler's IRETQ ended the NMI
+        Assert.Equal(1L, interrupts.InterruptsDelivered);
+    }
+
+    [Fact]
     public void An_MSI_from_another_thread_wakes_a_halted_vCPU_at_once()
     {
         var wakeLatency = new Stopwatch();
