@@ -48,15 +48,16 @@ public sealed unsafe partial class SoftwareCpu
         private const short CodeArgument = 0, CpuArgument = 1, BudgetArgument = 2;
 
         /// <summary>The flag-setting instruction whose operands are in the flag locals (null: the
-        /// lazy-flag fields are current), and whether the carry INC/DEC keep is in a local.</summary>
-        private record struct FlagState(FlagOperation? Operation, int Size, bool CarryInLocal);
+        /// lazy-flag fields are current), whether the carry INC/DEC keep is in a local, and a rotate
+        /// whose CF/OF still apply on top of that (its value in _rotated; see EmitRotate).</summary>
+        private record struct FlagState(FlagOperation? Operation, int Size, bool CarryInLocal, ShiftKind? Rotate = null, int RotateSize = 0);
 
         private readonly DecodedInstruction[] _code;
         private readonly ILGenerator _il;
         private readonly LocalBuilder?[] _registers = new LocalBuilder?[16];
         private readonly LocalBuilder _registerArray, _blockRip, _retired;
         private readonly LocalBuilder _flagDestination, _flagSource, _flagResult, _carryKept;
-        private readonly LocalBuilder _a, _b, _result, _address, _value, _written;
+        private readonly LocalBuilder _a, _b, _result, _address, _value, _written, _rotated;
         private FlagState _flags;
         private readonly List<(Label Label, int Index, FlagState Flags, bool Retired)> _exits = [];
 
@@ -77,6 +78,7 @@ public sealed unsafe partial class SoftwareCpu
             _address = il.DeclareLocal(typeof(ulong));
             _value = il.DeclareLocal(typeof(ulong));
             _written = il.DeclareLocal(typeof(ulong));
+            _rotated = il.DeclareLocal(typeof(ulong));
         }
 
         /// <summary>The compiled block, or null when too little of it would be compiled to gain anything.</summary>
@@ -109,6 +111,11 @@ public sealed unsafe partial class SoftwareCpu
                     UseRegister(instruction.Reg2);
                     UseRegister(instruction.Base);
                     UseRegister(instruction.Index);
+                    if (instruction.Op is Operation.Mul or Operation.Imul1)
+                    {
+                        UseRegister(0);
+                        UseRegister(2);
+                    }
                 }
             }
             // The interpreter's block prologue.
@@ -400,6 +407,10 @@ public sealed unsafe partial class SoftwareCpu
             if (flags.CarryInLocal)
             {
                 StoreField(FlagCarryKeptField, _carryKept);
+            }
+            if (flags.Rotate is not null)
+            {
+                EmitApplyRotate(flags);
             }
         }
 
