@@ -24,6 +24,7 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.Shift => !memory0 && (i.Flags & OperandFlags.RegisterCount) == 0 &&
                     (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar or ShiftKind.Rol or ShiftKind.Ror,
                 Operation.Imul2 or Operation.Imul3 or Operation.Mul or Operation.Imul1 => true,
+                Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret => true,
                 Operation.Jcc or Operation.Jmp or Operation.Nop => true,
                 _ => false,
             };
@@ -161,6 +162,18 @@ public sealed unsafe partial class SoftwareCpu
                 case Operation.Mul:
                 case Operation.Imul1:
                     EmitWideMultiply(ref i, index);
+                    return true;
+                case Operation.PushR:
+                    EmitPush(ref i, index);
+                    return true;
+                case Operation.PopR:
+                    EmitPop(ref i, index);
+                    return true;
+                case Operation.Call:
+                    EmitCall(ref i, index);
+                    return true;
+                case Operation.Ret:
+                    EmitReturn(ref i, index);
                     return true;
                 case Operation.Nop:
                     return true;

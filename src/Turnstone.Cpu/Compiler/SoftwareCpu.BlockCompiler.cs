@@ -116,8 +116,21 @@ public sealed unsafe partial class SoftwareCpu
                         UseRegister(0);
                         UseRegister(2);
                     }
+                    if (instruction.Op is Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret)
+                    {
+                        UseRegister(StackPointer);
+                    }
                 }
             }
+            // A negative budget returns at once, touching nothing (not even the CPU): the background
+            // compiler calls each new method so, to have the JIT compile it on its own thread.
+            Label run = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg, BudgetArgument);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Bge, run);
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ret);
+            _il.MarkLabel(run);
             // The interpreter's block prologue.
             _il.Emit(OpCodes.Ldarg, CpuArgument);
             _il.Emit(OpCodes.Ldc_I4_0);

@@ -179,6 +179,78 @@ public sealed class CompiledBlockTests
     }
 
     [Fact]
+    public void Calls_returns_pushes_and_pops_in_compiled_blocks_give_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            var function = a.CreateLabel();
+            var withArgument = a.CreateLabel();
+            var done = a.CreateLabel();
+            a.mov(ecx, 100);
+            a.xor(eax, eax);
+            a.Label(ref loop);
+            a.push(rcx);
+            a.push(rsp);
+            a.pop(rbx);
+            a.call(function);
+            a.push(rax);
+            a.call(withArgument);
+            a.pop(rcx);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.push(rsp);
+            a.pop(rsp);
+            a.jmp(done);
+            a.Label(ref function);
+            a.push(rbp);
+            a.push(r12);
+            a.mov(rbp, rsp);
+            a.lea(r12, __[rax + rcx * 2]);
+            a.add(rax, r12);
+            a.pop(r12);
+            a.pop(rbp);
+            a.ret();
+            a.Label(ref withArgument);
+            a.add(rax, __qword_ptr[rsp + 8]);
+            a.ret(8);
+            a.Label(ref done);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_push_faulting_in_a_compiled_block_leaves_rsp_as_it_was()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(rdx, rsp);
+            a.mov(rsp, NotPresent + 0x40);
+            a.Label(ref loop);
+            a.push(rax);
+            a.inc(rax);
+            a.jmp(loop);
+        }, prepare: machine => machine.SetPageEntry(NotPresent, 0));
+        // The #PF on the stack cannot be delivered either (RSP0 is used at CPL 0 only through IST-less
+        // gates on the same stack), so both tiers must end alike, whatever the end is.
+        Assert.NotEqual(CpuExitReason.BudgetExhausted, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_return_to_a_non_canonical_address_raises_general_protection_in_both_tiers()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            a.mov(rax, 0x0000_8000_0000_0000);
+            a.push(rax);
+            a.ret();
+        });
+        Assert.Equal(13, outcome.Vector);
+    }
+
+    [Fact]
     public void A_loop_rewriting_its_own_immediate_runs_the_new_code()
     {
         // add eax, imm32 is patched through a store in the same loop: each pass adds the new value.
