@@ -251,6 +251,31 @@ public sealed class CompiledBlockTests
     }
 
     [Fact]
+    public void Nested_conditional_loops_with_a_pending_rotate_give_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            var skip = a.CreateLabel();
+            a.xor(eax, eax);
+            a.mov(ebx, 40);
+            a.Label(ref loop);
+            a.add(rax, 3);
+            a.test(al, 4);
+            a.jnz(loop);
+            a.ror(rdx, 3);
+            a.cmp(rax, 7);
+            a.jb(skip);
+            a.inc(rcx);
+            a.Label(ref skip);
+            a.sub(ebx, 1);
+            a.jnz(loop);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
+    [Fact]
     public void A_loop_rewriting_its_own_immediate_runs_the_new_code()
     {
         // add eax, imm32 is patched through a store in the same loop: each pass adds the new value.
