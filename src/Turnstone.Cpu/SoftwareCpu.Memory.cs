@@ -24,6 +24,7 @@ public sealed unsafe partial class SoftwareCpu
     private void SetCpl(int cpl)
     {
         _cpl = cpl;
+        ForgetBlockLinks(); // links stand for the jump cache of one privilege
         bool user = cpl == 3;
         _readTlb = TlbSet(ReadKind, user);
         _writeTlb = TlbSet(WriteKind, user);
@@ -50,6 +51,7 @@ public sealed unsafe partial class SoftwareCpu
             entry.Page = TlbEntry.Invalid;
         }
         Array.Clear(_jumpCache);
+        ForgetBlockLinks();
     }
 
     /// <summary>Drops every write translation: the dirty log was cleared, and the next write to

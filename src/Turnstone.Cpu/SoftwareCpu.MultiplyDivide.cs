@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -6,11 +7,77 @@ namespace Turnstone.Cpu;
 // that does not fit.
 public sealed unsafe partial class SoftwareCpu
 {
-    /// <summary>CF = OF = the high half matters; SF, ZF, PF from the low half (undefined by the SDM).</summary>
-    private void SetMultiplyFlags(ulong low, int size, bool overflow)
+    /// <summary>CF and OF in the Shifted flag kind's destination slot (bits 0 and 11).</summary>
+    private const ulong MultiplyOverflow = 1 | 1UL << 11;
+
+    /// <summary>CF = OF = the high half matters; SF, ZF, PF from the low half (undefined by the SDM),
+    /// AF 0: exactly what the lazy Shifted kind computes, so nothing is computed until read.</summary>
+    private void SetMultiplyFlags(ulong low, int size, ulong carryOverflow) =>
+        SetLazyFlags(FlagOperation.Shifted, size, carryOverflow, 0, low);
+
+    /// <summary>The low half of a signed product at a size (IMUL r, r/m [, imm]) and its CF/OF slot;
+    /// compiled blocks call it too, so both tiers compute the same.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong SignedProduct(long a, long b, int size, out ulong carryOverflow)
     {
-        ulong carry = overflow ? RflagsBits.Cf | RflagsBits.Of : 0;
-        SetArithmeticFlags(ResultFlags(low, size) | carry);
+        ulong low;
+        bool overflow;
+        if (size == 8)
+        {
+            long high = Math.BigMul(a, b, out long lowSigned);
+            low = (ulong)lowSigned;
+            overflow = high != lowSigned >> 63;
+        }
+        else
+        {
+            long product = a * b;
+            low = (ulong)product & SizeMask(size);
+            overflow = SignExtend(low, size) != product;
+        }
+        carryOverflow = overflow ? MultiplyOverflow : 0;
+        return low;
+    }
+
+    /// <summary>MUL's double-width product at a size: the low half returned, the high half out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong UnsignedWideProduct(ulong a, ulong b, int size, out ulong high, out ulong carryOverflow)
+    {
+        ulong low;
+        if (size == 8)
+        {
+            high = Math.BigMul(a, b, out low);
+        }
+        else
+        {
+            ulong product = (a & SizeMask(size)) * b;
+            low = product & SizeMask(size);
+            high = product >> (size * 8);
+        }
+        carryOverflow = high != 0 ? MultiplyOverflow : 0;
+        return low;
+    }
+
+    /// <summary>One-operand IMUL's double-width product at a size (operands sign-extended).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong SignedWideProduct(long a, long b, int size, out ulong high, out ulong carryOverflow)
+    {
+        ulong low;
+        bool overflow;
+        if (size == 8)
+        {
+            high = (ulong)Math.BigMul(a, b, out long lowSigned);
+            low = (ulong)lowSigned;
+            overflow = (long)high != lowSigned >> 63;
+        }
+        else
+        {
+            long product = a * b;
+            low = (ulong)product & SizeMask(size);
+            high = ((ulong)product >> (size * 8)) & SizeMask(size);
+            overflow = SignExtend(low, size) != product;
+        }
+        carryOverflow = overflow ? MultiplyOverflow : 0;
+        return low;
     }
 
     private bool Multiply(ref DecodedInstruction i)
@@ -20,19 +87,9 @@ public sealed unsafe partial class SoftwareCpu
         {
             return false;
         }
-        ulong low, high;
-        if (size == 8)
-        {
-            high = Math.BigMul(R(0), source, out low);
-        }
-        else
-        {
-            ulong product = ReadRegister(size, 0) * source;
-            low = product & SizeMask(size);
-            high = product >> (size * 8);
-        }
+        ulong low = UnsignedWideProduct(R(0), source, size, out ulong high, out ulong carryOverflow);
         StoreWideResult(size, low, high);
-        SetMultiplyFlags(low, size, high != 0);
+        SetMultiplyFlags(low, size, carryOverflow);
         return true;
     }
 
@@ -57,22 +114,9 @@ public sealed unsafe partial class SoftwareCpu
         {
             return false;
         }
-        long a = SignExtend(ReadRegister(size, 0), size), b = SignExtend(source, size);
-        ulong low, high;
-        if (size == 8)
-        {
-            high = (ulong)Math.BigMul(a, b, out long lowSigned);
-            low = (ulong)lowSigned;
-        }
-        else
-        {
-            long product = a * b;
-            low = (ulong)product & SizeMask(size);
-            high = ((ulong)product >> (size * 8)) & SizeMask(size);
-        }
+        ulong low = SignedWideProduct(SignExtend(R(0), size), SignExtend(source, size), size, out ulong high, out ulong carryOverflow);
         StoreWideResult(size, low, high);
-        bool overflow = size == 8 ? (long)high != (long)low >> 63 : SignExtend(low, size) != a * b;
-        SetMultiplyFlags(low, size, overflow);
+        SetMultiplyFlags(low, size, carryOverflow);
         return true;
     }
 
@@ -83,24 +127,10 @@ public sealed unsafe partial class SoftwareCpu
         {
             return false;
         }
-        long a = threeOperand ? SignExtend(i.Immediate & SizeMask(size), size) : SignExtend(ReadRegister(size, i.Reg), size);
-        long b = SignExtend(source, size);
-        ulong low;
-        bool overflow;
-        if (size == 8)
-        {
-            long high = Math.BigMul(a, b, out long lowSigned);
-            low = (ulong)lowSigned;
-            overflow = high != lowSigned >> 63;
-        }
-        else
-        {
-            long product = a * b;
-            low = (ulong)product & SizeMask(size);
-            overflow = SignExtend(low, size) != product;
-        }
+        long a = threeOperand ? SignExtend(i.Immediate, size) : SignExtend(ReadRegister(size, i.Reg), size);
+        ulong low = SignedProduct(a, SignExtend(source, size), size, out ulong carryOverflow);
         WriteRegister(size, i.Reg, low);
-        SetMultiplyFlags(low, size, overflow);
+        SetMultiplyFlags(low, size, carryOverflow);
         return true;
     }
 

@@ -38,6 +38,7 @@ public sealed unsafe partial class SoftwareCpu
     public CpuExit Run(long instructionBudget = long.MaxValue)
     {
         long budget = instructionBudget;
+        DecodedBlock? previous = null;
         while (true)
         {
             if (Volatile.Read(ref _stopRequested) != 0)
@@ -79,7 +80,8 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return new CpuExit(CpuExitReason.BudgetExhausted);
             }
-            DecodedBlock? block = _executing64BitCode ? FindBlock(_rip) : FindLegacyBlock();
+            DecodedBlock? block = _executing64BitCode ? FindBlockAfter(previous, _rip) : FindLegacyBlock();
+            previous = block;
             if (block is null)
             {
                 _notRetired = false;

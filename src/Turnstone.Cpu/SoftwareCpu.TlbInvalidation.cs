@@ -78,5 +78,6 @@ public sealed unsafe partial class SoftwareCpu
         }
         // Blocks found from RIPs in that page may now be elsewhere in physical memory.
         Array.Clear(_jumpCache);
+        ForgetBlockLinks();
     }
 }

@@ -15,6 +15,7 @@ public sealed unsafe partial class SoftwareCpu
         private void EmitCondition(int code)
         {
             bool negate = (code & 1) != 0;
+            SettlePendingRotate();
             FlagOperation? operation = _flags.Operation;
             int size = _flags.Size;
             if (operation is null || operation == FlagOperation.Materialized)
@@ -144,6 +145,7 @@ public sealed unsafe partial class SoftwareCpu
         /// <summary>Pushes CF as 0 or 1, as CarryFlag computes it.</summary>
         private void EmitCarry()
         {
+            SettlePendingRotate();
             int top = _flags.Size * 8 - 1;
             switch (_flags.Operation)
             {

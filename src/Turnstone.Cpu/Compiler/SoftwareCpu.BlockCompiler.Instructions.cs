@@ -22,7 +22,9 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.IncR or Operation.DecR or Operation.CmovRR => true,
                 Operation.Neg or Operation.Not or Operation.Setcc => !memory0,
                 Operation.Shift => !memory0 && (i.Flags & OperandFlags.RegisterCount) == 0 &&
-                    (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar,
+                    (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar or ShiftKind.Rol or ShiftKind.Ror,
+                Operation.Imul2 or Operation.Imul3 or Operation.Mul or Operation.Imul1 => true,
+                Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret => true,
                 Operation.Jcc or Operation.Jmp or Operation.Nop => true,
                 _ => false,
             };
@@ -147,8 +149,31 @@ public sealed unsafe partial class SoftwareCpu
                 case Operation.CmovRR:
                     EmitConditionalMove(ref i);
                     return true;
+                case Operation.Shift when (ShiftKind)i.Aux is ShiftKind.Rol or ShiftKind.Ror:
+                    EmitRotate(ref i);
+                    return true;
                 case Operation.Shift:
                     EmitShift(ref i);
+                    return true;
+                case Operation.Imul2:
+                case Operation.Imul3:
+                    EmitSignedMultiply(ref i, index);
+                    return true;
+                case Operation.Mul:
+                case Operation.Imul1:
+                    EmitWideMultiply(ref i, index);
+                    return true;
+                case Operation.PushR:
+                    EmitPush(ref i, index);
+                    return true;
+                case Operation.PopR:
+                    EmitPop(ref i, index);
+                    return true;
+                case Operation.Call:
+                    EmitCall(ref i, index);
+                    return true;
+                case Operation.Ret:
+                    EmitReturn(ref i, index);
                     return true;
                 case Operation.Nop:
                     return true;
@@ -216,7 +241,7 @@ public sealed unsafe partial class SoftwareCpu
             _il.Emit(OpCodes.Stloc, _flagSource);
             _il.Emit(OpCodes.Ldloc, _result);
             _il.Emit(OpCodes.Stloc, _flagResult);
-            _flags = _flags with { Operation = operation, Size = size };
+            _flags = _flags with { Operation = operation, Size = size, Rotate = null };
         }
 
         private void EmitTest(int size)
@@ -299,6 +324,7 @@ public sealed unsafe partial class SoftwareCpu
         private void EmitIncrement(ref DecodedInstruction i)
         {
             bool decrement = i.Op == Operation.DecR;
+            SettlePendingRotate();
             // KeepCarry: CF is remembered unless the flags already come from an INC or DEC.
             switch (_flags.Operation)
             {

@@ -48,15 +48,16 @@ public sealed unsafe partial class SoftwareCpu
         private const short CodeArgument = 0, CpuArgument = 1, BudgetArgument = 2;
 
         /// <summary>The flag-setting instruction whose operands are in the flag locals (null: the
-        /// lazy-flag fields are current), and whether the carry INC/DEC keep is in a local.</summary>
-        private record struct FlagState(FlagOperation? Operation, int Size, bool CarryInLocal);
+        /// lazy-flag fields are current), whether the carry INC/DEC keep is in a local, and a rotate
+        /// whose CF/OF still apply on top of that (its value in _rotated; see EmitRotate).</summary>
+        private record struct FlagState(FlagOperation? Operation, int Size, bool CarryInLocal, ShiftKind? Rotate = null, int RotateSize = 0);
 
         private readonly DecodedInstruction[] _code;
         private readonly ILGenerator _il;
         private readonly LocalBuilder?[] _registers = new LocalBuilder?[16];
         private readonly LocalBuilder _registerArray, _blockRip, _retired;
         private readonly LocalBuilder _flagDestination, _flagSource, _flagResult, _carryKept;
-        private readonly LocalBuilder _a, _b, _result, _address, _value, _written;
+        private readonly LocalBuilder _a, _b, _result, _address, _value, _written, _rotated;
         private FlagState _flags;
         private readonly List<(Label Label, int Index, FlagState Flags, bool Retired)> _exits = [];
 
@@ -77,6 +78,7 @@ public sealed unsafe partial class SoftwareCpu
             _address = il.DeclareLocal(typeof(ulong));
             _value = il.DeclareLocal(typeof(ulong));
             _written = il.DeclareLocal(typeof(ulong));
+            _rotated = il.DeclareLocal(typeof(ulong));
         }
 
         /// <summary>The compiled block, or null when too little of it would be compiled to gain anything.</summary>
@@ -109,8 +111,26 @@ public sealed unsafe partial class SoftwareCpu
                     UseRegister(instruction.Reg2);
                     UseRegister(instruction.Base);
                     UseRegister(instruction.Index);
+                    if (instruction.Op is Operation.Mul or Operation.Imul1)
+                    {
+                        UseRegister(0);
+                        UseRegister(2);
+                    }
+                    if (instruction.Op is Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret)
+                    {
+                        UseRegister(StackPointer);
+                    }
                 }
             }
+            // A negative budget returns at once, touching nothing (not even the CPU): the background
+            // compiler calls each new method so, to have the JIT compile it on its own thread.
+            Label run = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg, BudgetArgument);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Bge, run);
+            _il.Emit(OpCodes.Ldc_I4_0);
+            _il.Emit(OpCodes.Ret);
+            _il.MarkLabel(run);
             // The interpreter's block prologue.
             _il.Emit(OpCodes.Ldarg, CpuArgument);
             _il.Emit(OpCodes.Ldc_I4_0);
@@ -400,6 +420,10 @@ public sealed unsafe partial class SoftwareCpu
             if (flags.CarryInLocal)
             {
                 StoreField(FlagCarryKeptField, _carryKept);
+            }
+            if (flags.Rotate is not null)
+            {
+                EmitApplyRotate(flags);
             }
         }
 

@@ -86,6 +86,45 @@ public sealed class ShiftDifferentialTests
         data.Add(new DifferentialCase("shr r8,5", a => a.shr(r9b, 5), noAf & ~Of));
         data.Add(new DifferentialCase("ror r32,0 (masked 32)", a => a.ror(r10d, 32)));
         data.Add(new DifferentialCase("rcl r16,13", a => a.rcl(r11w, 13), ArithmeticFlags & ~Of));
+        // Rotates by an immediate, which the compiled tier emits itself (the flags before them kept).
+        data.Add(new DifferentialCase("ror r64,1", a => a.ror(r12, 1)));
+        data.Add(new DifferentialCase("rol r64,13", a => a.rol(r13, 13), ArithmeticFlags & ~Of));
+        data.Add(new DifferentialCase("ror r32,7", a => a.ror(r14d, 7), ArithmeticFlags & ~Of));
+        data.Add(new DifferentialCase("rol r32,1", a => a.rol(eax, 1)));
+        data.Add(new DifferentialCase("ror r16,9", a => a.ror(cx, 9), ArithmeticFlags & ~Of));
+        data.Add(new DifferentialCase("rol r8,3", a => a.rol(dl, 3), ArithmeticFlags & ~Of));
+        data.Add(new DifferentialCase("ror r8,1 (high byte)", a => a.ror(bh, 1)));
+        data.Add(new DifferentialCase("rol r8,16 (whole turns)", a => a.rol(sil, 16), ArithmeticFlags & ~Of));
+        data.Add(new DifferentialCase("rol r64,0", a => a.rol(rdi, 0)));
+        // A rotate's CF/OF on top of the flags of the instruction before it, read in different ways.
+        data.Add(new DifferentialCase("sub; ror r32,3; setc; seto; sets; setz", a =>
+        {
+            a.sub(eax, ebx);
+            a.ror(ecx, 3);
+            a.setb(dl);
+            a.seto(dh);
+            a.sets(r8b);
+            a.setz(r9b);
+        }, ArithmeticFlags & ~Of));
+        data.Add(new DifferentialCase("add; rol r64,1; adc", a =>
+        {
+            a.add(rax, rbx);
+            a.rol(rcx, 1);
+            a.adc(rdx, rsi);
+        }));
+        data.Add(new DifferentialCase("dec; ror r64,17; ror r32,1; inc", a =>
+        {
+            a.dec(r10);
+            a.ror(r11, 17);
+            a.ror(r12d, 1);
+            a.inc(r13);
+        }));
+        data.Add(new DifferentialCase("ror r64,5; xor (flags replaced)", a =>
+        {
+            a.ror(rax, 5);
+            a.rol(rbx, 11);
+            a.xor(rax, rbx);
+        }, ArithmeticFlags & ~Af));
         return data;
     }
 

@@ -101,6 +101,180 @@ public sealed class CompiledBlockTests
         Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
     }
 
+    /// <summary>A hash- and bignum-like loop: rotates by immediates, IMUL/MUL with register and
+    /// memory sources, the carry chain after them.</summary>
+    private static void CryptoLoop(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        a.mov(rax, 0x0123_4567_89AB_CDEF);
+        a.mov(rbx, 0x7654_3210_FEDC_BA98);
+        a.mov(ecx, 200);
+        a.mov(__qword_ptr[Data], 0x7000_0003);
+        a.mov(__qword_ptr[Data + 8], -5);
+        a.Label(ref loop);
+        a.mov(edx, eax);
+        a.ror(edx, 7);
+        a.mov(esi, eax);
+        a.rol(esi, 14);
+        a.xor(edx, esi);
+        a.ror(rbx, 19);
+        a.add(rbx, rdx);
+        a.imul(r8, rbx);
+        a.imul(r9d, __dword_ptr[Data], 0x41);
+        a.imul(r10, __qword_ptr[Data + 8]);
+        a.rol(r10w, 3);
+        a.adc(r11, r10);
+        a.mov(rdi, rax);
+        a.mul(__qword_ptr[Data]);
+        a.add(r12, rdx);
+        a.mov(rax, rdi);
+        a.imul(rbx);
+        a.adc(r13, rax);
+        a.rol(al, 1);
+        a.mul(bh);
+        a.imul(r14w, r15w, 0x1234);
+        a.ror(r15, 1);
+        a.seto(r14b);
+        a.add(rax, rcx);
+        a.dec(ecx);
+        a.jnz(loop);
+        a.hlt();
+    }
+
+    [Fact]
+    public void A_crypto_like_loop_of_rotates_and_multiplications_gives_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(CryptoLoop);
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
+    [Theory]
+    [InlineData(13)]
+    [InlineData(1000)]
+    public void A_budget_ending_inside_a_compiled_crypto_loop_stops_at_the_same_instruction(long budget)
+    {
+        var outcome = AssertTiersAgree(CryptoLoop, budget);
+        Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_page_fault_after_a_rotate_delivers_the_rotates_flags()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(rsi, NotPresent - 0x100);
+            a.xor(eax, eax);
+            a.mov(rbx, 0x8000_0000_0000_0001);
+            a.Label(ref loop);
+            a.cmp(rax, rsi);
+            a.ror(rbx, 1);
+            a.imul(rax, __qword_ptr[rsi], 3);
+            a.rol(rbx, 1);
+            a.add(rsi, 8);
+            a.jmp(loop);
+        }, prepare: machine => machine.SetPageEntry(NotPresent, 0));
+        Assert.Equal(14, outcome.Vector);
+        Assert.Equal(NotPresent, outcome.Cr2);
+    }
+
+    [Fact]
+    public void Calls_returns_pushes_and_pops_in_compiled_blocks_give_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            var function = a.CreateLabel();
+            var withArgument = a.CreateLabel();
+            var done = a.CreateLabel();
+            a.mov(ecx, 100);
+            a.xor(eax, eax);
+            a.Label(ref loop);
+            a.push(rcx);
+            a.push(rsp);
+            a.pop(rbx);
+            a.call(function);
+            a.push(rax);
+            a.call(withArgument);
+            a.pop(rcx);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.push(rsp);
+            a.pop(rsp);
+            a.jmp(done);
+            a.Label(ref function);
+            a.push(rbp);
+            a.push(r12);
+            a.mov(rbp, rsp);
+            a.lea(r12, __[rax + rcx * 2]);
+            a.add(rax, r12);
+            a.pop(r12);
+            a.pop(rbp);
+            a.ret();
+            a.Label(ref withArgument);
+            a.add(rax, __qword_ptr[rsp + 8]);
+            a.ret(8);
+            a.Label(ref done);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_push_faulting_in_a_compiled_block_leaves_rsp_as_it_was()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(rdx, rsp);
+            a.mov(rsp, NotPresent + 0x40);
+            a.Label(ref loop);
+            a.push(rax);
+            a.inc(rax);
+            a.jmp(loop);
+        }, prepare: machine => machine.SetPageEntry(NotPresent, 0));
+        // The #PF on the stack cannot be delivered either (RSP0 is used at CPL 0 only through IST-less
+        // gates on the same stack), so both tiers must end alike, whatever the end is.
+        Assert.NotEqual(CpuExitReason.BudgetExhausted, outcome.Reason);
+    }
+
+    [Fact]
+    public void A_return_to_a_non_canonical_address_raises_general_protection_in_both_tiers()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            a.mov(rax, 0x0000_8000_0000_0000);
+            a.push(rax);
+            a.ret();
+        });
+        Assert.Equal(13, outcome.Vector);
+    }
+
+    [Fact]
+    public void Nested_conditional_loops_with_a_pending_rotate_give_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            var skip = a.CreateLabel();
+            a.xor(eax, eax);
+            a.mov(ebx, 40);
+            a.Label(ref loop);
+            a.add(rax, 3);
+            a.test(al, 4);
+            a.jnz(loop);
+            a.ror(rdx, 3);
+            a.cmp(rax, 7);
+            a.jb(skip);
+            a.inc(rcx);
+            a.Label(ref skip);
+            a.sub(ebx, 1);
+            a.jnz(loop);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
     [Fact]
     public void A_loop_rewriting_its_own_immediate_runs_the_new_code()
     {
