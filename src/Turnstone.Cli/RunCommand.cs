@@ -7,6 +7,7 @@ using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Machine;
 using Turnstone.Machine.Engines;
+using Turnstone.Machine.Terminal;
 
 namespace Turnstone.Cli;
 
@@ -136,6 +137,7 @@ internal static class RunCommand
         finally
         {
             Console.CancelKeyPress -= onCtrlC;
+            TerminalKeypadMode.RestoreLocal();
         }
     }
 

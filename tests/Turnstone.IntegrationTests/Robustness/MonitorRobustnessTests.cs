@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Turnstone.Engine;
+using Xunit.Abstractions;
+
+namespace Turnstone.IntegrationTests.Robustness;
+
+/// <summary>
+/// Guests that misbehave (<see cref="RobustnessGuest"/>) run by <c>turnstone run</c> as a child
+/// process, as a user runs them: a triple fault ends the run with status 2, a report and the run
+/// summary; a guest that spins with interrupts off, programs timers with periods of nothing or of
+/// hours, or floods the vCPU with interrupts neither hangs the monitor nor spins the host while it
+/// idles, and SIGINT (Ctrl-C) stops it with status 130 and the summary. The time limits only catch
+/// hangs: they are many times what a loaded two-core machine needs.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : IDisposable
+{
+    /// <summary>Process start, JIT and machine set-up until the guest says it is ready.</summary>
+    private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(90);
+
+    /// <summary>From SIGINT to the process's end: the vCPU must notice the stop however busy the guest keeps it.</summary>
+    private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(20);
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("turnstone-robust-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    public static TheoryData<RobustnessBehaviour, bool, bool> Timers => new()
+    {
+        // behaviour, whether the guest then idles (the monitor must sleep too), whether interrupts must arrive
+        { RobustnessBehaviour.ApicPeriodicCountZero, true, false },
+        { RobustnessBehaviour.ApicPeriodicCountOne, false, true },
+        { RobustnessBehaviour.ApicPeriodicHugeCount, true, false },
+        { RobustnessBehaviour.ApicOneShotHugeCount, true, false },
+        { RobustnessBehaviour.TscDeadlineFarFuture, true, false },
+        { RobustnessBehaviour.TscDeadlinePast, true, true },
+        { RobustnessBehaviour.PitRateGeneratorReloadZero, true, true },
+        { RobustnessBehaviour.PitRateGeneratorReloadOne, false, true },
+        { RobustnessBehaviour.PitSquareWaveReloadOne, false, true },
+    };
+
+    [Theory, OnSoftEngine]
+    public void TripleFaultEndsWithStatusTwoAReportAndTheSummary(EngineChoice engine)
+    {
+        using var run = Start(RobustnessBehaviour.TripleFault, engine);
+
+        Assert.True(run.WaitForExit(StartLimit), $"no exit after a triple fault within {StartLimit}\n{run.Transcript}");
+        output.WriteLine(run.Transcript);
+        Assert.True(run.ExitCode == 2, $"exit status {run.ExitCode}, expected 2\n{run.Transcript}");
+        Assert.Contains(RobustnessGuest.Ready, run.Output);
+        Assert.DoesNotContain(RobustnessGuest.Exception, run.Output);
+        Assert.Contains("[turnstone] guest triple fault (shutdown)", run.Errors);
+        Assert.Contains("state (software engine", run.Errors);
+        Assert.Contains("): triple fault", run.Errors);
+        Assert.Matches(@"rip=[0-9a-f]{16}", run.Errors);
+        Assert.Contains("idt=0/0", run.Errors);
+        Assert.Matches(@"code at [0-9a-f]+: ud2", run.Errors);
+        AssertSummary(run, engine);
+    }
+
+    [Theory, OnSoftEngine]
+    public void SpinWithInterruptsOffStopsOnSigint(EngineChoice engine)
+    {
+        using var run = StartAndWaitUntilReady(RobustnessBehaviour.SpinWithInterruptsOff, engine);
+        Thread.Sleep(1000);
+
+        InterruptAndAssertStopped(run, engine);
+        Assert.True(RetiredInstructions(run) > 1_000_000, $"the guest did not spin\n{run.Transcript}");
+    }
+
+    [Theory, OnSoftEngine(nameof(Timers))]
+    public void TimerProgrammingDoesNotHangTheMonitorAndSigintStopsIt(EngineChoice engine, RobustnessBehaviour behaviour, bool idles, bool interrupts)
+    {
+        using var run = StartAndWaitUntilReady(behaviour, engine);
+        Thread.Sleep(500);
+
+        var cpuBefore = run.CpuTime;
+        var window = Stopwatch.StartNew();
+        Thread.Sleep(3000);
+        double busy = (run.CpuTime - cpuBefore) / window.Elapsed;
+        output.WriteLine($"{behaviour}: the monitor used {busy:P0} of a CPU while the guest waited");
+        if (idles)
+        {
+            // A halted guest with nothing due must not keep a host CPU busy (a poll loop would be near 100%).
+            Assert.True(busy < 0.5, $"{behaviour}: the monitor used {busy:P0} of a CPU while the guest was halted with nothing due\n{run.Transcript}");
+        }
+
+        InterruptAndAssertStopped(run, engine);
+        long delivered = InterruptsDelivered(run);
+        Assert.True(interrupts ? delivered > 0 : delivered == 0, $"{behaviour}: {delivered} interrupts delivered\n{run.Transcript}");
+        Assert.DoesNotContain(RobustnessGuest.Exception, run.Output);
+    }
+
+    [Theory, OnSoftEngine]
+    public void InterruptFloodKeepsTheMonitorResponsiveAndBounded(EngineChoice engine)
+    {
+        using var run = StartAndWaitUntilReady(RobustnessBehaviour.InterruptFlood, engine);
+        Thread.Sleep(1000);
+        long residentBefore = run.ResidentBytes;
+        Thread.Sleep(4000);
+        long residentAfter = run.ResidentBytes;
+        output.WriteLine($"resident set {residentBefore >> 20} MiB, 4 s later {residentAfter >> 20} MiB");
+
+        InterruptAndAssertStopped(run, engine);
+        Assert.True(residentAfter - residentBefore < 64L << 20,
+            $"the monitor's resident set grew from {residentBefore >> 20} MiB to {residentAfter >> 20} MiB in 4 s of interrupt flood\n{run.Transcript}");
+        // Thousands of self-IPIs a second at least, even on a slow host; the timer is held to its minimum period.
+        Assert.True(InterruptsDelivered(run) > 1000, $"the flood delivered few interrupts\n{run.Transcript}");
+        Assert.DoesNotContain(RobustnessGuest.Exception, run.Output);
+    }
+
+    private TurnstoneChildProcess Start(RobustnessBehaviour behaviour, EngineChoice engine)
+    {
+        string kernel = Path.Combine(_directory.FullName, $"{behaviour}.elf");
+        File.WriteAllBytes(kernel, RobustnessGuest.BuildElf(behaviour));
+        return TurnstoneChildProcess.Start("run", "--engine", EngineName(engine), "--kernel", kernel, "--memory", "64M");
+    }
+
+    private TurnstoneChildProcess StartAndWaitUntilReady(RobustnessBehaviour behaviour, EngineChoice engine)
+    {
+        var run = Start(behaviour, engine);
+        if (!run.WaitForOutput(RobustnessGuest.Ready, StartLimit))
+        {
+            string transcript = run.Transcript;
+            run.Dispose();
+            Assert.Fail($"{behaviour}: the guest did not get ready within {StartLimit}\n{transcript}");
+        }
+        return run;
+    }
+
+    private void InterruptAndAssertStopped(TurnstoneChildProcess run, EngineChoice engine)
+    {
+        var clock = Stopwatch.StartNew();
+        run.Interrupt();
+        Assert.True(run.WaitForExit(StopLimit), $"still running {StopLimit} after SIGINT\n{run.Transcript}");
+        output.WriteLine($"stopped {clock.Elapsed.TotalMilliseconds:F0} ms after SIGINT");
+        output.WriteLine(run.Transcript);
+        Assert.True(run.ExitCode == 130, $"exit status {run.ExitCode}, expected 130\n{run.Transcript}");
+        Assert.Contains("[turnstone] stopped by the user", run.Errors);
+        AssertSummary(run, engine);
+    }
+
+    private static void AssertSummary(TurnstoneChildProcess run, EngineChoice engine) =>
+        Assert.Matches($@"\[turnstone\] engine {EngineName(engine)}; ran \d+\.\d\d s; .*monitor RSS beyond guest RAM \d+ MiB", run.Errors);
+
+    private static long RetiredInstructions(TurnstoneChildProcess run) =>
+        RetiredPattern().Match(run.Errors) is { Success: true } m ? long.Parse(m.Groups[1].Value) : 0;
+
+    private static long InterruptsDelivered(TurnstoneChildProcess run) =>
+        DeliveredPattern().Match(run.Errors) is { Success: true } m ? long.Parse(m.Groups[1].Value) : 0;
+
+    private static string EngineName(EngineChoice engine) => engine == EngineChoice.Kvm ? "kvm" : "soft";
+
+    [GeneratedRegex(@"; (\d+) guest instructions")]
+    private static partial Regex RetiredPattern();
+
+    [GeneratedRegex(@"; (\d+) interrupts delivered")]
+    private static partial Regex DeliveredPattern();
+}
