@@ -82,7 +82,7 @@ internal static class RunCommand
                 Cpus = result.GetValue(cpus),
                 DecompressOnHost = !result.GetValue(guestDecompress),
                 Boot = result.GetValue(boot),
-                ConsoleOutput = Console.OpenStandardOutput(),
+                ConsoleOutput = HostStandardOutput.Open(),
                 ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
                 Log = log,
                 Engine = engineChoice,

@@ -18,7 +18,7 @@ public static class TerminalKeypadMode
         }
         try
         {
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = HostStandardOutput.Open();
             byte[] bytes = System.Text.Encoding.Latin1.GetBytes(leave);
             stdout.Write(bytes);
             stdout.Flush();

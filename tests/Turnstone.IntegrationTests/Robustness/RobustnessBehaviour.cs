@@ -9,6 +9,9 @@ public enum RobustnessBehaviour
     /// <summary><c>cli; jmp $</c>: no exit, no interrupt, ever.</summary>
     SpinWithInterruptsOff,
 
+    /// <summary>The APIC timer periodic with divide 1 and count 1, then <c>cli; jmp $</c>: an interrupt always pending, never deliverable.</summary>
+    TimerDueWithInterruptsOff,
+
     /// <summary>The APIC timer periodic with initial count 0 (disarmed), then <c>sti; hlt</c> in a loop.</summary>
     ApicPeriodicCountZero,
 
@@ -38,4 +41,10 @@ public enum RobustnessBehaviour
 
     /// <summary>The APIC timer periodic with divide 1 and count 1, and a self-IPI sent in an endless loop with interrupts on.</summary>
     InterruptFlood,
+
+    /// <summary>TSC-deadline mode, and IA32_TSC_DEADLINE written with 1 (due at once) in an endless loop with interrupts on.</summary>
+    TscDeadlineFlood,
+
+    /// <summary>Prints <see cref="RobustnessGuest.Ready"/> on COM1 over and over, with interrupts off, as fast as it can.</summary>
+    ConsoleFlood,
 }

@@ -111,6 +111,20 @@ public static class RobustnessGuest
                 a.mov(__dword_ptr[ebx + ApicInterruptCommandLow], 1u << 18 | SelfIpiVector); // fixed, to self
                 a.jmp(forever);
                 break;
+            case RobustnessBehaviour.TscDeadlineFlood:
+                a.mov(ecx, TscDeadlineMsr);
+                a.mov(eax, 1u);
+                a.xor(edx, edx);
+                a.wrmsr();
+                a.jmp(forever);
+                break;
+            case RobustnessBehaviour.TimerDueWithInterruptsOff:
+                a.jmp(forever);
+                break;
+            case RobustnessBehaviour.ConsoleFlood:
+                a.mov(esi, ReadyAddress);
+                a.jmp(print);
+                break;
             default:
                 a.sti();
                 a.hlt();
@@ -127,8 +141,12 @@ public static class RobustnessGuest
         {
             case RobustnessBehaviour.TripleFault:
                 break;
-            case RobustnessBehaviour.SpinWithInterruptsOff:
+            case RobustnessBehaviour.SpinWithInterruptsOff or RobustnessBehaviour.ConsoleFlood:
                 a.cli();
+                break;
+            case RobustnessBehaviour.TimerDueWithInterruptsOff:
+                a.cli();
+                EmitApicTimer(a, PeriodicMode, DivideBy1, 1);
                 break;
             case RobustnessBehaviour.ApicPeriodicCountZero:
                 EmitApicTimer(a, PeriodicMode, DivideBy1, 0);
@@ -159,6 +177,11 @@ public static class RobustnessGuest
                 break;
             case RobustnessBehaviour.InterruptFlood:
                 EmitApicTimer(a, PeriodicMode, DivideBy1, 1);
+                a.sti();
+                break;
+            case RobustnessBehaviour.TscDeadlineFlood:
+                EmitEnableApic(a);
+                a.mov(__dword_ptr[ebx + ApicLvtTimer], TscDeadlineMode | TimerVector);
                 a.sti();
                 break;
             default:

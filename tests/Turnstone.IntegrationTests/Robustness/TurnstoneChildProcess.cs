@@ -18,7 +18,7 @@ public sealed class TurnstoneChildProcess : IDisposable
     private readonly StringBuilder _output = new(), _errors = new();
     private readonly Lock _gate = new();
 
-    private TurnstoneChildProcess(string program, IEnumerable<string> arguments)
+    private TurnstoneChildProcess(string program, IEnumerable<string> arguments, bool readOutput = true)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -35,17 +35,24 @@ public sealed class TurnstoneChildProcess : IDisposable
         _process.OutputDataReceived += (_, e) => Append(_output, e.Data);
         _process.ErrorDataReceived += (_, e) => Append(_errors, e.Data);
         _process.Start();
-        _process.BeginOutputReadLine();
+        if (readOutput)
+        {
+            _process.BeginOutputReadLine();
+        }
         _process.BeginErrorReadLine();
     }
 
     /// <summary><c>turnstone</c> with <paramref name="arguments"/>. A process that ignores SIGINT (started in the
     /// background by a shell without job control) passes that on to its children, so the child then gets the
     /// default disposition back through env(1): a test of Ctrl-C must not depend on how the test run was started.</summary>
-    public static TurnstoneChildProcess Start(params string[] arguments) =>
+    public static TurnstoneChildProcess Start(params string[] arguments) => Start(readOutput: true, arguments);
+
+    /// <param name="readOutput">False: nobody reads the child's stdout, so once the pipe is full its writes block,
+    /// as on a terminal stopped with Ctrl-S or a pipe into a stalled reader.</param>
+    public static TurnstoneChildProcess Start(bool readOutput, params string[] arguments) =>
         InterruptIgnoredHere()
-            ? new TurnstoneChildProcess("env", ["--default-signal=INT", CliPath, .. arguments])
-            : new TurnstoneChildProcess(CliPath, arguments);
+            ? new TurnstoneChildProcess("env", ["--default-signal=INT", CliPath, .. arguments], readOutput)
+            : new TurnstoneChildProcess(CliPath, arguments, readOutput);
 
     /// <summary>
     /// <paramref name="script"/> (bash) run by script(1) on a new pseudo-terminal, which is then its
@@ -103,19 +110,24 @@ public sealed class TurnstoneChildProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Waits until stdout holds <paramref name="text"/>; false after <paramref name="timeout"/> or when the process ended first.</summary>
-    public bool WaitForOutput(string text, TimeSpan timeout)
+    public bool WaitForOutput(string text, TimeSpan timeout) => WaitFor(() => Output, text, timeout);
+
+    /// <summary>Waits until stderr holds <paramref name="text"/>, as <see cref="WaitForOutput"/>.</summary>
+    public bool WaitForErrors(string text, TimeSpan timeout) => WaitFor(() => Errors, text, timeout);
+
+    private bool WaitFor(Func<string> stream, string text, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            if (Output.Contains(text, StringComparison.Ordinal))
+            if (stream().Contains(text, StringComparison.Ordinal))
             {
                 return true;
             }
             if (_process.HasExited)
             {
                 _process.WaitForExit(); // drains the streams
-                return Output.Contains(text, StringComparison.Ordinal);
+                return stream().Contains(text, StringComparison.Ordinal);
             }
             Thread.Sleep(20);
         }
