@@ -19,7 +19,7 @@ public sealed class TerminalRobustnessTests(ITestOutputHelper output) : IDisposa
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    [Theory, OnSoftEngine]
+    [Theory, OnSoftEngineOnTerminal]
     public void CtrlCAtTheTerminalStopsTheRunAndLeavesTheTerminalAsItWas(EngineChoice engine)
     {
         using var run = StartOnTerminal(RobustnessBehaviour.SpinWithInterruptsOff, engine);
@@ -35,7 +35,7 @@ public sealed class TerminalRobustnessTests(ITestOutputHelper output) : IDisposa
         AssertTerminalSettingsRestored(run);
     }
 
-    [Theory, OnSoftEngine]
+    [Theory, OnSoftEngineOnTerminal]
     public void TripleFaultOnATerminalLeavesTheTerminalAsItWas(EngineChoice engine)
     {
         using var run = StartOnTerminal(RobustnessBehaviour.TripleFault, engine);
