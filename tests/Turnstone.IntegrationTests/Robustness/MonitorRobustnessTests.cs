@@ -26,21 +26,38 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    public static TheoryData<RobustnessBehaviour, bool, bool> Timers => new()
-    {
-        // behaviour, whether the guest then idles (the monitor must sleep too), whether interrupts must arrive
-        { RobustnessBehaviour.ApicPeriodicCountZero, true, false },
-        { RobustnessBehaviour.ApicPeriodicCountOne, false, true },
-        { RobustnessBehaviour.ApicPeriodicHugeCount, true, false },
-        { RobustnessBehaviour.ApicOneShotHugeCount, true, false },
-        { RobustnessBehaviour.TscDeadlineFarFuture, true, false },
-        { RobustnessBehaviour.TscDeadlinePast, true, true },
-        { RobustnessBehaviour.PitRateGeneratorReloadZero, true, true },
-        { RobustnessBehaviour.PitRateGeneratorReloadOne, false, true },
-        { RobustnessBehaviour.PitSquareWaveReloadOne, false, true },
-    };
+    // behaviour, whether the guest then idles (the monitor must sleep too), whether interrupts must arrive
+    private static readonly (RobustnessBehaviour Behaviour, bool Idles, bool Interrupts)[] TimerRows =
+    [
+        (RobustnessBehaviour.ApicPeriodicCountZero, true, false),
+        (RobustnessBehaviour.ApicPeriodicCountOne, false, true),
+        (RobustnessBehaviour.ApicPeriodicHugeCount, true, false),
+        (RobustnessBehaviour.ApicOneShotHugeCount, true, false),
+        (RobustnessBehaviour.TscDeadlineFarFuture, true, false),
+        (RobustnessBehaviour.TscDeadlinePast, true, true),
+        (RobustnessBehaviour.PitRateGeneratorReloadZero, true, true),
+        (RobustnessBehaviour.PitRateGeneratorReloadOne, false, true),
+        (RobustnessBehaviour.PitSquareWaveReloadOne, false, true),
+    ];
 
-    [Theory, OnSoftEngine]
+    public static TheoryData<RobustnessBehaviour, bool, bool> Timers => Rows(_ => true);
+
+    /// <summary>The timer rows whose guest takes no interrupt: a nested PVM host's KVM cannot run the handler's IRETD in guest kernel mode.</summary>
+    public static TheoryData<RobustnessBehaviour, bool, bool> QuietTimers => Rows(row => !row.Interrupts);
+
+    public static TheoryData<RobustnessBehaviour, bool, bool> InterruptingTimers => Rows(row => row.Interrupts);
+
+    private static TheoryData<RobustnessBehaviour, bool, bool> Rows(Func<(RobustnessBehaviour Behaviour, bool Idles, bool Interrupts), bool> which)
+    {
+        var rows = new TheoryData<RobustnessBehaviour, bool, bool>();
+        foreach (var row in TimerRows.Where(which))
+        {
+            rows.Add(row.Behaviour, row.Idles, row.Interrupts);
+        }
+        return rows;
+    }
+
+    [Theory, OnSoftEngine, OnKvm]
     public void TripleFaultEndsWithStatusTwoAReportAndTheSummary(EngineChoice engine)
     {
         using var run = Start(RobustnessBehaviour.TripleFault, engine);
@@ -51,11 +68,19 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
         Assert.Contains(RobustnessGuest.Ready, run.Output);
         Assert.DoesNotContain(RobustnessGuest.Exception, run.Output);
         Assert.Contains("[turnstone] guest triple fault (shutdown)", run.Errors);
-        Assert.Contains("state (software engine", run.Errors);
-        Assert.Contains("): triple fault", run.Errors);
-        Assert.Matches(@"rip=[0-9a-f]{16}", run.Errors);
-        Assert.Contains("idt=0/0", run.Errors);
-        Assert.Matches(@"code at [0-9a-f]+: ud2", run.Errors);
+        if (engine == EngineChoice.Soft)
+        {
+            Assert.Contains("vCPU 0 state (software engine", run.Errors);
+            Assert.Contains("): triple fault", run.Errors);
+            Assert.Matches(@"rip=[0-9a-f]{16}", run.Errors);
+            Assert.Contains("idt=0/0", run.Errors);
+            Assert.Matches(@"code at [0-9a-f]+: ud2", run.Errors);
+        }
+        else
+        {
+            Assert.Contains("vCPU 0 stopped: triple fault", run.Errors);
+            Assert.Matches(@"rip [0-9a-f]{16}", run.Errors);
+        }
         AssertSummary(run, engine);
     }
 
@@ -63,7 +88,7 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
 
     public static TheoryData<RobustnessBehaviour> Floods => new() { RobustnessBehaviour.InterruptFlood, RobustnessBehaviour.TscDeadlineFlood };
 
-    [Theory, OnSoftEngine(nameof(Spins))]
+    [Theory, OnSoftEngine(nameof(Spins)), OnKvm(nameof(Spins))]
     public void SpinWithInterruptsOffStopsOnSigint(EngineChoice engine, RobustnessBehaviour behaviour)
     {
         using var run = StartAndWaitUntilReady(behaviour, engine);
@@ -77,7 +102,7 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
         }
     }
 
-    [Theory, OnSoftEngine(nameof(Timers))]
+    [Theory, OnSoftEngine(nameof(Timers)), OnKvm(nameof(QuietTimers)), OnNativeKvm(nameof(InterruptingTimers))]
     public void TimerProgrammingDoesNotHangTheMonitorAndSigintStopsIt(EngineChoice engine, RobustnessBehaviour behaviour, bool idles, bool interrupts)
     {
         using var run = StartAndWaitUntilReady(behaviour, engine);
@@ -96,11 +121,12 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
 
         InterruptAndAssertStopped(run, engine);
         long delivered = InterruptsDelivered(run);
-        Assert.True(interrupts ? delivered > 0 : delivered == 0, $"{behaviour}: {delivered} interrupts delivered\n{run.Transcript}");
+        // KVM's in-kernel controllers count nothing the summary could show.
+        Assert.True(engine == EngineChoice.Kvm || (interrupts ? delivered > 0 : delivered == 0), $"{behaviour}: {delivered} interrupts delivered\n{run.Transcript}");
         Assert.DoesNotContain(RobustnessGuest.Exception, run.Output);
     }
 
-    [Theory, OnSoftEngine(nameof(Floods))]
+    [Theory, OnSoftEngine(nameof(Floods)), OnNativeKvm(nameof(Floods))]
     public void InterruptFloodKeepsTheMonitorResponsiveAndBounded(EngineChoice engine, RobustnessBehaviour behaviour)
     {
         using var run = StartAndWaitUntilReady(behaviour, engine);
@@ -114,11 +140,11 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
         Assert.True(residentAfter - residentBefore < 64L << 20,
             $"the monitor's resident set grew from {residentBefore >> 20} MiB to {residentAfter >> 20} MiB in 4 s of interrupt flood\n{run.Transcript}");
         // Thousands of interrupts a second at least, even on a slow host (the periodic timer is held to its minimum period).
-        Assert.True(InterruptsDelivered(run) > 1000, $"the flood delivered few interrupts\n{run.Transcript}");
+        Assert.True(engine == EngineChoice.Kvm || InterruptsDelivered(run) > 1000, $"the flood delivered few interrupts\n{run.Transcript}");
         Assert.DoesNotContain(RobustnessGuest.Exception, run.Output);
     }
 
-    [Theory, OnSoftEngine]
+    [Theory, OnSoftEngine, OnKvm]
     public void ConsoleFloodIntoAStalledOutputStillStopsOnSigint(EngineChoice engine)
     {
         using var run = Start(RobustnessBehaviour.ConsoleFlood, engine, readOutput: false);

@@ -166,7 +166,7 @@ public sealed class TurnstoneChildProcess : IDisposable
     {
         get
         {
-            string stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+            string stat = File.ReadAllText(ProcFile("stat"));
             // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 14th and 15th.
             string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             long ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
@@ -179,9 +179,21 @@ public sealed class TurnstoneChildProcess : IDisposable
     {
         get
         {
-            string line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            string line = File.ReadLines(ProcFile("status")).First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
             return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024;
         }
+    }
+
+    /// <summary>/proc/PID/<paramref name="name"/>; a process that already ended is a failure worth its transcript.</summary>
+    private string ProcFile(string name)
+    {
+        string path = $"/proc/{_process.Id}/{name}";
+        if (_process.HasExited || !File.Exists(path))
+        {
+            _process.WaitForExit();
+            throw new InvalidOperationException($"the process ended (status {_process.ExitCode}) while it was being measured\n{Transcript}");
+        }
+        return path;
     }
 
     public void Dispose()
