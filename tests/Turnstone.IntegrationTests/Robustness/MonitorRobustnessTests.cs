@@ -26,33 +26,33 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    // behaviour, whether the guest then idles (the monitor must sleep too), whether interrupts must arrive
-    private static readonly (RobustnessBehaviour Behaviour, bool Idles, bool Interrupts)[] TimerRows =
+    // behaviour, whether interrupts must arrive; every one of these guests then halts (sti; hlt) in a loop
+    private static readonly (RobustnessBehaviour Behaviour, bool Interrupts)[] TimerRows =
     [
-        (RobustnessBehaviour.ApicPeriodicCountZero, true, false),
-        (RobustnessBehaviour.ApicPeriodicCountOne, false, true),
-        (RobustnessBehaviour.ApicPeriodicHugeCount, true, false),
-        (RobustnessBehaviour.ApicOneShotHugeCount, true, false),
-        (RobustnessBehaviour.TscDeadlineFarFuture, true, false),
-        (RobustnessBehaviour.TscDeadlinePast, true, true),
-        (RobustnessBehaviour.PitRateGeneratorReloadZero, true, true),
-        (RobustnessBehaviour.PitRateGeneratorReloadOne, false, true),
-        (RobustnessBehaviour.PitSquareWaveReloadOne, false, true),
+        (RobustnessBehaviour.ApicPeriodicCountZero, false),
+        (RobustnessBehaviour.ApicPeriodicCountOne, true),
+        (RobustnessBehaviour.ApicPeriodicHugeCount, false),
+        (RobustnessBehaviour.ApicOneShotHugeCount, false),
+        (RobustnessBehaviour.TscDeadlineFarFuture, false),
+        (RobustnessBehaviour.TscDeadlinePast, true),
+        (RobustnessBehaviour.PitRateGeneratorReloadZero, true),
+        (RobustnessBehaviour.PitRateGeneratorReloadOne, true),
+        (RobustnessBehaviour.PitSquareWaveReloadOne, true),
     ];
 
-    public static TheoryData<RobustnessBehaviour, bool, bool> Timers => Rows(_ => true);
+    public static TheoryData<RobustnessBehaviour, bool> Timers => Rows(_ => true);
 
     /// <summary>The timer rows whose guest takes no interrupt: a nested PVM host's KVM cannot run the handler's IRETD in guest kernel mode.</summary>
-    public static TheoryData<RobustnessBehaviour, bool, bool> QuietTimers => Rows(row => !row.Interrupts);
+    public static TheoryData<RobustnessBehaviour, bool> QuietTimers => Rows(row => !row.Interrupts);
 
-    public static TheoryData<RobustnessBehaviour, bool, bool> InterruptingTimers => Rows(row => row.Interrupts);
+    public static TheoryData<RobustnessBehaviour, bool> InterruptingTimers => Rows(row => row.Interrupts);
 
-    private static TheoryData<RobustnessBehaviour, bool, bool> Rows(Func<(RobustnessBehaviour Behaviour, bool Idles, bool Interrupts), bool> which)
+    private static TheoryData<RobustnessBehaviour, bool> Rows(Func<(RobustnessBehaviour Behaviour, bool Interrupts), bool> which)
     {
-        var rows = new TheoryData<RobustnessBehaviour, bool, bool>();
+        var rows = new TheoryData<RobustnessBehaviour, bool>();
         foreach (var row in TimerRows.Where(which))
         {
-            rows.Add(row.Behaviour, row.Idles, row.Interrupts);
+            rows.Add(row.Behaviour, row.Interrupts);
         }
         return rows;
     }
@@ -103,7 +103,7 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
     }
 
     [Theory, OnSoftEngine(nameof(Timers)), OnKvm(nameof(QuietTimers)), OnNativeKvm(nameof(InterruptingTimers))]
-    public void TimerProgrammingDoesNotHangTheMonitorAndSigintStopsIt(EngineChoice engine, RobustnessBehaviour behaviour, bool idles, bool interrupts)
+    public void TimerProgrammingDoesNotHangTheMonitorAndSigintStopsIt(EngineChoice engine, RobustnessBehaviour behaviour, bool interrupts)
     {
         using var run = StartAndWaitUntilReady(behaviour, engine);
         Thread.Sleep(500);
@@ -112,12 +112,10 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
         var window = Stopwatch.StartNew();
         Thread.Sleep(3000);
         double busy = (run.CpuTime - cpuBefore) / window.Elapsed;
-        output.WriteLine($"{behaviour}: the monitor used {busy:P0} of a CPU while the guest waited");
-        if (idles)
-        {
-            // A halted guest with nothing due must not keep a host CPU busy (a poll loop would be near 100%).
-            Assert.True(busy < 0.5, $"{behaviour}: the monitor used {busy:P0} of a CPU while the guest was halted with nothing due\n{run.Transcript}");
-        }
+        output.WriteLine($"{behaviour}: the monitor used {busy:P0} of a CPU while the guest halted");
+        // A halted guest must not keep a host CPU busy, with nothing due or with a timer at its
+        // minimum period (measured: 0 and 3-4 %); a poll loop would be near 100 %.
+        Assert.True(busy < 0.5, $"{behaviour}: the monitor used {busy:P0} of a CPU while the guest halted\n{run.Transcript}");
 
         InterruptAndAssertStopped(run, engine);
         long delivered = InterruptsDelivered(run);
