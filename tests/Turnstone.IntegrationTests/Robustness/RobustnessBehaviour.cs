@@ -9,6 +9,9 @@ public enum RobustnessBehaviour
     /// <summary><c>cli; jmp $</c>: no exit, no interrupt, ever.</summary>
     SpinWithInterruptsOff,
 
+    /// <summary>With interrupts off, UD2 whose #UD handler is a bare IRETD: the fault returns to the UD2, forever.</summary>
+    FaultLoopWithInterruptsOff,
+
     /// <summary>The APIC timer periodic with divide 1 and count 1, then <c>cli; jmp $</c>: an interrupt always pending, never deliverable.</summary>
     TimerDueWithInterruptsOff,
 

@@ -21,11 +21,13 @@ public static class RobustnessGuest
 
     private const uint LoadAddress = 0x10_0000;
     // 32-bit code has no RIP-relative operands, so everything sits at fixed addresses in the image.
-    private const uint ExceptionHandlerAddress = LoadAddress + 0xC00, InterruptHandlerAddress = LoadAddress + 0xE00;
+    private const uint ExceptionHandlerAddress = LoadAddress + 0xC00, InterruptHandlerAddress = LoadAddress + 0xE00,
+        ReturnHandlerAddress = LoadAddress + 0xF00;
     private const uint ReadyAddress = LoadAddress + 0x1000, ExceptionTextAddress = LoadAddress + 0x1100;
     private const uint IdtAddress = LoadAddress + 0x2000, IdtrAddress = LoadAddress + 0x2800, NullIdtrAddress = LoadAddress + 0x2810;
     private const uint InterruptCountAddress = LoadAddress + 0x2820, ImageEnd = LoadAddress + 0x2830, StackTop = LoadAddress + 0x4000;
     private const ushort Com1 = 0x3F8;
+    private const int InvalidOpcodeVector = 6;
 
     private const uint LocalApicBase = 0xFEE0_0000;
     private const int ApicEoi = 0xB0, ApicSpuriousVector = 0xF0, ApicInterruptCommandLow = 0x300, ApicLvtTimer = 0x320,
@@ -38,13 +40,18 @@ public static class RobustnessGuest
         byte[] image = new byte[ImageEnd - LoadAddress];
         Place(image, LoadAddress, AssembleMain(behaviour), ExceptionHandlerAddress);
         Place(image, ExceptionHandlerAddress, AssembleExceptionHandler(), InterruptHandlerAddress);
-        Place(image, InterruptHandlerAddress, AssembleInterruptHandler(), ReadyAddress);
+        Place(image, InterruptHandlerAddress, AssembleInterruptHandler(), ReturnHandlerAddress);
+        Place(image, ReturnHandlerAddress, [0xCF], ReadyAddress); // iretd
         Place(image, ReadyAddress, Encoding.ASCII.GetBytes(Ready + "\n\0"), ExceptionTextAddress);
         Place(image, ExceptionTextAddress, Encoding.ASCII.GetBytes(Exception + "\n\0"), IdtAddress);
         var idt = image.AsSpan((int)(IdtAddress - LoadAddress));
         for (int vector = 0; vector < 256; vector++)
         {
             uint handler = vector < 32 ? ExceptionHandlerAddress : InterruptHandlerAddress;
+            if (behaviour == RobustnessBehaviour.FaultLoopWithInterruptsOff && vector == InvalidOpcodeVector)
+            {
+                handler = ReturnHandlerAddress;
+            }
             var gate = idt[(vector * 8)..];
             BinaryPrimitives.WriteUInt16LittleEndian(gate, (ushort)handler);
             // The selector (gate bytes 2-3) is the entry's CS, which the guest fills in at run time.
@@ -107,6 +114,9 @@ public static class RobustnessGuest
             case RobustnessBehaviour.SpinWithInterruptsOff:
                 a.jmp(forever);
                 break;
+            case RobustnessBehaviour.FaultLoopWithInterruptsOff:
+                a.ud2();
+                break;
             case RobustnessBehaviour.InterruptFlood:
                 a.mov(__dword_ptr[ebx + ApicInterruptCommandLow], 1u << 18 | SelfIpiVector); // fixed, to self
                 a.jmp(forever);
@@ -141,7 +151,7 @@ public static class RobustnessGuest
         {
             case RobustnessBehaviour.TripleFault:
                 break;
-            case RobustnessBehaviour.SpinWithInterruptsOff or RobustnessBehaviour.ConsoleFlood:
+            case RobustnessBehaviour.SpinWithInterruptsOff or RobustnessBehaviour.ConsoleFlood or RobustnessBehaviour.FaultLoopWithInterruptsOff:
                 a.cli();
                 break;
             case RobustnessBehaviour.TimerDueWithInterruptsOff:
