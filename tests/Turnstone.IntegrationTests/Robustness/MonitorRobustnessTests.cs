@@ -8,10 +8,11 @@ namespace Turnstone.IntegrationTests.Robustness;
 /// <summary>
 /// Guests that misbehave (<see cref="RobustnessGuest"/>) run by <c>turnstone run</c> as a child
 /// process, as a user runs them: a triple fault ends the run with status 2, a report and the run
-/// summary; a guest that spins with interrupts off, programs timers with periods of nothing or of
-/// hours, or floods the vCPU with interrupts neither hangs the monitor nor spins the host while it
-/// idles, and SIGINT (Ctrl-C) stops it with status 130 and the summary. The time limits only catch
-/// hangs: they are many times what a loaded two-core machine needs.
+/// summary; a guest that spins with interrupts off (or faults forever), programs timers with periods
+/// of nothing or of hours, floods the vCPU with interrupts, or floods a console output nobody reads
+/// neither hangs the monitor nor keeps the host busy while it halts, and SIGINT (Ctrl-C) stops it
+/// with status 130 and the summary. The time limits only catch hangs: they are many times what a
+/// loaded two-core machine needs.
 /// </summary>
 [Trait("Category", "Integration")]
 public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : IDisposable
