@@ -165,6 +165,25 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
         Assert.Contains("[turnstone] the vCPU did not stop", run.Errors);
     }
 
+    [Theory, OnSoftEngine]
+    public void ASecondSigintWhileTheStopIsUnderWayEndsTheProcessAtOnce(EngineChoice engine)
+    {
+        using var run = Start(RobustnessBehaviour.ConsoleFlood, engine, readOutput: false);
+        Assert.True(run.WaitForErrors("MiB RAM", StartLimit), $"the machine did not start within {StartLimit}\n{run.Errors}");
+        Thread.Sleep(3000); // the vCPU blocks writing to the full stdout pipe: the first stop waits out its grace
+
+        run.Interrupt();
+        Thread.Sleep(300);
+        run.Interrupt();
+
+        Assert.True(run.WaitForExit(StopLimit), $"still running {StopLimit} after two SIGINTs\n{run.Transcript}");
+        output.WriteLine(run.Transcript);
+        Assert.True(run.ExitCode == 130, $"exit status {run.ExitCode}, expected 130 (killed by SIGINT)\n{run.Transcript}");
+        // Ended by the second SIGINT, before the first stop gave up on the vCPU and printed the summary.
+        Assert.DoesNotContain("[turnstone] the vCPU did not stop", run.Errors);
+        Assert.DoesNotContain("[turnstone] engine soft; ran", run.Errors);
+    }
+
     private TurnstoneChildProcess Start(RobustnessBehaviour behaviour, EngineChoice engine, bool readOutput = true)
     {
         string kernel = Path.Combine(_directory.FullName, $"{behaviour}.elf");
