@@ -7,6 +7,7 @@ using Turnstone.Hypervisor;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Machine;
 using Turnstone.Machine.Engines;
+using Turnstone.Machine.Terminal;
 
 namespace Turnstone.Cli;
 
@@ -81,7 +82,7 @@ internal static class RunCommand
                 Cpus = result.GetValue(cpus),
                 DecompressOnHost = !result.GetValue(guestDecompress),
                 Boot = result.GetValue(boot),
-                ConsoleOutput = Console.OpenStandardOutput(),
+                ConsoleOutput = HostStandardOutput.Open(),
                 ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
                 Log = log,
                 Engine = engineChoice,
@@ -103,10 +104,17 @@ internal static class RunCommand
             return Fail(e.Message);
         }
         using var interrupt = new CancellationTokenSource();
+        int interrupts = 0;
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
         {
-            e.Cancel = true; // stop the VM cleanly instead of killing the process
-            interrupt.Cancel();
+            // The first Ctrl-C stops the VM cleanly instead of killing the process. Another one while
+            // that stop is still under way takes the default action, which ends the process at once
+            // (status 130, no summary): the way out should anything ever keep the stop from finishing.
+            if (Interlocked.Increment(ref interrupts) == 1)
+            {
+                e.Cancel = true;
+                interrupt.Cancel();
+            }
         };
         Console.CancelKeyPress += onCtrlC;
         try
@@ -136,6 +144,7 @@ internal static class RunCommand
         finally
         {
             Console.CancelKeyPress -= onCtrlC;
+            TerminalKeypadMode.RestoreLocal();
         }
     }
 

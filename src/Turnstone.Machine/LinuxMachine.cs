@@ -93,17 +93,46 @@ public sealed class LinuxMachine
     /// <summary>Why that engine: what was asked for, and for auto what the probe of /dev/kvm found.</summary>
     public string EngineReason { get; }
 
-    /// <summary>Creates the VM and runs it until the guest powers off or resets, an error, or <paramref name="cancel"/>.</summary>
+    /// <summary>
+    /// How long the vCPU thread has to end once the machine was told to stop. It normally takes
+    /// milliseconds (the engine stops at its next block, KVM at its next exit, a halted vCPU is
+    /// woken); a thread still running after this is stuck in the host, e.g. writing guest console
+    /// output to a terminal stopped with Ctrl-S or a pipe nobody reads, and is left behind.
+    /// </summary>
+    public static readonly TimeSpan VcpuStopGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Creates the VM and runs it until the guest powers off or resets, an error, or <paramref name="cancel"/>.
+    /// When the vCPU thread does not end within <see cref="VcpuStopGrace"/> of the stop, the run
+    /// returns without it (logging so) and leaves the VM's memory and devices in place, since that
+    /// thread may still touch them: the caller should then end the process.
+    /// </summary>
     public MachineExit Run(CancellationToken cancel = default)
     {
         var clock = Stopwatch.StartNew();
-        var log = _config.Log;
-        var control = new MachineControl();
-        log?.WriteLine($"[turnstone] engine: {MachineEngineSelection.Name(Engine)} ({EngineReason})");
-        using MachineBackend backend = Engine == EngineKind.Kvm
+        _config.Log?.WriteLine($"[turnstone] engine: {MachineEngineSelection.Name(Engine)} ({EngineReason})");
+        MachineBackend backend = Engine == EngineKind.Kvm
             ? new KvmMachineBackend(_config.MemoryBytes)
             : new SoftwareMachineBackend(_config.MemoryBytes);
+        bool vcpuEnded = true;
+        try
+        {
+            return RunOn(backend, clock, cancel, out vcpuEnded);
+        }
+        finally
+        {
+            if (vcpuEnded)
+            {
+                backend.Dispose();
+            }
+        }
+    }
 
+    private MachineExit RunOn(MachineBackend backend, Stopwatch clock, CancellationToken cancel, out bool vcpuEnded)
+    {
+        vcpuEnded = true;
+        var log = _config.Log;
+        var control = new MachineControl();
         var buses = new PlatformBuses(_platform.Builder, backend.InterruptLine, log);
         backend.AttachPlatformDevices(buses.Ports, buses.Mmio);
         // The UART and hvc0 write from different threads; one lock keeps their bytes whole.
@@ -125,7 +154,23 @@ public sealed class LinuxMachine
         {
             return new MachineExit(MachineExitKind.Error, e.Message);
         }
-        using var stopVirtioFirst = virtio;
+        try
+        {
+            return RunWith(backend, virtio, buses, uart, consoleOutput, control, clock, cancel, out vcpuEnded);
+        }
+        finally
+        {
+            if (vcpuEnded)
+            {
+                virtio.Dispose(); // before the backend: its workers stop before the memory they use goes
+            }
+        }
+    }
+
+    private MachineExit RunWith(MachineBackend backend, VirtioDevices virtio, PlatformBuses buses, Serial16550 uart, Stream consoleOutput,
+        MachineControl control, Stopwatch clock, CancellationToken cancel, out bool vcpuEnded)
+    {
+        var log = _config.Log;
         AcpiFirmware.WriteTo(_acpiTables, backend.Memory);
         var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
         buses.Attach(_platform.BootTimer, bootTimer);
@@ -168,9 +213,18 @@ public sealed class LinuxMachine
             ? backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span))
             : ConsoleStreams.Into(uart);
         ConsoleStreams.StartInputPump(_config.ConsoleInput, keyboard, stopInput.Token);
-        vcpuThread.Join();
+        vcpuEnded = WaitForVcpu(vcpuThread, control);
         stopInput.Cancel();
-        consoleOutput.Flush();
+        if (vcpuEnded)
+        {
+            consoleOutput.Flush();
+        }
+        else
+        {
+            // Not flushed: the stuck thread may hold the console's lock, mid-write.
+            log?.WriteLine($"\n[turnstone] the vCPU did not stop within {VcpuStopGrace.TotalSeconds:F0} s of the stop " +
+                           "(blocked in the host, e.g. writing guest output nobody reads); leaving it behind");
+        }
 
         var exit = control.Exit ?? new MachineExit(MachineExitKind.Error, "vCPU stopped without a reason");
         var figures = backend.Figures();
@@ -187,6 +241,23 @@ public sealed class LinuxMachine
             exit = exit with { Report = vcpuFailure.ToString() };
         }
         return exit;
+    }
+
+    /// <summary>
+    /// Waits for the vCPU thread, which ends only after a stop (its loop runs until one), and gives it
+    /// <see cref="VcpuStopGrace"/> from then: false when it is still running. The stop is looked for
+    /// four times a second, which costs nothing and bounds how late the grace starts.
+    /// </summary>
+    private static bool WaitForVcpu(Thread vcpu, MachineControl control)
+    {
+        while (!vcpu.Join(TimeSpan.FromMilliseconds(250)))
+        {
+            if (control.StopRequested)
+            {
+                return vcpu.Join(VcpuStopGrace);
+            }
+        }
+        return true;
     }
 
     /// <summary>
