@@ -18,7 +18,17 @@ public static class BareGuestRoutines
         a.hlt();
 
         a.Label(ref puts);
-        Label more = a.CreateLabel(), done = a.CreateLabel();
+        Label done = a.CreateLabel();
+        EmitPrintLoop(a, port, done);
+        a.Label(ref done);
+        a.ret();
+    }
+
+    /// <summary>Prints the NUL-terminated string at (E/R)SI on <paramref name="port"/>, then jumps
+    /// to <paramref name="done"/>; no stack needed, so usable before one is set up.</summary>
+    public static void EmitPrintLoop(Assembler a, ushort port, Label done)
+    {
+        Label more = a.CreateLabel();
         a.mov(dx, port);
         a.Label(ref more);
         a.lodsb();
@@ -26,7 +36,5 @@ public static class BareGuestRoutines
         a.jz(done);
         a.@out(dx, al);
         a.jmp(more);
-        a.Label(ref done);
-        a.ret();
     }
 }

@@ -95,13 +95,8 @@ public static class RobustnessGuest
         EmitSetUp(a, behaviour);
 
         a.mov(esi, ReadyAddress);
-        a.mov(dx, Com1);
-        a.Label(ref print);
-        a.lodsb();
-        a.test(al, al);
-        a.jz(forever);
-        a.@out(dx, al);
-        a.jmp(print);
+        a.Label(ref print); // the console flood comes back here
+        BareGuestRoutines.EmitPrintLoop(a, Com1, forever);
 
         a.Label(ref forever); // also where the printing ends
         switch (behaviour)
@@ -240,15 +235,9 @@ public static class RobustnessGuest
     private static byte[] AssembleExceptionHandler()
     {
         var a = new Assembler(32);
-        Label print = a.CreateLabel(), printed = a.CreateLabel();
+        Label printed = a.CreateLabel();
         a.mov(esi, ExceptionTextAddress);
-        a.mov(dx, Com1);
-        a.Label(ref print);
-        a.lodsb();
-        a.test(al, al);
-        a.jz(printed);
-        a.@out(dx, al);
-        a.jmp(print);
+        BareGuestRoutines.EmitPrintLoop(a, Com1, printed);
         a.Label(ref printed);
         a.cli();
         a.hlt(); // with interrupts off: the monitor ends the run with an error naming the halt
