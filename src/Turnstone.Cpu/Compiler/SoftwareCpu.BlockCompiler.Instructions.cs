@@ -374,19 +374,28 @@ public sealed unsafe partial class SoftwareCpu
             _il.MarkLabel(done);
         }
 
+        /// <summary>A shift's or rotate's immediate count, masked as the CPU masks it. For a count of
+        /// 0, which leaves the value and the flags alone, emits what remains: a 32-bit register is
+        /// still written (its upper half cleared).</summary>
+        private int ImmediateCount(ref DecodedInstruction i)
+        {
+            int count = (int)(i.Immediate & (i.Size == 8 ? 63UL : 31UL));
+            if (count == 0 && i.Size == 4)
+            {
+                EmitRead(4, i.Reg);
+                EmitWrite(4, i.Reg);
+            }
+            return count;
+        }
+
         /// <summary>SHL/SAL/SHR/SAR of a register by an immediate, with Shift's formulas for a fixed count.</summary>
         private void EmitShift(ref DecodedInstruction i)
         {
             int size = i.Size;
             int bits = size * 8;
-            int count = (int)(i.Immediate & (size == 8 ? 63UL : 31UL));
+            int count = ImmediateCount(ref i);
             if (count == 0)
             {
-                if (size == 4)
-                {
-                    EmitRead(4, i.Reg);
-                    EmitWrite(4, i.Reg);
-                }
                 return;
             }
             long mask = (long)SizeMask(size);

@@ -20,15 +20,9 @@ public sealed unsafe partial class SoftwareCpu
         {
             int size = i.Size;
             int bits = size * 8;
-            int count = (int)(i.Immediate & (size == 8 ? 63UL : 31UL));
+            int count = ImmediateCount(ref i);
             if (count == 0)
             {
-                // Flags and value unchanged; a 32-bit register is still written.
-                if (size == 4)
-                {
-                    EmitRead(4, i.Reg);
-                    EmitWrite(4, i.Reg);
-                }
                 return;
             }
             var kind = (ShiftKind)i.Aux;
