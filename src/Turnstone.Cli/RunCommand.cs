@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Turnstone.Firmware;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Components;
@@ -48,7 +49,7 @@ internal static class RunCommand
             Description = "what runs the guest: kvm, soft (the software engine) or auto: KVM when /dev/kvm can be opened, else soft; Linux also goes to soft where KVM is a nested PVM host that emulates guest kernel code (about 30 times slower there)",
             DefaultValueFactory = _ => "auto",
         };
-        var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted, 1 on errors.")
+        var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted (Ctrl-C, SIGINT), 143 when terminated (SIGTERM), 1 on errors.")
         {
             kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet, engine,
         };
@@ -117,6 +118,15 @@ internal static class RunCommand
             }
         };
         Console.CancelKeyPress += onCtrlC;
+        // SIGTERM (kill, systemd, a container stop) stops the VM as the first Ctrl-C does: the run
+        // summary still prints and the disks are closed; the status says which signal it was.
+        bool terminated = false;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            terminated = true;
+            interrupt.Cancel();
+        });
         try
         {
             var exit = machine.Run(interrupt.Token);
@@ -133,7 +143,7 @@ internal static class RunCommand
             {
                 MachineExitKind.PowerOff or MachineExitKind.Reset => 0,
                 MachineExitKind.TripleFault => 2,
-                MachineExitKind.Interrupted => 130,
+                MachineExitKind.Interrupted => terminated ? 143 : 130,
                 _ => Fail(exit.Reason),
             };
         }

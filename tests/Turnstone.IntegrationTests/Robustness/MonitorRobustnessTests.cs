@@ -114,6 +114,20 @@ public sealed partial class MonitorRobustnessTests(ITestOutputHelper output) : I
         }
     }
 
+    [Theory, OnSoftEngine, OnKvm]
+    public void SigtermStopsTheRunCleanlyWithStatus143AndTheSummary(EngineChoice engine)
+    {
+        using var run = StartAndWaitUntilReady(RobustnessBehaviour.SpinWithInterruptsOff, engine);
+
+        run.Terminate();
+
+        Assert.True(run.WaitForExit(StopLimit), $"still running {StopLimit} after SIGTERM\n{run.Transcript}");
+        output.WriteLine(run.Transcript);
+        Assert.True(run.ExitCode == 143, $"exit status {run.ExitCode}, expected 143\n{run.Transcript}");
+        Assert.Contains("[turnstone] stopped by the user", run.Errors);
+        AssertSummary(run, engine);
+    }
+
     [Theory, OnSoftEngine(nameof(Timers)), OnKvm(nameof(QuietTimers)), OnNativeKvm(nameof(InterruptingTimers))]
     public void TimerProgrammingDoesNotHangTheMonitorAndSigintStopsIt(EngineChoice engine, RobustnessBehaviour behaviour, bool interrupts)
     {

@@ -12,7 +12,7 @@ namespace Turnstone.IntegrationTests.Robustness;
 /// </summary>
 public sealed class TurnstoneChildProcess : IDisposable
 {
-    private const int SignalInterrupt = 2;
+    private const int SignalInterrupt = 2, SignalTerminate = 15;
 
     private readonly Process _process;
     private readonly StringBuilder _output = new(), _errors = new();
@@ -146,11 +146,16 @@ public sealed class TurnstoneChildProcess : IDisposable
     }
 
     /// <summary>Sends SIGINT, what the terminal sends for Ctrl-C.</summary>
-    public void Interrupt()
+    public void Interrupt() => Signal(SignalInterrupt, "SIGINT");
+
+    /// <summary>Sends SIGTERM, what kill(1), systemd and container runtimes send to stop a process.</summary>
+    public void Terminate() => Signal(SignalTerminate, "SIGTERM");
+
+    private void Signal(int signal, string name)
     {
-        if (kill(_process.Id, SignalInterrupt) != 0)
+        if (kill(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGINT) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({_process.Id}, {name}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
