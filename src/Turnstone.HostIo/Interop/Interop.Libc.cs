@@ -23,9 +23,11 @@ internal static partial class Libc
     internal const int EFD_CLOEXEC = 0x80000;
 
     internal const short POLLIN = 0x1;
+    internal const short POLLOUT = 0x4;
 
     internal const int F_GETFL = 3;
     internal const int F_SETFL = 4;
+    internal const int O_NONBLOCK = 0x800;
 
     /// <summary>fallocate(2) mode bits (linux/falloc.h).</summary>
     internal const int FALLOC_FL_KEEP_SIZE = 0x01;

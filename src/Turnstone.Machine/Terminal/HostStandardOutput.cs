@@ -1,4 +1,4 @@
-using Microsoft.Win32.SafeHandles;
+using Turnstone.HostIo;
 
 namespace Turnstone.Machine.Terminal;
 
@@ -12,7 +12,7 @@ public static class HostStandardOutput
 {
     private const int StandardOutputDescriptor = 1;
 
-    /// <summary>File descriptor 1 as an unbuffered stream (each write a write(2)); disposing it leaves the descriptor open.</summary>
-    public static Stream Open() =>
-        new FileStream(new SafeFileHandle(StandardOutputDescriptor, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    /// <summary>File descriptor 1 as an unbuffered stream (each write a write(2)) that waits out a
+    /// non-blocking stdout's EAGAIN instead of losing the bytes; disposing it leaves the descriptor open.</summary>
+    public static Stream Open() => new DescriptorOutputStream(StandardOutputDescriptor);
 }

@@ -1,0 +1,62 @@
+using Turnstone.HostIo.Interop;
+
+namespace Turnstone.HostIo;
+
+/// <summary>
+/// Writes a file descriptor it does not own with write(2), unbuffered, and never drops bytes: a
+/// descriptor someone else made non-blocking (a terminal shared with a program that set O_NONBLOCK)
+/// answers a full buffer with EAGAIN, where <see cref="FileStream"/> throws and the guest's console
+/// output was lost; this waits in poll(2) until it can write and goes on. EINTR is retried. Any
+/// other error (EPIPE: the reader went away) is an <see cref="IOException"/>.
+/// </summary>
+public sealed class DescriptorOutputStream(int descriptor) : Stream
+{
+    /// <summary>How long one wait for room lasts before writing is tried again (a stop of the
+    /// machine abandons a writer blocked here, as it abandons one blocked in a blocking write).</summary>
+    private const int PollMilliseconds = 100;
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void WriteByte(byte value) => Write([value]);
+
+    public override unsafe void Write(ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* start = buffer)
+        {
+            int written = 0;
+            while (written < buffer.Length)
+            {
+                nint result = Libc.Write(descriptor, start + written, (nuint)(buffer.Length - written));
+                if (result >= 0)
+                {
+                    written += (int)result;
+                    continue;
+                }
+                int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                if (errno == Libc.EAGAIN)
+                {
+                    var poll = new Libc.PollFd { Fd = descriptor, Events = Libc.POLLOUT };
+                    Libc.Poll(&poll, 1, PollMilliseconds);
+                }
+                else if (errno != Libc.EINTR)
+                {
+                    throw new IOException($"write to descriptor {descriptor}: {Libc.ErrorText(errno)}");
+                }
+            }
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
