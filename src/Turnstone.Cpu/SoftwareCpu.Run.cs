@@ -99,7 +99,7 @@ public sealed unsafe partial class SoftwareCpu
             _interruptShadow = false;
             int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Instructions.Length, budget);
             int retired = !shadow && _replayCount == 0 && limit == block.Instructions.Length && CompiledCode(block) is { } compiled
-                ? RunCompiled(block, compiled, budget)
+                ? RunCompiled(compiled, budget)
                 : ExecuteBlock(block, limit);
             budget -= retired;
             InstructionsRetired += (ulong)retired;
