@@ -3,10 +3,9 @@ using Turnstone.Cpu.Internal;
 namespace Turnstone.Cpu;
 
 // Global pages (CR4.PGE): a MOV to CR3 drops every translation except those of pages whose leaf
-// entry has G set, as hardware keeps its global TLB entries. Linux maps its kernel text global and
-// writes CR3 at every context switch and, with page-table isolation, at every entry from and
-// return to user space; flushing everything each time made the vCPU walk the kernel's page tables
-// and look its blocks up again after each one (about 18,000 flushes per boot to init).
+// entry has G set, as hardware keeps its global TLB entries. Linux maps its kernel global and
+// writes CR3 at context switches (about 18,600 times to init); flushing everything each time made
+// the vCPU walk the kernel's page tables and look its blocks up again after each one.
 //
 // The jump cache keeps the same promise: an entry remembers the address space (a number that each
 // CR3 write advances) it was made in, or GlobalAddressSpace when the block's code was fetched
