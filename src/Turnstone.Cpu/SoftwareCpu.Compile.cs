@@ -50,30 +50,17 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Blocks compiled so far (tests check that the compiled tier ran).</summary>
     internal int BlocksCompiled { get; private set; }
 
-    /// <summary>Blocks whose compiled code the runtime refused (see <see cref="RunCompiled"/>); 0 unless the compiler has a bug.</summary>
+    /// <summary>Blocks whose compiled code the runtime refused (found when it is made, see <see cref="RunCompiled"/>); 0 unless the compiler has a bug.</summary>
     public int CompileFailures { get; private set; }
 
     /// <summary>
-    /// Runs a block's compiled code. Should the compiler ever emit IL the runtime rejects (a bug in
-    /// it), the JIT refuses the method before any of it runs, so nothing of the guest's state has
-    /// changed: the block goes back to the interpreter for good instead of a .NET exception
-    /// escaping to the host.
+    /// Runs a block's compiled code. Code the runtime would refuse (a bug in the compiler) never
+    /// gets here: <see cref="CompiledCodeCache.GetOrCompile(DecodedBlock, Func{DecodedInstruction[], CompiledBlock?}, out bool)"/>
+    /// has the JIT compile each method before it is handed out, so no handler wraps the call (the
+    /// handler kept this out of the run loop, a call per block).
     /// </summary>
-    private int RunCompiled(DecodedBlock block, CompiledBlock compiled, long budget)
-    {
-        try
-        {
-            return compiled(this, Math.Min(budget, int.MaxValue / 2));
-        }
-        catch (InvalidProgramException)
-        {
-            CompileFailures++;
-            block.Compiled = null;
-            block.Executions = int.MinValue; // never again
-            CompiledCodeCache.Reject(block);
-            return ExecuteBlock(block, (int)Math.Min(block.Instructions.Length, budget));
-        }
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int RunCompiled(CompiledBlock compiled, long budget) => compiled(this, Math.Min(budget, int.MaxValue / 2));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private CompiledBlock? CompiledCode(DecodedBlock block)
@@ -88,9 +75,14 @@ public sealed unsafe partial class SoftwareCpu
                 return null;
             }
             // Code compiled for an earlier machine (a component created again) is taken at the first run.
-            compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, Compiler)
+            bool refused = false;
+            compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, Compiler, out refused)
                 : runs == 0 ? CompiledCodeCache.Find(block)
                 : null;
+            if (refused)
+            {
+                CompileFailures++;
+            }
             if (compiled is not null)
             {
                 block.Compiled = compiled;

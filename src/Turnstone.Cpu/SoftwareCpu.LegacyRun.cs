@@ -34,7 +34,7 @@ public sealed unsafe partial class SoftwareCpu
         ulong key = linear | tag;
         int slot = (_cpl == 3 ? JumpCacheSize : 0) + (int)((linear ^ (linear >> 12)) & (JumpCacheSize - 1));
         DecodedBlock? block = _jumpCache[slot];
-        if (block is not null && _jumpCacheRip[slot] == key && block.Valid)
+        if (block is not null && _jumpCacheRip[slot] == key && block.Valid && _jumpCacheSpace[slot] == _addressSpace)
         {
             return block;
         }
@@ -53,6 +53,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         _jumpCache[slot] = block;
         _jumpCacheRip[slot] = key;
+        _jumpCacheSpace[slot] = _addressSpace; // legacy paging keeps no global translations
         _translationsCached = true;
         return block;
     }

@@ -46,6 +46,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         _translationsCached = false;
         _largePageCount = 0;
+        _largePagesOverflowedGlobal = false;
         foreach (ref TlbEntry entry in _tlb.AsSpan())
         {
             entry.Page = TlbEntry.Invalid;
@@ -174,9 +175,10 @@ public sealed unsafe partial class SoftwareCpu
         entry.Page = linear & ~0xFFFUL;
         entry.Host = (nint)hostPage;
         entry.PhysicalPage = physicalPage;
+        entry.Global = _walkGlobal;
         if (_walkPageShift > 12)
         {
-            NoteLargePage(linear, _walkPageShift);
+            NoteLargePage(linear, _walkPageShift, _walkGlobal);
         }
         return true;
     }

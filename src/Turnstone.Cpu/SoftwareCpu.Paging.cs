@@ -41,6 +41,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         physical = linear;
         _walkPageShift = 12;
+        _walkGlobal = false;
         if ((_cr0 & Cr0Bits.Paging) == 0)
         {
             return true;
@@ -94,6 +95,7 @@ public sealed unsafe partial class SoftwareCpu
             if (level == 1 || (large && level <= 3))
             {
                 _walkPageShift = shift;
+                _walkGlobal = (_cr4 & Cr4Bits.PageGlobalEnable) != 0 && (entry & 0x100) != 0;
                 ulong pageMask = (1UL << shift) - 1;
                 frame = (entry & FrameMask & ~pageMask) | (linear & pageMask);
                 break;

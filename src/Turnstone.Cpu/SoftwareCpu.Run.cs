@@ -99,7 +99,7 @@ public sealed unsafe partial class SoftwareCpu
             _interruptShadow = false;
             int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Instructions.Length, budget);
             int retired = !shadow && _replayCount == 0 && limit == block.Instructions.Length && CompiledCode(block) is { } compiled
-                ? RunCompiled(block, compiled, budget)
+                ? RunCompiled(compiled, budget)
                 : ExecuteBlock(block, limit);
             budget -= retired;
             InstructionsRetired += (ulong)retired;
@@ -155,11 +155,12 @@ public sealed unsafe partial class SoftwareCpu
     {
         int slot = (_cpl == 3 ? JumpCacheSize : 0) + (int)((rip ^ (rip >> 12)) & (JumpCacheSize - 1));
         DecodedBlock? block = _jumpCache[slot];
-        if (block is not null && _jumpCacheRip[slot] == rip && block.Valid)
+        if (block is not null && _jumpCacheRip[slot] == rip && block.Valid &&
+            (_jumpCacheSpace[slot] == _addressSpace || _jumpCacheSpace[slot] == GlobalAddressSpace))
         {
             return block;
         }
-        if (!TranslateFetch(rip, out ulong physicalPage, out byte* host))
+        if (!TranslateFetch(rip, out ulong physicalPage, out byte* host, out bool globalTranslation))
         {
             return null;
         }
@@ -174,23 +175,29 @@ public sealed unsafe partial class SoftwareCpu
         }
         _jumpCache[slot] = block;
         _jumpCacheRip[slot] = rip;
+        _jumpCacheSpace[slot] = JumpCacheSpace(globalTranslation, block);
         _translationsCached = true;
         return block;
     }
 
-    private bool TranslateFetch(ulong linear, out ulong physicalPage, out byte* host)
+    private bool TranslateFetch(ulong linear, out ulong physicalPage, out byte* host) => TranslateFetch(linear, out physicalPage, out host, out _);
+
+    private bool TranslateFetch(ulong linear, out ulong physicalPage, out byte* host, out bool global)
     {
         ref TlbEntry entry = ref TlbLookup(_fetchTlb, linear);
         if (entry.Page == (linear & ~0xFFFUL))
         {
             physicalPage = entry.PhysicalPage;
             host = (byte*)entry.Host;
+            global = entry.Global;
             return true;
         }
+        global = false;
         if (!TranslatePage(_fetchTlb, linear, out physicalPage, out host))
         {
             return false;
         }
+        global = _walkGlobal;
         if (host == null)
         {
             return NotImplemented("executing from guest-physical memory outside RAM");

@@ -212,7 +212,7 @@ public sealed unsafe partial class SoftwareCpu
                     return GeneralProtection();
                 }
                 _cr3 = value;
-                FlushTlb();
+                FlushNonGlobalTranslations();
                 break;
             case 4:
                 if ((value & ~Cr4Bits.Writable) != 0 || (_longModeActive && (value & Cr4Bits.PhysicalAddressExtension) == 0))

@@ -10,26 +10,31 @@ namespace Turnstone.Cpu;
 // time made early boot spend about a quarter of a second refilling the TLB and the jump cache.
 public sealed unsafe partial class SoftwareCpu
 {
-    private const int MaxNotedLargePages = 16;
+    private const int MaxNotedLargePages = 32;
     /// <summary>Page size of the last walk as a shift: 12, 21, 30, or 64 for "not known" (legacy paging).</summary>
     private const int UnknownPageShift = 64;
 
     private readonly ulong[] _largePageBases = new ulong[MaxNotedLargePages];
     private readonly ulong[] _largePageMasks = new ulong[MaxNotedLargePages];
+    /// <summary>Whether a noted large page's pieces came from a global translation (they outlive a CR3 write).</summary>
+    private readonly bool[] _largePageGlobal = new bool[MaxNotedLargePages];
+    /// <summary>Once too many are noted: whether any of them (known or not) was global.</summary>
+    private bool _largePagesOverflowedGlobal;
     /// <summary>Large pages noted since the last flush; above <see cref="MaxNotedLargePages"/>: too many to track.</summary>
     private int _largePageCount;
     private int _walkPageShift = 12;
 
     /// <summary>After a TLB fill from a page larger than 4 KiB.</summary>
-    private void NoteLargePage(ulong linear, int shift)
+    private void NoteLargePage(ulong linear, int shift, bool global)
     {
         if (_largePageCount > MaxNotedLargePages)
         {
+            _largePagesOverflowedGlobal |= global;
             return;
         }
         if (shift >= UnknownPageShift)
         {
-            _largePageCount = MaxNotedLargePages + 1;
+            OverflowLargePages(global);
             return;
         }
         ulong mask = ~((1UL << shift) - 1);
@@ -38,17 +43,55 @@ public sealed unsafe partial class SoftwareCpu
         {
             if (_largePageBases[i] == pageBase && _largePageMasks[i] == mask)
             {
+                _largePageGlobal[i] |= global;
                 return;
             }
         }
         if (_largePageCount == MaxNotedLargePages)
         {
-            _largePageCount = MaxNotedLargePages + 1;
+            OverflowLargePages(global);
             return;
         }
         _largePageBases[_largePageCount] = pageBase;
         _largePageMasks[_largePageCount] = mask;
+        _largePageGlobal[_largePageCount] = global;
         _largePageCount++;
+    }
+
+    /// <summary>Too many large pages to track: INVLPG flushes everything until the pieces are gone.</summary>
+    private void OverflowLargePages(bool global)
+    {
+        for (int i = 0; i < _largePageCount; i++)
+        {
+            global |= _largePageGlobal[i];
+        }
+        _largePagesOverflowedGlobal = global;
+        _largePageCount = MaxNotedLargePages + 1;
+    }
+
+    /// <summary>After a CR3 write dropped every non-global translation: only global large pages still have pieces in the TLB.</summary>
+    private void ForgetNonGlobalLargePages()
+    {
+        if (_largePageCount > MaxNotedLargePages)
+        {
+            if (!_largePagesOverflowedGlobal)
+            {
+                _largePageCount = 0;
+            }
+            return;
+        }
+        int kept = 0;
+        for (int i = 0; i < _largePageCount; i++)
+        {
+            if (_largePageGlobal[i])
+            {
+                _largePageBases[kept] = _largePageBases[i];
+                _largePageMasks[kept] = _largePageMasks[i];
+                _largePageGlobal[kept] = true;
+                kept++;
+            }
+        }
+        _largePageCount = kept;
     }
 
     /// <summary>What INVLPG of <paramref name="linear"/> drops.</summary>
@@ -76,7 +119,8 @@ public sealed unsafe partial class SoftwareCpu
                 }
             }
         }
-        // Blocks found from RIPs in that page may now be elsewhere in physical memory.
+        // Blocks found from RIPs in that page may now be elsewhere in physical memory (global
+        // pages too: INVLPG drops a global translation).
         Array.Clear(_jumpCache);
         ForgetBlockLinks();
     }

@@ -16,14 +16,31 @@ internal static class CompiledCodeCache
     /// <summary>The compiled form of code compiled before, or null.</summary>
     public static CompiledBlock? Find(DecodedBlock block) => Blocks.TryGetValue(block.Code, out var compiled) ? compiled : null;
 
-    /// <summary>The compiled form of <paramref name="block"/> (null: not worth compiling), made once per distinct code.</summary>
-    public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile)
+    /// <summary>The compiled form of <paramref name="block"/> (null: not worth compiling, or refused), made once per distinct code.</summary>
+    public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile) =>
+        GetOrCompile(block, compile, out _);
+
+    /// <summary>
+    /// As above; <paramref name="refused"/> tells that the runtime refused the compiled code (a bug
+    /// in the compiler): the code is remembered as not compilable and null returned. The new method
+    /// is called once here with a negative budget (it returns before it touches anything), so the
+    /// JIT compiles it on this thread (off the vCPU's, for the background compiler) and an
+    /// InvalidProgramException surfaces here, before any of the guest's state could change: the
+    /// vCPU then calls compiled code without a handler around each call.
+    /// </summary>
+    public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile, out bool refused)
     {
+        refused = false;
         if (Blocks.TryGetValue(block.Code, out var compiled))
         {
             return compiled;
         }
         compiled = compile(block.Instructions);
+        if (compiled is not null && !JitHere(compiled))
+        {
+            refused = true;
+            compiled = null;
+        }
         if (Blocks.Count >= MaxEntries)
         {
             Blocks.Clear();
@@ -32,8 +49,18 @@ internal static class CompiledCodeCache
         return compiled;
     }
 
-    /// <summary>Remembers <paramref name="block"/>'s code as not compilable (its compiled form was refused by the runtime).</summary>
-    public static void Reject(DecodedBlock block) => Blocks[block.Code] = null;
+    private static bool JitHere(CompiledBlock compiled)
+    {
+        try
+        {
+            compiled(null!, -1);
+            return true;
+        }
+        catch (InvalidProgramException)
+        {
+            return false;
+        }
+    }
 
     private sealed class CodeComparer : IEqualityComparer<byte[]>
     {

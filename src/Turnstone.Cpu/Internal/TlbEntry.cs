@@ -12,4 +12,6 @@ internal struct TlbEntry
     public ulong Page;
     public nint Host;
     public ulong PhysicalPage;
+    /// <summary>From a global page (G set in the leaf entry with CR4.PGE): kept when CR3 is written.</summary>
+    public bool Global;
 }

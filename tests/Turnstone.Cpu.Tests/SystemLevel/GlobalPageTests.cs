@@ -1,0 +1,245 @@
+using Turnstone.Cpu.Tests.TestSupport;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.Cpu.Tests.SystemLevel;
+
+/// <summary>
+/// A MOV to CR3 drops every translation except those of global pages (G with CR4.PGE), as hardware
+/// keeps global TLB entries; INVLPG and a CR4.PGE toggle drop global ones too. Blocks found from a
+/// RIP follow the same rule: code fetched through a non-global translation is never run for the
+/// same RIP in another address space.
+/// </summary>
+public sealed class GlobalPageTests
+{
+    private const ulong Cr4PhysicalAddressExtension = 1 << 5;
+    private const ulong Cr4PageGlobalEnable = 1 << 7;
+    private const ulong Global = 0x100;
+    /// <summary>A second set of page tables: the same mappings except <see cref="SwitchedPage"/>.</summary>
+    private const ulong OtherPml4 = 0x90000;
+    private const ulong OtherPdpt = 0x91000;
+    private const ulong OtherPageDirectory = 0x92000;
+    private const ulong OtherPageTable = 0x93000;
+    private const ulong SwitchedPage = 0x80000;
+
+    private static LongModeMachine MachineWithTwoAddressSpaces(ulong firstFrame, ulong secondFrame, ulong flags, bool pageGlobalEnable)
+    {
+        var machine = new LongModeMachine();
+        for (ulong offset = 0; offset < 4096; offset += 8)
+        {
+            machine.WriteUInt64(OtherPml4 + offset, machine.ReadUInt64(LongModeMachine.Pml4 + offset));
+            machine.WriteUInt64(OtherPdpt + offset, machine.ReadUInt64(LongModeMachine.Pdpt + offset));
+            machine.WriteUInt64(OtherPageDirectory + offset, machine.ReadUInt64(LongModeMachine.PageDirectory + offset));
+            machine.WriteUInt64(OtherPageTable + offset, machine.ReadUInt64(LongModeMachine.PageTable + offset));
+        }
+        machine.WriteUInt64(OtherPml4, OtherPdpt | 7);
+        machine.WriteUInt64(OtherPdpt, OtherPageDirectory | 7);
+        machine.WriteUInt64(OtherPageDirectory, OtherPageTable | 7);
+        machine.SetPageEntry(SwitchedPage, firstFrame | flags);
+        machine.WriteUInt64(OtherPageTable + (SwitchedPage >> 12) * 8, secondFrame | flags);
+        if (pageGlobalEnable)
+        {
+            machine.Cpu.Cr4 = Cr4PhysicalAddressExtension | Cr4PageGlobalEnable;
+        }
+        return machine;
+    }
+
+    private static void WriteReturning(LongModeMachine machine, ulong frame, int value) =>
+        machine.Assemble(frame, a =>
+        {
+            a.mov(ebx, value);
+            a.ret();
+        });
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_non_global_data_mapping_does_not_survive_a_CR3_write(bool pageGlobalEnable)
+    {
+        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3, pageGlobalEnable);
+        machine.WriteUInt64(0x61000, 0x11);
+        machine.WriteUInt64(0x62000, 0x22);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, __qword_ptr[SwitchedPage]);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.mov(rdx, __qword_ptr[SwitchedPage]);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
+        Assert.Equal(0x11ul, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
+    }
+
+    [Fact]
+    public void A_global_data_mapping_survives_a_CR3_write_until_INVLPG()
+    {
+        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3 | Global, pageGlobalEnable: true);
+        machine.WriteUInt64(0x61000, 0x11);
+        machine.WriteUInt64(0x62000, 0x22);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, __qword_ptr[SwitchedPage]);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.mov(rbx, __qword_ptr[SwitchedPage]); // the global translation is kept
+            a.invlpg(__[SwitchedPage]);
+            a.mov(rdx, __qword_ptr[SwitchedPage]);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
+        Assert.Equal(0x11ul, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(0x11ul, machine.Register(GeneralRegister.Rbx));
+        Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
+    }
+
+    [Fact]
+    public void The_G_bit_without_CR4_PGE_does_not_keep_a_translation()
+    {
+        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3 | Global, pageGlobalEnable: false);
+        machine.WriteUInt64(0x61000, 0x11);
+        machine.WriteUInt64(0x62000, 0x22);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, __qword_ptr[SwitchedPage]);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.mov(rdx, __qword_ptr[SwitchedPage]);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
+        Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
+    }
+
+    [Fact]
+    public void Toggling_CR4_PGE_drops_global_translations()
+    {
+        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3 | Global, pageGlobalEnable: true);
+        machine.WriteUInt64(0x61000, 0x11);
+        machine.WriteUInt64(0x62000, 0x22);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, __qword_ptr[SwitchedPage]);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.mov(rcx, cr4);
+            a.mov(rsi, rcx);
+            a.and(rcx, unchecked((int)~Cr4PageGlobalEnable));
+            a.mov(cr4, rcx);
+            a.mov(cr4, rsi);
+            a.mov(rdx, __qword_ptr[SwitchedPage]);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
+        Assert.Equal(0x11ul, machine.Register(GeneralRegister.Rax));
+        Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Code_at_a_non_global_address_runs_from_the_current_address_space(bool pageGlobalEnable)
+    {
+        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 3, pageGlobalEnable);
+        WriteReturning(machine, 0x81000, 1);
+        WriteReturning(machine, 0x82000, 2);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, SwitchedPage);
+            a.call(rax);
+            a.mov(r8, rbx);
+            a.call(rax); // again: the block is now in the jump cache and linked
+            a.mov(r9, rbx);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.call(rax);
+            a.mov(r10, rbx);
+            a.mov(rcx, LongModeMachine.Pml4);
+            a.mov(cr3, rcx);
+            a.call(rax);
+            a.mov(r11, rbx);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R11));
+    }
+
+    [Fact]
+    public void Code_at_a_global_address_stays_found_across_a_CR3_write_until_INVLPG()
+    {
+        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 3 | Global, pageGlobalEnable: true);
+        WriteReturning(machine, 0x81000, 1);
+        WriteReturning(machine, 0x82000, 2);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, SwitchedPage);
+            a.call(rax);
+            a.mov(r8, rbx);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.call(rax); // the global translation (and the block found through it) is kept
+            a.mov(r9, rbx);
+            a.invlpg(__[SwitchedPage]);
+            a.call(rax);
+            a.mov(r10, rbx);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+    }
+
+    [Fact]
+    public void User_code_of_one_process_is_never_run_for_another()
+    {
+        // The same user RIP maps to different code in two address spaces; the kernel switches CR3
+        // between two SYSRETs to it, as a scheduler does between processes.
+        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 7, pageGlobalEnable: true);
+        foreach (ulong frame in new ulong[] { 0x81000, 0x82000 })
+        {
+            machine.Assemble(frame, a =>
+            {
+                a.mov(ebx, frame == 0x81000 ? 1 : 2);
+                a.syscall();
+            });
+        }
+        const ulong SyscallEntry = LongModeMachine.KernelCode + 0x800;
+        machine.Cpu.TryWriteMsr(ModelSpecificRegister.Lstar, SyscallEntry);
+        machine.Assemble(SyscallEntry, a =>
+        {
+            a.cmp(r12, 0);
+            var second = a.CreateLabel();
+            a.jne(second);
+            a.mov(r8, rbx);
+            a.inc(r12);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.mov(rcx, SwitchedPage);
+            a.mov(r11, 2);
+            a.sysretq();
+            a.Label(ref second);
+            a.mov(r9, rbx);
+            a.hlt();
+        });
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rcx, SwitchedPage);
+            a.mov(r11, 2);
+            a.sysretq();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R9));
+    }
+}
