@@ -43,6 +43,15 @@ public sealed class GlobalPageTests
         return machine;
     }
 
+    /// <summary>Two address spaces whose <see cref="SwitchedPage"/> holds 0x11 in the first and 0x22 in the second.</summary>
+    private static LongModeMachine MachineWithSwitchedData(ulong flags, bool pageGlobalEnable)
+    {
+        var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, flags, pageGlobalEnable);
+        machine.WriteUInt64(0x61000, 0x11);
+        machine.WriteUInt64(0x62000, 0x22);
+        return machine;
+    }
+
     private static void WriteReturning(LongModeMachine machine, ulong frame, int value) =>
         machine.Assemble(frame, a =>
         {
@@ -51,13 +60,12 @@ public sealed class GlobalPageTests
         });
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_non_global_data_mapping_does_not_survive_a_CR3_write(bool pageGlobalEnable)
+    [InlineData(3ul, false)]
+    [InlineData(3ul, true)]
+    [InlineData(3ul | Global, false)] // the G bit without CR4.PGE keeps nothing
+    public void A_translation_that_is_not_global_does_not_survive_a_CR3_write(ulong flags, bool pageGlobalEnable)
     {
-        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3, pageGlobalEnable);
-        machine.WriteUInt64(0x61000, 0x11);
-        machine.WriteUInt64(0x62000, 0x22);
+        using var machine = MachineWithSwitchedData(flags, pageGlobalEnable);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(rax, __qword_ptr[SwitchedPage]);
@@ -75,9 +83,7 @@ public sealed class GlobalPageTests
     [Fact]
     public void A_global_data_mapping_survives_a_CR3_write_until_INVLPG()
     {
-        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3 | Global, pageGlobalEnable: true);
-        machine.WriteUInt64(0x61000, 0x11);
-        machine.WriteUInt64(0x62000, 0x22);
+        using var machine = MachineWithSwitchedData(3 | Global, pageGlobalEnable: true);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(rax, __qword_ptr[SwitchedPage]);
@@ -96,30 +102,9 @@ public sealed class GlobalPageTests
     }
 
     [Fact]
-    public void The_G_bit_without_CR4_PGE_does_not_keep_a_translation()
-    {
-        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3 | Global, pageGlobalEnable: false);
-        machine.WriteUInt64(0x61000, 0x11);
-        machine.WriteUInt64(0x62000, 0x22);
-        machine.Assemble(LongModeMachine.KernelCode, a =>
-        {
-            a.mov(rax, __qword_ptr[SwitchedPage]);
-            a.mov(rcx, OtherPml4);
-            a.mov(cr3, rcx);
-            a.mov(rdx, __qword_ptr[SwitchedPage]);
-            a.hlt();
-        });
-
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100).Reason);
-        Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
-    }
-
-    [Fact]
     public void Toggling_CR4_PGE_drops_global_translations()
     {
-        using var machine = MachineWithTwoAddressSpaces(0x61000, 0x62000, 3 | Global, pageGlobalEnable: true);
-        machine.WriteUInt64(0x61000, 0x11);
-        machine.WriteUInt64(0x62000, 0x22);
+        using var machine = MachineWithSwitchedData(3 | Global, pageGlobalEnable: true);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(rax, __qword_ptr[SwitchedPage]);
