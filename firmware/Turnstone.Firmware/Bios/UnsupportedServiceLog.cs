@@ -1,0 +1,20 @@
+namespace Turnstone.Firmware.Bios;
+
+/// <summary>Logs each BIOS function the guest asked for and we do not implement, once by name.</summary>
+public sealed class UnsupportedServiceLog(TextWriter? log)
+{
+    private readonly HashSet<string> _reported = [];
+
+    public IReadOnlyCollection<string> Reported => _reported;
+
+    public void Report(string name)
+    {
+        lock (_reported)
+        {
+            if (_reported.Add(name))
+            {
+                log?.WriteLine($"[turnstone] BIOS: {name} is not implemented; returned CF=1, AH=01h");
+            }
+        }
+    }
+}
