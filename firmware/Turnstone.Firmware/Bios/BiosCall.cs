@@ -52,6 +52,14 @@ public sealed class BiosCall(byte vector, IRealModeRegisters registers, IGuestMe
         set => StackedFlags = (ushort)(value ? StackedFlags | ZeroFlag : StackedFlags & ~ZeroFlag);
     }
 
+    /// <summary>
+    /// Set by a service that must wait for something the guest's timer interrupt brings (a key for
+    /// INT 16h 00h, the end of an INT 15h 86h wait): the stub then enables interrupts, halts until
+    /// the next one and traps again with the same registers, instead of the monitor blocking the vCPU.
+    /// The monitor reports it to the stub in the live CF (not the stacked image).
+    /// </summary>
+    public bool WaitAndRetry { get; set; }
+
     /// <summary>Success: CF clear (AH left to the service).</summary>
     public void Succeed() => Carry = false;
 
