@@ -48,9 +48,9 @@ bios_disk_require_tools() {
 bios_disk_le() {
 	local value=$1 n=$2 i out=''
 	for ((i = 0; i < n; i++)); do
-		out+="$(printf '\\%03o' $(((value >> (8 * i)) & 0xff)))"
+		out+="$(printf '\\0%03o' $(((value >> (8 * i)) & 0xff)))"
 	done
-	printf "$out"
+	printf '%b' "$out"
 }
 
 # bios_disk_poke FILE OFFSET: stdin's bytes into FILE at byte OFFSET.
@@ -172,7 +172,7 @@ bios_disk_common_key() {
 # bios_disk_finish WORK ENTRY HASH: records the inputs, makes the image
 # read-only (boot copies of it) and publishes the entry.
 bios_disk_finish() {
-	local work=$1 entry=$2 hash=$3 out=$1/out
+	local out=$1/out entry=$2 hash=$3
 	{
 		printf 'recipe %s\n' "$hash"
 		printf 'kernel %s\n' "$MINIMAL_KERNEL"
