@@ -15,7 +15,9 @@ and booted as QEMU boots a disk without -kernel:
       -device virtconsole,chardev=hvc
 
 ttyS0 is QEMU's stdio (read here), hvc0 a Unix socket this script connects
-to. Per run it prints the seconds from starting QEMU to the first line on
+to. With --shell-on ttyS0 the prompt is looked for on ttyS0 after the marker
+and the command typed there (debian12: --marker 'login:' --shell-marker
+':~# ' --command 'systemctl poweroff'). Per run it prints the seconds from starting QEMU to the first line on
 ttyS0 holding --marker (default: the root file system's init line) and to
 --shell-marker on hvc0 (default: a '# ' prompt), then types --command
 (default: poweroff) on hvc0 and checks that QEMU exits with status 0 (ACPI
@@ -76,6 +78,9 @@ def boot_once(args, disk, workdir):
             serial_buf += data
             if marker_at is None and args.marker.encode() in serial_buf:
                 marker_at = now - start
+            if args.shell_on == "ttyS0" and shell_at is None and marker_at is not None \
+                    and args.shell_marker.encode() in serial_buf[serial_buf.find(args.marker.encode()):]:
+                shell_at = now - start
         if hvc is not None and hvc in ready:
             data = hvc.recv(65536)
             if data:
@@ -84,7 +89,11 @@ def boot_once(args, disk, workdir):
                 if shell_at is None and args.shell_marker.encode() in hvc_buf:
                     shell_at = now - start
         if shell_at is not None and not typed:
-            hvc.sendall(args.command.encode() + b"\n")
+            if args.shell_on == "hvc0":
+                hvc.sendall(args.command.encode() + b"\n")
+            else:
+                qemu.stdin.write(args.command.encode() + b"\n")
+                qemu.stdin.flush()
             typed = True
     try:
         status = qemu.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -107,6 +116,8 @@ def main():
     parser.add_argument("--marker", default="turnstone-guest: root file system reached")
     parser.add_argument("--shell-marker", default="# ")
     parser.add_argument("--command", default="poweroff")
+    parser.add_argument("--shell-on", default="hvc0", choices=["hvc0", "ttyS0"],
+                        help="where to wait for the shell's prompt and type the command")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--keep-log", help="copy the last run's console output here")
     args = parser.parse_args()
