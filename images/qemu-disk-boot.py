@@ -4,7 +4,8 @@ reference for Turnstone's BIOS, and times it.
 
     images/qemu-disk-boot.py [--runs N] [--accel tcg|kvm] [--marker TEXT]
                              [--shell-marker TEXT] [--command CMD]
-                             [--timeout S] DISK
+                             [--shell-on hvc0|ttyS0] [--timeout S]
+                             [--kernel K [--append CMDLINE]] DISK
 
 The disk is copied first (the cached image is read-only and stays pristine)
 and booted as QEMU boots a disk without -kernel:
@@ -48,6 +49,8 @@ def boot_once(args, disk, workdir):
         "-chardev", f"socket,id=hvc,path={sock_path},server=on,wait=off",
         "-device", "virtconsole,chardev=hvc",
     ]
+    if args.kernel:
+        command += ["-kernel", args.kernel, "-append", args.append]
     if args.accel == "kvm":
         command[3:3] = ["-cpu", "host,-arch-capabilities"]
     start = time.monotonic()
@@ -119,6 +122,9 @@ def main():
     parser.add_argument("--shell-on", default="hvc0", choices=["hvc0", "ttyS0"],
                         help="where to wait for the shell's prompt and type the command")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--kernel", help="boot this kernel directly (QEMU -kernel), the baseline without firmware disk reads and loader")
+    parser.add_argument("--append", default="root=/dev/vda1 rw console=ttyS0 console=hvc0 reboot=k panic=-1",
+                        help="its command line (with --kernel)")
     parser.add_argument("--keep-log", help="copy the last run's console output here")
     args = parser.parse_args()
     failures = 0
