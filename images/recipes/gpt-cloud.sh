@@ -36,7 +36,8 @@ write_gpt_cloud() {
 		--new=1:262144:$((262144 + root_sectors - 1)) --typecode=1:8300 --partition-guid=1:"$GPT_CLOUD_ROOT_GUID" \
 		"$disk" >&2 || die "sgdisk failed on $disk"
 	truncate -s $(((262144 - 8192) * 512)) -- "$work/esp.fat"
-	mkfs.fat -F 16 -h 8192 -i "$GPT_CLOUD_ESP_VOLUME_ID" -n UEFI --invariant "$work/esp.fat" >&2 ||
+	# --invariant before -i: it would reset the volume ID to 1234-ABCD.
+	mkfs.fat -F 16 -h 8192 --invariant -i "$GPT_CLOUD_ESP_VOLUME_ID" -n UEFI "$work/esp.fat" >&2 ||
 		die "mkfs.fat failed"
 	bios_disk_place "$disk" "$work/esp.fat" 8192
 	bios_disk_place "$disk" "$work/root.ext4" 262144

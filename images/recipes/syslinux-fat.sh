@@ -32,13 +32,17 @@ write_syslinux_fat() {
 	EOF
 	truncate -s $((fat_sectors * 512)) -- "$fat"
 	# -h: the partition's first sector, the BPB's hidden sectors.
-	mkfs.fat -F 16 -h 2048 -i "$SYSLINUX_FAT_VOLUME_ID" -n TURNSTONE --invariant "$fat" >&2 ||
+	# --invariant before -i: it would reset the volume ID to 1234-ABCD.
+	mkfs.fat -F 16 -h 2048 --invariant -i "$SYSLINUX_FAT_VOLUME_ID" -n TURNSTONE "$fat" >&2 ||
 		die "mkfs.fat failed"
 	touch -d "@$BIOS_DISK_EPOCH" -- "$work/syslinux.cfg"
 	cp -- "$MINIMAL_KERNEL" "$work/vmlinuz"
 	touch -d "@$BIOS_DISK_EPOCH" -- "$work/vmlinuz"
-	MTOOLS_SKIP_CHECK=1 mcopy -m -i "$fat" -- "$work/vmlinuz" "$work/syslinux.cfg" ::/ || die "mcopy to $fat failed"
-	syslinux --install "$fat" || die "syslinux --install $fat failed"
+	# mtools (which syslinux --install uses too) dates directory entries
+	# SOURCE_DATE_EPOCH, not now: the same inputs give the same bytes.
+	SOURCE_DATE_EPOCH=$BIOS_DISK_EPOCH MTOOLS_SKIP_CHECK=1 mcopy -m -i "$fat" -- "$work/vmlinuz" "$work/syslinux.cfg" ::/ ||
+		die "mcopy to $fat failed"
+	SOURCE_DATE_EPOCH=$BIOS_DISK_EPOCH syslinux --install "$fat" || die "syslinux --install $fat failed"
 	MTOOLS_SKIP_CHECK=1 mdir -a -i "$fat" ::/LDLINUX.C32 >/dev/null 2>&1 ||
 		die "syslinux --install left no ldlinux.c32 in $fat"
 	truncate -s $(((2048 + fat_sectors + root_sectors) * 512)) -- "$disk"
