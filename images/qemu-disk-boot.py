@@ -5,7 +5,8 @@ reference for Turnstone's BIOS, and times it.
     images/qemu-disk-boot.py [--runs N] [--accel tcg|kvm] [--marker TEXT]
                              [--shell-marker TEXT] [--command CMD]
                              [--shell-on hvc0|ttyS0] [--timeout S]
-                             [--kernel K [--append CMDLINE]] DISK
+                             [--kernel K [--append CMDLINE]] [--qemu-arg ARG]...
+                             DISK
 
 The disk is copied first (the cached image is read-only and stays pristine)
 and booted as QEMU boots a disk without -kernel:
@@ -49,6 +50,7 @@ def boot_once(args, disk, workdir):
         "-chardev", f"socket,id=hvc,path={sock_path},server=on,wait=off",
         "-device", "virtconsole,chardev=hvc",
     ]
+    command += args.qemu_arg
     if args.kernel:
         command += ["-kernel", args.kernel, "-append", args.append]
     if args.accel == "kvm":
@@ -125,6 +127,8 @@ def main():
     parser.add_argument("--kernel", help="boot this kernel directly (QEMU -kernel), the baseline without firmware disk reads and loader")
     parser.add_argument("--append", default="root=/dev/vda1 rw console=ttyS0 console=hvc0 reboot=k panic=-1",
                         help="its command line (with --kernel)")
+    parser.add_argument("--qemu-arg", action="append", default=[],
+                        help="one more QEMU argument (repeat it; e.g. --qemu-arg=-nic --qemu-arg=none leaves out the NIC and its iPXE ROM)")
     parser.add_argument("--keep-log", help="copy the last run's console output here")
     args = parser.parse_args()
     failures = 0
