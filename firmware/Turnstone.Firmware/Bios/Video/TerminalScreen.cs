@@ -30,6 +30,23 @@ public sealed class TerminalScreen(IBiosConsole console)
         Advance(1);
     }
 
+    /// <summary>Writes <paramref name="count"/> copies of a glyph in one terminal write.</summary>
+    public void PutRun(byte value, int count)
+    {
+        Span<byte> utf8 = stackalloc byte[4];
+        int length = CodePage437.EncodeUtf8(value, utf8);
+        byte[] run = new byte[length * count];
+        for (int i = 0; i < count; i++)
+        {
+            utf8[..length].CopyTo(run.AsSpan(i * length));
+        }
+        console.Write(run);
+        Advance(count);
+    }
+
+    /// <summary>Blanks from the cursor to the end of the screen in the current colours; the cursor stays.</summary>
+    public void EraseToEnd() => Emit("\e[J");
+
     /// <summary>Writes a control byte the terminal interprets itself (CR, LF, BS, BEL) and records
     /// the position the BIOS cursor moved to, which the terminal's moved to as well.</summary>
     public void PutControl(byte value, int row, int column)

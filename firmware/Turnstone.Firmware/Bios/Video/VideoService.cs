@@ -174,7 +174,7 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
     /// page BH, the cursor not moving; clipped at the end of the screen as a VGA's memory ends there.</summary>
     private void WriteAtCursor(BiosCall call, byte page, ushort count, byte? attribute)
     {
-        if (page >= Pages)
+        if (page >= Pages || count == 0)
         {
             return;
         }
@@ -185,10 +185,14 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         {
             _screen.SetAttribute(colours);
         }
-        for (int i = 0; i < Math.Min(count, room); i++)
+        if (call.Al == ' ' && count >= room)
         {
-            _screen.PutGlyph(call.Al);
+            // Blanking the rest of the screen (GRUB's cls writes 2000 spaces from the top left):
+            // one erase instead of a screenful of spaces.
+            _screen.EraseToEnd();
+            return;
         }
+        _screen.PutRun(call.Al, Math.Min(count, room));
     }
 
     /// <summary>06h up / 07h down: AL lines (0 = blank the window), BH the blank lines' attribute,

@@ -116,6 +116,55 @@ public sealed class VideoServiceTests
         Assert.Equal("\e[4;6HB", _console.Output);
     }
 
+    /// <summary>GRUB's console: getxy (03h), one 09h, gotoxy to the next column (02h); CR LF by
+    /// teletype at column 79. The terminal must get plain text, with no cursor moves.</summary>
+    private void GrubPutchar(char c)
+    {
+        if (c is '\r' or '\n')
+        {
+            _bench.Registers.Ebx = 1;
+            Invoke((ushort)(0x0E00 | c));
+            return;
+        }
+        _bench.Registers.Ebx = 0;
+        Invoke(0x0300);
+        uint position = _bench.Registers.Edx & 0xFFFF;
+        _bench.Registers.Ebx = 0x0007;
+        _bench.Registers.Ecx = 1;
+        Invoke((ushort)(0x0900 | c));
+        if ((position & 0xFF) >= 79)
+        {
+            GrubPutchar('\r');
+            GrubPutchar('\n');
+        }
+        else
+        {
+            SetCursor((int)(position >> 8), (int)(position & 0xFF) + 1);
+        }
+    }
+
+    [Fact]
+    public void Grub_style_output_reaches_the_terminal_as_plain_text()
+    {
+        foreach (char c in "GNU GRUB\r\n" + new string('=', 80) + "ok")
+        {
+            GrubPutchar(c);
+        }
+        Assert.Equal("GNU GRUB\r\n" + new string('=', 80) + "\r\nok", _console.Output);
+        Assert.Equal((2, 2), Cursor());
+    }
+
+    [Fact]
+    public void Grub_style_clear_screen_is_one_erase()
+    {
+        SetCursor(0, 0);
+        _bench.Registers.Ebx = 0x0007;
+        _bench.Registers.Ecx = 80 * 25;
+        Invoke(0x0900 | ' ');
+        Assert.Equal("\e[J", _console.Output); // the terminal is believed at the top left already
+        Assert.Equal((0, 0), Cursor());
+    }
+
     [Fact]
     public void Write_char_is_clipped_at_the_end_of_the_screen()
     {
