@@ -5,7 +5,7 @@ namespace Turnstone.Firmware.Bios;
 /// <summary>
 /// INT 15h, the system services boot loaders use: the memory map (E820h, E801h, 88h), the A20 gate
 /// (always enabled here), the timed wait (86h), the configuration table (C0h), Linux's CPU-mode hint
-/// (EC00h). APM (53h), the PS/2 mouse (C2h), block moves (87h) and the rest are not implemented.
+/// (EC00h), the EBDA segment (C1h). APM (53h), the PS/2 mouse (C2h), block moves (87h) and the rest are not implemented.
 /// </summary>
 public sealed class SystemService(E820Map map, TimeProvider time) : IBiosService
 {
@@ -23,8 +23,17 @@ public sealed class SystemService(E820Map map, TimeProvider time) : IBiosService
             case 0x24:
                 HandleA20(call);
                 break;
+            case 0x4F:
+                call.Carry = true; // keyboard intercept: "process the scan code as usual", silently as SeaBIOS
+                break;
             case 0x86:
                 _wait.Wait(call);
+                break;
+            case 0x90 or 0x91:
+                break; // device busy / interrupt complete: OS hooks that a BIOS leaves as no-ops
+            case 0xC1:
+                call.Registers.Es = BiosMemoryLayout.ExtendedBiosDataAreaSegment;
+                call.Succeed();
                 break;
             case 0x88:
                 _memoryMap.QueryExtendedMemory(call);

@@ -53,6 +53,28 @@ public sealed class SystemServiceTests
     }
 
     [Fact]
+    public void C1h_returns_the_ebda_segment()
+    {
+        _bench.Memory.WriteUInt16(BiosServiceBench.FlagsAddress, 0x0003);
+        Invoke(0xC100);
+        Assert.False(_bench.Carry);
+        Assert.Equal(0x9FC0, _bench.Registers.Es);
+    }
+
+    [Fact]
+    public void Keyboard_intercept_and_os_hooks_are_quiet()
+    {
+        Invoke(0x4F1C);
+        Assert.True(_bench.Carry);
+        Assert.Equal(0x4F1C, _bench.Ax);
+        _bench.Memory.WriteUInt16(BiosServiceBench.FlagsAddress, 0x0002);
+        Invoke(0x9002);
+        Assert.False(_bench.Carry);
+        Assert.Equal(0x9002, _bench.Ax);
+        Assert.Empty(_bench.Unsupported.Reported);
+    }
+
+    [Fact]
     public void Linux_cpu_mode_hint_EC00h_succeeds_quietly()
     {
         _bench.Registers.Ebx = 2; // long mode only
