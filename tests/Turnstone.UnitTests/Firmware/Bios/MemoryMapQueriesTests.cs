@@ -64,6 +64,17 @@ public sealed class MemoryMapQueriesTests
     }
 
     [Fact]
+    public void E820_larger_buffers_get_20_byte_entries_and_the_rest_untouched()
+    {
+        _bench.Memory.GetSpan(0x6000, 24).Fill(0xEE);
+        E820(new SystemService(LinuxBootMap(64ul << 20), TimeProvider.System), 0, ecx: 24);
+        Assert.False(_bench.Carry);
+        Assert.Equal(20u, _bench.Registers.Ecx);
+        Assert.Equal(1u, _bench.Memory.ReadUInt32(0x6010));
+        Assert.Equal(0xEEEE_EEEEu, _bench.Memory.ReadUInt32(0x6014));
+    }
+
+    [Fact]
     public void E820_wrong_signature_is_an_error()
     {
         E820(new SystemService(LinuxBootMap(64ul << 20), TimeProvider.System), 0, edx: 0x12345678);

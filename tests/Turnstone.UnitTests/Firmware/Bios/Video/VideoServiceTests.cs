@@ -331,6 +331,38 @@ public sealed class VideoServiceTests
     }
 
     [Fact]
+    public void Pages_beyond_7_are_ignored()
+    {
+        SetCursor(3, 3, page: 8);
+        Assert.Equal(0x0607, _bench.Memory.ReadUInt16(0x460)); // page 8's slot would be the cursor shape's
+        _bench.Registers.Ebx = 0x0807;
+        _bench.Registers.Ecx = 1;
+        Invoke(0x0900 | 'x');
+        Invoke(0x0508);
+        Assert.Equal(0, _bench.Memory.ReadByte(0x462));
+        Assert.Equal("", _console.Output);
+    }
+
+    [Fact]
+    public void Inverted_scroll_windows_do_nothing()
+    {
+        _bench.Registers.Ecx = 0x1000;
+        _bench.Registers.Edx = 0x054F;
+        Invoke(0x0601);
+        Assert.Equal("", _console.Output);
+    }
+
+    [Fact]
+    public void Corners_beyond_the_screen_are_clamped()
+    {
+        _bench.Registers.Ecx = 0x0000;
+        _bench.Registers.Edx = 0xFFFF;
+        _bench.Registers.Ebx = 0x0700;
+        Invoke(0x0600);
+        Assert.Equal("\e[2J\e[H", _console.Output);
+    }
+
+    [Fact]
     public void Unknown_functions_are_unsupported()
     {
         Invoke(0x1100);
