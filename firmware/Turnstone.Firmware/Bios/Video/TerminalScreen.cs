@@ -119,10 +119,7 @@ public sealed class TerminalScreen(IBiosConsole console)
         for (int row = top; row <= bottom; row++)
         {
             MoveTo(row, left);
-            for (int column = left; column <= right; column++)
-            {
-                PutGlyph((byte)' ');
-            }
+            PutRun((byte)' ', right - left + 1);
         }
     }
 
