@@ -63,6 +63,9 @@ public sealed class TerminalScreen(IBiosConsole console)
         _positionKnown = true;
     }
 
+    /// <summary>The next positioned write moves the terminal's cursor explicitly.</summary>
+    public void ForgetPosition() => _positionKnown = false;
+
     /// <summary>Moves the terminal's cursor to (row, column) unless it is believed to be there.</summary>
     public void MoveTo(int row, int column)
     {

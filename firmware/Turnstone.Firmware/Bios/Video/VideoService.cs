@@ -86,12 +86,17 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         }
     }
 
-    /// <summary>00h: mode 3 (80x25 colour text) is the only mode; it clears the screen unless AL
-    /// bit 7 asks to keep it. Other modes are logged once and leave mode 3 in place.</summary>
+    /// <summary>
+    /// 00h: mode 3 (80x25 colour text) is the only mode; setting it resets the BDA's video state
+    /// (cursors home, page 0, the default cursor shape). A VGA would also blank the screen unless
+    /// AL bit 7 is set, but the terminal keeps what it shows: Linux's setup code, the one caller we
+    /// boot that sets the mode, saves the screen beforehand and writes it back into video memory
+    /// afterwards, which a terminal never sees, so keeping the text is what the user would see on a
+    /// PC. Other modes are logged once and leave mode 3 in place.
+    /// </summary>
     private void SetMode(BiosCall call)
     {
         byte mode = (byte)(call.Al & 0x7F);
-        bool keepScreen = (call.Al & 0x80) != 0;
         if (mode != BiosDataArea.TextMode)
         {
             unsupported.Report($"INT 10h AX=00{call.Al:X2}h (video mode {mode:X2}h; staying in 80x25 text mode 3)");
@@ -105,10 +110,9 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         memory.WriteUInt16(BiosDataArea.VideoPageStart, 0);
         memory.GetSpan(BiosDataArea.CursorPositions, 2 * Pages).Clear();
         memory.WriteUInt16(BiosDataArea.CursorShape, 0x0607);
-        if (!keepScreen)
-        {
-            _screen.Clear(TerminalScreen.DefaultAttribute);
-        }
+        _screen.SetAttribute(TerminalScreen.DefaultAttribute);
+        _screen.SetCursorVisible(true);
+        _screen.ForgetPosition(); // the BDA cursor is home now, the terminal's is not
         call.Al = 0x30; // text mode set, as SeaBIOS's VGA BIOS reports for modes 0-5 and 7
     }
 

@@ -232,17 +232,25 @@ public sealed class VideoServiceTests
     }
 
     [Fact]
-    public void Set_mode_3_clears_the_screen_and_homes_the_cursor_unless_bit_7_says_keep()
+    public void Set_mode_3_homes_the_bda_cursor_and_keeps_the_terminal_text()
     {
+        Teletype("kept");
         SetCursor(10, 10);
+        _bench.Registers.Ecx = 0x2000;
+        Invoke(0x0100);
+        _console.ClearOutput();
         Invoke(0x0003);
         Assert.Equal((0, 0), Cursor());
-        Assert.Equal("\e[2J\e[H", _console.Output);
+        Assert.Equal(0x0607, _bench.Memory.ReadUInt16(0x460));
         Assert.Equal(0x30, _bench.Ax & 0xFF);
+        Assert.Equal("\e[?25h", _console.Output); // the cursor shows again; nothing is erased
 
+        // The terminal's cursor is elsewhere: the next positioned write moves it explicitly.
+        _bench.Registers.Ebx = 0x0007;
+        _bench.Registers.Ecx = 1;
         _console.ClearOutput();
-        Invoke(0x0083);
-        Assert.Equal("", _console.Output);
+        Invoke(0x0900 | 'x');
+        Assert.Equal("\e[1;1Hx", _console.Output);
     }
 
     [Fact]
