@@ -22,7 +22,7 @@ public static class BiosDataArea
     public const ulong KeyboardBufferStart = 0x480, KeyboardBufferEnd = 0x482;
     public const ulong VideoRowsMinusOne = 0x484, CharacterHeight = 0x485;
     public const ulong KeyboardMode = 0x496;
-    public const ulong UserWaitFlag = 0x4A0;
+    public const ulong UserWaitMicroseconds = 0x49C, UserWaitFlag = 0x4A0;
 
     /// <summary>The keyboard ring buffer's bounds as offsets in segment 0x40 (the BDA stores offsets).</summary>
     public const ushort KeyboardRingStart = 0x1E, KeyboardRingEnd = 0x3E;

@@ -28,7 +28,7 @@ public sealed class UserWait(TimeProvider time)
                 return;
             }
             _deadline = time.GetTimestamp() + (long)(microseconds * (double)time.TimestampFrequency / 1_000_000);
-            memory.WriteUInt32(BiosDataArea.UserWaitFlag - 4, microseconds); // 0x49C: the wait's length, for the curious guest
+            memory.WriteUInt32(BiosDataArea.UserWaitMicroseconds, microseconds); // where BIOSes record the wait's length
             memory.WriteByte(BiosDataArea.UserWaitFlag, (byte)(flag | WaitInProgress));
         }
         if (time.GetTimestamp() < _deadline)
