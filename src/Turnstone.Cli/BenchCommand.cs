@@ -27,7 +27,7 @@ internal static class BenchCommand
             }
             return Exits(result.GetValue(iterations));
         });
-        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents(), VirtioBlockBenchCommand.Create(), EngineBenchCommand.Create(), BootBenchCommand.Create() };
+        return new Command("bench", "Measure the monitor against baselines taken in the same run") { exits, CreateComponents(), VirtioBlockBenchCommand.Create(), EngineBenchCommand.Create(), BootBenchCommand.Create(), BiosBenchCommand.Create() };
     }
 
     private static int Exits(long iterations)

@@ -98,7 +98,7 @@ internal static class BootBenchCommand
 
     /// <summary>How to start this same CLI as a child: its executable, plus its assembly when that
     /// executable is the dotnet host (<c>dotnet turnstone.dll</c>).</summary>
-    private static IReadOnlyList<string> OwnCommand()
+    internal static IReadOnlyList<string> OwnCommand()
     {
         string process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable this process is, to run turnstone run as a child");
         return Path.GetFileNameWithoutExtension(process) == "dotnet"

@@ -10,21 +10,30 @@ namespace Turnstone.Bench.Boot;
 
 /// <summary>
 /// <c>bench boot</c>'s medians as a self-contained SVG: one pair of bars per row (kernel and
-/// engine), ours and QEMU TCG's seconds to init, each labelled with its figure. A figure that was
-/// not measured has no bar. Drawn with OxyPlot.Core like <see cref="BlockDriverPlot"/>, headless.
+/// engine), ours and QEMU TCG's seconds to init, each labelled with its figure (and
+/// <see cref="DrawPairs"/>, the same for any benchmark's rows). A figure that was not measured has no bar. Drawn with OxyPlot.Core like <see cref="BlockDriverPlot"/>, headless.
 /// </summary>
 public static class BootBenchPlot
 {
     public const double Width = 800, RowHeight = 70, Margin = 130;
     private const string FontFamily = "Arial, Helvetica, sans-serif";
 
-    public static string Draw(BootBenchResult result)
+    public static string Draw(BootBenchResult result) =>
+        DrawPairs("Seconds from process start to init (median)",
+            $"{result.Machine}; {result.HostLoad}; {result.When:yyyy-MM-dd}; {result.Repeats} run(s) each",
+            $"seconds to '{InitMarker.Text}'",
+            result.Rows.Select(row => new BarPair($"{row.Kernel}, {row.Engine}", row.TurnstoneProblem is null ? row.ToInit?.Median : null, row.QemuToInit?.Median)).ToList(),
+            "QEMU TCG");
+
+    /// <summary>A pair of bars per row, top to bottom in <paramref name="rows"/>' order: the baseline
+    /// (grey, <paramref name="baselineTitle"/>) and ours (blue, "Turnstone"), each labelled with its seconds.</summary>
+    public static string DrawPairs(string title, string subtitle, string axisTitle, IReadOnlyList<BarPair> rows, string baselineTitle)
     {
-        double height = Margin + RowHeight * Math.Max(1, result.Rows.Count);
+        double height = Margin + RowHeight * Math.Max(1, rows.Count);
         var model = new PlotModel
         {
-            Title = "Seconds from process start to init (median)",
-            Subtitle = $"{result.Machine}; {result.HostLoad}; {result.When:yyyy-MM-dd}; {result.Repeats} run(s) each",
+            Title = title,
+            Subtitle = subtitle,
             DefaultFont = FontFamily,
             TitleFontSize = 15,
             SubtitleFontSize = 11,
@@ -33,11 +42,11 @@ public static class BootBenchPlot
         };
         model.Legends.Add(new Legend { LegendPlacement = LegendPlacement.Outside, LegendPosition = LegendPosition.BottomCenter, LegendOrientation = LegendOrientation.Horizontal });
         // Rows top to bottom in the table's order: OxyPlot puts the first category at the bottom.
-        var rows = result.Rows.Reverse().ToList();
+        var bottomUp = rows.Reverse().ToList();
         model.Axes.Add(new CategoryAxis
         {
             Position = AxisPosition.Left,
-            ItemsSource = rows.Select(row => $"{row.Kernel}, {row.Engine}").ToList(),
+            ItemsSource = bottomUp.Select(row => row.Label).ToList(),
             IsZoomEnabled = false,
             IsPanEnabled = false,
         });
@@ -46,14 +55,14 @@ public static class BootBenchPlot
             Position = AxisPosition.Bottom,
             Minimum = 0,
             MaximumPadding = 0.15,
-            Title = "seconds to 'turnstone-guest: init reached'",
+            Title = axisTitle,
             MajorGridlineStyle = LineStyle.Solid,
             MajorGridlineColor = OxyColor.FromRgb(0xdd, 0xdd, 0xdd),
             IsZoomEnabled = false,
             IsPanEnabled = false,
         });
-        model.Series.Add(Bars("QEMU TCG", OxyColor.FromRgb(0xaa, 0xaa, 0xaa), rows.Select(row => row.QemuToInit?.Median)));
-        model.Series.Add(Bars("Turnstone", OxyColor.FromRgb(0x1f, 0x77, 0xb4), rows.Select(row => row.TurnstoneProblem is null ? row.ToInit?.Median : null)));
+        model.Series.Add(Bars(baselineTitle, OxyColor.FromRgb(0xaa, 0xaa, 0xaa), bottomUp.Select(row => row.Baseline)));
+        model.Series.Add(Bars("Turnstone", OxyColor.FromRgb(0x1f, 0x77, 0xb4), bottomUp.Select(row => row.Ours)));
 
         using var output = new MemoryStream();
         using (var svg = new SvgRenderContext(output, Width, height, isDocument: true, textMeasurer: new SvgTextMeasurer(Width, height),

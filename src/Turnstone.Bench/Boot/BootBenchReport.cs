@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using static Turnstone.Bench.Boot.BenchTable;
 
 namespace Turnstone.Bench.Boot;
 
 /// <summary>The table <c>turnstone bench boot</c> prints and the JSON it writes.</summary>
 public static class BootBenchReport
 {
-    private const string Missing = "-";
+    private const string Missing = BenchTable.Missing;
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -24,13 +25,7 @@ public static class BootBenchReport
             new[] { "kernel", "engine", "to init, s", "boot timer, s", "QEMU TCG to init, s", "ours/TCG", "target", "guest instr", "M instr/s", "monitor MiB", "target" },
         };
         rows.AddRange(result.Rows.Select(Cells));
-        var text = new StringBuilder();
-        int[] widths = Enumerable.Range(0, rows[0].Length).Select(column => rows.Max(row => row[column].Length)).ToArray();
-        foreach (string[] row in rows)
-        {
-            var cells = row.Select((cell, column) => column < 2 ? cell.PadRight(widths[column]) : cell.PadLeft(widths[column]));
-            text.AppendLine(string.Join("  ", cells).TrimEnd());
-        }
+        var text = new StringBuilder(BenchTable.Format(rows, leftAlignedColumns: 2));
         text.AppendLine($"Seconds: median (min..max) of {result.Repeats} run{(result.Repeats == 1 ? "" : "s")} each, ours and QEMU's taking turns, each a child process timed from its start " +
                         $"to '{InitMarker.Text}' on its console (so both include their start-up: the .NET runtime, QEMU's SeaBIOS).");
         text.AppendLine("boot timer: the monitor's own timer (the guest's write to port 0x440 or its MMIO twin, just after the marker), from the run summary. " +
@@ -80,16 +75,4 @@ public static class BootBenchReport
             failed || row.MeetsMemoryTarget is null ? Missing : $"<{BootBenchRowResult.MemoryTargetMebibytes} {YesNo(row.MeetsMemoryTarget)}",
         ];
     }
-
-    private static string Spread(SampleSpread? spread) => spread is null ? Missing
-        : spread.Count == 1 ? Number(spread.Median) : $"{Number(spread.Median)} ({Number(spread.Min)}..{Number(spread.Max)})";
-
-    private static string Number(double seconds) => seconds.ToString("F2", CultureInfo.InvariantCulture);
-
-    private static string Times(double? ratio) => ratio is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) + "x" : Missing;
-
-    private static string YesNo(bool? met) => met switch { true => "met", false => "missed", null => Missing };
-
-    /// <summary>A missing QEMU figure's cell: "not run", "failed"; the whole reason follows the table.</summary>
-    private static string Short(string? note) => note is null ? Missing : note.Split(':', 2)[0];
 }

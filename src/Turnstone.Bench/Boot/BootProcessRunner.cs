@@ -10,8 +10,15 @@ namespace Turnstone.Bench.Boot;
 /// </summary>
 public static class BootProcessRunner
 {
-    public static BootProcessRun Run(string program, IReadOnlyList<string> arguments, TimeSpan timeout)
+    /// <summary>A boot timed to the test initramfs's init marker, left to end by itself (the initramfs resets the guest).</summary>
+    public static BootProcessRun Run(string program, IReadOnlyList<string> arguments, TimeSpan timeout) =>
+        Run(new BootProcessLaunch(program, arguments, timeout, InitMarker.Marker, StopAtMarker: false));
+
+    public static BootProcessRun Run(BootProcessLaunch launch)
     {
+        string program = launch.Program;
+        var arguments = launch.Arguments;
+        var timeout = launch.Timeout;
         // stdin is a pipe nobody writes to: our monitor then takes no console input, and QEMU's
         // stdio serial port has nothing to read; neither touches the caller's terminal.
         var start = new ProcessStartInfo(program)
@@ -41,10 +48,14 @@ public static class BootProcessRunner
             lock (gate)
             {
                 console.AppendLine(e.Data);
-                if (toInit is null && InitMarker.IsIn(e.Data))
+                if (toInit is null && launch.Marker.IsIn(e.Data))
                 {
                     toInit = now;
-                    uptime = InitMarker.GuestUptimeSeconds(e.Data);
+                    uptime = launch.Marker.GuestUptimeSeconds(e.Data);
+                    if (launch.StopAtMarker)
+                    {
+                        Terminate(process);
+                    }
                 }
             }
         };
@@ -74,7 +85,24 @@ public static class BootProcessRunner
         double wall = clock.Elapsed.TotalSeconds;
         lock (gate)
         {
-            return new BootProcessRun(toInit, uptime, wall, finished ? process.ExitCode : null, console.ToString(), log.ToString());
+            return new BootProcessRun(toInit, uptime, wall, finished ? process.ExitCode : null, console.ToString(), log.ToString(),
+                launch.Marker.Text, launch.StopAtMarker && toInit is not null);
+        }
+    }
+
+    /// <summary>SIGTERM, which both monitors take as "stop now, cleanly": ours prints its run summary
+    /// and ends with status 143, QEMU ends with 0. .NET's Process.Kill sends only SIGKILL.
+    /// Without a kill(1) to run, SIGKILL: the run then ends with 137, which its problem names.</summary>
+    private static void Terminate(Process process)
+    {
+        try
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+            kill?.WaitForExit();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            process.Kill(entireProcessTree: true);
         }
     }
 }

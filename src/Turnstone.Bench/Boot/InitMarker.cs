@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Turnstone.Bench.Boot;
 
 /// <summary>
@@ -11,25 +9,12 @@ public static class InitMarker
 {
     public const string Text = "turnstone-guest: init reached";
 
+    public static readonly ConsoleMarker Marker = new(Text);
+
     /// <summary>Whether <paramref name="line"/> is the marker (a kernel message may precede it on the same line).</summary>
-    public static bool IsIn(string line) => line.Contains(Text, StringComparison.Ordinal);
+    public static bool IsIn(string line) => Marker.IsIn(line);
 
     /// <summary>The guest's own uptime in seconds when init printed the marker (the first field of
     /// /proc/uptime), or null when <paramref name="line"/> is not the marker or has none.</summary>
-    public static double? GuestUptimeSeconds(string line)
-    {
-        int at = line.IndexOf(Text, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return null;
-        }
-        const string uptimeField = ", uptime ";
-        string rest = line[(at + Text.Length)..];
-        if (!rest.StartsWith(uptimeField, StringComparison.Ordinal))
-        {
-            return null;
-        }
-        string[] fields = rest[uptimeField.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length > 0 && double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double uptime) ? uptime : null;
-    }
+    public static double? GuestUptimeSeconds(string line) => Marker.GuestUptimeSeconds(line);
 }

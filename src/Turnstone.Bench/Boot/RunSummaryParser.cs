@@ -15,6 +15,12 @@ public static partial class RunSummaryParser
     [GeneratedRegex(@"monitor RSS beyond guest RAM (?<beyond>-?[0-9]+) MiB \(managed heap (?<heap>[0-9]+) MiB\)", RegexOptions.CultureInvariant)]
     private static partial Regex Memory();
 
+    [GeneratedRegex(@"; bios (?<ms>[0-9.]+) ms \((?<calls>[0-9]+) calls?\)", RegexOptions.CultureInvariant)]
+    private static partial Regex Bios();
+
+    [GeneratedRegex(@"; kernel entered after (?<seconds>[0-9.]+) s", RegexOptions.CultureInvariant)]
+    private static partial Regex KernelEntered();
+
     /// <summary>The figures of the last summary line in <paramref name="log"/>, or null when it has none
     /// (the run failed before its end, or its format changed: the caller says so rather than guess).</summary>
     public static RunSummaryFigures? Parse(string log)
@@ -27,12 +33,17 @@ public static partial class RunSummaryParser
         var head = Head().Match(line);
         var memory = Memory().Match(line);
         var instructions = Instructions().Match(line);
+        var bios = Bios().Match(line);
+        var kernel = KernelEntered().Match(line);
         return new RunSummaryFigures(
             head.Groups["engine"].Value,
             double.Parse(head.Groups["ran"].Value, CultureInfo.InvariantCulture),
             head.Groups["boot"].Success ? double.Parse(head.Groups["boot"].Value, CultureInfo.InvariantCulture) : null,
             instructions.Success ? long.Parse(instructions.Groups["count"].Value, CultureInfo.InvariantCulture) : null,
             long.Parse(memory.Groups["beyond"].Value, CultureInfo.InvariantCulture),
-            long.Parse(memory.Groups["heap"].Value, CultureInfo.InvariantCulture));
+            long.Parse(memory.Groups["heap"].Value, CultureInfo.InvariantCulture),
+            bios.Success ? double.Parse(bios.Groups["ms"].Value, CultureInfo.InvariantCulture) : null,
+            bios.Success ? long.Parse(bios.Groups["calls"].Value, CultureInfo.InvariantCulture) : null,
+            kernel.Success ? double.Parse(kernel.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null);
     }
 }

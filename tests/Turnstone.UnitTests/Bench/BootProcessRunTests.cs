@@ -34,4 +34,28 @@ public sealed class BootProcessRunTests
     {
         Assert.Contains("status 2", new BootProcessRun(3.0, 2.0, 3.1, 2, "", "triple fault").Problem("turnstone run", Timeout));
     }
+
+    [Fact]
+    public void After_a_stop_at_the_marker_SIGTERMs_status_is_normal_and_only_then()
+    {
+        var stopped = new BootProcessRun(2.0, 1.0, 2.2, BootProcessRun.TerminatedStatus, "", "[turnstone] stopped by the user", "root file system reached", StoppedAtMarker: true);
+        var unasked = stopped with { StoppedAtMarker = false };
+
+        Assert.Null(stopped.Problem("turnstone run", Timeout));
+        Assert.Null((stopped with { ExitCode = 0 }).Problem("QEMU", Timeout));
+        Assert.Contains("status 143", unasked.Problem("turnstone run", Timeout));
+    }
+
+    [Fact]
+    public void A_failure_quotes_the_log_before_the_console_and_names_the_marker_it_waited_for()
+    {
+        var run = new BootProcessRun(null, null, 0.3, 1, "Usage:\n  turnstone run [options]\n  -?, -h, --help  Show help\n", "Option '--kernel' is required.\n",
+            "turnstone-guest: root file system reached", StoppedAtMarker: false);
+
+        string? problem = run.Problem("turnstone run", Timeout);
+
+        Assert.Contains("without printing 'turnstone-guest: root file system reached'", problem);
+        Assert.EndsWith(": Option '--kernel' is required.", problem);
+        Assert.DoesNotContain("Show help", problem);
+    }
 }

@@ -28,4 +28,15 @@ public sealed class InitMarkerTests
         Assert.True(InitMarker.IsIn("turnstone-guest: init reached"));
         Assert.Null(InitMarker.GuestUptimeSeconds("turnstone-guest: init reached"));
     }
+
+    [Fact]
+    public void Any_console_marker_reads_the_uptime_the_same_way()
+    {
+        var root = new ConsoleMarker("turnstone-guest: root file system reached");
+
+        Assert.True(root.IsIn("turnstone-guest: root file system reached, uptime 0.73 0.07"));
+        Assert.Equal(0.73, root.GuestUptimeSeconds("turnstone-guest: root file system reached, uptime 0.73 0.07"));
+        Assert.False(root.IsIn("turnstone-guest: init reached, uptime 0.73 0.07"));
+        Assert.Null(new ConsoleMarker("login:").GuestUptimeSeconds("turnstone-debian12 login: root (automatic login)"));
+    }
 }

@@ -63,4 +63,45 @@ public sealed class RunSummaryParserTests
     {
         Assert.Null(RunSummaryParser.Parse(log));
     }
+
+    [Fact]
+    public void Reads_the_firmwares_share_and_when_the_kernel_was_entered_on_a_BIOS_boot()
+    {
+        var figures = RunSummaryParser.Parse("[turnstone] engine soft; ran 3.40 s; boot timer not reached; 2779 exits (port I/O 1157, MMIO 1293); " +
+                                             "30538779 guest instructions (9.0 M/s); bios 3.21 ms (412 calls); kernel entered after 0.412 s; " +
+                                             "monitor RSS beyond guest RAM 72 MiB (managed heap 12 MiB)");
+
+        Assert.NotNull(figures);
+        Assert.Equal(3.21, figures.BiosMilliseconds);
+        Assert.Equal(412, figures.BiosCalls);
+        Assert.Equal(0.412, figures.KernelEnteredSeconds);
+        Assert.Equal(30538779, figures.GuestInstructions);
+        Assert.Equal(72, figures.MonitorBeyondGuestRamMebibytes);
+    }
+
+    [Fact]
+    public void A_BIOS_boot_on_KVM_has_the_firmwares_share_but_no_kernel_entry()
+    {
+        var figures = RunSummaryParser.Parse("[turnstone] engine kvm; ran 2.00 s; boot timer not reached; 90 exits (port I/O 80, MMIO 10, emulated instructions 0, debug 0); " +
+                                             "bios 1.5 ms (1 call); monitor RSS beyond guest RAM 30 MiB (managed heap 1 MiB)");
+
+        Assert.NotNull(figures);
+        Assert.Equal(1.5, figures.BiosMilliseconds);
+        Assert.Equal(1, figures.BiosCalls);
+        Assert.Null(figures.KernelEnteredSeconds);
+    }
+
+    [Fact]
+    public void Summaries_without_the_BIOS_fields_still_parse_with_those_figures_null()
+    {
+        foreach (string log in new[] { SoftwareLog, KvmLog })
+        {
+            var figures = RunSummaryParser.Parse(log);
+
+            Assert.NotNull(figures);
+            Assert.Null(figures.BiosMilliseconds);
+            Assert.Null(figures.BiosCalls);
+            Assert.Null(figures.KernelEnteredSeconds);
+        }
+    }
 }
