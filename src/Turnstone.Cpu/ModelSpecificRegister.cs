@@ -4,7 +4,12 @@ namespace Turnstone.Cpu;
 public static class ModelSpecificRegister
 {
     public const uint TimeStampCounter = 0x10;
+    /// <summary>IA32_PLATFORM_ID: read by Linux's Intel microcode code without a fault handler; 0 here.</summary>
+    public const uint PlatformId = 0x17;
     public const uint ApicBase = 0x1B;
+    /// <summary>IA32_BIOS_SIGN_ID: the microcode revision, which Linux reads unguarded on every Intel CPU
+    /// of family 6 and up (after writing 0 to it); no microcode here, so it reads 0 and writes are dropped.</summary>
+    public const uint MicrocodeRevision = 0x8B;
     public const uint SysenterCs = 0x174;
     public const uint SysenterEsp = 0x175;
     public const uint SysenterEip = 0x176;

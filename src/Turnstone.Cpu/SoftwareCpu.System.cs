@@ -87,6 +87,7 @@ public sealed unsafe partial class SoftwareCpu
             ModelSpecificRegister.GsBase => _segments[(int)SegmentName.Gs].Base,
             ModelSpecificRegister.KernelGsBase => _kernelGsBase,
             ModelSpecificRegister.TscAux => _tscAux,
+            ModelSpecificRegister.PlatformId or ModelSpecificRegister.MicrocodeRevision => 0,
             _ => ulong.MaxValue,
         };
         return value != ulong.MaxValue || IsKnownMsr(index);
@@ -163,6 +164,7 @@ public sealed unsafe partial class SoftwareCpu
                 return true;
             case ModelSpecificRegister.SyscallFlagMask: _syscallFlagMask = (uint)value; return true;
             case ModelSpecificRegister.TscAux: _tscAux = (uint)value; return true;
+            case ModelSpecificRegister.MicrocodeRevision: return true; // the "write 0, CPUID, read" ritual: nothing to load
             default: return false;
         }
     }
