@@ -27,6 +27,9 @@ public sealed class LinuxMachine
     private readonly PcPlatform _platform;
     private readonly Acpi.Tables.AcpiTableSet _acpiTables;
 
+    /// <summary>The memory map with the ACPI tables and ECAM marked, for the BIOS's INT 15h E820 (null on a kernel boot, whose plan holds it).</summary>
+    private E820Map? _biosMemoryMap;
+
     private LinuxMachine(MachineConfig config, LinuxBootPlan? plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables,
         (EngineKind Engine, string Reason) engine, string description)
     {
@@ -111,7 +114,10 @@ public sealed class LinuxMachine
         var platform = PcPlatform.Lay(config.Disks.Count, bios: true);
         var acpi = AcpiFirmware.Build(platform.Builder.Describe(config.Cpus), e820);
         var engine = MachineEngineSelection.ResolveForBios(config.Engine);
-        return new LinuxMachine(config, null, platform, acpi, engine, $"BIOS boot from drive 80h ({Path.GetFileName(config.Disks[0].Path)})");
+        return new LinuxMachine(config, null, platform, acpi, engine, $"BIOS boot from drive 80h ({Path.GetFileName(config.Disks[0].Path)})")
+        {
+            _biosMemoryMap = e820,
+        };
     }
 
     private static byte[] ReadInput(string path, string what)
@@ -219,7 +225,7 @@ public sealed class LinuxMachine
         {
             var terminal = new BiosTerminal(ConsoleStreams.Writer(consoleOutput));
             var drives = virtio.DiskBackends.Select(IBiosDisk (disk) => new BlockBackendBiosDisk(disk)).ToList();
-            bios = BiosFirmware.Create(drives, terminal, backend.Memory,
+            bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
                 reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log);
             buses.Attach(firmwarePort, bios.Port);
         }

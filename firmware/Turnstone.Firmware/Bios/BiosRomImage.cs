@@ -74,9 +74,9 @@ public sealed class BiosRomImage
         a.iret();
         EmitPost(a, ref post);
         var handlers = Assemble(a, BiosStubLayout.HandlersOffset, out var result);
-        if (BiosStubLayout.HandlersOffset + handlers.Length > BiosStubLayout.ResetVectorOffset)
+        if (BiosStubLayout.HandlersOffset + handlers.Length > BiosStubLayout.HandlersLimit)
         {
-            throw new InvalidOperationException($"the BIOS handlers ({handlers.Length} bytes) overlap the reset vector");
+            throw new InvalidOperationException($"the BIOS handlers ({handlers.Length} bytes) run into F000:{BiosStubLayout.HandlersLimit:X4}, kept for fixed-address tables");
         }
         handlers.CopyTo(rom, BiosStubLayout.HandlersOffset);
         ushort Offset(Label label) => (ushort)result.GetLabelRIP(label);
@@ -245,7 +245,8 @@ public sealed class BiosRomImage
         return ivt;
     }
 
-    /// <summary>Writes the ROM at 0xF0000 and the IVT at 0.</summary>
+    /// <summary>Writes the ROM at 0xF0000 and the IVT at 0: the whole F segment, so tables that live
+    /// in it (INT 15h C0h's) are written after this.</summary>
     public void WriteTo(IGuestMemory memory)
     {
         memory.Write(BiosStubLayout.RomBase, Rom);

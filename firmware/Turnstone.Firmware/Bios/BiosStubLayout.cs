@@ -8,7 +8,9 @@ namespace Turnstone.Firmware.Bios;
 /// <remarks>
 /// <code>
 /// F000:0000-0FFF  trap stubs, one 16-byte slot per vector (slot N at N * 16)
-/// F000:1000-      IRQ0 handler, default IRQ handlers (EOI + IRET), a bare IRET, POST code
+/// F000:1000-DFFF IRQ0 handler, default IRQ handlers (EOI + IRET), a bare IRET, POST code
+/// F000:E000-FFEF  left for tables at the addresses IBM fixed (INT 15h C0h's at F000:E6F5), written
+///                 after the ROM image
 /// F000:FFF0       reset vector: a far jump to the POST code
 /// </code>
 /// A trap stub is <c>out FirmwareCallPort, al; jnc done; sti; hlt; jmp trap; done: iret</c>: the
@@ -34,6 +36,9 @@ public static class BiosStubLayout
 
     /// <summary>Where the handlers after the trap slots start.</summary>
     public const ushort HandlersOffset = TrapStubsOffset + VectorCount * TrapSlotSize;
+
+    /// <summary>Where the handlers must end: F000:E000 up holds tables at fixed compatibility addresses.</summary>
+    public const ushort HandlersLimit = 0xE000;
 
     /// <summary>The reset vector: F000:FFF0 (physical 0xFFFF0).</summary>
     public const ushort ResetVectorOffset = 0xFFF0;

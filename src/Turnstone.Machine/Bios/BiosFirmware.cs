@@ -1,4 +1,5 @@
 using Turnstone.Firmware.Bios;
+using Turnstone.Firmware.LinuxBoot;
 using Turnstone.GuestMemory;
 
 namespace Turnstone.Machine.Bios;
@@ -30,8 +31,9 @@ internal sealed class BiosFirmware
     public int DiskCount { get; }
 
     /// <param name="disks">Drives 80h, 81h, ... over the virtio disks' backends, in order.</param>
+    /// <param name="memoryMap">The machine's E820 map (ACPI tables and ECAM marked), which INT 15h E820 reports.</param>
     /// <param name="bootFailed">Stops the machine with a reason (INT 18h, or INT 19h finding nothing to boot).</param>
-    public static BiosFirmware Create(IReadOnlyList<IBiosDisk> disks, BiosTerminal terminal, IGuestMemory memory, Action<string> bootFailed,
+    public static BiosFirmware Create(IReadOnlyList<IBiosDisk> disks, BiosTerminal terminal, IGuestMemory memory, E820Map memoryMap, Action<string> bootFailed,
         TextWriter? log)
     {
         var unsupported = new UnsupportedServiceLog(log);
