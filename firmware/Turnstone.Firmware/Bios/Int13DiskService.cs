@@ -71,6 +71,11 @@ public sealed class Int13DiskService(IReadOnlyList<IBiosDisk> disks) : IBiosServ
             case 0x48:
                 ExtendedParameters(call, disk);
                 break;
+            case 0x4B:
+                // El Torito status/terminate: asked by loaders (GRUB) to learn whether they booted
+                // from an emulated CD. A hard disk is not one; SeaBIOS answers so, without a complaint.
+                Finish(call, DiskStatus.InvalidParameter);
+                break;
             default:
                 call.Unsupported($"INT 13h AH={function:X2}h");
                 StoreStatus(call, DiskStatus.InvalidParameter);

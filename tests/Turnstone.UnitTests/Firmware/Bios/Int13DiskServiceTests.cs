@@ -286,6 +286,18 @@ public sealed class Int13DiskServiceTests
     }
 
     [Fact]
+    public void El_torito_status_says_this_is_no_emulated_cd_without_logging_it_as_unsupported()
+    {
+        var log = new StringWriter();
+        _registers.Eax = 0x4B01;
+        _registers.Edx = 0x80;
+        _service.Handle(new BiosCall(0x13, _registers, _memory, new UnsupportedServiceLog(log)));
+        Assert.True(Carry);
+        Assert.Equal(DiskStatus.InvalidParameter, Ah);
+        Assert.Empty(log.ToString());
+    }
+
+    [Fact]
     public void An_unknown_function_is_unsupported_with_invalid_function()
     {
         var log = new StringWriter();
