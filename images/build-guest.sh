@@ -3,7 +3,7 @@
 # Builds the Turnstone guest artefacts from Debian packages, cached outside
 # the repository.
 #
-#   images/build-guest.sh minimal|cloud|initramfs|initramfs-virtio|blkbench|rootfs|components|blkdriver|all
+#   images/build-guest.sh minimal|cloud|initramfs|initramfs-virtio|blkbench|rootfs|components|blkdriver|grub-mbr|syslinux-fat|gpt-cloud|debian12|all
 #
 #   minimal    Linux from Debian's linux-source-6.1: tinyconfig plus
 #              images/linux/minimal.config, LZ4 payload.
@@ -19,7 +19,18 @@
 #              host baseline crc32_host, with the host gcc.
 #   blkdriver  images/blkdriver/ as one freestanding PVH ELF, with the host
 #              gcc.
+#   grub-mbr   disk image for a legacy BIOS: MBR, GRUB i386-pc (boot.img,
+#              core.img in the gap), ext4 root with the minimal kernel.
+#   syslinux-fat
+#              disk image for a legacy BIOS: SYSLINUX's mbr.bin, FAT
+#              partition with SYSLINUX and the minimal kernel, ext4 root.
+#   gpt-cloud  disk image for a legacy BIOS laid out like Debian's cloud
+#              images: GPT, BIOS boot partition with GRUB's core.img, ESP,
+#              ext4 root with the minimal kernel.
 #   all        all of the above, in this order.
+#   debian12   (not in `all`: needs root, the network and minutes) Debian 12
+#              made with debootstrap (systemd, Debian's cloud kernel and its
+#              initramfs-tools initrd), GRUB i386-pc, on an MBR disk image.
 #
 # This file is the entry point only. Each target is one file in
 # images/recipes/ (which says what it builds, from what, and its cache key),
@@ -31,8 +42,10 @@
 #
 # On success STDOUT carries only KEY=absolute-path lines:
 #   MINIMAL_KERNEL MINIMAL_VMLINUX CLOUD_KERNEL CLOUD_MODULES INITRAMFS
-#   VIRTIO_INITRAMFS BLKBENCH ROOTFS COMPONENTS_DIR BLKDRIVER
-# (each at most once: rootfs reports the BLKBENCH it contains).
+#   VIRTIO_INITRAMFS BLKBENCH ROOTFS COMPONENTS_DIR BLKDRIVER GRUB_MBR_DISK
+#   SYSLINUX_FAT_DISK GPT_CLOUD_DISK DEBIAN12_DISK
+# (each at most once: rootfs reports the BLKBENCH it contains, the disk
+# images the MINIMAL_KERNEL and ROOTFS they carry).
 # Everything else goes to STDERR; the kernel build log goes to a file under
 # the cache's logs/ directory.
 #
@@ -58,7 +71,7 @@ readonly IMAGES_DIR REPO_DIR
 
 # What `all` builds, in this order (which is also the order of the KEY=path
 # lines).
-readonly -a ALL_TARGETS=(minimal cloud initramfs initramfs-virtio blkbench rootfs components blkdriver)
+readonly -a ALL_TARGETS=(minimal cloud initramfs initramfs-virtio blkbench rootfs components blkdriver grub-mbr syslinux-fat gpt-cloud)
 
 # Filled by define_target as the recipes are sourced.
 declare -A TARGET_FUNCTIONS=() TARGET_FILES=()

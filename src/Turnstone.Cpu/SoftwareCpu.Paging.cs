@@ -22,9 +22,21 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Long mode with a 64-bit CS: the only mode the engine runs code in so far.</summary>
     private bool _executing64BitCode;
 
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> when long mode first became active, or 0
+    /// while it never has. After a legacy BIOS this is when the kernel took over: GRUB and SYSLINUX
+    /// stay in 16/32-bit code, and Linux's startup_32 enables long mode within its first thousand
+    /// instructions. Written only on mode changes, never per instruction.
+    /// </summary>
+    public long FirstLongModeEntryTimestamp { get; private set; }
+
     private void UpdateLongModeActive()
     {
         bool active = (_efer & EferBits.LongModeEnable) != 0 && (_cr0 & Cr0Bits.Paging) != 0 && (_cr4 & Cr4Bits.PhysicalAddressExtension) != 0;
+        if (active && FirstLongModeEntryTimestamp == 0)
+        {
+            FirstLongModeEntryTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
         _efer = active ? _efer | EferBits.LongModeActive : _efer & ~EferBits.LongModeActive;
         _longModeActive = active;
         _executing64BitCode = active && _segments[(int)SegmentName.Cs].Long;

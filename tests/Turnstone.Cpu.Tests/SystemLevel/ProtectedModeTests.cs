@@ -148,6 +148,8 @@ public sealed class ProtectedModeTests
         using var machine = new LegacyModeMachine();
         machine.EnterProtectedMode32();
         AssembleLongModeSwitch(machine, farForm);
+        Assert.Equal(0, machine.Cpu.FirstLongModeEntryTimestamp);
+        long beforeRun = System.Diagnostics.Stopwatch.GetTimestamp();
 
         var exit = machine.Cpu.Run(1000);
 
@@ -157,6 +159,7 @@ public sealed class ProtectedModeTests
         Assert.Equal(LegacyModeMachine.Code64Selector, machine.Cpu.GetSegment(SegmentName.Cs).Selector);
         Assert.NotEqual(0UL, machine.Cpu.Efer & (1 << 10)); // LMA
         Assert.Equal(LegacyModeMachine.StackTop, machine.Register(GeneralRegister.Rbx));
+        Assert.InRange(machine.Cpu.FirstLongModeEntryTimestamp, beforeRun, System.Diagnostics.Stopwatch.GetTimestamp());
     }
 
     [Theory]
