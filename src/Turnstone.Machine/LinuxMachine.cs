@@ -301,14 +301,16 @@ public sealed class LinuxMachine
 
     /// <summary>
     /// Keys for a BIOS boot: INT 16h's while the BIOS owns the keyboard (<see cref="BiosTerminal"/>),
-    /// then the guest's: hvc0 once its driver has set the device up, the UART before (the command
-    /// line that says which console is interactive is the boot loader's, unknown to the monitor).
+    /// then the guest's: hvc0 once its driver has set the device up (which also ends the BIOS's
+    /// ownership: the BIOS never drives virtio), the UART before (the command line that says which
+    /// console is interactive is the boot loader's, unknown to the monitor).
     /// </summary>
     private static Func<ReadOnlyMemory<byte>, int> BiosKeyboard(BiosFirmware bios, MachineBackend backend, VirtioDevices virtio, Serial16550 uart)
     {
         var hvc0 = backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span));
         var serial = ConsoleStreams.Into(uart);
-        return bios.Terminal.Keyboard(bytes => virtio.Console.AcceptedFeatures != 0 ? hvc0(bytes) : serial(bytes));
+        bool ConsoleDriverUp() => virtio.Console.AcceptedFeatures != 0;
+        return bios.Terminal.Keyboard(bytes => ConsoleDriverUp() ? hvc0(bytes) : serial(bytes), ConsoleDriverUp);
     }
 
     /// <summary>The BIOS in guest RAM (ROM, IVT, its data), and the vCPU at the reset vector F000:FFF0.</summary>

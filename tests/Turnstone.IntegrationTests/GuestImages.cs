@@ -23,6 +23,28 @@ public static class GuestImages
     /// <summary>The recipe's ext4 root file system image (read-only in the cache: tests boot a copy).</summary>
     public static string RootFileSystem => Get("ROOTFS");
 
+    private static readonly Dictionary<string, Lazy<Dictionary<string, string>>> SingleTargets = new();
+
+    /// <summary>
+    /// A disk image for the BIOS from one recipe target (grub-mbr, syslinux-fat, gpt-cloud,
+    /// debian12), read-only in the cache, by the key the recipe prints for it (GRUB_MBR_DISK, ...).
+    /// </summary>
+    public static string BiosDisk(string target, string key)
+    {
+        Lazy<Dictionary<string, string>> build;
+        lock (SingleTargets)
+        {
+            if (!SingleTargets.TryGetValue(target, out build!))
+            {
+                build = new Lazy<Dictionary<string, string>>(() => Build(target));
+                SingleTargets[target] = build;
+            }
+        }
+        return build.Value.TryGetValue(key, out string? path) && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"images/build-guest.sh {target} did not produce {key}");
+    }
+
     /// <summary>A writable copy of the root file system image in <paramref name="directory"/>.</summary>
     public static string CopyOfRootFileSystem(string directory)
     {

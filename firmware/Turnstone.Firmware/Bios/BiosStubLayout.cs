@@ -54,12 +54,14 @@ public static class BiosStubLayout
     public const ushort PostStackPointer = 0x7C00;
 
     /// <summary>BDA fields the guest-side code and INT 13h keep: the timer tick count (dword) and
-    /// the midnight flag the IRQ0 handler maintains; the last hard-disk status INT 13h 01h reports
-    /// (SeaBIOS keeps the hard disk's at 0x474; 0x441 is the diskette's); the hard-disk count.</summary>
-    public const uint TickCountAddress = 0x46C, MidnightFlagAddress = 0x470, HardDiskStatusAddress = 0x474, HardDiskCountAddress = 0x475;
+    /// the midnight flag the IRQ0 handler maintains (<see cref="BiosDataArea"/>'s); the last
+    /// hard-disk status INT 13h 01h reports (SeaBIOS keeps the hard disk's at 0x474; 0x441 is the
+    /// diskette's).</summary>
+    public const uint TickCountAddress = (uint)BiosDataArea.TimerTicks, MidnightFlagAddress = (uint)BiosDataArea.TimerMidnight;
+    public const uint HardDiskStatusAddress = 0x474;
 
     /// <summary>Ticks in a day at 18.2 Hz (the IRQ0 handler wraps the count there and sets the midnight flag).</summary>
-    public const uint TicksPerDay = 0x1800B0;
+    public const uint TicksPerDay = TimeOfDayService.TicksPerDay;
 
     /// <summary>Where the 8259s' vector bases are left: IRQ 0-7 at INT 08h-0Fh, IRQ 8-15 at INT 70h-77h.</summary>
     public const byte MasterPicVectorBase = 0x08, SlavePicVectorBase = 0x70;

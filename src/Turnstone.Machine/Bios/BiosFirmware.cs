@@ -1,4 +1,6 @@
 using Turnstone.Firmware.Bios;
+using Turnstone.Firmware.Bios.Keyboard;
+using Turnstone.Firmware.Bios.Video;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.GuestMemory;
 
@@ -12,9 +14,11 @@ namespace Turnstone.Machine.Bios;
 internal sealed class BiosFirmware
 {
     private readonly BiosRomImage _rom;
+    private readonly TimeOfDayService _timeOfDay;
 
-    private BiosFirmware(BiosDispatcher dispatcher, BiosTerminal terminal, int diskCount)
+    private BiosFirmware(BiosDispatcher dispatcher, BiosTerminal terminal, int diskCount, TimeOfDayService timeOfDay)
     {
+        _timeOfDay = timeOfDay;
         Dispatcher = dispatcher;
         Terminal = terminal;
         DiskCount = diskCount;
@@ -37,20 +41,31 @@ internal sealed class BiosFirmware
         TextWriter? log)
     {
         var unsupported = new UnsupportedServiceLog(log);
-        // The video, equipment, memory, system, keyboard and clock services (INT 10h, 11h, 12h,
-        // 15h, 16h, 1Ah) and the BDA/EBDA contents join this list from the bios-services work.
+        var timeOfDay = new TimeOfDayService(TimeProvider.System);
         IBiosService[] services =
         [
             new Int13DiskService(disks),
             new BootstrapService(disks, terminal, bootFailed),
+            new VideoService(terminal, unsupported),
+            new EquipmentService(),
+            new BaseMemoryService(),
+            new SystemService(memoryMap, TimeProvider.System),
+            new KeyboardService(terminal),
+            timeOfDay,
         ];
-        return new BiosFirmware(new BiosDispatcher(services, memory, unsupported), terminal, disks.Count);
+        return new BiosFirmware(new BiosDispatcher(services, memory, unsupported), terminal, disks.Count, timeOfDay);
     }
 
-    /// <summary>Writes the ROM at 0xF0000, the IVT at 0 and the BDA fields this BIOS keeps itself.</summary>
+    /// <summary>
+    /// Writes the ROM at 0xF0000 and the IVT at 0, then what lives inside them or beside them: the
+    /// BDA and EBDA (one COM port, the hard disk count), INT 15h C0h's table at F000:E6F5 (after the
+    /// ROM, which covers the whole F segment) and the tick count seeded from the clock.
+    /// </summary>
     public void Install(IGuestMemory memory)
     {
         _rom.WriteTo(memory);
-        memory.WriteByte(BiosStubLayout.HardDiskCountAddress, (byte)DiskCount);
+        BiosDataArea.Write(memory, serialPortCount: 1, (byte)DiskCount);
+        SystemConfigurationTable.Write(memory);
+        _timeOfDay.InitializeTicks(memory);
     }
 }

@@ -7,9 +7,10 @@ namespace Turnstone.Machine.Bios;
 /// <summary>
 /// The terminal as the BIOS sees it (<see cref="IBiosConsole"/>): output goes where the UART's
 /// goes, and the keys typed while the BIOS owns the keyboard wait here for INT 16h. The BIOS owns
-/// it from reset until the guest has made no firmware call for <see cref="HandOffAfter"/>: a boot
+/// it from reset until an OS has a console driver up (the keyboard's caller says so), or, failing
+/// that sign, until the guest has made no firmware call for <see cref="HandOffAfter"/>: a boot
 /// loader calls the BIOS all the time (INT 16h polls, INT 1Ah, INT 13h reads), an OS it started
-/// never does, so from then on the keys go to the guest's own drivers.
+/// never does. From then on keys go to the guest's own drivers, the unread ones first.
 /// </summary>
 internal sealed class BiosTerminal(Action<byte> output) : IBiosConsole
 {
@@ -37,7 +38,7 @@ internal sealed class BiosTerminal(Action<byte> output) : IBiosConsole
     public void NoteFirmwareCall() => Volatile.Write(ref _lastCallTimestamp, Stopwatch.GetTimestamp());
 
     /// <summary>True until the guest has gone <see cref="HandOffAfter"/> without a firmware call since its last one.</summary>
-    public bool OwnsKeyboard
+    public bool CallsRecently
     {
         get
         {
@@ -46,13 +47,16 @@ internal sealed class BiosTerminal(Action<byte> output) : IBiosConsole
         }
     }
 
-    /// <summary>An input sink for the console pump: keys go to INT 16h while the BIOS owns the keyboard,
-    /// then to <paramref name="guest"/> (the guest's UART or hvc0).</summary>
-    public Func<ReadOnlyMemory<byte>, int> Keyboard(Func<ReadOnlyMemory<byte>, int> guest) => bytes =>
+    /// <summary>
+    /// An input sink for the console pump: keys go to INT 16h while the BIOS owns the keyboard, then
+    /// to <paramref name="guest"/> (the guest's UART or hvc0), starting with any INT 16h never read.
+    /// <paramref name="osConsoleUp"/> is true once an OS has a console driver running.
+    /// </summary>
+    public Func<ReadOnlyMemory<byte>, int> Keyboard(Func<ReadOnlyMemory<byte>, int> guest, Func<bool> osConsoleUp) => bytes =>
     {
-        if (!OwnsKeyboard)
+        if (osConsoleUp() || !CallsRecently)
         {
-            return guest(bytes);
+            return HandUnreadKeysTo(guest) ? guest(bytes) : 0;
         }
         int taken = 0;
         var span = bytes.Span;
@@ -62,4 +66,18 @@ internal sealed class BiosTerminal(Action<byte> output) : IBiosConsole
         }
         return taken;
     };
+
+    /// <summary>Gives the keys the BIOS never read to the guest; false while the guest has no room for them yet.</summary>
+    private bool HandUnreadKeysTo(Func<ReadOnlyMemory<byte>, int> guest)
+    {
+        while (_input.TryPeek(out byte key))
+        {
+            if (guest(new[] { key }) == 0)
+            {
+                return false;
+            }
+            _input.TryDequeue(out _);
+        }
+        return true;
+    }
 }
