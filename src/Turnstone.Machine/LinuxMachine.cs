@@ -30,6 +30,9 @@ public sealed class LinuxMachine
     /// <summary>The memory map with the ACPI tables and ECAM marked, for the BIOS's INT 15h E820 (null on a kernel boot, whose plan holds it).</summary>
     private E820Map? _biosMemoryMap;
 
+    /// <summary>The BIOS ROM, assembled on a pool thread from <see cref="Prepare"/> on (null on a kernel boot).</summary>
+    private Task<BiosRomImage>? _biosRom;
+
     private LinuxMachine(MachineConfig config, LinuxBootPlan? plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables,
         (EngineKind Engine, string Reason) engine, string description)
     {
@@ -117,6 +120,7 @@ public sealed class LinuxMachine
         return new LinuxMachine(config, null, platform, acpi, engine, $"BIOS boot from drive 80h ({Path.GetFileName(config.Disks[0].Path)})")
         {
             _biosMemoryMap = e820,
+            _biosRom = BiosFirmware.AssembleRomAhead(),
         };
     }
 
@@ -221,17 +225,24 @@ public sealed class LinuxMachine
         buses.Attach(_platform.BootTimer, bootTimer);
 
         BiosFirmware? bios = null;
+        var biosSetup = Stopwatch.StartNew();
         if (_platform.BiosFirmwareCallPort is { } firmwarePort)
         {
             var terminal = new BiosTerminal(ConsoleStreams.Writer(consoleOutput));
             var drives = virtio.DiskBackends.Select(IBiosDisk (disk) => new BlockBackendBiosDisk(disk)).ToList();
             bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
-                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log);
+                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log, _biosRom!.GetAwaiter().GetResult());
             buses.Attach(firmwarePort, bios.Port);
         }
         buses.EnsureEveryDeviceAttached();
 
         var entry = bios is null ? WriteBootImageOnce(backend.Memory) : InstallBios(bios, backend.Memory);
+        if (bios is not null)
+        {
+            // The firmware's share of the start on the machine's path: the services, waiting for the
+            // ROM assembled since Prepare (if it is not done yet), the IVT and the BDA.
+            log?.WriteLine($"[turnstone] BIOS ready in {biosSetup.Elapsed.TotalMilliseconds:F1} ms ({bios.Dispatcher.TrapVectors.Count} trapped vectors)");
+        }
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         log?.WriteLine($"[turnstone] {KernelDescription}; {_config.MemoryBytes >> 20} MiB RAM{backend.StartNote}");
 
@@ -301,16 +312,36 @@ public sealed class LinuxMachine
 
     /// <summary>
     /// Keys for a BIOS boot: INT 16h's while the BIOS owns the keyboard (<see cref="BiosTerminal"/>),
-    /// then the guest's: hvc0 once its driver has set the device up (which also ends the BIOS's
-    /// ownership: the BIOS never drives virtio), the UART before (the command line that says which
-    /// console is interactive is the boot loader's, unknown to the monitor).
+    /// then the guest's. The command line that says which console is interactive is the boot
+    /// loader's, unknown to the monitor, and a loader may leave the UART's receive interrupt on
+    /// (SYSLINUX does), so each key goes to every console a driver has up: hvc0 once its driver
+    /// set the device up, the UART while its received-data interrupt is on, the UART when neither.
+    /// A guest reads one of them (output goes to one terminal too, see README: Limits). Either sign
+    /// also ends the BIOS's ownership (the BIOS drives neither).
     /// </summary>
     private static Func<ReadOnlyMemory<byte>, int> BiosKeyboard(BiosFirmware bios, MachineBackend backend, VirtioDevices virtio, Serial16550 uart)
     {
         var hvc0 = backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span));
         var serial = ConsoleStreams.Into(uart);
-        bool ConsoleDriverUp() => virtio.Console.AcceptedFeatures != 0;
-        return bios.Terminal.Keyboard(bytes => ConsoleDriverUp() ? hvc0(bytes) : serial(bytes), ConsoleDriverUp);
+        bool SerialOpen() => uart.ReceiveInterruptEnabled;
+        bool VirtioConsoleUp() => virtio.Console.AcceptedFeatures != 0;
+        int ToEveryOpenConsole(ReadOnlyMemory<byte> bytes)
+        {
+            bool toVirtio = VirtioConsoleUp(), toSerial = SerialOpen() || !toVirtio;
+            int taken = 0;
+            while (taken < bytes.Length)
+            {
+                var key = bytes.Slice(taken, 1);
+                bool accepted = (toVirtio && hvc0(key) > 0) | (toSerial && serial(key) > 0);
+                if (!accepted)
+                {
+                    break;
+                }
+                taken++;
+            }
+            return taken;
+        }
+        return bios.Terminal.Keyboard(ToEveryOpenConsole, () => SerialOpen() || VirtioConsoleUp());
     }
 
     /// <summary>The BIOS in guest RAM (ROM, IVT, its data), and the vCPU at the reset vector F000:FFF0.</summary>
