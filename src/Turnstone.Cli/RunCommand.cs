@@ -19,8 +19,12 @@ internal static class RunCommand
     {
         var kernel = new Option<string>("--kernel")
         {
-            Description = "Linux kernel (bzImage or vmlinux ELF), or an ELF with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
-            Required = true,
+            Description = "Linux kernel (bzImage or vmlinux ELF), or an ELF with a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); without it the BIOS boots the first --disk",
+        };
+        var firmware = new Option<string>("--firmware")
+        {
+            Description = "what starts the guest: auto (the Linux boot protocol with --kernel, the BIOS without), bios (a legacy BIOS boots the first --disk's MBR as drive 80h; conflicts with --kernel), uefi (not implemented yet)",
+            DefaultValueFactory = _ => "auto",
         };
         var initrd = new Option<string?>("--initrd") { Description = "initial ramdisk (cpio, optionally compressed)" };
         var cmdline = new Option<string?>("--cmdline")
@@ -49,15 +53,26 @@ internal static class RunCommand
             Description = "what runs the guest: kvm, soft (the software engine) or auto: KVM when /dev/kvm can be opened, else soft; Linux also goes to soft where KVM is a nested PVM host that emulates guest kernel code (about 30 times slower there)",
             DefaultValueFactory = _ => "auto",
         };
-        var command = new Command("run", "Boot a Linux kernel; the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted (Ctrl-C, SIGINT), 143 when terminated (SIGTERM), 1 on errors.")
+        var command = new Command("run", "Boot a Linux kernel, or a disk image through the BIOS (--disk IMAGE without --kernel); the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted (Ctrl-C, SIGINT), 143 when terminated (SIGTERM), 1 on errors.")
         {
-            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet, engine,
+            kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet, engine, firmware,
         };
         command.SetAction(result =>
         {
             if (!ExecutionEngines.TryParse(result.GetValue(engine)!, out var engineChoice))
             {
                 return Fail($"--engine: '{result.GetValue(engine)}' is not one of auto, kvm, soft");
+            }
+            FirmwareChoice? firmwareChoice = result.GetValue(firmware) switch
+            {
+                "auto" => FirmwareChoice.Auto,
+                "bios" => FirmwareChoice.Bios,
+                "uefi" => FirmwareChoice.Uefi,
+                _ => null,
+            };
+            if (firmwareChoice is null)
+            {
+                return Fail($"--firmware: '{result.GetValue(firmware)}' is not one of auto, bios, uefi");
             }
             if (!MemorySize.TryParse(result.GetValue(memory)!, out ulong bytes, out string? sizeError))
             {
@@ -75,7 +90,8 @@ internal static class RunCommand
             var log = result.GetValue(quiet) ? null : Console.Error;
             var config = new MachineConfig
             {
-                KernelPath = result.GetValue(kernel)!,
+                KernelPath = result.GetValue(kernel),
+                Firmware = firmwareChoice.Value,
                 InitrdPath = result.GetValue(initrd),
                 CommandLine = result.GetValue(cmdline),
                 Disks = diskConfigs,

@@ -112,7 +112,9 @@ public sealed unsafe partial class SoftwareCpu
         return true;
     }
 
-    /// <summary>LTR (busy = false) or LLDT: a system descriptor of 16 bytes from the GDT.</summary>
+    /// <summary>LTR (busy = false) or LLDT: a system descriptor from the GDT, 16 bytes in long mode and
+    /// 8 outside it, where LTR also takes a 16-bit TSS (type 1; using one for a stack switch stops
+    /// with NotImplemented). SYSLINUX loads a TSS in 32-bit protected mode.</summary>
     private bool LoadSystemSegment(ushort selector, bool taskRegister)
     {
         if (_cpl != 0)
@@ -129,18 +131,20 @@ public sealed unsafe partial class SoftwareCpu
             return true;
         }
         uint error = (uint)(selector & 0xFFFC);
-        if ((selector & 4) != 0 || (ulong)(selector & ~7) + 15 > _gdtr.Limit)
+        bool wide = _longModeActive;
+        if ((selector & 4) != 0 || (ulong)(selector & ~7) + (wide ? 15UL : 7UL) > _gdtr.Limit)
         {
             return GeneralProtection(error);
         }
         ulong address = _gdtr.Base + (ulong)(selector & ~7);
-        if (!TryReadSystem(address, 8, out ulong low) || !TryReadSystem(address + 8, 8, out ulong high))
+        ulong high = 0;
+        if (!TryReadSystem(address, 8, out ulong low) || (wide && !TryReadSystem(address + 8, 8, out high)))
         {
             return false;
         }
         var segment = SegmentRegister.FromDescriptor(selector, low, high);
-        int expectedType = taskRegister ? 9 : 2;
-        if (segment.IsCodeOrData || segment.Type != expectedType || !IsCanonical(segment.Base))
+        bool typeAllowed = taskRegister ? segment.Type == 9 || (!wide && segment.Type == 1) : segment.Type == 2;
+        if (segment.IsCodeOrData || !typeAllowed || !IsCanonical(segment.Base))
         {
             return GeneralProtection(error);
         }

@@ -28,6 +28,13 @@ internal interface IVcpuExitSource
     /// </summary>
     bool TryHandleEngineExit(in VcpuExit exit, out string? failure);
 
+    /// <summary>
+    /// The vCPU's registers during the current exit when it is in real mode (a BIOS firmware call),
+    /// or null; changes reach the vCPU at <see cref="Bios.VcpuRegisterWindow.Commit"/>, before the
+    /// next entry. Engines that run no BIOS keep the default.
+    /// </summary>
+    Bios.VcpuRegisterWindow? RealModeRegisters() => null;
+
     /// <summary>What the monitor prints when the VM stops on <paramref name="exit"/>: registers, code at RIP.</summary>
     string StateReport(string reason, in VcpuExit exit);
 }

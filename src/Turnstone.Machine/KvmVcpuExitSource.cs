@@ -16,7 +16,11 @@ internal sealed class KvmVcpuExitSource(Vcpu vcpu, IGuestMemory memory, HostQuir
 
     public SystemCallRepair? SystemCallRepair { get; } = quirks.MisdeliversUserSystemCalls ? new SystemCallRepair(memory) : null;
 
+    private readonly Bios.KvmRealModeRegisters _realModeRegisters = new(vcpu);
+
     public VcpuExit Run() => vcpu.Run();
+
+    public Bios.VcpuRegisterWindow? RealModeRegisters() => _realModeRegisters.TryOpen() ? _realModeRegisters : null;
 
     public Span<byte> IoData => vcpu.IoData;
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Turnstone.Devices.Legacy;
 using Turnstone.Devices.Pci;
 using Turnstone.Firmware;
+using Turnstone.Firmware.Bios;
+using Turnstone.Machine.Bios;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.Engine;
 using Turnstone.Hypervisor.Kvm;
@@ -25,16 +27,25 @@ public sealed class LinuxMachine
     private readonly PcPlatform _platform;
     private readonly Acpi.Tables.AcpiTableSet _acpiTables;
 
-    private LinuxMachine(MachineConfig config, LinuxBootPlan plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables,
-        (EngineKind Engine, string Reason) engine)
+    /// <summary>The memory map with the ACPI tables and ECAM marked, for the BIOS's INT 15h E820 (null on a kernel boot, whose plan holds it).</summary>
+    private E820Map? _biosMemoryMap;
+
+    /// <summary>The BIOS ROM, assembled on a pool thread from <see cref="Prepare"/> on (null on a kernel boot).</summary>
+    private Task<BiosRomImage>? _biosRom;
+
+    private LinuxMachine(MachineConfig config, LinuxBootPlan? plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables,
+        (EngineKind Engine, string Reason) engine, string description)
     {
         (Engine, EngineReason) = engine;
         _config = config;
         _plan = plan;
         _platform = platform;
         _acpiTables = acpiTables;
-        KernelDescription = plan.Kernel.Description;
+        KernelDescription = description;
     }
+
+    /// <summary>True when the machine boots its first disk through the BIOS rather than a kernel through the Linux boot protocol.</summary>
+    public bool BootsThroughBios => _platform.BiosFirmwareCallPort is not null;
 
     public string KernelDescription { get; }
 
@@ -61,6 +72,14 @@ public sealed class LinuxMachine
         {
             disk.Validate();
         }
+        if (config.Firmware == FirmwareChoice.Uefi)
+        {
+            throw new ArgumentException("--firmware uefi is not implemented yet (bios is the firmware that boots disks today)");
+        }
+        if (config.Firmware == FirmwareChoice.Bios || config.KernelPath is null)
+        {
+            return PrepareBios(config);
+        }
         byte[] kernel = ReadInput(config.KernelPath, "kernel");
         byte[]? initrd = config.InitrdPath is null ? null : InitialRamdisk.Prepare(ReadInput(config.InitrdPath, "initrd"), config.DecompressOnHost);
         var image = LinuxKernelImage.Parse(kernel, config.DecompressOnHost, config.Boot);
@@ -72,7 +91,37 @@ public sealed class LinuxMachine
         config = config with { CommandLine = config.CommandLine ?? MachineConfig.DefaultCommandLineFor(engine.Engine) };
         var plan = LinuxBootPlan.Create(image, initrd, config.CommandLine, e820);
         plan.AcpiRsdpAddress = acpi.RsdpAddress;
-        return new LinuxMachine(config, plan, platform, acpi, engine);
+        return new LinuxMachine(config, plan, platform, acpi, engine, plan.Kernel.Description);
+    }
+
+    /// <summary>
+    /// A machine that boots its first disk through the BIOS: no kernel, initrd or command line (the
+    /// boot loader on the disk chooses those), at least one disk, and an engine that can run real
+    /// mode (<see cref="MachineEngineSelection.ResolveForBios"/>).
+    /// </summary>
+    private static LinuxMachine PrepareBios(MachineConfig config)
+    {
+        if (config.KernelPath is not null)
+        {
+            throw new ArgumentException("--kernel conflicts with --firmware bios: the BIOS boots the first --disk; drop one of them");
+        }
+        if (config.InitrdPath is not null || config.CommandLine is not null)
+        {
+            throw new ArgumentException($"{(config.InitrdPath is not null ? "--initrd" : "--cmdline")} needs --kernel; a BIOS boot takes them from the disk's boot loader");
+        }
+        if (config.Disks.Count == 0)
+        {
+            throw new ArgumentException("nothing to boot: give --kernel, or --disk IMAGE to boot it through the BIOS");
+        }
+        var e820 = E820Map.FromRam(GuestRamLayout.For(config.MemoryBytes));
+        var platform = PcPlatform.Lay(config.Disks.Count, bios: true);
+        var acpi = AcpiFirmware.Build(platform.Builder.Describe(config.Cpus), e820);
+        var engine = MachineEngineSelection.ResolveForBios(config.Engine);
+        return new LinuxMachine(config, null, platform, acpi, engine, $"BIOS boot from drive 80h ({Path.GetFileName(config.Disks[0].Path)})")
+        {
+            _biosMemoryMap = e820,
+            _biosRom = BiosFirmware.AssembleRomAhead(),
+        };
     }
 
     private static byte[] ReadInput(string path, string what)
@@ -174,9 +223,26 @@ public sealed class LinuxMachine
         AcpiFirmware.WriteTo(_acpiTables, backend.Memory);
         var bootTimer = new BootTimer(clock, t => log?.WriteLine($"\n[turnstone] boot timer: guest init reached after {t.TotalSeconds:F2} s"));
         buses.Attach(_platform.BootTimer, bootTimer);
+
+        BiosFirmware? bios = null;
+        var biosSetup = Stopwatch.StartNew();
+        if (_platform.BiosFirmwareCallPort is { } firmwarePort)
+        {
+            var terminal = new BiosTerminal(ConsoleStreams.Writer(consoleOutput));
+            var drives = virtio.DiskBackends.Select(IBiosDisk (disk) => new BlockBackendBiosDisk(disk)).ToList();
+            bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
+                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log, _biosRom!.GetAwaiter().GetResult());
+            buses.Attach(firmwarePort, bios.Port);
+        }
         buses.EnsureEveryDeviceAttached();
 
-        var entry = WriteBootImageOnce(backend.Memory);
+        var entry = bios is null ? WriteBootImageOnce(backend.Memory) : InstallBios(bios, backend.Memory);
+        if (bios is not null)
+        {
+            // The firmware's share of the start on the machine's path: the services, waiting for the
+            // ROM assembled since Prepare (if it is not done yet), the IVT and the BDA.
+            log?.WriteLine($"[turnstone] BIOS ready in {biosSetup.Elapsed.TotalMilliseconds:F1} ms ({bios.Dispatcher.TrapVectors.Count} trapped vectors)");
+        }
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         log?.WriteLine($"[turnstone] {KernelDescription}; {_config.MemoryBytes >> 20} MiB RAM{backend.StartNote}");
 
@@ -190,6 +256,7 @@ public sealed class LinuxMachine
             try
             {
                 var exits = backend.StartVcpu(entry, control, log);
+                bios?.Port.Connect(exits);
                 loop = new VcpuLoop(exits, buses.Ports, buses.Mmio, control);
                 if (!control.StopRequested)
                 {
@@ -208,10 +275,10 @@ public sealed class LinuxMachine
         })
         { Name = "vcpu0", IsBackground = true };
         vcpuThread.Start();
-        bool virtioKeyboard = KernelCommandLine.InteractiveConsoleIsVirtio(_config.CommandLine!);
-        var keyboard = virtioKeyboard
-            ? backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span))
-            : ConsoleStreams.Into(uart);
+        var keyboard = bios is not null ? BiosKeyboard(bios, backend, virtio, uart)
+            : KernelCommandLine.InteractiveConsoleIsVirtio(_config.CommandLine!)
+                ? backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span))
+                : ConsoleStreams.Into(uart);
         ConsoleStreams.StartInputPump(_config.ConsoleInput, keyboard, stopInput.Token);
         vcpuEnded = WaitForVcpu(vcpuThread, control);
         stopInput.Cancel();
@@ -241,6 +308,47 @@ public sealed class LinuxMachine
             exit = exit with { Report = vcpuFailure.ToString() };
         }
         return exit;
+    }
+
+    /// <summary>
+    /// Keys for a BIOS boot: INT 16h's while the BIOS owns the keyboard (<see cref="BiosTerminal"/>),
+    /// then the guest's. The command line that says which console is interactive is the boot
+    /// loader's, unknown to the monitor, and a loader may leave the UART's receive interrupt on
+    /// (SYSLINUX does), so each key goes to every console a driver has up: hvc0 once its driver
+    /// set the device up, the UART while its received-data interrupt is on, the UART when neither.
+    /// A guest reads one of them (output goes to one terminal too, see README: Limits). Either sign
+    /// also ends the BIOS's ownership (the BIOS drives neither).
+    /// </summary>
+    private static Func<ReadOnlyMemory<byte>, int> BiosKeyboard(BiosFirmware bios, MachineBackend backend, VirtioDevices virtio, Serial16550 uart)
+    {
+        var hvc0 = backend.ConsoleInput(bytes => virtio.Console.EnqueueInput(bytes.Span));
+        var serial = ConsoleStreams.Into(uart);
+        bool SerialOpen() => uart.ReceiveInterruptEnabled;
+        bool VirtioConsoleUp() => virtio.Console.AcceptedFeatures != 0;
+        int ToEveryOpenConsole(ReadOnlyMemory<byte> bytes)
+        {
+            bool toVirtio = VirtioConsoleUp(), toSerial = SerialOpen() || !toVirtio;
+            int taken = 0;
+            while (taken < bytes.Length)
+            {
+                var key = bytes.Slice(taken, 1);
+                bool accepted = (toVirtio && hvc0(key) > 0) | (toSerial && serial(key) > 0);
+                if (!accepted)
+                {
+                    break;
+                }
+                taken++;
+            }
+            return taken;
+        }
+        return bios.Terminal.Keyboard(ToEveryOpenConsole, () => SerialOpen() || VirtioConsoleUp());
+    }
+
+    /// <summary>The BIOS in guest RAM (ROM, IVT, its data), and the vCPU at the reset vector F000:FFF0.</summary>
+    private static Firmware.X86.BootCpuState InstallBios(BiosFirmware bios, GuestMemory.IGuestMemory memory)
+    {
+        bios.Install(memory);
+        return Firmware.X86.BootCpuState.RealModeReset(BiosStubLayout.RomSegment, BiosStubLayout.ResetVectorOffset);
     }
 
     /// <summary>

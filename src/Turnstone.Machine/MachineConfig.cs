@@ -23,7 +23,10 @@ public sealed record MachineConfig
     public static string DefaultCommandLineFor(EngineKind engine) =>
         engine == EngineKind.Software ? SoftwareEngineCommandLine : DefaultCommandLine;
 
-    public required string KernelPath { get; init; }
+    /// <summary>The kernel to boot with the Linux boot protocol (or PVH); null to boot the first disk through the BIOS.</summary>
+    public string? KernelPath { get; init; }
+    /// <summary>What starts the guest: auto (the Linux boot protocol with a kernel, the BIOS without), or the BIOS explicitly.</summary>
+    public FirmwareChoice Firmware { get; init; } = FirmwareChoice.Auto;
     public string? InitrdPath { get; init; }
     /// <summary>The kernel command line; null for the engine's default (<see cref="DefaultCommandLineFor"/>).</summary>
     public string? CommandLine { get; init; }
@@ -43,6 +46,17 @@ public sealed record MachineConfig
     public Stream? ConsoleInput { get; init; }
     /// <summary>Monitor messages (boot timer, summary); null to stay silent.</summary>
     public TextWriter? Log { get; init; }
+}
+
+/// <summary>The <c>--firmware</c> choices.</summary>
+public enum FirmwareChoice
+{
+    /// <summary>The Linux boot protocol when a kernel is given, the BIOS booting the first disk otherwise.</summary>
+    Auto,
+    /// <summary>A legacy BIOS boots the first disk's MBR (drive 80h), as QEMU with SeaBIOS does without -kernel.</summary>
+    Bios,
+    /// <summary>UEFI: not implemented yet.</summary>
+    Uefi,
 }
 
 /// <summary>How a VM ended.</summary>

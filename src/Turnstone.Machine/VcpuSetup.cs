@@ -28,6 +28,11 @@ internal static class VcpuSetup
             }
         }
         var sregs = vcpu.GetSpecialRegisters();
+        if (state.Mode == CpuEntryMode.RealMode)
+        {
+            ApplyRealMode(vcpu, sregs, state);
+            return;
+        }
         bool longMode = state.Mode == CpuEntryMode.LongMode64;
         sregs.Cs = Segment(state.CodeSelector, code: true, longMode);
         sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss = Segment(state.DataSelector, code: false, longMode);
@@ -58,6 +63,36 @@ internal static class VcpuSetup
         S = 1,
         L = code && longMode ? (byte)1 : (byte)0,
         G = 1,
+    };
+
+    /// <summary>
+    /// Real mode as after RESET (segments at 0 with 64 KiB limits, IVT at 0 limit 3FFh, CR0 = 60000010h,
+    /// EFER 0), CS:IP where the state says with CS's base its selector * 16. Not run on a nested PVM
+    /// host, whose KVM cannot enter real mode (the machine refuses there).
+    /// </summary>
+    private static void ApplyRealMode(Vcpu vcpu, KvmSregs sregs, BootCpuState state)
+    {
+        sregs.Cs = RealModeSegment(state.CodeSelector, code: true);
+        sregs.Ds = sregs.Es = sregs.Fs = sregs.Gs = sregs.Ss = RealModeSegment(state.DataSelector, code: false);
+        sregs.Gdt = new KvmDtable { Base = 0, Limit = 0xFFFF };
+        sregs.Idt = new KvmDtable { Base = 0, Limit = 0x3FF };
+        sregs.Cr0 = state.Cr0;
+        sregs.Cr3 = 0;
+        sregs.Cr4 = 0;
+        sregs.Efer = 0;
+        vcpu.SetSpecialRegisters(sregs);
+        vcpu.SetRegisters(new KvmRegs { Rip = state.Rip, Rsp = state.Rsp, Rflags = state.Rflags });
+    }
+
+    /// <summary>A real-mode segment: base = selector * 16, limit FFFFh, 16-bit, present, DPL 0.</summary>
+    internal static KvmSegment RealModeSegment(ushort selector, bool code) => new()
+    {
+        Base = (ulong)selector << 4,
+        Limit = 0xFFFF,
+        Selector = selector,
+        Type = code ? (byte)0xB : (byte)0x3,
+        Present = 1,
+        S = 1,
     };
 
     /// <summary>TR for a busy 32-bit TSS at base 0, as <see cref="FlatProtectedMode.WriteGdt"/> describes it.</summary>

@@ -12,8 +12,6 @@ public static class GuestImages
 
     private static readonly Lazy<Dictionary<string, string>> All = new(() => Build("all"));
     private static readonly Lazy<Dictionary<string, string>> ComponentBuild = new(() => Build("components"));
-    /// <summary>Debian 12 from debootstrap is not in `all` (network, a minute or more to build): asked for by name.</summary>
-    private static readonly Lazy<Dictionary<string, string>> Debian12Build = new(() => Build("debian12"));
 
     public static string MinimalKernel => Get("MINIMAL_KERNEL");
     public static string MinimalVmlinux => Get("MINIMAL_VMLINUX");
@@ -25,28 +23,26 @@ public static class GuestImages
     /// <summary>The recipe's ext4 root file system image (read-only in the cache: tests boot a copy).</summary>
     public static string RootFileSystem => Get("ROOTFS");
 
-    /// <summary>The BIOS disk images (read-only in the cache: tests boot a copy, <see cref="CopyOf"/>).</summary>
-    public static string GrubMbrDisk => Get("GRUB_MBR_DISK");
-    public static string SyslinuxFatDisk => Get("SYSLINUX_FAT_DISK");
-    public static string GptCloudDisk => Get("GPT_CLOUD_DISK");
-    public static string Debian12Disk =>
-        Debian12Build.Value.TryGetValue("DEBIAN12_DISK", out string? path) && File.Exists(path)
-            ? path
-            : throw new InvalidOperationException("images/build-guest.sh debian12 did not produce DEBIAN12_DISK");
+    private static readonly Dictionary<string, Lazy<Dictionary<string, string>>> SingleTargets = new();
 
-    /// <summary>A writable sparse copy of <paramref name="image"/> in <paramref name="directory"/> (cp keeps the
-    /// holes, so a 1 GiB image with 300 MB of data costs 300 MB).</summary>
-    public static string CopyOf(string image, string directory)
+    /// <summary>
+    /// A disk image for the BIOS from one recipe target (grub-mbr, syslinux-fat, gpt-cloud,
+    /// debian12), read-only in the cache, by the key the recipe prints for it (GRUB_MBR_DISK, ...).
+    /// </summary>
+    public static string BiosDisk(string target, string key)
     {
-        string copy = Path.Combine(directory, Path.GetFileName(image));
-        using var process = Process.Start("cp", ["--sparse=always", "--", image, copy])!;
-        process.WaitForExit();
-        if (process.ExitCode != 0)
+        Lazy<Dictionary<string, string>> build;
+        lock (SingleTargets)
         {
-            throw new InvalidOperationException($"cp {image} {copy} failed ({process.ExitCode})");
+            if (!SingleTargets.TryGetValue(target, out build!))
+            {
+                build = new Lazy<Dictionary<string, string>>(() => Build(target));
+                SingleTargets[target] = build;
+            }
         }
-        File.SetAttributes(copy, FileAttributes.Normal);
-        return copy;
+        return build.Value.TryGetValue(key, out string? path) && File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"images/build-guest.sh {target} did not produce {key}");
     }
 
     /// <summary>A writable copy of the root file system image in <paramref name="directory"/>.</summary>

@@ -44,6 +44,10 @@ public sealed class Serial16550 : IBusDevice
         _interrupt = interrupt;
     }
 
+    /// <summary>True while the guest has the received-data interrupt enabled: a driver has the port
+    /// open for input (Linux's 8250 driver enables it when a tty opens and clears it at the last close).</summary>
+    public bool ReceiveInterruptEnabled => (Volatile.Read(ref _interruptEnable) & ReceivedDataInterrupt) != 0;
+
     /// <summary>Queues a byte from the host terminal for the guest. False when the FIFO is full.</summary>
     public bool TryReceive(byte value)
     {

@@ -7,6 +7,10 @@ public enum CpuEntryMode
     LongMode64,
     /// <summary>32-bit protected mode with paging off (PVH): 32-bit code and data segments (D/B=1).</summary>
     ProtectedMode32,
+    /// <summary>Real mode as a processor leaves reset, with CS = <see cref="BootCpuState.CodeSelector"/>
+    /// (base = selector * 16, limit 64 KiB) and IP = <see cref="BootCpuState.Rip"/>, the IVT at 0
+    /// (limit 3FFh), paging and protection off (the BIOS path: <see cref="BootCpuState.RealModeReset"/>).</summary>
+    RealMode,
 }
 
 /// <summary>
@@ -35,4 +39,27 @@ public sealed record BootCpuState
     /// vCPU's reset TR. PVH asks for a valid TR, which KVM checks on entry outside long mode.
     /// </summary>
     public ushort? TaskSelector { get; init; }
+
+    /// <summary>CR0 after RESET: protection and paging off, ET, CD and NW set.</summary>
+    public const ulong ResetCr0 = 0x6000_0010;
+
+    /// <summary>
+    /// Real mode at <paramref name="segment"/>:<paramref name="offset"/> (the BIOS's reset vector
+    /// F000:FFF0). Unlike a real processor's reset, CS's base is segment * 16 (0xF0000) rather than
+    /// 0xFFFF0000: the BIOS lives in RAM at 0xF0000 and nothing is mapped at the top of 4 GiB, and
+    /// the first far jump would load that base anyway.
+    /// </summary>
+    public static BootCpuState RealModeReset(ushort segment, ushort offset) => new()
+    {
+        Mode = CpuEntryMode.RealMode,
+        Rip = offset,
+        Cr0 = ResetCr0,
+        Cr3 = 0,
+        Cr4 = 0,
+        Efer = 0,
+        GdtBase = 0,
+        GdtLimit = 0xFFFF,
+        CodeSelector = segment,
+        DataSelector = 0,
+    };
 }

@@ -43,6 +43,39 @@ public static class MachineEngineSelection
         }
     }
 
+    /// <summary>
+    /// The engine for a BIOS boot: the guest starts in real mode and its boot loader runs in real
+    /// and 32-bit protected mode, which a nested PVM host's KVM cannot run at all. So auto takes
+    /// the software engine there (and where KVM is unusable), and <c>--engine kvm</c> there fails
+    /// with that reason (<see cref="ArgumentException"/>) instead of a confusing KVM error.
+    /// </summary>
+    public static (EngineKind Engine, string Reason) ResolveForBios(EngineChoice choice, Func<KvmAvailability>? probe = null,
+        Func<bool>? kvmEmulatesGuestKernelCode = null)
+    {
+        if (choice == EngineChoice.Soft)
+        {
+            return (EngineKind.Software, "--engine soft");
+        }
+        var kvm = (probe ?? (() => KvmSystem.Probe()))();
+        if (!kvm.IsUsable)
+        {
+            return choice == EngineChoice.Kvm ? (EngineKind.Kvm, "--engine kvm") : (EngineKind.Software, $"auto: KVM is unusable ({kvm.Reason})");
+        }
+        if ((kvmEmulatesGuestKernelCode ?? (() => HostQuirks.Detect().EmulatesGuestKernelCode))())
+        {
+            if (choice == EngineChoice.Kvm)
+            {
+                throw new ArgumentException(BiosOnNestedKvm + "; use --engine soft (or auto, which picks it here)");
+            }
+            return (EngineKind.Software, "auto: " + BiosOnNestedKvm);
+        }
+        return choice == EngineChoice.Kvm ? (EngineKind.Kvm, "--engine kvm") : (EngineKind.Kvm, "auto: /dev/kvm is usable");
+    }
+
+    /// <summary>Why a BIOS boot cannot use this host's KVM.</summary>
+    public const string BiosOnNestedKvm =
+        "this host's KVM is nested PVM (kvm_pvm), which cannot run real-mode or 32-bit guest code, and a BIOS boot starts in real mode";
+
     /// <summary>Whether <paramref name="kernel"/> is Linux (a bzImage, or an ELF with Linux's notes)
     /// rather than a freestanding guest that happens to use a Linux or PVH entry.</summary>
     public static bool IsLinux(LinuxKernelImage kernel) =>

@@ -23,6 +23,7 @@ internal sealed class SoftwareVcpuExitSource(SoftwareCpu cpu, SoftwareVcpuInterr
     private readonly byte[] _data = new byte[sizeof(ulong)];
     private CpuExit _exit;
     private bool _readPending;
+    private readonly SoftwareRealModeRegisters _realModeRegisters = new(cpu);
 
     public SoftwareCpu Cpu => cpu;
 
@@ -104,6 +105,8 @@ internal sealed class SoftwareVcpuExitSource(SoftwareCpu cpu, SoftwareVcpuInterr
         failure = null;
         return false;
     }
+
+    public Bios.VcpuRegisterWindow? RealModeRegisters() => _realModeRegisters.InRealMode ? _realModeRegisters : null;
 
     public string StateReport(string reason, in VcpuExit exit) => SoftwareVcpuStateReport.Build(cpu, reason);
 }

@@ -23,7 +23,7 @@ internal sealed class PcPlatform
     /// <summary>IRQ 9, where PC chipsets (PIIX4, ICH) put the SCI.</summary>
     private const byte SciIrq = 9;
 
-    private PcPlatform(PlatformBuilder builder, int diskCount)
+    private PcPlatform(PlatformBuilder builder, int diskCount, bool bios)
     {
         Builder = builder;
         Com1 = builder.Add(new PlatformDevice
@@ -72,6 +72,16 @@ internal sealed class PcPlatform
             Acpi = new AcpiRole.NotDescribed("the monitor's own stopwatch: only guests built to write it use it, and they know where it is"),
         });
 
+        if (bios)
+        {
+            BiosFirmwareCallPort = builder.Add(new PlatformDevice
+            {
+                Name = "BIOS firmware call port",
+                Ports = [new AddressWindow(Firmware.Bios.BiosStubLayout.FirmwareCallPort, 1)],
+                Acpi = new AcpiRole.NotDescribed("the BIOS's own trap stubs write it; nothing else should"),
+            });
+        }
+
         HostBridge = builder.AddPciFunction(PciHostBridge.Address.Device, intaGsi: null);
         Disks = Enumerable.Range(FirstVirtioSlot, diskCount).Select(AddVirtioFunction).ToList();
         Console = AddVirtioFunction(FirstVirtioSlot + diskCount);
@@ -91,6 +101,9 @@ internal sealed class PcPlatform
 
     public PlatformDevice BootTimer { get; }
 
+    /// <summary>The port the BIOS trap stubs write, on a machine that boots through the BIOS; null otherwise.</summary>
+    public PlatformDevice? BiosFirmwareCallPort { get; }
+
     public PciFunctionSlot HostBridge { get; }
 
     /// <summary>One virtio-blk function per disk, in the order of the disks.</summary>
@@ -99,8 +112,8 @@ internal sealed class PcPlatform
     /// <summary>The virtio-console function (the guest's hvc0).</summary>
     public PciFunctionSlot Console { get; }
 
-    /// <summary>The layout of a PC with <paramref name="diskCount"/> virtio disks.</summary>
-    public static PcPlatform Lay(int diskCount)
+    /// <summary>The layout of a PC with <paramref name="diskCount"/> virtio disks, and with the BIOS's firmware call port when <paramref name="bios"/>.</summary>
+    public static PcPlatform Lay(int diskCount, bool bios = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(diskCount);
         var builder = new PlatformBuilder(
@@ -110,7 +123,7 @@ internal sealed class PcPlatform
                 Mmio32Window: new AddressWindow(PlatformLayout.PciMmio32Base, PlatformLayout.PciMmio32Size),
                 IoBarWindow: PlatformLayout.PciIoBarWindow),
             new IoApicDescription(PlatformLayout.IoApicId, PlatformLayout.IoApicAddress, GsiBase: 0));
-        return new PcPlatform(builder, diskCount);
+        return new PcPlatform(builder, diskCount, bios);
     }
 
     private PciFunctionSlot AddVirtioFunction(int slot) => Builder.AddPciFunction((byte)slot, PlatformLayout.GsiOfSlot(slot));

@@ -24,6 +24,9 @@ internal sealed class VirtioDevices : IDisposable
 
     public IReadOnlyList<VirtioPciDevice> Disks { get; private set; } = [];
 
+    /// <summary>The disks' backends (open file, read-only flag, lock), in order: the BIOS's drives 80h, 81h, ... share them.</summary>
+    public IReadOnlyList<Devices.Virtio.Block.IBlockBackend> DiskBackends { get; private set; } = [];
+
     /// <summary>The guest's hvc0: its output goes to the terminal, <see cref="VirtioConsoleDevice.EnqueueInput"/> feeds it.</summary>
     public VirtioConsoleDevice Console { get; private set; } = null!;
 
@@ -45,11 +48,13 @@ internal sealed class VirtioDevices : IDisposable
         {
             var msi = vm.Msi;
             var functions = new List<VirtioPciDevice>();
+            var backends = new List<Devices.Virtio.Block.IBlockBackend>();
             for (int i = 0; i < disks.Count; i++)
             {
                 string name = $"vd{(char)('a' + i)}";
                 var backend = OpenDisk(disks[i]);
                 devices._owned.Add(backend);
+                backends.Add(backend);
                 string? unavailable = null;
                 UringBlockIo? io = null;
                 if (!disks[i].Synchronous)
@@ -77,6 +82,7 @@ internal sealed class VirtioDevices : IDisposable
                 functions.Add(function);
             }
             devices.Disks = functions;
+            devices.DiskBackends = backends;
 
             var console = new VirtioConsoleDevice(vm.Memory, consoleOutput);
             devices.Add(vm, pci, consoleSlot, new VirtioPciDevice(console, msi), "hvc0", onFailure);

@@ -274,6 +274,30 @@ public sealed class ProtectedModeTests
     }
 
     [Fact]
+    public void Ltr_in_protected_mode_reads_an_8_byte_descriptor_and_marks_it_busy()
+    {
+        // The descriptor after the TSS's (Based32) is not part of it outside long mode: a 16-byte
+        // read would take its bytes as the upper base. SYSLINUX loads its TSS this way.
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Cpu.Tr = new SegmentRegister(0, 0, 0xFFFF, 0x8B);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(ax, LegacyModeMachine.TssSelector);
+            a.ltr(ax);
+            a.hlt();
+        });
+
+        var exit = machine.Cpu.Run(100);
+
+        Assert.Equal(CpuExitReason.Halt, exit.Reason);
+        Assert.Equal(LegacyModeMachine.Tss, machine.Cpu.Tr.Base);
+        Assert.Equal(0x67u, machine.Cpu.Tr.Limit);
+        Assert.Equal(0x8B, machine.Cpu.Tr.Attributes & 0xFF);
+        Assert.Equal(0x8BUL, (machine.ReadUInt64(LegacyModeMachine.Gdt + LegacyModeMachine.TssSelector) >> 40) & 0xFF);
+    }
+
+    [Fact]
     public void A_fault_while_delivering_a_fault_is_a_double_fault_and_then_a_shutdown()
     {
         using var machine = new LegacyModeMachine();

@@ -76,4 +76,25 @@ public sealed class MachineEngineSelectionTests
         Assert.Equal(EngineKind.Kvm, MachineEngineSelection.Resolve(EngineChoice.Auto, guestIsLinux: false, Kvm, () => true).Engine);
         Assert.Equal(EngineKind.Kvm, MachineEngineSelection.Resolve(EngineChoice.Kvm, guestIsLinux: true, Kvm, () => true).Engine);
     }
+
+    [Fact]
+    public void A_bios_boot_takes_the_software_engine_on_a_nested_pvm_host_and_refuses_kvm_there_naming_why()
+    {
+        var (engine, reason) = MachineEngineSelection.ResolveForBios(EngineChoice.Auto, Kvm, kvmEmulatesGuestKernelCode: () => true);
+        Assert.Equal(EngineKind.Software, engine);
+        Assert.Contains("real-mode", reason);
+
+        var refused = Assert.Throws<ArgumentException>(() => MachineEngineSelection.ResolveForBios(EngineChoice.Kvm, Kvm, kvmEmulatesGuestKernelCode: () => true));
+        Assert.Contains("kvm_pvm", refused.Message);
+        Assert.Contains("--engine soft", refused.Message);
+    }
+
+    [Fact]
+    public void A_bios_boot_takes_kvm_where_it_runs_real_mode_and_soft_where_there_is_none()
+    {
+        Assert.Equal(EngineKind.Kvm, MachineEngineSelection.ResolveForBios(EngineChoice.Auto, Kvm, kvmEmulatesGuestKernelCode: () => false).Engine);
+        Assert.Equal(EngineKind.Kvm, MachineEngineSelection.ResolveForBios(EngineChoice.Kvm, Kvm, kvmEmulatesGuestKernelCode: () => false).Engine);
+        Assert.Equal(EngineKind.Software, MachineEngineSelection.ResolveForBios(EngineChoice.Auto, NoKvm).Engine);
+        Assert.Equal(EngineKind.Software, MachineEngineSelection.ResolveForBios(EngineChoice.Soft, Kvm, () => throw new InvalidOperationException("not probed")).Engine);
+    }
 }

@@ -1,0 +1,33 @@
+using Turnstone.Devices.Bus;
+using Turnstone.Firmware.Bios;
+
+namespace Turnstone.Machine.Bios;
+
+/// <summary>
+/// The port the BIOS trap stubs write (<see cref="BiosStubLayout.FirmwareCallPort"/>): on a write
+/// from real mode the vCPU's registers for this exit go to the <see cref="BiosDispatcher"/>, which
+/// finds the vector from CS:IP; a write from elsewhere (protected mode, or real-mode code outside
+/// the trap slots) does nothing, and reads return FFh as from an empty ISA port.
+/// </summary>
+internal sealed class BiosFirmwareCallPort(BiosDispatcher dispatcher, BiosTerminal terminal) : IBusDevice
+{
+    private IVcpuExitSource? _vcpu;
+
+    /// <summary>The vCPU whose exits write the port; set on the vCPU's thread before it first runs.</summary>
+    public void Connect(IVcpuExitSource vcpu) => _vcpu = vcpu;
+
+    public void Read(ulong offset, Span<byte> data) => data.Fill(0xFF);
+
+    public void Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        if (_vcpu?.RealModeRegisters() is not { } registers)
+        {
+            return;
+        }
+        if (dispatcher.TryHandleTrap(registers))
+        {
+            registers.Commit();
+            terminal.NoteFirmwareCall();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Turnstone.Devices.Virtio.Block;
+using Turnstone.Firmware.Bios;
+
+namespace Turnstone.Machine.Bios;
+
+/// <summary>
+/// A BIOS drive over the very backend (open file, read-only flag, lock) of the disk's virtio-blk
+/// device, so INT 13h and the guest's driver see one disk. A partial last sector (an image whose
+/// size is not a multiple of 512) is not addressable, as virtio-blk's capacity in sectors says.
+/// </summary>
+internal sealed class BlockBackendBiosDisk(IBlockBackend backend) : IBiosDisk
+{
+    public ulong SectorCount => backend.Capacity / IBiosDisk.SectorSize;
+
+    public bool IsReadOnly => backend.IsReadOnly;
+
+    public void Read(ulong lba, Span<byte> destination) => backend.ReadAt(lba * IBiosDisk.SectorSize, destination);
+
+    public void Write(ulong lba, ReadOnlySpan<byte> source) => backend.WriteAt(lba * IBiosDisk.SectorSize, source);
+}

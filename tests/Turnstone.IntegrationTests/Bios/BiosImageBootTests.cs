@@ -1,0 +1,56 @@
+using Turnstone.Engine;
+using Turnstone.Machine;
+using Xunit.Abstractions;
+
+namespace Turnstone.IntegrationTests.Bios;
+
+/// <summary>
+/// The recipe's BIOS disk images booted as a user boots them, with no kernel given: our BIOS runs
+/// the loader on the disk (GRUB i386-pc from the MBR gap, SYSLINUX from a FAT partition, GRUB from
+/// a GPT disk's BIOS boot partition), the loader reads the minimal kernel through INT 13h and starts
+/// it with the memory map INT 15h E820 gave it, the shell comes up on hvc0 and `poweroff` ends the
+/// run. The kernel's own view is checked from its log: the E820 map it was handed.
+/// </summary>
+[Trait("Category", "Integration")]
+[Trait("Speed", "Slow")]
+public sealed class BiosImageBootTests(ITestOutputHelper output)
+{
+    public static TheoryData<string, string, string> Images => new()
+    {
+        { "grub-mbr", "GRUB_MBR_DISK", "Welcome to GRUB!" },
+        { "syslinux-fat", "SYSLINUX_FAT_DISK", "SYSLINUX" },
+        { "gpt-cloud", "GPT_CLOUD_DISK", "Welcome to GRUB!" },
+    };
+
+    [Theory, OnSoftEngine(nameof(Images)), OnBiosKvm(nameof(Images))]
+    public void The_image_boots_through_its_loader_to_a_shell_and_powers_off(EngineChoice engine, string target, string key, string loaderBanner)
+    {
+        string disk = GuestImages.BiosDisk(target, key);
+        var console = new ScriptedConsole("shell on hvc0", "# ", "poweroff\n");
+        var log = new StringWriter();
+        var machine = LinuxMachine.Prepare(new MachineConfig
+        {
+            Disks = [new DiskConfig(disk, ReadOnly: true)],
+            ConsoleOutput = console.Output,
+            ConsoleInput = console.Input,
+            Engine = engine,
+            Log = log,
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+
+        var exit = machine.Run(timeout.Token);
+
+        string text = console.Text;
+        output.WriteLine($"{machine.KernelDescription}\n{exit.Reason}\n{machine.Summary}\n--- monitor ---\n{log}\n--- guest console ---\n{text}");
+        Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
+        Assert.Contains(loaderBanner, text);
+        Assert.Contains("shell on hvc0", text);
+        // The map INT 15h E820 gave the loader, as the kernel received it: conventional memory up
+        // to the EBDA, the BIOS area reserved, the ACPI tables, RAM from 1 MiB, the ECAM reserved.
+        Assert.Contains("BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable", text);
+        Assert.Contains("BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable", text);
+        Assert.Contains("ACPI data", text);
+        Assert.Contains("BIOS-e820: [mem 0x00000000e0000000-0x00000000e00fffff] reserved", text);
+        Assert.Contains("ACPI: RSDP 0x00000000000E0000", text);
+    }
+}
