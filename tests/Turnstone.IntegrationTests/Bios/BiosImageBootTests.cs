@@ -9,12 +9,18 @@ namespace Turnstone.IntegrationTests.Bios;
 /// the loader on the disk (GRUB i386-pc from the MBR gap, SYSLINUX from a FAT partition, GRUB from
 /// a GPT disk's BIOS boot partition), the loader reads the minimal kernel through INT 13h and starts
 /// it with the memory map INT 15h E820 gave it, the shell comes up on hvc0 and `poweroff` ends the
-/// run. The kernel's own view is checked from its log: the E820 map it was handed.
+/// run. The kernel's own view is checked from its log: the E820 map it was handed. Then the kind of
+/// image users boot: Debian 12 from debootstrap (GRUB, Debian's kernel and the initramfs-tools initrd
+/// it generated, systemd) to root's shell on ttyS0, and `systemctl poweroff`.
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Speed", "Slow")]
-public sealed class BiosImageBootTests(ITestOutputHelper output)
+public sealed class BiosImageBootTests(ITestOutputHelper output) : IDisposable
 {
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("turnstone-bios-image-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
     public static TheoryData<string, string, string> Images => new()
     {
         { "grub-mbr", "GRUB_MBR_DISK", "Welcome to GRUB!" },
@@ -52,5 +58,34 @@ public sealed class BiosImageBootTests(ITestOutputHelper output)
         Assert.Contains("ACPI data", text);
         Assert.Contains("BIOS-e820: [mem 0x00000000e0000000-0x00000000e00fffff] reserved", text);
         Assert.Contains("ACPI: RSDP 0x00000000000E0000", text);
+    }
+
+    [Theory, OnSoftEngine, OnBiosKvm]
+    public void Debian_12_from_debootstrap_reaches_a_root_shell_on_ttyS0_and_systemctl_poweroff_ends_the_run(EngineChoice engine)
+    {
+        // Writable: systemd remounts the root read-write and writes its journal and random seed.
+        string disk = GuestImages.SparseCopyOf(GuestImages.BiosDisk("debian12", "DEBIAN12_DISK"), _directory.FullName);
+        // agetty logs root in on ttyS0 (the image's autologin); the arithmetic proves bash ran the line.
+        var console = new ScriptedConsole("login: root (automatic login)", "# ", "echo typed-$((6 * 7))\nsystemctl poweroff\n");
+        var log = new StringWriter();
+        var machine = LinuxMachine.Prepare(new MachineConfig
+        {
+            Disks = [new DiskConfig(disk)],
+            ConsoleOutput = console.Output,
+            ConsoleInput = console.Input,
+            Engine = engine,
+            Log = log,
+        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+
+        var exit = machine.Run(timeout.Token);
+
+        string text = console.Text;
+        output.WriteLine($"{machine.KernelDescription}\n{exit.Reason}\n{machine.Summary}\n--- monitor ---\n{log}\n--- guest console ---\n{text}");
+        Assert.Contains("Welcome to GRUB!", text);
+        Assert.Contains("Reached target", text);
+        Assert.Contains("typed-42", text);
+        Assert.Contains("reboot: Power down", text);
+        Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
     }
 }
