@@ -237,6 +237,7 @@ public sealed class LinuxMachine
         buses.EnsureEveryDeviceAttached();
 
         var entry = bios is null ? WriteBootImageOnce(backend.Memory) : InstallBios(bios, backend.Memory);
+        var biosSetupTime = biosSetup.Elapsed;
         if (bios is not null)
         {
             // The firmware's share of the start on the machine's path: the services, waiting for the
@@ -302,6 +303,10 @@ public sealed class LinuxMachine
             InstructionsRetired = figures.InstructionsRetired,
             InterruptsDelivered = figures.InterruptsDelivered,
             GuestClock = figures.GuestClock,
+            Bios = bios is null ? null : (biosSetupTime + bios.Port.HandlingTime, bios.Port.Calls),
+            // After a BIOS the first switch to long mode is the kernel's start (the loaders stay in 16/32-bit code).
+            KernelEntered = bios is not null && figures.FirstLongModeEntryTimestamp is { } entered
+                ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp() - clock.ElapsedTicks, entered) : null,
         };
         if (vcpuFailure is not null && exit.Report is null)
         {
@@ -407,6 +412,14 @@ public sealed record MachineRunSummary(
     /// <summary>Software engine: host time its guest clock held back from vCPU stalls in all, and the lag still to give back at the end.</summary>
     public (TimeSpan HeldBack, TimeSpan Lag)? GuestClock { get; init; }
 
+    /// <summary>BIOS boots: the firmware's own share of the run (the monitor's set-up of the BIOS on the
+    /// start path plus every firmware call it handled, disk reads included) and the number of calls.</summary>
+    public (TimeSpan Time, long Calls)? Bios { get; init; }
+
+    /// <summary>BIOS boots on the software engine: when the kernel took over (its first switch to long
+    /// mode), from the start of the run.</summary>
+    public TimeSpan? KernelEntered { get; init; }
+
     private string EmulatedBreakdown() => EmulatedInstructions.Count == 0 ? ""
         : " [" + string.Join(", ", EmulatedInstructions.OrderByDescending(e => e.Value).Select(e => $"{e.Key.ToString().ToLowerInvariant()} {e.Value}")) + "]";
 
@@ -427,6 +440,10 @@ public sealed record MachineRunSummary(
         string interrupts = InterruptsDelivered > 0 ? $"; {InterruptsDelivered} interrupts delivered" : "";
         string guestClock = GuestClock is { } paced
             ? $"; guest clock held back {paced.HeldBack.TotalSeconds:F2} s from vCPU stalls, {paced.Lag.TotalSeconds:F2} s behind at the end" : "";
-        return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{guestClock}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
+        string bios = Bios is { } firmware
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; bios {firmware.Time.TotalMilliseconds:F2} ms ({firmware.Calls} calls)") : "";
+        string kernel = KernelEntered is { } entered
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; kernel entered after {entered.TotalSeconds:F3} s") : "";
+        return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{guestClock}{bios}{kernel}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";
     }
 }

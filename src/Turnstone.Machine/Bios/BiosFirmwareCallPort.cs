@@ -12,6 +12,13 @@ namespace Turnstone.Machine.Bios;
 internal sealed class BiosFirmwareCallPort(BiosDispatcher dispatcher, BiosTerminal terminal) : IBusDevice
 {
     private IVcpuExitSource? _vcpu;
+    private long _handlingTicks;
+
+    /// <summary>Firmware calls the monitor handled (a wait-and-retry counts each trap).</summary>
+    public long Calls { get; private set; }
+
+    /// <summary>Host time spent handling them: the services, disk reads for INT 13h included.</summary>
+    public TimeSpan HandlingTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, _handlingTicks);
 
     /// <summary>The vCPU whose exits write the port; set on the vCPU's thread before it first runs.</summary>
     public void Connect(IVcpuExitSource vcpu) => _vcpu = vcpu;
@@ -24,10 +31,13 @@ internal sealed class BiosFirmwareCallPort(BiosDispatcher dispatcher, BiosTermin
         {
             return;
         }
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (dispatcher.TryHandleTrap(registers))
         {
             registers.Commit();
             terminal.NoteFirmwareCall();
+            Calls++;
+            _handlingTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
         }
     }
 }

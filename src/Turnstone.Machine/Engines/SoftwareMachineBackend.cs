@@ -95,7 +95,8 @@ internal sealed class SoftwareMachineBackend : MachineBackend
     public override EngineRunFigures Figures() => new(
         new Dictionary<Iced.Intel.Mnemonic, long>(), 0, 0, _hostRam.MonitorResidentBytes(),
         (long?)_exits?.Cpu.InstructionsRetired, InterruptsDelivered: _interrupts?.InterruptsDelivered ?? 0,
-        GuestClock: (TimeSpan.FromTicks(_controllers.Clock.HeldBackNanoseconds / 100), TimeSpan.FromTicks(_controllers.Clock.LagNanoseconds / 100)));
+        GuestClock: (TimeSpan.FromTicks(_controllers.Clock.HeldBackNanoseconds / 100), TimeSpan.FromTicks(_controllers.Clock.LagNanoseconds / 100)),
+        FirstLongModeEntryTimestamp: _exits?.Cpu.FirstLongModeEntryTimestamp is > 0 and var entered ? entered : null);
 
     public override void Dispose()
     {
