@@ -30,9 +30,14 @@ internal sealed class BiosFirmware
     /// <summary>
     /// Assembles the ROM for the standard BIOS vectors on a pool thread. Most of its cost is the JIT
     /// compiling Iced's assembler (tens of milliseconds with tiered compilation off); started while
-    /// the machine is prepared, it overlaps the VM's creation instead of adding to it.
+    /// the machine is prepared, it overlaps the VM's creation instead of adding to it. The services
+    /// are compiled meanwhile on another pool thread (<see cref="BiosCodeWarmup"/>).
     /// </summary>
-    public static Task<BiosRomImage> AssembleRomAhead() => Task.Run(() => BiosRomImage.Build(BiosDispatcher.StandardVectors));
+    public static Task<BiosRomImage> AssembleRomAhead()
+    {
+        _ = Task.Run(BiosCodeWarmup.CompileServices);
+        return Task.Run(() => BiosRomImage.Build(BiosDispatcher.StandardVectors));
+    }
 
     public BiosDispatcher Dispatcher { get; }
 
