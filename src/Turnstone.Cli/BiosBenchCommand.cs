@@ -109,14 +109,8 @@ internal static class BiosBenchCommand
                 var options = new BiosBenchOptions(plan, BootBenchCommand.OwnCommand(), qemuPath, qemuMissing, result.GetValue(repeats),
                     TimeSpan.FromSeconds(result.GetValue(timeout)), result.GetValue(scratch), BootProcessRunner.Run);
                 var measured = BiosBenchmark.Run(options, Console.Error.WriteLine);
-                string directory = result.GetValue(output)!;
-                Directory.CreateDirectory(directory);
-                string json = Path.Combine(directory, "bios-bench.json");
-                File.WriteAllText(json, BiosBenchReport.Json(measured));
-                string svg = Path.Combine(directory, "bios-bench.svg");
-                File.WriteAllText(svg, BiosBenchPlot.Draw(measured));
-                Console.WriteLine(BiosBenchReport.Table(measured));
-                Console.WriteLine($"(raw results: {json}; plot: {svg})");
+                BenchResultFiles.Write(result.GetValue(output)!, "bios-bench", BiosBenchReport.Json(measured), BiosBenchPlot.Draw(measured),
+                    BiosBenchReport.Table(measured));
                 return measured.Rows.Any(row => row.TurnstoneProblem is not null) ? 1 : 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception)

@@ -74,14 +74,8 @@ internal static class BootBenchCommand
                 var options = new BootBenchOptions(plan, Path.GetFullPath(initrd!), OwnCommand(), qemuPath, qemuMissing, result.GetValue(repeats),
                     TimeSpan.FromSeconds(result.GetValue(timeout)));
                 var measured = BootBenchmark.Run(options, Console.Error.WriteLine);
-                string directory = result.GetValue(output)!;
-                Directory.CreateDirectory(directory);
-                string json = Path.Combine(directory, "boot-bench.json");
-                File.WriteAllText(json, BootBenchReport.Json(measured));
-                string svg = Path.Combine(directory, "boot-bench.svg");
-                File.WriteAllText(svg, BootBenchPlot.Draw(measured));
-                Console.WriteLine(BootBenchReport.Table(measured));
-                Console.WriteLine($"(raw results: {json}; plot: {svg})");
+                BenchResultFiles.Write(result.GetValue(output)!, "boot-bench", BootBenchReport.Json(measured), BootBenchPlot.Draw(measured),
+                    BootBenchReport.Table(measured));
                 return measured.Rows.Any(row => row.TurnstoneProblem is not null) ? 1 : 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or System.ComponentModel.Win32Exception)

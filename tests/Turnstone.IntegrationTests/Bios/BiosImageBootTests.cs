@@ -31,23 +31,11 @@ public sealed class BiosImageBootTests(ITestOutputHelper output) : IDisposable
     [Theory, OnSoftEngine(nameof(Images)), OnBiosKvm(nameof(Images))]
     public void The_image_boots_through_its_loader_to_a_shell_and_powers_off(EngineChoice engine, string target, string key, string loaderBanner)
     {
-        string disk = GuestImages.BiosDisk(target, key);
         var console = new ScriptedConsole("shell on hvc0", "# ", "poweroff\n");
-        var log = new StringWriter();
-        var machine = LinuxMachine.Prepare(new MachineConfig
-        {
-            Disks = [new DiskConfig(disk, ReadOnly: true)],
-            ConsoleOutput = console.Output,
-            ConsoleInput = console.Input,
-            Engine = engine,
-            Log = log,
-        });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
 
-        var exit = machine.Run(timeout.Token);
+        var exit = Boot(new DiskConfig(GuestImages.BiosDisk(target, key), ReadOnly: true), engine, console, TimeSpan.FromMinutes(5));
 
         string text = console.Text;
-        output.WriteLine($"{machine.KernelDescription}\n{exit.Reason}\n{machine.Summary}\n--- monitor ---\n{log}\n--- guest console ---\n{text}");
         Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
         Assert.Contains(loaderBanner, text);
         Assert.Contains("shell on hvc0", text);
@@ -67,25 +55,33 @@ public sealed class BiosImageBootTests(ITestOutputHelper output) : IDisposable
         string disk = GuestImages.SparseCopyOf(GuestImages.BiosDisk("debian12", "DEBIAN12_DISK"), _directory.FullName);
         // agetty logs root in on ttyS0 (the image's autologin); the arithmetic proves bash ran the line.
         var console = new ScriptedConsole("login: root (automatic login)", "# ", "echo typed-$((6 * 7))\nsystemctl poweroff\n");
-        var log = new StringWriter();
-        var machine = LinuxMachine.Prepare(new MachineConfig
-        {
-            Disks = [new DiskConfig(disk)],
-            ConsoleOutput = console.Output,
-            ConsoleInput = console.Input,
-            Engine = engine,
-            Log = log,
-        });
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
 
-        var exit = machine.Run(timeout.Token);
+        var exit = Boot(new DiskConfig(disk), engine, console, TimeSpan.FromMinutes(10));
 
         string text = console.Text;
-        output.WriteLine($"{machine.KernelDescription}\n{exit.Reason}\n{machine.Summary}\n--- monitor ---\n{log}\n--- guest console ---\n{text}");
         Assert.Contains("Welcome to GRUB!", text);
         Assert.Contains("Reached target", text);
         Assert.Contains("typed-42", text);
         Assert.Contains("reboot: Power down", text);
         Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
+    }
+
+    /// <summary>Boots <paramref name="disk"/> through the BIOS with <paramref name="console"/> as the terminal,
+    /// and logs the run (summary, monitor messages, guest console) to the test output.</summary>
+    private MachineExit Boot(DiskConfig disk, EngineChoice engine, ScriptedConsole console, TimeSpan timeLimit)
+    {
+        var log = new StringWriter();
+        var machine = LinuxMachine.Prepare(new MachineConfig
+        {
+            Disks = [disk],
+            ConsoleOutput = console.Output,
+            ConsoleInput = console.Input,
+            Engine = engine,
+            Log = log,
+        });
+        using var timeout = new CancellationTokenSource(timeLimit);
+        var exit = machine.Run(timeout.Token);
+        output.WriteLine($"{machine.KernelDescription}\n{exit.Reason}\n{machine.Summary}\n--- monitor ---\n{log}\n--- guest console ---\n{console.Text}");
+        return exit;
     }
 }
