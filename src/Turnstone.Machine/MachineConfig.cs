@@ -11,13 +11,13 @@ public sealed record MachineConfig
     /// <summary>Command line on KVM, tuned for hosts that emulate guest kernel code (see README: boot figures).</summary>
     public const string DefaultCommandLine = "console=ttyS0 reboot=k panic=-1 noxsave clearcpuid=smap quiet";
     /// <summary>
-    /// Command line on the software engine: its CPUID is the truth, so the PVM-host workarounds are
-    /// not needed. <c>tsc_early_khz</c> says what CPUID leaf 0x15 says (SoftwareCpu.TscFrequency,
-    /// 1 GHz), which Linux reads only from CPUs with Intel's vendor string: without it Linux
-    /// calibrates against the PIT, and on an interpreter whose port exits take microseconds with host
-    /// jitter that fails, the TSC is marked unstable and the kernel runs on jiffies.
+    /// Command line on the software engine: its CPUID is the truth, so nothing needs working around.
+    /// (It once carried tsc_early_khz: Linux reads the TSC rate of CPUID leaf 0x15 only from CPUs with
+    /// Intel's vendor string, and calibrating against the PIT fails under an interpreter's exit jitter;
+    /// the CPU now says GenuineIntel, so Linux finds the rate itself, as it does in disk images whose
+    /// command line we do not write.)
     /// </summary>
-    public const string SoftwareEngineCommandLine = "console=ttyS0 reboot=k panic=-1 tsc_early_khz=1000000 quiet";
+    public const string SoftwareEngineCommandLine = "console=ttyS0 reboot=k panic=-1 quiet";
 
     /// <summary>The default command line for <paramref name="engine"/>.</summary>
     public static string DefaultCommandLineFor(EngineKind engine) =>

@@ -8,8 +8,7 @@ public sealed record BootBenchRowPlan(BootBenchKernel Kernel, EngineKind Engine,
 {
     public string EngineName => Engine == EngineKind.Kvm ? "kvm" : "soft";
 
-    /// <summary>QEMU's: the common part only. Our additions describe our engine (tsc_early_khz
-    /// states our TSC's rate; QEMU's TSC runs at the host's, and told 1 GHz its guest clock ran
-    /// about twice as fast as wall time) or work around a nested PVM host that QEMU TCG is not on.</summary>
+    /// <summary>QEMU's: the common part only. Our additions work around a nested PVM host that QEMU
+    /// TCG is not on (KVM rows; the software engine adds nothing).</summary>
     public string QemuCommandLine => BootCommandLines.Common;
 }

@@ -13,8 +13,8 @@ public static class BootCommandLines
     public const string Common = "console=ttyS0 reboot=k panic=-1 quiet";
 
     /// <summary>The options the engine's default command line has beyond <see cref="Common"/>
-    /// (<see cref="MachineConfig.DefaultCommandLineFor"/>): tsc_early_khz=1000000 on the software
-    /// engine, whose TSC runs at that rate; noxsave clearcpuid=smap on KVM.</summary>
+    /// (<see cref="MachineConfig.DefaultCommandLineFor"/>): none on the software engine;
+    /// noxsave clearcpuid=smap on KVM.</summary>
     public static string EngineAdditions(EngineKind engine)
     {
         var common = Common.Split(' ').ToHashSet();
