@@ -45,21 +45,6 @@ public static class GuestImages
             : throw new InvalidOperationException($"images/build-guest.sh {target} did not produce {key}");
     }
 
-    /// <summary>A writable sparse copy of <paramref name="image"/> in <paramref name="directory"/> (cp keeps the
-    /// holes: Debian 12's 1 GiB image with 330 MB of data costs 330 MB).</summary>
-    public static string SparseCopyOf(string image, string directory)
-    {
-        string copy = Path.Combine(directory, Path.GetFileName(image));
-        using var process = Process.Start("cp", ["--sparse=always", "--", image, copy])!;
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"cp --sparse=always {image} {copy} failed ({process.ExitCode})");
-        }
-        File.SetAttributes(copy, FileAttributes.Normal);
-        return copy;
-    }
-
     /// <summary>A writable copy of the root file system image in <paramref name="directory"/>.</summary>
     public static string CopyOfRootFileSystem(string directory)
     {

@@ -1,3 +1,4 @@
+using Turnstone.Bench.Bios;
 using Turnstone.Engine;
 using Turnstone.Machine;
 using Xunit.Abstractions;
@@ -15,12 +16,8 @@ namespace Turnstone.IntegrationTests.Bios;
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Speed", "Slow")]
-public sealed class BiosImageBootTests(ITestOutputHelper output) : IDisposable
+public sealed class BiosImageBootTests(ITestOutputHelper output)
 {
-    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("turnstone-bios-image-");
-
-    public void Dispose() => _directory.Delete(recursive: true);
-
     public static TheoryData<string, string, string> Images => new()
     {
         { "grub-mbr", "GRUB_MBR_DISK", "Welcome to GRUB!" },
@@ -52,11 +49,11 @@ public sealed class BiosImageBootTests(ITestOutputHelper output) : IDisposable
     public void Debian_12_from_debootstrap_reaches_a_root_shell_on_ttyS0_and_systemctl_poweroff_ends_the_run(EngineChoice engine)
     {
         // Writable: systemd remounts the root read-write and writes its journal and random seed.
-        string disk = GuestImages.SparseCopyOf(GuestImages.BiosDisk("debian12", "DEBIAN12_DISK"), _directory.FullName);
+        using var disk = ScratchDisk.Copy(GuestImages.BiosDisk("debian12", "DEBIAN12_DISK"), parent: null);
         // agetty logs root in on ttyS0 (the image's autologin); the arithmetic proves bash ran the line.
         var console = new ScriptedConsole("login: root (automatic login)", "# ", "echo typed-$((6 * 7))\nsystemctl poweroff\n");
 
-        var exit = Boot(new DiskConfig(disk), engine, console, TimeSpan.FromMinutes(10));
+        var exit = Boot(new DiskConfig(disk.Path), engine, console, TimeSpan.FromMinutes(10));
 
         string text = console.Text;
         Assert.Contains("Welcome to GRUB!", text);
