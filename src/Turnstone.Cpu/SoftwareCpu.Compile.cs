@@ -3,7 +3,7 @@ using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
 
-// The second tier: a 64-bit block the interpreter ran CompileThreshold times is compiled to .NET
+// The second tier: a block the interpreter ran CompileThreshold times is compiled to .NET
 // code (Compiler/SoftwareCpu.BlockCompiler.cs) and run in its place whenever the whole block may
 // run (no interrupt shadow, no replayed MMIO read, budget for all of it).
 public sealed unsafe partial class SoftwareCpu
@@ -28,7 +28,7 @@ public sealed unsafe partial class SoftwareCpu
     private int _compileThreshold = EnvironmentCompileThreshold ?? DefaultCompileThreshold;
 
     /// <summary>
-    /// Interpreted runs of a 64-bit block before it is compiled to .NET code; 0 compiles a block
+    /// Interpreted runs of a block before it is compiled to .NET code; 0 compiles a block
     /// on its first run, a negative value keeps every block interpreted.
     /// </summary>
     public int CompileThreshold
@@ -66,7 +66,7 @@ public sealed unsafe partial class SoftwareCpu
     private CompiledBlock? CompiledCode(DecodedBlock block)
     {
         CompiledBlock? compiled = block.Compiled;
-        if (compiled is null && _compileThreshold >= 0 && _executing64BitCode)
+        if (compiled is null && _compileThreshold >= 0)
         {
             int runs = block.Executions++;
             if (runs == _compileThreshold && CompileInBackground)

@@ -6,10 +6,13 @@ namespace Turnstone.Cpu;
 // (IP at 16 bits, EIP at 32) and must lie within CS's limit.
 public sealed unsafe partial class SoftwareCpu
 {
+    /// <summary>Whether an offset lies within CS's limit (compiled blocks ask it too).</summary>
+    private bool WithinCodeLimit(ulong target) => target <= _segments[(int)SegmentName.Cs].Limit;
+
     private bool NearJump(ulong target, int size)
     {
         target &= size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL;
-        if (target > _segments[(int)SegmentName.Cs].Limit)
+        if (!WithinCodeLimit(target))
         {
             return GeneralProtection();
         }
@@ -20,7 +23,7 @@ public sealed unsafe partial class SoftwareCpu
     private bool NearCall(ref DecodedInstruction i, ulong target)
     {
         target &= i.Size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL;
-        if (target > _segments[(int)SegmentName.Cs].Limit)
+        if (!WithinCodeLimit(target))
         {
             return GeneralProtection();
         }
@@ -38,7 +41,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             return false;
         }
-        if (target > _segments[(int)SegmentName.Cs].Limit)
+        if (!WithinCodeLimit(target))
         {
             return GeneralProtection();
         }

@@ -26,6 +26,10 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.Imul2 or Operation.Imul3 or Operation.Mul or Operation.Imul1 => true,
                 Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret => true,
                 Operation.Jcc or Operation.Jmp or Operation.Nop => true,
+                Operation.NearJcc or Operation.NearJmp or Operation.NearCall or Operation.NearRet => true,
+                Operation.StackPush => i.Aux is 0 or 1,
+                Operation.StackPop => !memory0,
+                Operation.Movs or Operation.Stos or Operation.Lods => IsSingleString(ref i),
                 _ => false,
             };
         }
@@ -174,6 +178,23 @@ public sealed unsafe partial class SoftwareCpu
                     return true;
                 case Operation.Ret:
                     EmitReturn(ref i, index);
+                    return true;
+                case Operation.NearCall:
+                    EmitNearCall(ref i, index);
+                    return true;
+                case Operation.NearRet:
+                    EmitNearReturn(ref i, index);
+                    return true;
+                case Operation.StackPush:
+                    EmitStackPushOperand(ref i, index);
+                    return true;
+                case Operation.StackPop:
+                    EmitStackPopRegister(ref i, index);
+                    return true;
+                case Operation.Movs:
+                case Operation.Stos:
+                case Operation.Lods:
+                    EmitStringOnce(ref i, index);
                     return true;
                 case Operation.Nop:
                     return true;

@@ -7,7 +7,7 @@ namespace Turnstone.Cpu;
 public sealed unsafe partial class SoftwareCpu
 {
     /// <summary>
-    /// Compiles one decoded 64-bit block into a DynamicMethod. Guest registers live in IL locals
+    /// Compiles one decoded block (of any code size) into a DynamicMethod. Guest registers live in IL locals
     /// (loaded at entry, stored back at every exit); the flags of the last flag-setting instruction
     /// are kept in locals and stored into the lazy-flag fields only where the block is left, so a
     /// flag result overwritten within the block costs nothing. Instructions the compiler does not
@@ -154,7 +154,7 @@ public sealed unsafe partial class SoftwareCpu
             // A block ending in a branch to its own start (a loop) runs further passes in here while
             // the budget allows and nothing waits: one pass with the flags as found, then a second
             // copy entered with the flag state the first pass leaves, which loops on itself.
-            bool selfLoop = allCompiled && last.Op is Operation.Jcc or Operation.Jmp && last.Immediate == 0;
+            bool selfLoop = allCompiled && BranchesToBlockStart(ref last);
             if (!selfLoop)
             {
                 EmitPass(null);
@@ -180,7 +180,7 @@ public sealed unsafe partial class SoftwareCpu
             for (int index = 0; index < _code.Length; index++)
             {
                 ref DecodedInstruction instruction = ref _code[index];
-                if (instruction.Op is Operation.Jcc or Operation.Jmp)
+                if (instruction.Op is Operation.Jcc or Operation.Jmp || IsNearBranch(instruction.Op))
                 {
                     EmitBranch(ref instruction, index, loopTo, loopFlags, fallbackLoop);
                 }
@@ -197,12 +197,12 @@ public sealed unsafe partial class SoftwareCpu
         private void EmitBranch(ref DecodedInstruction instruction, int index, Label? loopTo, FlagState? loopFlags, Label? fallbackLoop)
         {
             Label notTaken = _il.DefineLabel();
-            if (instruction.Op == Operation.Jcc)
+            if (instruction.Op is Operation.Jcc or Operation.NearJcc)
             {
                 EmitCondition(instruction.Aux);
                 _il.Emit(OpCodes.Brfalse, notTaken);
             }
-            if (loopTo is { } again && instruction.Immediate == 0)
+            if (loopTo is { } again && BranchesToBlockStart(ref instruction))
             {
                 // Another pass only with the budget for all of it, no stop or interrupt waiting and the code unchanged.
                 Label leave = _il.DefineLabel();
@@ -245,6 +245,10 @@ public sealed unsafe partial class SoftwareCpu
                 EmitSetRip(0);
                 _il.Emit(OpCodes.Ldloc, _retired);
                 _il.Emit(OpCodes.Ret);
+            }
+            else if (IsNearBranch(instruction.Op))
+            {
+                EmitNearBranchTaken(ref instruction, index);
             }
             else
             {

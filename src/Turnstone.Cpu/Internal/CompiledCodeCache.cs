@@ -4,17 +4,17 @@ namespace Turnstone.Cpu.Internal;
 
 /// <summary>
 /// Compiled blocks shared by every CPU in the process, keyed by the bytes a block was decoded
-/// from: the decoded form, and so the compiled code, depends on nothing else (the CPU is an
-/// argument). A component machine created afresh then finds its hot loops compiled already
+/// from and the code size they were decoded for: the decoded form, and so the compiled code,
+/// depends on nothing else (the CPU is an argument). A component machine created afresh then finds its hot loops compiled already
 /// instead of paying the IL emission and the JIT again. Bounded: cleared when full.
 /// </summary>
 internal static class CompiledCodeCache
 {
     private const int MaxEntries = 16384;
-    private static readonly ConcurrentDictionary<byte[], CompiledBlock?> Blocks = new(new CodeComparer());
+    private static readonly ConcurrentDictionary<(byte[] Code, int CodeSizeTag), CompiledBlock?> Blocks = new(new CodeComparer());
 
     /// <summary>The compiled form of code compiled before, or null.</summary>
-    public static CompiledBlock? Find(DecodedBlock block) => Blocks.TryGetValue(block.Code, out var compiled) ? compiled : null;
+    public static CompiledBlock? Find(DecodedBlock block) => Blocks.TryGetValue(Key(block), out var compiled) ? compiled : null;
 
     /// <summary>The compiled form of <paramref name="block"/> (null: not worth compiling, or refused), made once per distinct code.</summary>
     public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile) =>
@@ -31,7 +31,7 @@ internal static class CompiledCodeCache
     public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile, out bool refused)
     {
         refused = false;
-        if (Blocks.TryGetValue(block.Code, out var compiled))
+        if (Blocks.TryGetValue(Key(block), out var compiled))
         {
             return compiled;
         }
@@ -45,9 +45,11 @@ internal static class CompiledCodeCache
         {
             Blocks.Clear();
         }
-        Blocks.TryAdd(block.Code, compiled);
+        Blocks.TryAdd(Key(block), compiled);
         return compiled;
     }
+
+    private static (byte[] Code, int CodeSizeTag) Key(DecodedBlock block) => (block.Code, block.CodeSizeTag);
 
     private static bool JitHere(CompiledBlock compiled)
     {
@@ -62,15 +64,18 @@ internal static class CompiledCodeCache
         }
     }
 
-    private sealed class CodeComparer : IEqualityComparer<byte[]>
+    private sealed class CodeComparer : IEqualityComparer<(byte[] Code, int CodeSizeTag)>
     {
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+        public bool Equals((byte[] Code, int CodeSizeTag) x, (byte[] Code, int CodeSizeTag) y) =>
+            x.CodeSizeTag == y.CodeSizeTag && x.Code.AsSpan().SequenceEqual(y.Code);
 
         /// <summary>The length and the first and last 16 bytes: hashing whole blocks cost more than a
         /// fresh component machine's interpreted start-up gains (Equals compares everything).</summary>
-        public int GetHashCode(byte[] code)
+        public int GetHashCode((byte[] Code, int CodeSizeTag) key)
         {
+            byte[] code = key.Code;
             var hash = new HashCode();
+            hash.Add(key.CodeSizeTag);
             hash.Add(code.Length);
             hash.AddBytes(code.AsSpan(0, Math.Min(16, code.Length)));
             hash.AddBytes(code.AsSpan(Math.Max(0, code.Length - 16)));

@@ -13,6 +13,9 @@ internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage
     /// <summary>Every byte the decoder read for it (from the block start on its first page): when the
     /// page is written but these bytes come out the same, the decoded form still holds.</summary>
     public readonly byte[] Code = code;
+    /// <summary>The code size the bytes were decoded for, as the key's tag bits hold it (0: 64-bit,
+    /// 1: 32-bit, 2: 16-bit; SoftwareCpu.LegacyRun.cs): the same bytes mean other instructions at another size.</summary>
+    public int CodeSizeTag => (int)(PhysicalStart >> 60);
     /// <summary>Cleared when a write to one of its pages invalidates it.</summary>
     public bool Valid = true;
     /// <summary>Runs of the block by the interpreter, counted until it is compiled.</summary>

@@ -1,0 +1,194 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Turnstone.Cpu.Internal;
+
+namespace Turnstone.Cpu;
+
+public sealed unsafe partial class SoftwareCpu
+{
+    // The near branches and stack operations of 16/32-bit code (real mode, protected mode, and the
+    // 66-prefixed stack forms of 64-bit code) in emitted code. Targets wrap at the operand size and
+    // must lie within CS's limit; a target beyond it runs the instruction through the interpreter,
+    // which raises the #GP. The stack goes through the interpreter's own StackPush/StackPeek/
+    // StackAdjust (SS's base, ESP or SP by SS.B), with ESP handed over in the register array around
+    // the call: SS can change only between blocks, so the stack's shape is not compiled in.
+    private sealed partial class BlockCompiler
+    {
+        private static readonly MethodInfo WithinCodeLimitMethod = Method(nameof(WithinCodeLimit), typeof(ulong));
+        private static readonly MethodInfo StackPushMethod = Method(nameof(StackPush), typeof(ulong), typeof(int));
+        private static readonly MethodInfo StackPeekMethod = Method(nameof(StackPeek), typeof(ulong), typeof(int), typeof(ulong).MakeByRefType());
+        private static readonly MethodInfo StackAdjustMethod = Method(nameof(StackAdjust), typeof(ulong));
+
+        private static bool IsNearBranch(Operation op) => op is Operation.NearJcc or Operation.NearJmp;
+
+        /// <summary>Whether a JMP/Jcc goes to the first instruction of its own block (a loop).</summary>
+        private static bool BranchesToBlockStart(ref DecodedInstruction i) => i.Op switch
+        {
+            Operation.Jcc or Operation.Jmp => i.Immediate == 0,
+            // Immediate is the displacement from the next instruction.
+            Operation.NearJcc or Operation.NearJmp => i.Offset + i.Length + (long)i.Immediate == 0,
+            _ => false,
+        };
+
+        /// <summary>The target of a near branch or call: (next EIP/IP + displacement), wrapped at its size, into _b.</summary>
+        private void EmitNearTarget(ref DecodedInstruction i)
+        {
+            _il.Emit(OpCodes.Ldloc, _blockRip);
+            _il.Emit(OpCodes.Ldc_I8, i.Offset + i.Length + (long)i.Immediate);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldc_I8, i.Size == 2 ? 0xFFFFL : 0xFFFF_FFFFL);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Stloc, _b);
+        }
+
+        private void EmitBranchIfBeyondCodeLimit(LocalBuilder target, Label beyond)
+        {
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldloc, target);
+            _il.Emit(OpCodes.Call, WithinCodeLimitMethod);
+            _il.Emit(OpCodes.Brfalse, beyond);
+        }
+
+        /// <summary>A taken NearJcc/NearJmp that does not loop within the block: leave for its target.</summary>
+        private void EmitNearBranchTaken(ref DecodedInstruction i, int index)
+        {
+            Label beyond = _il.DefineLabel();
+            EmitNearTarget(ref i);
+            EmitBranchIfBeyondCodeLimit(_b, beyond);
+            EmitLeaveTo(_b, index + 1);
+            _il.MarkLabel(beyond);
+            EmitInterpretedAndLeave(index);
+        }
+
+        /// <summary>
+        /// The slow path of an instruction the compiled code found it cannot finish (a target beyond
+        /// CS's limit): the interpreter runs it from the start (it raises the fault) and the block is
+        /// left. The code after it keeps the flag state of the fast path, which fell through to it.
+        /// </summary>
+        private void EmitInterpretedAndLeave(int index)
+        {
+            FlagState fastPath = _flags;
+            EmitInterpreted(index);
+            ref DecodedInstruction i = ref _code[index];
+            EmitLeave(i.Offset + i.Length, index + 1);
+            _flags = fastPath;
+        }
+
+        private void EmitNearCall(ref DecodedInstruction i, int index)
+        {
+            Label beyond = _il.DefineLabel();
+            EmitNearTarget(ref i);
+            EmitBranchIfBeyondCodeLimit(_b, beyond);
+            _il.Emit(OpCodes.Ldloc, _blockRip);
+            _il.Emit(OpCodes.Ldc_I8, (long)(i.Offset + i.Length));
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _value);
+            EmitStackPush(index, _value, i.Size);
+            EmitLeaveTo(_b, index + 1);
+            _il.MarkLabel(beyond);
+            EmitInterpretedAndLeave(index);
+        }
+
+        private void EmitNearReturn(ref DecodedInstruction i, int index)
+        {
+            Label beyond = _il.DefineLabel();
+            HandStackPointerToCpu();
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Ldc_I4, (int)i.Size);
+            _il.Emit(OpCodes.Ldloca, _b);
+            _il.Emit(OpCodes.Call, StackPeekMethod);
+            _il.Emit(OpCodes.Brfalse, FaultExit(index));
+            EmitBranchIfBeyondCodeLimit(_b, beyond);
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldc_I8, (long)i.Size + (ushort)i.Immediate);
+            _il.Emit(OpCodes.Call, StackAdjustMethod);
+            TakeStackPointerFromCpu();
+            EmitLeaveTo(_b, index + 1);
+            _il.MarkLabel(beyond);
+            EmitInterpretedAndLeave(index);
+        }
+
+        /// <summary>PUSH of a register or an immediate (the register's value before ESP moves).</summary>
+        private void EmitStackPushOperand(ref DecodedInstruction i, int index)
+        {
+            if (i.Aux == 0)
+            {
+                EmitRead(8, i.Reg);
+            }
+            else
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)i.Immediate);
+            }
+            _il.Emit(OpCodes.Stloc, _value);
+            EmitStackPush(index, _value, i.Size);
+            EmitBlockBreakCheck(index);
+        }
+
+        /// <summary>POP into a register: the popped value wins over the increment (POP ESP).</summary>
+        private void EmitStackPopRegister(ref DecodedInstruction i, int index)
+        {
+            HandStackPointerToCpu();
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Ldc_I4, (int)i.Size);
+            _il.Emit(OpCodes.Ldloca, _value);
+            _il.Emit(OpCodes.Call, StackPeekMethod);
+            _il.Emit(OpCodes.Brfalse, FaultExit(index));
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldc_I8, (long)i.Size);
+            _il.Emit(OpCodes.Call, StackAdjustMethod);
+            TakeStackPointerFromCpu();
+            _il.Emit(OpCodes.Ldloc, _value);
+            EmitWrite(i.Size, i.Reg);
+        }
+
+        /// <summary>StackPush(value, size); a fault leaves ESP as it was.</summary>
+        private void EmitStackPush(int index, LocalBuilder value, int size)
+        {
+            HandStackPointerToCpu();
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldloc, value);
+            _il.Emit(OpCodes.Ldc_I4, size);
+            _il.Emit(OpCodes.Call, StackPushMethod);
+            TakeStackPointerFromCpu();
+            _il.Emit(OpCodes.Brfalse, FaultExit(index));
+        }
+
+        private void HandStackPointerToCpu() => HandRegistersToCpu(StackPointer);
+
+        private void TakeStackPointerFromCpu() => TakeRegistersFromCpu(StackPointer);
+
+        /// <summary>Stores the locals of these registers (those the block keeps in locals) into the
+        /// register array, for an interpreter method that works on the array.</summary>
+        private void HandRegistersToCpu(params int[] registers)
+        {
+            foreach (int index in registers)
+            {
+                if (_registers[index] is { } local)
+                {
+                    _il.Emit(OpCodes.Ldloc, _registerArray);
+                    _il.Emit(OpCodes.Ldc_I4, index);
+                    _il.Emit(OpCodes.Ldloc, local);
+                    _il.Emit(OpCodes.Stelem_I8);
+                }
+            }
+        }
+
+        /// <summary>Reloads these registers' locals from the register array after such a method
+        /// (leaves the IL stack as it was).</summary>
+        private void TakeRegistersFromCpu(params int[] registers)
+        {
+            foreach (int index in registers)
+            {
+                if (_registers[index] is { } local)
+                {
+                    _il.Emit(OpCodes.Ldloc, _registerArray);
+                    _il.Emit(OpCodes.Ldc_I4, index);
+                    _il.Emit(OpCodes.Ldelem_I8);
+                    _il.Emit(OpCodes.Stloc, local);
+                }
+            }
+        }
+    }
+}
