@@ -1,0 +1,257 @@
+using Iced.Intel;
+using Turnstone.Cpu.Tests.TestSupport;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.Cpu.Tests.SystemLevel;
+
+/// <summary>
+/// The compiled tier on 16- and 32-bit code against the interpreter: near branches, calls and
+/// returns, pushes and pops through SS, single string instructions with segment bases and DF,
+/// a branch beyond CS's limit, and the same bytes compiled for two code sizes.
+/// </summary>
+public sealed class LegacyCompiledBlockTests
+{
+    private const ulong Data = LegacyModeMachine.DataPage;
+    private const ulong Code = LegacyModeMachine.Code;
+
+    private sealed record Outcome(CpuExitReason Reason, ulong Rip, ulong Rflags, ulong Retired, int? Vector, string Registers, string Memory);
+
+    private static Outcome Run(Action<LegacyModeMachine> prepare, int threshold, out int compiled)
+    {
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.CompileThreshold = threshold;
+        prepare(machine);
+        var exit = machine.Cpu.Run(1_000_000);
+        var cpu = machine.Cpu;
+        compiled = cpu.BlocksCompiled;
+        string registers = string.Join(",", Enumerable.Range(0, 8).Select(i => cpu.GetRegister((GeneralRegister)i).ToString("x")));
+        string memory = string.Join(",", Enumerable.Range(0, 0x80).Select(i => machine.ReadUInt64(Data + (ulong)i * 8).ToString("x")));
+        return new Outcome(exit.Reason, cpu.Rip, cpu.Rflags, cpu.InstructionsRetired, machine.VectorFromHaltRip(), registers, memory);
+    }
+
+    /// <summary>Interpreted, compiled from the first run and after a few runs: all must agree, and code must have been compiled.</summary>
+    private static Outcome AssertTiersAgree(Action<LegacyModeMachine> prepare)
+    {
+        var interpreted = Run(prepare, -1, out int none);
+        Assert.Equal(0, none);
+        foreach (int threshold in new[] { 0, 3 })
+        {
+            var compiled = Run(prepare, threshold, out int blocks);
+            Assert.True(blocks > 0, $"threshold {threshold}: nothing was compiled");
+            Assert.Equal(interpreted, compiled);
+        }
+        return interpreted;
+    }
+
+    /// <summary>A byte of the data page as the outcome recorded it.</summary>
+    private static byte ByteAt(Outcome outcome, ulong offset) =>
+        (byte)(Convert.ToUInt64(outcome.Memory.Split(',')[offset / 8], 16) >> (int)(offset % 8 * 8));
+
+    private static void FillSource(LegacyModeMachine machine)
+    {
+        for (ulong i = 0; i < 64; i++)
+        {
+            machine.WriteBytes(Data + i, [(byte)(i * 7 + 1)]);
+        }
+    }
+
+    [Fact]
+    public void Flat_32_bit_copy_loops_calls_and_string_instructions_agree_with_the_interpreter()
+    {
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            FillSource(machine);
+            machine.Assemble(Code, 32, a =>
+            {
+                var copy = a.CreateLabel();
+                var copied = a.CreateLabel();
+                var back = a.CreateLabel();
+                var backDone = a.CreateLabel();
+                var calls = a.CreateLabel();
+                var function = a.CreateLabel();
+                var store = a.CreateLabel();
+                var load = a.CreateLabel();
+                // GRUB's forward byte copy: cmp/je/movsb/jmp, one compiled loop.
+                a.mov(esi, (uint)Data);
+                a.mov(edi, (uint)Data + 0x100);
+                a.lea(ecx, __[edi + 40]);
+                a.Label(ref copy);
+                a.cmp(ecx, edi);
+                a.je(copied);
+                a.movsb();
+                a.jmp(copy);
+                a.Label(ref copied);
+                // Its backward copy: sub/jb/load/store/jmp.
+                a.mov(ecx, 40);
+                a.mov(esi, (uint)Data);
+                a.mov(eax, (uint)Data + 0x180);
+                a.Label(ref back);
+                a.sub(ecx, 1);
+                a.jb(backDone);
+                a.mov(dl, __byte_ptr[esi + ecx]);
+                a.mov(__byte_ptr[eax + ecx], dl);
+                a.jmp(back);
+                a.Label(ref backDone);
+                // Calls with arguments on the stack, RET imm16, PUSH imm, 16-bit pushes.
+                a.xor(ebx, ebx);
+                a.mov(ecx, 50);
+                a.Label(ref calls);
+                a.push(ecx);
+                a.push(7);
+                a.call(function);
+                a.pop(ecx);
+                a.push(cx);
+                a.pop(dx);
+                a.loop(calls);
+                // STOSB downwards, LODSB upwards.
+                a.std();
+                a.mov(edi, (uint)Data + 0x20F);
+                a.mov(al, 0x5A);
+                a.mov(ecx, 16);
+                a.Label(ref store);
+                a.stosb();
+                a.dec(ecx);
+                a.jnz(store);
+                a.cld();
+                a.mov(esi, (uint)Data);
+                a.xor(edx, edx);
+                a.mov(ecx, 32);
+                a.Label(ref load);
+                a.lodsb();
+                a.movzx(ebp, al);
+                a.add(edx, ebp);
+                a.dec(ecx);
+                a.jnz(load);
+                a.hlt();
+                a.Label(ref function);
+                a.mov(eax, __dword_ptr[esp + 4]);
+                a.add(ebx, eax);
+                a.add(ebx, ecx);
+                a.ret(4);
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Null(outcome.Vector);
+        for (ulong i = 0; i < 40; i++)
+        {
+            byte source = (byte)(i * 7 + 1);
+            Assert.Equal(source, ByteAt(outcome, 0x100 + i));   // forward copy
+            Assert.Equal(source, ByteAt(outcome, 0x180 + i));   // backward copy
+        }
+        for (ulong i = 0; i < 16; i++)
+        {
+            Assert.Equal(0x5A, ByteAt(outcome, 0x200 + i));    // STOSB with DF set, from 0x20F down
+        }
+        Assert.Equal(0, ByteAt(outcome, 0x1FF));
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal((50UL * 7 + 50 * 51 / 2).ToString("x"), registers[3]);   // EBX: 7 + ECX per call
+        ulong sum = 0;
+        for (ulong i = 0; i < 32; i++)
+        {
+            sum += (byte)(i * 7 + 1);
+        }
+        Assert.Equal(sum.ToString("x"), registers[2]);                       // EDX: LODSB sum
+        Assert.Equal(LegacyModeMachine.StackTop.ToString("x"), registers[4]); // ESP balanced
+    }
+
+    [Fact]
+    public void Real_mode_loops_with_segment_bases_and_a_16_bit_stack_agree_with_the_interpreter()
+    {
+        const ulong source = 0x6_0000, destination = 0x6_1000;
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.Cpu.ResetForBootSector();
+            for (ulong i = 0; i < 64; i++)
+            {
+                machine.WriteBytes(source + i, [(byte)(i + 3)]);
+            }
+            machine.Assemble(0x7C00, 16, a =>
+            {
+                var copy = a.CreateLabel();
+                var calls = a.CreateLabel();
+                var function = a.CreateLabel();
+                a.xor(ax, ax);
+                a.mov(ss, ax);
+                a.mov(sp, 0x7000);
+                a.mov(ax, (ushort)(source >> 4));
+                a.mov(ds, ax);
+                a.mov(ax, (ushort)(destination >> 4));
+                a.mov(es, ax);
+                a.xor(si, si);
+                a.xor(di, di);
+                a.mov(cx, 48);
+                a.Label(ref copy);
+                a.movsb();
+                a.dec(cx);
+                a.jnz(copy);
+                a.xor(bx, bx);
+                a.mov(cx, 20);
+                a.Label(ref calls);
+                a.push(cx);
+                a.call(function);
+                a.pop(cx);
+                a.dec(cx);
+                a.jnz(calls);
+                a.hlt();
+                a.Label(ref function);
+                a.mov(bp, sp);
+                a.add(bx, __word_ptr[bp + 2]);             // SS:BP: BP-based operands default to SS
+                a.ret();
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal((20 * 21 / 2).ToString("x"), registers[3]);  // BX: the pushed counters
+        Assert.Equal("7000", registers[4]);                       // SP balanced
+        Assert.Equal("30", registers[6]);                         // SI and DI advanced by 48
+        Assert.Equal("30", registers[7]);
+    }
+
+    [Fact]
+    public void A_branch_beyond_the_code_segment_limit_from_compiled_code_faults_at_the_branch()
+    {
+        const ulong beyond = Code + 0x300;
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            machine.Cpu.SetSegment(SegmentName.Cs, new SegmentRegister(LegacyModeMachine.Code32Selector, 0, (uint)Code + 0x200, 0x409B));
+            machine.Assemble(Code, 32, a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(ecx, 5);
+                a.Label(ref loop);
+                a.dec(ecx);
+                a.jz(beyond);
+                a.jmp(loop);
+            });
+        });
+
+        Assert.Equal(13, outcome.Vector);                         // #GP through the IDT
+        Assert.Equal("0", outcome.Registers.Split(',')[1]);       // after the fifth DEC
+    }
+
+    [Fact]
+    public void The_same_bytes_compiled_as_64_bit_code_are_not_reused_for_32_bit_code()
+    {
+        // 48 FF C0 is INC RAX in 64-bit code but DEC EAX; INC EAX in 32-bit code.
+        byte[] code = [0x48, 0xFF, 0xC0, 0x48, 0xFF, 0xC0, 0x48, 0xFF, 0xC0, 0xF4];
+        using (var machine64 = new LongModeMachine())
+        {
+            machine64.Cpu.CompileThreshold = 0;
+            machine64.WriteBytes(LongModeMachine.KernelCode, code);
+            machine64.Cpu.Run(100);
+            Assert.Equal(3UL, machine64.Register(GeneralRegister.Rax));
+            Assert.True(machine64.Cpu.BlocksCompiled > 0);
+        }
+        using var machine32 = new LegacyModeMachine();
+        machine32.Cpu.CompileThreshold = 0;
+        machine32.EnterProtectedMode32();
+        machine32.WriteBytes(Code, code);
+        machine32.Cpu.Run(100);
+        Assert.Equal(0UL, machine32.Register(GeneralRegister.Rax));
+        Assert.True(machine32.Cpu.BlocksCompiled > 0);
+    }
+}
