@@ -3,7 +3,7 @@ using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
 
-// Links between blocks: each 64-bit block remembers the last two blocks that ran after it (a Jcc's
+// Links between blocks: each block remembers the last two blocks that ran after it (a Jcc's
 // two ways, a loop and its exit) with the RIPs they were found for. The run loop tries them before
 // the jump cache: the block that just ran is in the data cache, the jump cache's slots and a block
 // found through them often are not (finding the next block took about a sixth of the vCPU's time
@@ -22,6 +22,41 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DecodedBlock? FindBlockAfter(DecodedBlock? previous, ulong rip)
     {
+        if (LinkedBlock(previous, rip) is { } linked)
+        {
+            return linked;
+        }
+        DecodedBlock? block = FindBlock(rip);
+        if (previous is not null && block is not null)
+        {
+            Link(previous, rip, block);
+        }
+        return block;
+    }
+
+    /// <summary>
+    /// The block at CS:EIP in 16/32-bit code, through <paramref name="previous"/>'s links when they
+    /// know it. A link there also stands for CS's base, size and limit: loading another CS drops
+    /// every link (<see cref="LoadSegmentCache"/>), and EIP was within the limit when the link was made.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private DecodedBlock? FindLegacyBlockAfter(DecodedBlock? previous)
+    {
+        if (LinkedBlock(previous, _rip) is { } linked)
+        {
+            return linked;
+        }
+        DecodedBlock? block = FindLegacyBlock();
+        if (previous is not null && block is not null)
+        {
+            Link(previous, _rip, block); // RIP as FindLegacyBlock wrapped it
+        }
+        return block;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private DecodedBlock? LinkedBlock(DecodedBlock? previous, ulong rip)
+    {
         if (previous is not null && previous.LinkEpoch == _linkEpoch)
         {
             if (previous.LinkRip0 == rip && previous.Link0 is { Valid: true } first)
@@ -33,12 +68,7 @@ public sealed unsafe partial class SoftwareCpu
                 return second;
             }
         }
-        DecodedBlock? block = FindBlock(rip);
-        if (previous is not null && block is not null)
-        {
-            Link(previous, rip, block);
-        }
-        return block;
+        return null;
     }
 
     private void Link(DecodedBlock previous, ulong rip, DecodedBlock block)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -13,7 +14,7 @@ public sealed unsafe partial class SoftwareCpu
     private const ulong PhysicalKeyMask = (1UL << 60) - 1;
 
     /// <summary>The code size instructions are decoded with: 64 in 64-bit mode, else CS.D (32 or 16).</summary>
-    private int CodeBitness => _executing64BitCode ? 64 : _segments[(int)SegmentName.Cs].DefaultBig ? 32 : 16;
+    private int CodeBitness { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => _executing64BitCode ? 64 : _segments[(int)SegmentName.Cs].DefaultBig ? 32 : 16; }
 
     private static ulong BitnessTag(int bitness) => bitness == 32 ? 1UL << 60 : 2UL << 60;
 

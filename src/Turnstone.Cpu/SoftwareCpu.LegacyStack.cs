@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -8,15 +9,18 @@ namespace Turnstone.Cpu;
 public sealed unsafe partial class SoftwareCpu
 {
     /// <summary>The part of RSP the stack uses: all of it in 64-bit mode, else ESP or SP by SS.B.</summary>
-    private ulong StackMask => _executing64BitCode ? ulong.MaxValue : _segments[(int)SegmentName.Ss].DefaultBig ? 0xFFFF_FFFFUL : 0xFFFFUL;
+    private ulong StackMask { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => _executing64BitCode ? ulong.MaxValue : _segments[(int)SegmentName.Ss].DefaultBig ? 0xFFFF_FFFFUL : 0xFFFFUL; }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong StackLinear(ulong stackPointer) =>
         _executing64BitCode ? stackPointer : (uint)(_segments[(int)SegmentName.Ss].Base + stackPointer);
 
     /// <summary>Reads the stack at (E/R)SP + <paramref name="offset"/> without moving it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool StackPeek(ulong offset, int size, out ulong value) =>
         TryRead(StackLinear((R(4) + offset) & StackMask), size, out value);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void StackAdjust(ulong delta)
     {
         ulong mask = StackMask;

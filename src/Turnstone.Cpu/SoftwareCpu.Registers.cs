@@ -68,10 +68,12 @@ public sealed unsafe partial class SoftwareCpu
     }
 
     /// <summary>What an effective address, a string index or a LOOP counter wraps at.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong AddressMask(OperandFlags flags) =>
         (flags & OperandFlags.AddressSize16) != 0 ? 0xFFFF : (flags & OperandFlags.AddressSize32) != 0 ? 0xFFFF_FFFF : ulong.MaxValue;
 
     /// <summary>Writes an address-sized register (SI, DI, CX): 32-bit writes zero the upper half, 16-bit ones merge.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void WriteAddressRegister(OperandFlags flags, int register, ulong value)
     {
         if ((flags & OperandFlags.AddressSize16) != 0)

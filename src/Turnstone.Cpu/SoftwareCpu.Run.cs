@@ -80,7 +80,7 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return new CpuExit(CpuExitReason.BudgetExhausted);
             }
-            DecodedBlock? block = _executing64BitCode ? FindBlockAfter(previous, _rip) : FindLegacyBlock();
+            DecodedBlock? block = _executing64BitCode ? FindBlockAfter(previous, _rip) : FindLegacyBlockAfter(previous);
             previous = block;
             if (block is null)
             {

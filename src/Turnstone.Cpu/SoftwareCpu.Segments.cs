@@ -8,6 +8,10 @@ public sealed unsafe partial class SoftwareCpu
 {
     private void LoadSegmentCache(SegmentName name, SegmentRegister value)
     {
+        if (name == SegmentName.Cs && value != _segments[(int)SegmentName.Cs])
+        {
+            ForgetBlockLinks(); // 16/32-bit links stand for CS's base, size and limit
+        }
         _segments[(int)name] = value;
         // Every segment's slot holds its base: 64-bit code reads only FS's and GS's (it decodes the
         // others to the flat slot), 16/32-bit code reads them all.

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -12,8 +13,10 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool Repeated(ref DecodedInstruction i) => (i.Flags & (OperandFlags.Rep | OperandFlags.Repne)) != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong StringIndex(ref DecodedInstruction i, int register) => R(register) & AddressMask(i.Flags);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void AdvanceIndex(ref DecodedInstruction i, int register)
     {
         long step = (_rflags & RflagsBits.Df) != 0 ? -i.Size : i.Size;
@@ -21,9 +24,11 @@ public sealed unsafe partial class SoftwareCpu
         WriteAddressRegister(i.Flags, register, value);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong SourceAddress(ref DecodedInstruction i) => StringIndex(ref i, 6) + _segmentBase[i.Segment];
 
     /// <summary>ES:(E/R)DI; ES's base counts only outside 64-bit mode.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong DestinationAddress(ref DecodedInstruction i) =>
         StringIndex(ref i, 7) + (_executing64BitCode ? 0 : _segmentBase[(int)SegmentName.Es]);
 

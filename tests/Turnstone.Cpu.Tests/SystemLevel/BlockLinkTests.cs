@@ -5,7 +5,8 @@ namespace Turnstone.Cpu.Tests.SystemLevel;
 
 /// <summary>
 /// Links between blocks stand for the jump cache of one privilege: one made while the kernel ran a
-/// block is not followed when user code runs the same block.
+/// block is not followed when user code runs the same block. In 16/32-bit code they also stand for
+/// one CS: the same offset means other code under another CS base.
 /// </summary>
 public sealed class BlockLinkTests
 {
@@ -35,5 +36,30 @@ public sealed class BlockLinkTests
         Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
         Assert.Equal(3ul, machine.Register(GeneralRegister.R8));
         Assert.Equal(SupervisorTarget, machine.Cpu.Cr2);
+    }
+
+    [Fact]
+    public void A_real_mode_link_made_under_one_cs_is_not_followed_under_another()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.ResetForBootSector();
+        // One block at linear 7C00h reached as 0000:7C00 and as 07C0:0000: JMP AX goes to offset
+        // 7D00h, which is linear 7D00h under the first CS and F900h under the second.
+        machine.Assemble(0x7C00, 16, a => a.jmp(ax));
+        machine.Assemble(0x7D00, 16, a =>
+        {
+            a.inc(bx);
+            a.jmp(0x07C0, 0x0000);
+        });
+        machine.Assemble(0xF900, 16, a =>
+        {
+            a.mov(cx, 0x2222);
+            a.hlt();
+        });
+        machine.Cpu.SetRegister(GeneralRegister.Rax, 0x7D00);
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(0x2222ul, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.Rbx));
     }
 }
