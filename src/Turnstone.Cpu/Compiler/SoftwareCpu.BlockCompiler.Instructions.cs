@@ -21,8 +21,7 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.MovzxRR or Operation.MovzxRM or Operation.MovsxRR or Operation.MovsxRM or Operation.Lea => true,
                 Operation.IncR or Operation.DecR or Operation.CmovRR => true,
                 Operation.Neg or Operation.Not or Operation.Setcc => !memory0,
-                Operation.Shift => !memory0 && (i.Flags & OperandFlags.RegisterCount) == 0 &&
-                    (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar or ShiftKind.Rol or ShiftKind.Ror,
+                Operation.Shift or Operation.StackPushf => true,
                 Operation.Imul2 or Operation.Imul3 or Operation.Mul or Operation.Imul1 => true,
                 Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret => true,
                 Operation.Jcc or Operation.Jmp or Operation.Nop => true,
@@ -33,6 +32,11 @@ public sealed unsafe partial class SoftwareCpu
                 _ => false,
             };
         }
+
+        /// <summary>Shifts and rotates emitted in IL: by an immediate, on a register, not through the carry.</summary>
+        private static bool IsInlineShift(ref DecodedInstruction i) =>
+            (i.Flags & (OperandFlags.Memory0 | OperandFlags.RegisterCount)) == 0 &&
+            (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar or ShiftKind.Rol or ShiftKind.Ror;
 
         /// <summary>Emits a non-branch instruction; false when it is left to the interpreter.</summary>
         private bool EmitInstruction(ref DecodedInstruction i, int index)
@@ -152,6 +156,12 @@ public sealed unsafe partial class SoftwareCpu
                     return true;
                 case Operation.CmovRR:
                     EmitConditionalMove(ref i);
+                    return true;
+                case Operation.Shift when !IsInlineShift(ref i):
+                    EmitShiftThroughHandler(ref i, index);
+                    return true;
+                case Operation.StackPushf:
+                    EmitPushFlags(index);
                     return true;
                 case Operation.Shift when (ShiftKind)i.Aux is ShiftKind.Rol or ShiftKind.Ror:
                     EmitRotate(ref i);

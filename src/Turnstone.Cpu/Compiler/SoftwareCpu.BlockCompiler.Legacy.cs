@@ -159,13 +159,14 @@ public sealed unsafe partial class SoftwareCpu
 
         private void TakeStackPointerFromCpu() => TakeRegistersFromCpu(StackPointer);
 
-        /// <summary>Stores the locals of these registers (those the block keeps in locals) into the
-        /// register array, for an interpreter method that works on the array.</summary>
+        /// <summary>Stores the locals of these registers (those the block keeps in locals; indexes of 16
+        /// and more are no general registers) into the register array, for an interpreter method that
+        /// works on the array.</summary>
         private void HandRegistersToCpu(params int[] registers)
         {
             foreach (int index in registers)
             {
-                if (_registers[index] is { } local)
+                if (index < 16 && _registers[index] is { } local)
                 {
                     _il.Emit(OpCodes.Ldloc, _registerArray);
                     _il.Emit(OpCodes.Ldc_I4, index);
@@ -181,7 +182,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             foreach (int index in registers)
             {
-                if (_registers[index] is { } local)
+                if (index < 16 && _registers[index] is { } local)
                 {
                     _il.Emit(OpCodes.Ldloc, _registerArray);
                     _il.Emit(OpCodes.Ldc_I4, index);

@@ -254,4 +254,56 @@ public sealed class LegacyCompiledBlockTests
         Assert.Equal(0UL, machine32.Register(GeneralRegister.Rax));
         Assert.True(machine32.Cpu.BlocksCompiled > 0);
     }
+
+    [Fact]
+    public void A_range_decoder_style_loop_with_pushfd_popfd_and_memory_shifts_agrees_with_the_interpreter()
+    {
+        // The shape of GRUB's LZMA bit decoder: flags saved around a range check, shifts of memory
+        // operands and by CL, a LODSB refill, RCL through the carry, MUL.
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            FillSource(machine);
+            machine.Assemble(Code, 32, a =>
+            {
+                var loop = a.CreateLabel();
+                var noRefill = a.CreateLabel();
+                a.mov(esi, (uint)Data);
+                a.mov(ebp, (uint)Data + 0x300);
+                a.mov(__dword_ptr[ebp], 0x0123_4567);
+                a.mov(__dword_ptr[ebp + 4], 0x00FF_FFFF);
+                a.mov(ebx, 0x9E37_79B9);
+                a.mov(edi, 60);
+                a.Label(ref loop);
+                a.mov(eax, __dword_ptr[ebp + 4]);
+                a.shr(eax, 11);
+                a.mov(edx, ebx);
+                a.mul(edx);
+                a.cmp(eax, __dword_ptr[ebp]);
+                a.pushfd();
+                a.cmp(__dword_ptr[ebp + 4], 0x0100_0000);
+                a.jae(noRefill);
+                a.shl(__dword_ptr[ebp], 8);
+                a.lodsb();
+                a.mov(__byte_ptr[ebp], al);
+                a.shl(__dword_ptr[ebp + 4], 8);
+                a.Label(ref noRefill);
+                a.popfd();
+                a.rcl(ebx, 1);
+                a.mov(ecx, edi);
+                a.and(cl, 7);
+                a.rol(ebx, cl);
+                a.sar(__word_ptr[ebp + 8], cl);
+                a.rcr(__byte_ptr[ebp + 10], 1);
+                a.add(__dword_ptr[ebp + 4], ebx);
+                a.dec(edi);
+                a.jnz(loop);
+                a.hlt();
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Null(outcome.Vector);
+        Assert.NotEqual((uint)Data, uint.Parse(outcome.Registers.Split(',')[6], System.Globalization.NumberStyles.HexNumber)); // LODSB refilled
+    }
 }
