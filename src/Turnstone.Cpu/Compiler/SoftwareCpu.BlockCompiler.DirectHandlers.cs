@@ -23,17 +23,23 @@ public sealed unsafe partial class SoftwareCpu
         {
             bool memory = (i.Flags & OperandFlags.Memory0) != 0;
             int[] reads = [FullRegister(i.Reg), FullRegister(i.Base), FullRegister(i.Index), Counter];
-            EmitDirectHandler(index, ShiftMethod, reads, memory ? [] : [FullRegister(i.Reg)], storesMemory: memory);
+            EmitDirectHandler(index, ShiftMethod, reads, memory ? [] : [FullRegister(i.Reg)], storesMemory: memory, usesFlags: true);
         }
 
         private void EmitPushFlags(int index) =>
-            EmitDirectHandler(index, StackPushFlagsMethod, [StackPointer], [StackPointer], storesMemory: true);
+            EmitDirectHandler(index, StackPushFlagsMethod, [StackPointer], [StackPointer], storesMemory: true, usesFlags: true);
 
-        private void EmitDirectHandler(int index, MethodInfo handler, int[] reads, int[] writes, bool storesMemory)
+        /// <summary>Calls handler(cpu, ref code[index]) or cpu.handler(ref code[index]); false from it
+        /// leaves the block as a fault does. <paramref name="usesFlags"/>: it reads or sets the
+        /// arithmetic flags, which then go to the lazy-flag fields first and are read back from there.</summary>
+        private void EmitDirectHandler(int index, MethodInfo handler, int[] reads, int[] writes, bool storesMemory, bool usesFlags)
         {
-            SettlePendingRotate();
-            EmitFlushFlags(_flags);
-            _flags = default;
+            if (usesFlags)
+            {
+                SettlePendingRotate();
+                EmitFlushFlags(_flags);
+                _flags = default;
+            }
             HandRegistersToCpu(reads);
             _il.Emit(OpCodes.Ldarg, CpuArgument);
             _il.Emit(OpCodes.Ldarg, CodeArgument);

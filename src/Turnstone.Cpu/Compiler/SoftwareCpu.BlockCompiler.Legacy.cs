@@ -92,18 +92,9 @@ public sealed unsafe partial class SoftwareCpu
         private void EmitNearReturn(ref DecodedInstruction i, int index)
         {
             Label beyond = _il.DefineLabel();
-            HandStackPointerToCpu();
-            _il.Emit(OpCodes.Ldarg, CpuArgument);
-            _il.Emit(OpCodes.Ldc_I8, 0L);
-            _il.Emit(OpCodes.Ldc_I4, (int)i.Size);
-            _il.Emit(OpCodes.Ldloca, _b);
-            _il.Emit(OpCodes.Call, StackPeekMethod);
-            _il.Emit(OpCodes.Brfalse, FaultExit(index));
+            EmitStackPeek(_b, i.Size, index);
             EmitBranchIfBeyondCodeLimit(_b, beyond);
-            _il.Emit(OpCodes.Ldarg, CpuArgument);
-            _il.Emit(OpCodes.Ldc_I8, (long)i.Size + (ushort)i.Immediate);
-            _il.Emit(OpCodes.Call, StackAdjustMethod);
-            TakeStackPointerFromCpu();
+            EmitStackAdjust((long)i.Size + (ushort)i.Immediate);
             EmitLeaveTo(_b, index + 1);
             _il.MarkLabel(beyond);
             EmitInterpretedAndLeave(index);
@@ -128,19 +119,31 @@ public sealed unsafe partial class SoftwareCpu
         /// <summary>POP into a register: the popped value wins over the increment (POP ESP).</summary>
         private void EmitStackPopRegister(ref DecodedInstruction i, int index)
         {
+            EmitStackPeek(_value, i.Size, index);
+            EmitStackAdjust(i.Size);
+            _il.Emit(OpCodes.Ldloc, _value);
+            EmitWrite(i.Size, i.Reg);
+        }
+
+        /// <summary>StackPeek(0, size, out value): the top of the stack into a local, leaving the block on a fault.</summary>
+        private void EmitStackPeek(LocalBuilder value, int size, int index)
+        {
             HandStackPointerToCpu();
             _il.Emit(OpCodes.Ldarg, CpuArgument);
             _il.Emit(OpCodes.Ldc_I8, 0L);
-            _il.Emit(OpCodes.Ldc_I4, (int)i.Size);
-            _il.Emit(OpCodes.Ldloca, _value);
+            _il.Emit(OpCodes.Ldc_I4, size);
+            _il.Emit(OpCodes.Ldloca, value);
             _il.Emit(OpCodes.Call, StackPeekMethod);
             _il.Emit(OpCodes.Brfalse, FaultExit(index));
+        }
+
+        /// <summary>StackAdjust(delta) after <see cref="EmitStackPeek"/> (ESP is with the CPU then).</summary>
+        private void EmitStackAdjust(long delta)
+        {
             _il.Emit(OpCodes.Ldarg, CpuArgument);
-            _il.Emit(OpCodes.Ldc_I8, (long)i.Size);
+            _il.Emit(OpCodes.Ldc_I8, delta);
             _il.Emit(OpCodes.Call, StackAdjustMethod);
             TakeStackPointerFromCpu();
-            _il.Emit(OpCodes.Ldloc, _value);
-            EmitWrite(i.Size, i.Reg);
         }
 
         /// <summary>StackPush(value, size); a fault leaves ESP as it was.</summary>
@@ -158,38 +161,5 @@ public sealed unsafe partial class SoftwareCpu
         private void HandStackPointerToCpu() => HandRegistersToCpu(StackPointer);
 
         private void TakeStackPointerFromCpu() => TakeRegistersFromCpu(StackPointer);
-
-        /// <summary>Stores the locals of these registers (those the block keeps in locals; indexes of 16
-        /// and more are no general registers) into the register array, for an interpreter method that
-        /// works on the array.</summary>
-        private void HandRegistersToCpu(params int[] registers)
-        {
-            foreach (int index in registers)
-            {
-                if (index < 16 && _registers[index] is { } local)
-                {
-                    _il.Emit(OpCodes.Ldloc, _registerArray);
-                    _il.Emit(OpCodes.Ldc_I4, index);
-                    _il.Emit(OpCodes.Ldloc, local);
-                    _il.Emit(OpCodes.Stelem_I8);
-                }
-            }
-        }
-
-        /// <summary>Reloads these registers' locals from the register array after such a method
-        /// (leaves the IL stack as it was).</summary>
-        private void TakeRegistersFromCpu(params int[] registers)
-        {
-            foreach (int index in registers)
-            {
-                if (index < 16 && _registers[index] is { } local)
-                {
-                    _il.Emit(OpCodes.Ldloc, _registerArray);
-                    _il.Emit(OpCodes.Ldc_I4, index);
-                    _il.Emit(OpCodes.Ldelem_I8);
-                    _il.Emit(OpCodes.Stloc, local);
-                }
-            }
-        }
     }
 }

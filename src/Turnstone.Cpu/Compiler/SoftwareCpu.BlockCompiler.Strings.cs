@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Reflection.Emit;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -34,18 +33,7 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.Stos => (StoreOnceMethod, new[] { Accumulator, DestinationIndex }, true),
                 _ => (LoadOnceMethod, new[] { Accumulator, SourceIndex }, false),
             };
-            HandRegistersToCpu(registers);
-            _il.Emit(OpCodes.Ldarg, CpuArgument);
-            _il.Emit(OpCodes.Ldarg, CodeArgument);
-            _il.Emit(OpCodes.Ldc_I4, index);
-            _il.Emit(OpCodes.Ldelema, typeof(DecodedInstruction));
-            _il.Emit(OpCodes.Call, iteration);
-            TakeRegistersFromCpu(registers);
-            _il.Emit(OpCodes.Brfalse, FaultExit(index));
-            if (stores)
-            {
-                EmitBlockBreakCheck(index);
-            }
+            EmitDirectHandler(index, iteration, registers, registers, storesMemory: stores, usesFlags: false);
         }
     }
 }

@@ -378,30 +378,41 @@ public sealed unsafe partial class SoftwareCpu
             }
         }
 
-        private void LoadRegisters()
-        {
-            for (int index = 0; index < 16; index++)
-            {
-                if (_registers[index] is { } local)
-                {
-                    _il.Emit(OpCodes.Ldloc, _registerArray);
-                    _il.Emit(OpCodes.Ldc_I4, index);
-                    _il.Emit(OpCodes.Ldelem_I8);
-                    _il.Emit(OpCodes.Stloc, local);
-                }
-            }
-        }
+        private static readonly int[] GeneralRegisters = [.. Enumerable.Range(0, 16)];
 
-        private void StoreRegisters()
+        private void LoadRegisters() => TakeRegistersFromCpu(GeneralRegisters);
+
+        private void StoreRegisters() => HandRegistersToCpu(GeneralRegisters);
+
+        /// <summary>Stores the locals of these registers (those the block keeps in locals; indexes of 16
+        /// and more are no general registers) into the register array, for an interpreter method that
+        /// works on the array.</summary>
+        private void HandRegistersToCpu(params int[] registers)
         {
-            for (int index = 0; index < 16; index++)
+            foreach (int index in registers)
             {
-                if (_registers[index] is { } local)
+                if (index < 16 && _registers[index] is { } local)
                 {
                     _il.Emit(OpCodes.Ldloc, _registerArray);
                     _il.Emit(OpCodes.Ldc_I4, index);
                     _il.Emit(OpCodes.Ldloc, local);
                     _il.Emit(OpCodes.Stelem_I8);
+                }
+            }
+        }
+
+        /// <summary>Reloads these registers' locals from the register array after such a method
+        /// (leaves the IL stack as it was).</summary>
+        private void TakeRegistersFromCpu(params int[] registers)
+        {
+            foreach (int index in registers)
+            {
+                if (index < 16 && _registers[index] is { } local)
+                {
+                    _il.Emit(OpCodes.Ldloc, _registerArray);
+                    _il.Emit(OpCodes.Ldc_I4, index);
+                    _il.Emit(OpCodes.Ldelem_I8);
+                    _il.Emit(OpCodes.Stloc, local);
                 }
             }
         }
