@@ -10,7 +10,8 @@ namespace Turnstone.IntegrationTests.Bios;
 /// the loader on the disk (GRUB i386-pc from the MBR gap, SYSLINUX from a FAT partition, GRUB from
 /// a GPT disk's BIOS boot partition), the loader reads the minimal kernel through INT 13h and starts
 /// it with the memory map INT 15h E820 gave it, the shell comes up on hvc0 and `poweroff` ends the
-/// run. The kernel's own view is checked from its log: the E820 map it was handed. Then the kind of
+/// run. The kernel's own view is checked from its log (the E820 map it was handed) and, after
+/// SYSLINUX's real-mode entry, from /sys/firmware/edd (the disk as INT 13h described it). Then the kind of
 /// image users boot: Debian 12 from debootstrap (GRUB, Debian's kernel and the initramfs-tools initrd
 /// it generated, systemd) to root's shell on ttyS0, and `systemctl poweroff`.
 /// </summary>
@@ -43,6 +44,31 @@ public sealed class BiosImageBootTests(ITestOutputHelper output)
         Assert.Contains("ACPI data", text);
         Assert.Contains("BIOS-e820: [mem 0x00000000e0000000-0x00000000e00fffff] reserved", text);
         Assert.Contains("ACPI: RSDP 0x00000000000E0000", text);
+    }
+
+    [Theory, OnSoftEngine, OnBiosKvm]
+    public void Syslinux_enters_the_kernel_in_real_mode_and_the_kernel_publishes_our_edd_data_for_drive_80h(EngineChoice engine)
+    {
+        // Entered in real mode, the kernel's setup code asks the BIOS for the disk's EDD data
+        // (INT 13h 41h, 48h, 08h, and 02h for the MBR's signature) and /sys/firmware/edd shows it.
+        string image = GuestImages.BiosDisk("syslinux-fat", "SYSLINUX_FAT_DISK");
+        long sectors = new FileInfo(image).Length / 512;
+        byte[] mbr = new byte[512];
+        using (var file = File.OpenRead(image))
+        {
+            file.ReadExactly(mbr);
+        }
+        uint signature = BitConverter.ToUInt32(mbr, 0x1B8);
+        var console = new ScriptedConsole("shell on hvc0", "# ",
+            "for f in version sectors mbr_signature; do echo edd-$f=$(cat /sys/firmware/edd/int13_dev80/$f); done\npoweroff\n");
+
+        var exit = Boot(new DiskConfig(image, ReadOnly: true), engine, console, TimeSpan.FromMinutes(5));
+
+        string text = console.Text;
+        Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
+        Assert.Contains("edd-version=0x30", text);                   // EDD 3.0, from INT 13h 41h
+        Assert.Contains($"edd-sectors={sectors}", text);             // from INT 13h 48h
+        Assert.Contains($"edd-mbr_signature=0x{signature:x8}", text);
     }
 
     [Theory, OnSoftEngine, OnBiosKvm]
