@@ -31,8 +31,12 @@ internal sealed class BiosFirmware
     /// of its cost is the JIT compiling Iced's assembler); another rehearses a boot's firmware calls
     /// on a throwaway machine (<see cref="BiosRehearsal"/>), then the ROM's installation. The machine
     /// waits for the returned task before it installs the BIOS, inside the firmware's set-up time.
+    /// Started once per process, by the first caller (the CLI calls early, while it parses the command
+    /// line); the ROM it returns is only ever read, so every machine of the process installs the same one.
     /// </summary>
-    public static Task<BiosRomImage> PrepareAhead()
+    public static Task<BiosRomImage> PrepareAhead() => Prepared.Value;
+
+    private static readonly Lazy<Task<BiosRomImage>> Prepared = new(() =>
     {
         var rom = Task.Run(() => BiosRomImage.Build(BiosDispatcher.StandardVectors));
         var rehearsed = Task.Run(() => BiosRehearsal.Run(rom));
@@ -41,7 +45,7 @@ internal sealed class BiosFirmware
         // that method only, inside the call's own timing.
         _ = rehearsed.ContinueWith(_ => BiosCodeWarmup.CompileServices(), TaskScheduler.Default);
         return rehearsed;
-    }
+    });
 
     public BiosDispatcher Dispatcher { get; }
 
