@@ -235,7 +235,7 @@ public sealed class LinuxMachine
         var biosSetup = Stopwatch.StartNew();
         if (_platform.BiosFirmwareCallPort is { } firmwarePort)
         {
-            var terminal = new BiosTerminal(ConsoleStreams.Writer(consoleOutput));
+            var terminal = new BiosTerminal(ConsoleStreams.RunWriter(consoleOutput));
             var drives = new List<IBiosDisk>(); // a loop, not a LINQ lambda compiled here, inside the set-up time
             foreach (var disk in virtio.DiskBackends)
             {
