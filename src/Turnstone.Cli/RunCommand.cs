@@ -109,6 +109,14 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>
+    /// True when <paramref name="args"/> are a <c>run</c> without <c>--kernel</c>: a BIOS boot (or a
+    /// command line the parser will reject), known before the parser is built. A wrong guess only
+    /// costs the pool threads' work of getting a BIOS ready.
+    /// </summary>
+    public static bool BootsThroughBios(string[] args) =>
+        args.Length > 0 && args[0] == "run" && !args.Any(a => a == "--kernel" || a.StartsWith("--kernel=", StringComparison.Ordinal) || a.StartsWith("--kernel:", StringComparison.Ordinal));
+
     private static int Run(MachineConfig config, TextWriter? log)
     {
         LinuxMachine machine;

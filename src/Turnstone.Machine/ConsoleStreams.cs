@@ -28,6 +28,34 @@ internal static class ConsoleStreams
         };
     }
 
+    /// <summary>
+    /// <see cref="Writer"/> for whole runs of bytes: one write to <paramref name="output"/> per run.
+    /// On the host's stdout each write is a system call, a few microseconds that a BIOS video call
+    /// (an escape sequence, then a glyph) would otherwise pay once per byte.
+    /// </summary>
+    public static Action<ReadOnlySpan<byte>> RunWriter(Stream? output)
+    {
+        if (output is null)
+        {
+            return _ => { };
+        }
+        return run =>
+        {
+            try
+            {
+                output.Write(run);
+                if (run.Contains((byte)'\n'))
+                {
+                    output.Flush();
+                }
+            }
+            catch (IOException)
+            {
+                // The terminal went away (closed pipe): the guest keeps running, its output is dropped.
+            }
+        };
+    }
+
     /// <summary>A UART as an input sink: takes bytes while its receive FIFO has room.</summary>
     public static Func<ReadOnlyMemory<byte>, int> Into(Serial16550 uart) => bytes =>
     {

@@ -30,7 +30,7 @@ public sealed class LinuxMachine
     /// <summary>The memory map with the ACPI tables and ECAM marked, for the BIOS's INT 15h E820 (null on a kernel boot, whose plan holds it).</summary>
     private E820Map? _biosMemoryMap;
 
-    /// <summary>The BIOS ROM, assembled on a pool thread from <see cref="Prepare"/> on (null on a kernel boot).</summary>
+    /// <summary>The BIOS ROM, assembled on a pool thread from <see cref="Prepare"/> on while another rehearses the BIOS's calls (null on a kernel boot).</summary>
     private Task<BiosRomImage>? _biosRom;
 
     private LinuxMachine(MachineConfig config, LinuxBootPlan? plan, PcPlatform platform, Acpi.Tables.AcpiTableSet acpiTables,
@@ -95,6 +95,13 @@ public sealed class LinuxMachine
     }
 
     /// <summary>
+    /// Starts getting the BIOS ready on pool threads (<see cref="BiosFirmware.PrepareAhead"/>) before
+    /// there is a machine: for a caller that knows early that a BIOS boot is coming (the CLI, before
+    /// it parses the rest of its command line). <see cref="Prepare"/> of a BIOS boot starts it otherwise.
+    /// </summary>
+    public static void PrepareBiosAhead() => _ = BiosFirmware.PrepareAhead();
+
+    /// <summary>
     /// A machine that boots its first disk through the BIOS: no kernel, initrd or command line (the
     /// boot loader on the disk chooses those), at least one disk, and an engine that can run real
     /// mode (<see cref="MachineEngineSelection.ResolveForBios"/>).
@@ -120,7 +127,7 @@ public sealed class LinuxMachine
         return new LinuxMachine(config, null, platform, acpi, engine, $"BIOS boot from drive 80h ({Path.GetFileName(config.Disks[0].Path)})")
         {
             _biosMemoryMap = e820,
-            _biosRom = BiosFirmware.AssembleRomAhead(),
+            _biosRom = BiosFirmware.PrepareAhead(),
         };
     }
 
@@ -228,20 +235,28 @@ public sealed class LinuxMachine
         var biosSetup = Stopwatch.StartNew();
         if (_platform.BiosFirmwareCallPort is { } firmwarePort)
         {
-            var terminal = new BiosTerminal(ConsoleStreams.Writer(consoleOutput));
-            var drives = virtio.DiskBackends.Select(IBiosDisk (disk) => new BlockBackendBiosDisk(disk)).ToList();
+            var terminal = new BiosTerminal(ConsoleStreams.RunWriter(consoleOutput));
+            var drives = new List<IBiosDisk>(); // a loop, not a LINQ lambda compiled here, inside the set-up time
+            foreach (var disk in virtio.DiskBackends)
+            {
+                drives.Add(new BlockBackendBiosDisk(disk));
+            }
             bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
-                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log, _biosRom!.GetAwaiter().GetResult());
+                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log);
             buses.Attach(firmwarePort, bios.Port);
         }
+        // Not the firmware's set-up: the check that the platform's wiring matches the ACPI tables,
+        // which a kernel boot makes as well (it compiles LINQ over the machine's device records).
+        biosSetup.Stop();
         buses.EnsureEveryDeviceAttached();
+        biosSetup.Start();
 
-        var entry = bios is null ? WriteBootImageOnce(backend.Memory) : InstallBios(bios, backend.Memory);
+        var entry = bios is null ? WriteBootImageOnce(backend.Memory) : InstallBios(bios, backend.Memory, _biosRom!.GetAwaiter().GetResult());
         var biosSetupTime = biosSetup.Elapsed;
         if (bios is not null)
         {
             // The firmware's share of the start on the machine's path: the services, waiting for the
-            // ROM assembled since Prepare (if it is not done yet), the IVT and the BDA.
+            // ROM assembled and the rehearsal run since Prepare (if they are not done yet), the IVT and the BDA.
             log?.WriteLine($"[turnstone] BIOS ready in {biosSetup.Elapsed.TotalMilliseconds:F1} ms ({bios.Dispatcher.TrapVectors.Count} trapped vectors)");
         }
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -350,9 +365,9 @@ public sealed class LinuxMachine
     }
 
     /// <summary>The BIOS in guest RAM (ROM, IVT, its data), and the vCPU at the reset vector F000:FFF0.</summary>
-    private static Firmware.X86.BootCpuState InstallBios(BiosFirmware bios, GuestMemory.IGuestMemory memory)
+    private static Firmware.X86.BootCpuState InstallBios(BiosFirmware bios, GuestMemory.IGuestMemory memory, BiosRomImage rom)
     {
-        bios.Install(memory);
+        bios.Install(memory, rom);
         return Firmware.X86.BootCpuState.RealModeReset(BiosStubLayout.RomSegment, BiosStubLayout.ResetVectorOffset);
     }
 

@@ -13,31 +13,39 @@ namespace Turnstone.Machine.Bios;
 /// </summary>
 internal sealed class BiosFirmware
 {
-    private readonly BiosRomImage _rom;
     private readonly TimeOfDayService _timeOfDay;
 
-    private BiosFirmware(BiosDispatcher dispatcher, BiosTerminal terminal, int diskCount, TimeOfDayService timeOfDay, BiosRomImage rom)
+    private BiosFirmware(BiosDispatcher dispatcher, BiosTerminal terminal, int diskCount, TimeOfDayService timeOfDay)
     {
         _timeOfDay = timeOfDay;
         Dispatcher = dispatcher;
         Terminal = terminal;
         DiskCount = diskCount;
-        // A ROM assembled ahead for the standard vectors serves unless a service answers another one.
-        _rom = dispatcher.TrapVectors.All(rom.TrapVectors.Contains) ? rom : BiosRomImage.Build(dispatcher.TrapVectors);
         Port = new BiosFirmwareCallPort(dispatcher, terminal);
     }
 
     /// <summary>
-    /// Assembles the ROM for the standard BIOS vectors on a pool thread. Most of its cost is the JIT
-    /// compiling Iced's assembler (tens of milliseconds with tiered compilation off); started while
-    /// the machine is prepared, it overlaps the VM's creation instead of adding to it. The services
-    /// are compiled meanwhile on another pool thread (<see cref="BiosCodeWarmup"/>).
+    /// Gets the BIOS ready on pool threads while the machine is prepared, so that neither the set-up
+    /// nor the guest's first calls pay for compiling it (tiered compilation is off: each method's
+    /// first call is an optimising JIT). One thread assembles the ROM for the standard vectors (most
+    /// of its cost is the JIT compiling Iced's assembler); another rehearses a boot's firmware calls
+    /// on a throwaway machine (<see cref="BiosRehearsal"/>), then the ROM's installation. The machine
+    /// waits for the returned task before it installs the BIOS, inside the firmware's set-up time.
+    /// Started once per process, by the first caller (the CLI calls early, while it parses the command
+    /// line); the ROM it returns is only ever read, so every machine of the process installs the same one.
     /// </summary>
-    public static Task<BiosRomImage> AssembleRomAhead()
+    public static Task<BiosRomImage> PrepareAhead() => Prepared.Value;
+
+    private static readonly Lazy<Task<BiosRomImage>> Prepared = new(() =>
     {
-        _ = Task.Run(BiosCodeWarmup.CompileServices);
-        return Task.Run(() => BiosRomImage.Build(BiosDispatcher.StandardVectors));
-    }
+        var rom = Task.Run(() => BiosRomImage.Build(BiosDispatcher.StandardVectors));
+        var rehearsed = Task.Run(() => BiosRehearsal.Run(rom));
+        // The sweep over the rest of the BIOS's code (paths no rehearsal takes) runs behind the
+        // rehearsal and nothing waits for it: the guest's call of a method it is compiling waits for
+        // that method only, inside the call's own timing.
+        _ = rehearsed.ContinueWith(_ => BiosCodeWarmup.CompileServices(), TaskScheduler.Default);
+        return rehearsed;
+    });
 
     public BiosDispatcher Dispatcher { get; }
 
@@ -50,9 +58,8 @@ internal sealed class BiosFirmware
     /// <param name="disks">Drives 80h, 81h, ... over the virtio disks' backends, in order.</param>
     /// <param name="memoryMap">The machine's E820 map (ACPI tables and ECAM marked), which INT 15h E820 reports.</param>
     /// <param name="bootFailed">Stops the machine with a reason (INT 18h, or INT 19h finding nothing to boot).</param>
-    /// <param name="rom">The ROM from <see cref="AssembleRomAhead"/>.</param>
     public static BiosFirmware Create(IReadOnlyList<IBiosDisk> disks, BiosTerminal terminal, IGuestMemory memory, E820Map memoryMap, Action<string> bootFailed,
-        TextWriter? log, BiosRomImage rom)
+        TextWriter? log)
     {
         var unsupported = new UnsupportedServiceLog(log);
         var timeOfDay = new TimeOfDayService(TimeProvider.System);
@@ -67,7 +74,7 @@ internal sealed class BiosFirmware
             new KeyboardService(terminal),
             timeOfDay,
         ];
-        return new BiosFirmware(new BiosDispatcher(services, memory, unsupported), terminal, disks.Count, timeOfDay, rom);
+        return new BiosFirmware(new BiosDispatcher(services, memory, unsupported), terminal, disks.Count, timeOfDay);
     }
 
     /// <summary>
@@ -75,9 +82,11 @@ internal sealed class BiosFirmware
     /// BDA and EBDA (one COM port, the hard disk count), INT 15h C0h's table at F000:E6F5 (after the
     /// ROM, which covers the whole F segment) and the tick count seeded from the clock.
     /// </summary>
-    public void Install(IGuestMemory memory)
+    /// <param name="rom">The ROM from <see cref="PrepareAhead"/>: assembled for the standard vectors,
+    /// it serves unless a service answers another one.</param>
+    public void Install(IGuestMemory memory, BiosRomImage rom)
     {
-        _rom.WriteTo(memory);
+        (Dispatcher.TrapVectors.All(rom.TrapVectors.Contains) ? rom : BiosRomImage.Build(Dispatcher.TrapVectors)).WriteTo(memory);
         BiosDataArea.Write(memory, serialPortCount: 1, (byte)DiskCount);
         SystemConfigurationTable.Write(memory);
         _timeOfDay.InitializeTicks(memory);

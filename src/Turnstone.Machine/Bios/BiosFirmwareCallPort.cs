@@ -27,11 +27,12 @@ internal sealed class BiosFirmwareCallPort(BiosDispatcher dispatcher, BiosTermin
 
     public void Write(ulong offset, ReadOnlySpan<byte> data)
     {
+        // Timed from here: fetching the registers is part of the call (KVM's window reads them from the vCPU).
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_vcpu?.RealModeRegisters() is not { } registers)
         {
             return;
         }
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (dispatcher.TryHandleTrap(registers))
         {
             registers.Commit();

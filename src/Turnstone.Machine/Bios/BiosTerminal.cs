@@ -12,7 +12,7 @@ namespace Turnstone.Machine.Bios;
 /// loader calls the BIOS all the time (INT 16h polls, INT 1Ah, INT 13h reads), an OS it started
 /// never does. From then on keys go to the guest's own drivers, the unread ones first.
 /// </summary>
-internal sealed class BiosTerminal(Action<byte> output) : IBiosConsole
+internal sealed class BiosTerminal(Action<ReadOnlySpan<byte>> output) : IBiosConsole
 {
     /// <summary>Keys held for INT 16h at most; the input pump waits (as for a full UART) beyond that.</summary>
     public const int InputCapacity = 256;
@@ -22,13 +22,8 @@ internal sealed class BiosTerminal(Action<byte> output) : IBiosConsole
     private readonly ConcurrentQueue<byte> _input = new();
     private long _lastCallTimestamp;
 
-    public void Write(ReadOnlySpan<byte> text)
-    {
-        foreach (byte value in text)
-        {
-            output(value);
-        }
-    }
+    /// <summary>Writes <paramref name="text"/> in one piece (<see cref="ConsoleStreams.RunWriter"/>: one system call, not one a byte).</summary>
+    public void Write(ReadOnlySpan<byte> text) => output(text);
 
     public bool TryReadByte(out byte value) => _input.TryDequeue(out value);
 

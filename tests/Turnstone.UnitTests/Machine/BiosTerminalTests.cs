@@ -19,7 +19,7 @@ public sealed class BiosTerminalTests
     [Fact]
     public void Keys_wait_for_int_16h_while_the_bios_owns_the_keyboard_and_output_reaches_the_terminal()
     {
-        var terminal = new BiosTerminal(_printed.Add);
+        var terminal = new BiosTerminal(text => _printed.AddRange(text.ToArray()));
         var keyboard = Keyboard(terminal);
 
         Assert.Equal(2, keyboard("ab"u8.ToArray()));
@@ -35,7 +35,7 @@ public sealed class BiosTerminalTests
     [Fact]
     public void Once_an_os_console_is_up_keys_go_to_the_guest_starting_with_those_int_16h_never_read()
     {
-        var terminal = new BiosTerminal(_printed.Add);
+        var terminal = new BiosTerminal(text => _printed.AddRange(text.ToArray()));
         var keyboard = Keyboard(terminal);
         terminal.NoteFirmwareCall();
         keyboard("xy"u8.ToArray());
@@ -50,7 +50,7 @@ public sealed class BiosTerminalTests
     [Fact]
     public void The_bios_holds_at_most_its_capacity_and_the_pump_waits_for_the_rest()
     {
-        var terminal = new BiosTerminal(_printed.Add);
+        var terminal = new BiosTerminal(text => _printed.AddRange(text.ToArray()));
         var keyboard = Keyboard(terminal);
 
         int taken = keyboard(new byte[BiosTerminal.InputCapacity + 10]);
