@@ -7,7 +7,7 @@ if (RunCommand.BootsThroughBios(args))
     // The BIOS's ROM and the compilation of its code start now, on pool threads, rather than once
     // the command line is parsed: that parse compiles System.CommandLine (tiered compilation is off)
     // and takes a good part of the time before the machine's set-up waits for the BIOS.
-    LinuxMachine.PrepareBiosAhead();
+    LinuxMachine.PrepareBiosAhead(RunCommand.EngineIn(args));
 }
 var root = new RootCommand("turnstone: a virtual machine monitor on Linux KVM")
 {

@@ -117,6 +117,23 @@ internal static class RunCommand
     public static bool BootsThroughBios(string[] args) =>
         args.Length > 0 && args[0] == "run" && !args.Any(a => a == "--kernel" || a.StartsWith("--kernel=", StringComparison.Ordinal) || a.StartsWith("--kernel:", StringComparison.Ordinal));
 
+    /// <summary>The --engine value in <paramref name="args"/> (auto when absent or not understood, which
+    /// the parser then reports), read before the parser is built, as <see cref="BootsThroughBios"/>.</summary>
+    public static EngineChoice EngineIn(string[] args)
+    {
+        for (int i = 1; i < args.Length; i++)
+        {
+            string? value = args[i] == "--engine" && i + 1 < args.Length ? args[i + 1]
+                : args[i].StartsWith("--engine=", StringComparison.Ordinal) || args[i].StartsWith("--engine:", StringComparison.Ordinal) ? args[i][9..]
+                : null;
+            if (value is not null)
+            {
+                return ExecutionEngines.TryParse(value, out var choice) ? choice : EngineChoice.Auto;
+            }
+        }
+        return EngineChoice.Auto;
+    }
+
     private static int Run(MachineConfig config, TextWriter? log)
     {
         LinuxMachine machine;

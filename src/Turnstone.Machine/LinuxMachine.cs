@@ -37,6 +37,10 @@ public sealed class LinuxMachine
         (EngineKind Engine, string Reason) engine, string description)
     {
         (Engine, EngineReason) = engine;
+        if (Engine == EngineKind.Software)
+        {
+            Cpu.SoftwareCpuCodeWarmup.StartOnce(); // on another core while the machine is set up
+        }
         _config = config;
         _plan = plan;
         _platform = platform;
@@ -98,8 +102,23 @@ public sealed class LinuxMachine
     /// Starts getting the BIOS ready on pool threads (<see cref="BiosFirmware.PrepareAhead"/>) before
     /// there is a machine: for a caller that knows early that a BIOS boot is coming (the CLI, before
     /// it parses the rest of its command line). <see cref="Prepare"/> of a BIOS boot starts it otherwise.
+    /// When the boot will run on the software engine, that engine's code warm-up starts too.
     /// </summary>
-    public static void PrepareBiosAhead() => _ = BiosFirmware.PrepareAhead();
+    public static void PrepareBiosAhead(EngineChoice choice)
+    {
+        _ = BiosFirmware.PrepareAhead();
+        try
+        {
+            if (MachineEngineSelection.ResolveForBios(choice).Engine == EngineKind.Software)
+            {
+                Cpu.SoftwareCpuCodeWarmup.StartOnce();
+            }
+        }
+        catch (ArgumentException)
+        {
+            // --engine kvm where KVM cannot run a BIOS boot: Prepare reports it.
+        }
+    }
 
     /// <summary>
     /// A machine that boots its first disk through the BIOS: no kernel, initrd or command line (the
