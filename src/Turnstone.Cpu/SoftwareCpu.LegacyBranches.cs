@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -7,6 +8,7 @@ namespace Turnstone.Cpu;
 public sealed unsafe partial class SoftwareCpu
 {
     /// <summary>Whether an offset lies within CS's limit (compiled blocks ask it too).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool WithinCodeLimit(ulong target) => target <= _segments[(int)SegmentName.Cs].Limit;
 
     private bool NearJump(ulong target, int size)

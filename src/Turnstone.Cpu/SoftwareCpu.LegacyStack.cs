@@ -27,6 +27,7 @@ public sealed unsafe partial class SoftwareCpu
         R(4) = (R(4) & ~mask) | ((R(4) + delta) & mask);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool StackPush(ulong value, int size)
     {
         ulong mask = StackMask;

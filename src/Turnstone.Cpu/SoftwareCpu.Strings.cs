@@ -75,6 +75,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool MoveString(ref DecodedInstruction i) => RepeatString(ref i, &MoveOnce, false);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool MoveOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
         if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong value) || !cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, value))
@@ -88,6 +89,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool StoreString(ref DecodedInstruction i) => RepeatString(ref i, &StoreOnce, false);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool StoreOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
         if (!cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, cpu.ReadRegister(i.Size, 0)))
@@ -100,6 +102,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool LoadString(ref DecodedInstruction i) => RepeatString(ref i, &LoadOnce, false);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool LoadOnce(SoftwareCpu cpu, ref DecodedInstruction i)
     {
         if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong value))
