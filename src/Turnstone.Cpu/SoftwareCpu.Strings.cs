@@ -73,7 +73,8 @@ public sealed unsafe partial class SoftwareCpu
         return false;
     }
 
-    private bool MoveString(ref DecodedInstruction i) => RepeatString(ref i, &MoveOnce, false);
+    private bool MoveString(ref DecodedInstruction i) =>
+        Repeated(ref i) && (_rflags & RflagsBits.Df) == 0 ? RepeatInRuns(ref i, move: true) : RepeatString(ref i, &MoveOnce, false);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool MoveOnce(SoftwareCpu cpu, ref DecodedInstruction i)
@@ -87,7 +88,8 @@ public sealed unsafe partial class SoftwareCpu
         return true;
     }
 
-    private bool StoreString(ref DecodedInstruction i) => RepeatString(ref i, &StoreOnce, false);
+    private bool StoreString(ref DecodedInstruction i) =>
+        Repeated(ref i) && (_rflags & RflagsBits.Df) == 0 ? RepeatInRuns(ref i, move: false) : RepeatString(ref i, &StoreOnce, false);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool StoreOnce(SoftwareCpu cpu, ref DecodedInstruction i)

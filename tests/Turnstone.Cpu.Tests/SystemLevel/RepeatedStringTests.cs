@@ -1,0 +1,192 @@
+using Turnstone.Cpu.Tests.TestSupport;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.Cpu.Tests.SystemLevel;
+
+/// <summary>
+/// REP STOS and REP MOVS going forward move whole runs within a page at once: the memory and the
+/// registers they leave must be what element-by-element execution leaves, across page ends and
+/// chunks, for overlapping moves (a destination just after the source replicates, as on the CPU),
+/// after a fault in the middle, and where a 16-bit index wraps.
+/// </summary>
+public sealed class RepeatedStringTests
+{
+    private const ulong Data = LongModeMachine.DataPage;
+    private const ulong NotPresent = 0x70000;
+    private const byte Untouched = 0xEE;
+
+    private static void Prefill(TestMachine machine, ulong address, int length, Func<int, byte> value)
+    {
+        var bytes = new byte[length];
+        for (int n = 0; n < length; n++)
+        {
+            bytes[n] = value(n);
+        }
+        machine.WriteBytes(address, bytes);
+    }
+
+    private static byte ByteAt(TestMachine machine, ulong address) => (byte)machine.ReadUInt64(address);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Rep_stos_fills_across_pages_and_chunks_as_each_element_would(int size)
+    {
+        const ulong start = Data + 0xFF3;   // unaligned, two page ends ahead
+        ulong count = (ulong)(9000 / size); // more than one chunk of 4096 elements for bytes
+        const ulong pattern = 0x1122_3344_5566_7788;
+        using var machine = new LongModeMachine();
+        Prefill(machine, Data, 0x4000, _ => Untouched);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rdi, start);
+            a.mov(rcx, count);
+            a.mov(rax, pattern);
+            switch (size)
+            {
+                case 1: a.rep.stosb(); break;
+                case 2: a.rep.stosw(); break;
+                case 4: a.rep.stosd(); break;
+                default: a.rep.stosq(); break;
+            }
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        ulong end = start + count * (ulong)size;
+        Assert.Equal(end, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(Untouched, ByteAt(machine, start - 1));
+        Assert.Equal(Untouched, ByteAt(machine, end));
+        for (ulong address = start; address < end; address++)
+        {
+            Assert.Equal((byte)(pattern >> (int)((address - start) % (ulong)size * 8)), ByteAt(machine, address));
+        }
+    }
+
+    [Fact]
+    public void Rep_movsb_onto_the_byte_after_its_source_replicates_the_first_byte_as_the_cpu_does()
+    {
+        using var machine = new LongModeMachine();
+        Prefill(machine, Data, 0x200, n => (byte)(n + 1));
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rsi, Data);
+            a.mov(rdi, Data + 1);
+            a.mov(rcx, 0x180);
+            a.rep.movsb();
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        for (ulong n = 0; n <= 0x180; n++)
+        {
+            Assert.Equal(1, ByteAt(machine, Data + n));
+        }
+        Assert.Equal(0x82, ByteAt(machine, Data + 0x181)); // not written: its original (0x181 + 1) & 0xFF
+        Assert.Equal(Data + 0x181, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(Data + 0x180, machine.Register(GeneralRegister.Rsi));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public void Rep_movs_down_onto_an_overlapping_source_and_across_pages_copies_as_each_element_would(int size)
+    {
+        // Destination 16 bytes below the source: each element is read before it is overwritten.
+        const ulong destination = Data + 0xFF8, source = destination + 16;
+        ulong count = (ulong)(6000 / size);
+        using var machine = new LongModeMachine();
+        Prefill(machine, Data, 0x4000, n => (byte)(n * 7 + 3));
+        var original = new byte[0x4000];
+        for (int n = 0; n < original.Length; n++)
+        {
+            original[n] = (byte)(n * 7 + 3);
+        }
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rsi, source);
+            a.mov(rdi, destination);
+            a.mov(rcx, count);
+            if (size == 1)
+            {
+                a.rep.movsb();
+            }
+            else
+            {
+                a.rep.movsq();
+            }
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        ulong bytes = count * (ulong)size;
+        for (ulong n = 0; n < bytes; n++)
+        {
+            Assert.Equal(original[source - Data + n], ByteAt(machine, destination + n));
+        }
+        Assert.Equal(original[destination - Data + bytes], ByteAt(machine, destination + bytes)); // the source's tail, not written
+        Assert.Equal(source + bytes, machine.Register(GeneralRegister.Rsi));
+        Assert.Equal(destination + bytes, machine.Register(GeneralRegister.Rdi));
+    }
+
+    [Fact]
+    public void A_fault_in_the_middle_of_rep_stos_leaves_rcx_and_rdi_at_the_element_that_faulted()
+    {
+        using var machine = new LongModeMachine();
+        machine.SetPageEntry(NotPresent, 0);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rdi, NotPresent - 0x1800);
+            a.mov(rcx, 0x2000);
+            a.mov(al, 0x5A);
+            a.rep.stosb();
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
+        Assert.Equal(NotPresent, machine.Cpu.Cr2);
+        Assert.Equal(NotPresent, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0x800UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(0x5A, ByteAt(machine, NotPresent - 0x1800));
+        Assert.Equal(0x5A, ByteAt(machine, NotPresent - 1));
+    }
+
+    [Fact]
+    public void A_16_bit_destination_index_wraps_within_its_segment()
+    {
+        // ES's base is not page-aligned: the wrap from DI FFFFh to 0 falls inside a page.
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.ResetForBootSector();
+        Prefill(machine, 0x700F0, 0x20, _ => Untouched);
+        Prefill(machine, 0x60100, 0x10, _ => Untouched);
+        machine.Assemble(0x7C00, 16, a =>
+        {
+            a.mov(ax, 0x6010);
+            a.mov(es, ax);
+            a.mov(di, 0xFFFE);
+            a.mov(cx, 4);
+            a.mov(al, 0x5A);
+            a.rep.stosb();
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+
+        Assert.Equal(0x5A, ByteAt(machine, 0x700FE));
+        Assert.Equal(0x5A, ByteAt(machine, 0x700FF));
+        Assert.Equal(Untouched, ByteAt(machine, 0x70100));
+        Assert.Equal(0x5A, ByteAt(machine, 0x60100));
+        Assert.Equal(0x5A, ByteAt(machine, 0x60101));
+        Assert.Equal(Untouched, ByteAt(machine, 0x60102));
+        Assert.Equal(2UL, machine.Register(GeneralRegister.Rdi) & 0xFFFF);
+        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx) & 0xFFFF);
+    }
+}
