@@ -47,7 +47,10 @@ public static class SoftwareCpuCodeWarmup
         }
     }
 
-    private static void Prepare(MethodInfo method)
+    /// <summary>Has the JIT compile <paramref name="method"/> now unless it cannot be compiled ahead
+    /// (abstract, generic, no body, or refused by the runtime): such a method is compiled at its first
+    /// call, as without a warm-up. Shared with the BIOS's warm-up (Turnstone.Machine).</summary>
+    public static void Prepare(MethodBase method)
     {
         if (method.IsAbstract || method.ContainsGenericParameters || method.GetMethodBody() is null)
         {
@@ -59,7 +62,7 @@ public static class SoftwareCpuCodeWarmup
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or BadImageFormatException)
         {
-            // One the runtime will not compile ahead: compiled at its first call, as without the warm-up.
+            // Compiled on its first call instead.
         }
     }
 }

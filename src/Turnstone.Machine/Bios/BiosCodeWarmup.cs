@@ -1,5 +1,5 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
+using Turnstone.Cpu;
 using Turnstone.Firmware.Bios;
 
 namespace Turnstone.Machine.Bios;
@@ -25,11 +25,11 @@ internal static class BiosCodeWarmup
                 foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance |
                                                        BindingFlags.Static | BindingFlags.DeclaredOnly))
                 {
-                    Prepare(method);
+                    SoftwareCpuCodeWarmup.Prepare(method);
                 }
                 foreach (var constructor in type.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance))
                 {
-                    Prepare(constructor);
+                    SoftwareCpuCodeWarmup.Prepare(constructor);
                 }
             }
         }
@@ -38,21 +38,4 @@ internal static class BiosCodeWarmup
     private static bool IsBiosType(Type type) =>
         type.Namespace is { } name && (name.StartsWith("Turnstone.Firmware.Bios", StringComparison.Ordinal) || name == typeof(BiosCodeWarmup).Namespace) &&
         !type.IsGenericTypeDefinition && !type.IsInterface;
-
-    private static void Prepare(MethodBase method)
-    {
-        if (method.IsAbstract || method.ContainsGenericParameters || method.GetMethodBody() is null)
-        {
-            return;
-        }
-        try
-        {
-            RuntimeHelpers.PrepareMethod(method.MethodHandle);
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or InvalidOperationException or BadImageFormatException)
-        {
-            // A method the runtime will not compile ahead (e.g. one needing an instantiation): it is
-            // compiled on its first call as before, which is only slower.
-        }
-    }
 }

@@ -56,7 +56,7 @@ internal static class BootSectorGuest
     private static byte[] Code()
     {
         var a = new Assembler(16);
-        Label fail = a.CreateLabel(), print = a.CreateLabel(), printNext = a.CreateLabel(), printDone = a.CreateLabel();
+        Label fail = a.CreateLabel(), print = a.CreateLabel(), printDone = a.CreateLabel();
         Label wait = a.CreateLabel(), powerOff = a.CreateLabel(), hang = a.CreateLabel();
         a.cli();
         a.xor(ax, ax);
@@ -118,13 +118,7 @@ internal static class BootSectorGuest
 
         // print: the NUL-terminated string at DS:SI to COM1.
         a.Label(ref print);
-        a.mov(dx, Com1);
-        a.Label(ref printNext);
-        a.lodsb();
-        a.test(al, al);
-        a.jz(printDone);
-        a.@out(dx, al);
-        a.jmp(printNext);
+        BareGuestRoutines.EmitPrintLoop(a, Com1, printDone);
         a.Label(ref printDone);
         a.ret();
 
