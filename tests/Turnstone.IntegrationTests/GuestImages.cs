@@ -16,6 +16,11 @@ public static class GuestImages
     public static string MinimalKernel => Get("MINIMAL_KERNEL");
     public static string MinimalVmlinux => Get("MINIMAL_VMLINUX");
     public static string CloudKernel => Get("CLOUD_KERNEL");
+    /// <summary>The cloud kernel's modules directory (lib/modules/&lt;abi&gt;, with modules.dep).</summary>
+    public static string CloudModules =>
+        All.Value.TryGetValue("CLOUD_MODULES", out string? path) && Directory.Exists(path)
+            ? path
+            : throw new InvalidOperationException("images/build-guest.sh did not produce CLOUD_MODULES");
     public static string Initramfs => Get("INITRAMFS");
     public static string VirtioInitramfs => Get("VIRTIO_INITRAMFS");
     /// <summary>The bare-metal virtio-blk driver guest (images/blkdriver), a PVH ELF.</summary>

@@ -37,13 +37,7 @@ public sealed class BiosImageBootTests(ITestOutputHelper output)
         Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
         Assert.Contains(loaderBanner, text);
         Assert.Contains("shell on hvc0", text);
-        // The map INT 15h E820 gave the loader, as the kernel received it: conventional memory up
-        // to the EBDA, the BIOS area reserved, the ACPI tables, RAM from 1 MiB, the ECAM reserved.
-        Assert.Contains("BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable", text);
-        Assert.Contains("BIOS-e820: [mem 0x0000000000100000-0x000000001fffffff] usable", text);
-        Assert.Contains("ACPI data", text);
-        Assert.Contains("BIOS-e820: [mem 0x00000000e0000000-0x00000000e00fffff] reserved", text);
-        Assert.Contains("ACPI: RSDP 0x00000000000E0000", text);
+        BiosBootExpectations.AssertKernelGotOurMemoryMap(text);
     }
 
     [Theory, OnSoftEngine, OnBiosKvm]
