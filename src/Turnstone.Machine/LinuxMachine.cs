@@ -256,9 +256,11 @@ public sealed class LinuxMachine
         {
             var terminal = new BiosTerminal(ConsoleStreams.RunWriter(consoleOutput));
             var drives = new List<IBiosDisk>(); // a loop, not a LINQ lambda compiled here, inside the set-up time
-            foreach (var disk in virtio.DiskBackends)
+            for (int i = 0; i < virtio.DiskBackends.Count; i++)
             {
-                drives.Add(new BlockBackendBiosDisk(disk));
+                // The drive's EDD device path names the PCI function its virtio-blk device sits in.
+                var pci = _platform.Disks[i].Address;
+                drives.Add(new BlockBackendBiosDisk(virtio.DiskBackends[i], new BiosDiskPciLocation(pci.Bus, pci.Device, pci.Function)));
             }
             bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
                 reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log);

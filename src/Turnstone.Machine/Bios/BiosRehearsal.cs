@@ -29,7 +29,7 @@ internal static class BiosRehearsal
         using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
         using var output = new DescriptorOutputStream((int)devNull.DangerousGetHandle());
         var terminal = new BiosTerminal(ConsoleStreams.RunWriter(Stream.Synchronized(output)));
-        var drives = new List<IBiosDisk> { new BlockBackendBiosDisk(new RehearsalBlockBackend()) };
+        var drives = new List<IBiosDisk> { new BlockBackendBiosDisk(new RehearsalBlockBackend(), new BiosDiskPciLocation(0, 2, 0)) };
         var firmware = BiosFirmware.Create(drives, terminal, memory, E820Map.FromRam(GuestRamLayout.For(64 << 20)), _ => { }, log: null);
         var registers = new RehearsalRegisters();
         firmware.Port.Connect(new RehearsalExitSource(registers));
