@@ -1,3 +1,4 @@
+using Turnstone.Devices.Legacy;
 using Turnstone.Firmware.Bios;
 using Turnstone.Firmware.Bios.Keyboard;
 using Turnstone.Firmware.Bios.Video;
@@ -58,11 +59,12 @@ internal sealed class BiosFirmware
     /// <param name="disks">Drives 80h, 81h, ... over the virtio disks' backends, in order.</param>
     /// <param name="memoryMap">The machine's E820 map (ACPI tables and ECAM marked), which INT 15h E820 reports.</param>
     /// <param name="bootFailed">Stops the machine with a reason (INT 18h, or INT 19h finding nothing to boot).</param>
+    /// <param name="rtc">The machine's CMOS RTC, whose clock INT 1Ah reads and sets.</param>
     public static BiosFirmware Create(IReadOnlyList<IBiosDisk> disks, BiosTerminal terminal, IGuestMemory memory, E820Map memoryMap, Action<string> bootFailed,
-        TextWriter? log)
+        CmosRtc rtc, TextWriter? log)
     {
         var unsupported = new UnsupportedServiceLog(log);
-        var timeOfDay = new TimeOfDayService(TimeProvider.System);
+        var timeOfDay = new TimeOfDayService(new CmosRtcRegisters(rtc));
         IBiosService[] services =
         [
             new Int13DiskService(disks),
