@@ -82,7 +82,7 @@ internal sealed class BiosFirmware
     /// <summary>
     /// Writes the ROM at 0xF0000 and the IVT at 0, then what lives inside them or beside them: the
     /// BDA and EBDA (one COM port, the hard disk count), INT 15h C0h's table at F000:E6F5 (after the
-    /// ROM, which covers the whole F segment) and the tick count seeded from the clock.
+    /// ROM, which covers the whole F segment), blank text pages at B8000h and the tick count seeded from the clock.
     /// </summary>
     /// <param name="rom">The ROM from <see cref="PrepareAhead"/>: assembled for the standard vectors,
     /// it serves unless a service answers another one.</param>
@@ -91,6 +91,7 @@ internal sealed class BiosFirmware
         (Dispatcher.TrapVectors.All(rom.TrapVectors.Contains) ? rom : BiosRomImage.Build(Dispatcher.TrapVectors)).WriteTo(memory);
         BiosDataArea.Write(memory, serialPortCount: 1, (byte)DiskCount);
         SystemConfigurationTable.Write(memory);
+        TextVideoMemory.Clear(memory); // blank text pages, as the VGA BIOS's mode 3 at POST leaves them
         _timeOfDay.InitializeTicks(memory);
     }
 }
