@@ -104,7 +104,7 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         byte mode = (byte)(call.Al & 0x7F);
         if (mode != BiosDataArea.TextMode)
         {
-            unsupported.Report($"INT 10h AX=00{call.Al:X2}h (video mode {mode:X2}h; staying in 80x25 text mode 3)");
+            unsupported.Report($"INT 10h AX=00{call.Al:X2}h (video mode {mode:X2}h)", "staying in 80x25 text mode 3");
             return;
         }
         var memory = call.Memory;
