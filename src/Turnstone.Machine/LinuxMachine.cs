@@ -215,7 +215,8 @@ public sealed class LinuxMachine
         var uart = buses.AttachWithIrq(_platform.Com1, line => new Serial16550(ConsoleStreams.Writer(consoleOutput), line));
         buses.Attach(_platform.KeyboardController, new I8042Controller(control));
         ulong lowRam = Math.Min(_config.MemoryBytes, GuestRamLayout.MmioHoleStart);
-        buses.Attach(_platform.CmosRtc, new CmosRtc(lowRam, _config.MemoryBytes - lowRam));
+        var rtc = new CmosRtc(lowRam, _config.MemoryBytes - lowRam);
+        buses.Attach(_platform.CmosRtc, rtc);
         buses.Attach(_platform.PostCodePort, new PostCodePort());
         buses.Attach(_platform.PowerManagement, new AcpiPowerManagement(control));
         buses.Pci.Attach(_platform.HostBridge, new PciHostBridge());
@@ -231,7 +232,7 @@ public sealed class LinuxMachine
         }
         try
         {
-            return RunWith(backend, virtio, buses, uart, consoleOutput, control, clock, cancel, out vcpuEnded);
+            return RunWith(backend, virtio, buses, uart, rtc, consoleOutput, control, clock, cancel, out vcpuEnded);
         }
         finally
         {
@@ -242,7 +243,7 @@ public sealed class LinuxMachine
         }
     }
 
-    private MachineExit RunWith(MachineBackend backend, VirtioDevices virtio, PlatformBuses buses, Serial16550 uart, Stream consoleOutput,
+    private MachineExit RunWith(MachineBackend backend, VirtioDevices virtio, PlatformBuses buses, Serial16550 uart, CmosRtc rtc, Stream consoleOutput,
         MachineControl control, Stopwatch clock, CancellationToken cancel, out bool vcpuEnded)
     {
         var log = _config.Log;
@@ -256,12 +257,14 @@ public sealed class LinuxMachine
         {
             var terminal = new BiosTerminal(ConsoleStreams.RunWriter(consoleOutput));
             var drives = new List<IBiosDisk>(); // a loop, not a LINQ lambda compiled here, inside the set-up time
-            foreach (var disk in virtio.DiskBackends)
+            for (int i = 0; i < virtio.DiskBackends.Count; i++)
             {
-                drives.Add(new BlockBackendBiosDisk(disk));
+                // The drive's EDD device path names the PCI function its virtio-blk device sits in.
+                var pci = _platform.Disks[i].Address;
+                drives.Add(new BlockBackendBiosDisk(virtio.DiskBackends[i], new BiosDiskPciLocation(pci.Bus, pci.Device, pci.Function)));
             }
             bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
-                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), log);
+                reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), rtc, log);
             buses.Attach(firmwarePort, bios.Port);
         }
         // Not the firmware's set-up: the check that the platform's wiring matches the ACPI tables,

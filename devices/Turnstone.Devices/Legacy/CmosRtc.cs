@@ -65,6 +65,25 @@ public sealed class CmosRtc : IBusDevice
         }
     }
 
+    /// <summary>Register <paramref name="index"/> as the board's firmware reads it, without moving the
+    /// index the guest selected at port 70h.</summary>
+    public byte ReadRegisterAt(int index)
+    {
+        lock (_gate)
+        {
+            return ReadRegister(index & 0x7F);
+        }
+    }
+
+    /// <summary>Writes register <paramref name="index"/> under the same rules as a guest's port 71h write.</summary>
+    public void WriteRegisterAt(int index, byte value)
+    {
+        lock (_gate)
+        {
+            WriteRegister(index & 0x7F, value);
+        }
+    }
+
     private DateTime GuestNow => _clock() + _guestOffset;
 
     private byte ReadRegister(int index)

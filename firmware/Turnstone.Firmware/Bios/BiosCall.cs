@@ -71,13 +71,14 @@ public sealed class BiosCall(byte vector, IRealModeRegisters registers, IGuestMe
     }
 
     /// <summary>
-    /// A function this BIOS does not implement: CF = 1, AH = 01h (invalid function), logged once per
+    /// A function this BIOS does not implement: CF = 1, AH = <paramref name="status"/> (01h, invalid
+    /// function, unless the vector's convention says otherwise: INT 15h's is 86h), logged once per
     /// <paramref name="name"/>. Never hangs and never guesses.
     /// </summary>
-    public void Unsupported(string name)
+    public void Unsupported(string name, byte status = 0x01)
     {
-        unsupported.Report(name);
-        Fail(0x01);
+        unsupported.Report(name, $"returned CF=1, AH={status:X2}h");
+        Fail(status);
     }
 
     /// <summary>Guest memory at real-mode <paramref name="segment"/>:<paramref name="offset"/>, or false

@@ -8,6 +8,7 @@ namespace Turnstone.Firmware.Bios;
 /// <code>
 /// 0x00400-0x004FF  BIOS data area (BDA)
 /// 0x9FC00-0x9FFFF  extended BIOS data area (EBDA), 1 KiB as SeaBIOS without extra EBDA data
+/// 0xB8000-0xBFFFF  text mode 3's eight pages (character, attribute per cell), kept in RAM by INT 10h
 /// 0xE0000          ACPI RSDP (the machine's PlatformLayout; tables follow up to 0xF0000)
 /// 0xF0000-0xFFFFF  BIOS segment: the trap stubs (the machine's), the configuration table at F000:E6F5
 /// </code>
@@ -24,6 +25,10 @@ public static class BiosMemoryLayout
 
     /// <summary>Conventional memory the BIOS reports (INT 12h, BDA 0x413): 640 KiB less the EBDA.</summary>
     public const ushort BaseMemoryKiB = (ushort)(ExtendedBiosDataArea >> 10);
+
+    /// <summary>Colour text video memory: page n at <see cref="TextVideoMemory"/> + n * <see cref="TextPageBytes"/>.</summary>
+    public const ulong TextVideoMemory = 0xB8000;
+    public const int TextPageBytes = 0x1000, TextPages = 8;
 
     public const ushort BiosSegment = 0xF000;
 

@@ -13,6 +13,10 @@ public interface IBiosDisk
 
     bool IsReadOnly { get; }
 
+    /// <summary>The PCI function behind the drive, or null for a drive with none (then 48h stops at
+    /// the EDD 2.0 table, as SeaBIOS does for drives it cannot place on a bus).</summary>
+    BiosDiskPciLocation? PciLocation { get; }
+
     /// <summary>Reads whole sectors from <paramref name="lba"/> into <paramref name="destination"/>
     /// (a multiple of <see cref="SectorSize"/>). Throws <see cref="IOException"/> on a host error.</summary>
     void Read(ulong lba, Span<byte> destination);

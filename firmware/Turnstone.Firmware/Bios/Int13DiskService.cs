@@ -5,7 +5,8 @@ namespace Turnstone.Firmware.Bios;
 /// <summary>
 /// INT 13h for the hard disks 80h, 81h, ... (one <see cref="IBiosDisk"/> each, in order): reset,
 /// last status, CHS read/write with the geometry 08h reports (<see cref="BiosDiskGeometry"/>),
-/// drive type, and the EDD 3.0 extensions (41h check, 42h/43h 64-bit LBA packets, 48h parameters).
+/// drive type, and the EDD 3.0 extensions (41h check, 42h/43h 64-bit LBA packets, 48h parameters
+/// with the disk's PCI device path).
 /// Every guest value (drive, CHS, count, LBA, buffer pointer, packet size) is checked before use:
 /// a bad one gets an error status (CF = 1, AH, and the BDA's last status at 0x474, as SeaBIOS
 /// keeps it for hard disks), never a host access. There are no diskettes.
@@ -19,7 +20,8 @@ public sealed class Int13DiskService(IReadOnlyList<IBiosDisk> disks) : IBiosServ
     public const int MaximumChsSectors = 128;
 
     private const int ShortPacketSize = 0x10, FlatPacketSize = 0x18;
-    private const int Edd1ParameterSize = 0x1A, Edd2ParameterSize = 0x1E;
+    private const int Edd1ParameterSize = 0x1A, Edd2ParameterSize = 0x1E, Edd3ParameterSize = 0x42, T13ParameterSize = 0x4A;
+    private const ushort DevicePathKey = 0xBEDD;
     private const uint FlatBufferMarker = 0xFFFF_FFFF;
 
     public IReadOnlyList<byte> Vectors { get; } = [0x13];
@@ -223,8 +225,17 @@ public sealed class Int13DiskService(IReadOnlyList<IBiosDisk> disks) : IBiosServ
         Finish(call, status);
     }
 
-    /// <summary>48h: the EDD 2.0 parameter table (0x1E bytes: geometry, sector count, sector size,
-    /// no DPTE) or the 1.x one (0x1A) when the caller's buffer says it holds only that.</summary>
+    /// <summary>
+    /// 48h: the parameter table at DS:SI, as much of it as the caller's size word says fits, as
+    /// SeaBIOS's fill_generic_edd writes it for a virtio disk: the EDD 1.x part (0x1A bytes:
+    /// geometry, sector count, sector size), 2.0 (0x1E: no DPTE, FFFF:FFFF) and 3.0 (the device
+    /// path: key BEDDh, host bus "PCI " with the bus/device/function of the disk's virtio-blk
+    /// function, interface "SCSI    " as SeaBIOS names virtio, a checksum over the path). A buffer
+    /// of exactly 0x4A bytes (Linux's) gets the T13 layout (16-byte device path, path length 44,
+    /// interface path with the channel byte), any other of at least 0x42 the Phoenix one (8-byte
+    /// device path, length 36, no channel). The size word returns what was filled, as the EDD
+    /// specification says (SeaBIOS leaves 0x1E there even after writing the 3.0 part).
+    /// </summary>
     private static void ExtendedParameters(BiosCall call, IBiosDisk disk)
     {
         if (!call.TryGetRealModeSpan(call.Registers.Ds, call.Registers.Esi & 0xFFFF, 2, out var header))
@@ -233,13 +244,16 @@ public sealed class Int13DiskService(IReadOnlyList<IBiosDisk> disks) : IBiosServ
             return;
         }
         int asked = BinaryPrimitives.ReadUInt16LittleEndian(header);
-        if (asked < Edd1ParameterSize)
+        int size = asked switch
         {
-            Finish(call, DiskStatus.InvalidParameter);
-            return;
-        }
-        int size = asked >= Edd2ParameterSize ? Edd2ParameterSize : Edd1ParameterSize;
-        if (!call.TryGetRealModeSpan(call.Registers.Ds, call.Registers.Esi & 0xFFFF, size, out var table))
+            < Edd1ParameterSize => 0,
+            < Edd2ParameterSize => Edd1ParameterSize,
+            < Edd3ParameterSize => Edd2ParameterSize,
+            _ when disk.PciLocation is null => Edd2ParameterSize,
+            T13ParameterSize => T13ParameterSize,
+            _ => Edd3ParameterSize,
+        };
+        if (size == 0 || !call.TryGetRealModeSpan(call.Registers.Ds, call.Registers.Esi & 0xFFFF, size, out var table))
         {
             Finish(call, DiskStatus.InvalidParameter);
             return;
@@ -257,7 +271,31 @@ public sealed class Int13DiskService(IReadOnlyList<IBiosDisk> disks) : IBiosServ
         {
             BinaryPrimitives.WriteUInt32LittleEndian(table[0x1A..], FlatBufferMarker); // no device parameter table extension
         }
+        if (size >= Edd3ParameterSize && disk.PciLocation is { } pci)
+        {
+            WriteDevicePath(table[Edd2ParameterSize..size], pci);
+        }
         Finish(call, DiskStatus.Success);
+    }
+
+    /// <summary>The EDD 3.0 device path information (from offset 1Eh): its last byte makes the bytes from 1Eh sum to zero.</summary>
+    private static void WriteDevicePath(Span<byte> path, BiosDiskPciLocation pci)
+    {
+        path.Clear(); // reserved fields, the upper interface path bytes and the (zero) SCSI target/LUN device path
+        BinaryPrimitives.WriteUInt16LittleEndian(path, DevicePathKey);
+        path[2] = (byte)path.Length; // from the key to the checksum: 36 (Phoenix) or 44 (T13)
+        "PCI "u8.CopyTo(path[6..]);
+        "SCSI    "u8.CopyTo(path[0x0A..]);
+        path[0x12] = pci.Bus;
+        path[0x13] = pci.Device;
+        path[0x14] = pci.Function;
+        // path[0x15]: the channel, 0 (T13 defines it, the Phoenix layout has it reserved); the device path is zero in both.
+        byte sum = 0;
+        foreach (byte b in path[..^1])
+        {
+            sum += b;
+        }
+        path[^1] = (byte)-sum;
     }
 
     /// <summary>Ends the call with <paramref name="status"/>: AH, CF and the BDA's last status.</summary>

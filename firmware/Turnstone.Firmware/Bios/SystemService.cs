@@ -9,6 +9,7 @@ namespace Turnstone.Firmware.Bios;
 /// </summary>
 public sealed class SystemService(E820Map map, TimeProvider time) : IBiosService
 {
+    /// <summary>AH for a function not supported: INT 15h's own code (SeaBIOS's RET_EUNSUPPORTED), not 01h.</summary>
     private const byte UnsupportedStatus = 0x86;
 
     private readonly MemoryMapQueries _memoryMap = new(map);
@@ -58,7 +59,7 @@ public sealed class SystemService(E820Map map, TimeProvider time) : IBiosService
                 call.Succeed();
                 break;
             default:
-                call.Unsupported(Name(call));
+                call.Unsupported(Name(call), UnsupportedStatus);
                 break;
         }
     }
@@ -90,7 +91,7 @@ public sealed class SystemService(E820Map map, TimeProvider time) : IBiosService
                 call.Fail(UnsupportedStatus);
                 break;
             default:
-                call.Unsupported(Name(call));
+                call.Unsupported(Name(call), UnsupportedStatus);
                 break;
         }
     }

@@ -4,31 +4,28 @@ namespace Turnstone.Firmware.Bios;
 
 /// <summary>
 /// INT 1Ah, the time of day: the tick count the IRQ0 handler keeps at BDA 0x46C (with the midnight
-/// flag at 0x470), and the RTC's time and date in BCD. The clock is the one the CMOS RTC model
-/// shows: the host's UTC time, moved by a guest-local offset when the guest sets it (03h/05h),
-/// never the host clock. The offset is this service's own: a guest that sets the time through
-/// INT 1Ah and reads it back through ports 70h/71h sees the host time there (no loader does that).
+/// flag at 0x470), and the RTC's time and date in BCD, read from and written to the machine's CMOS
+/// RTC (<see cref="IRtcRegisters"/>, the registers ports 70h/71h show), as SeaBIOS's handle_1a02-05
+/// do: a time set here is what the guest's own CMOS reads see, and the reverse. The RTC never shows
+/// an update in progress, so SeaBIOS's wait for one has nothing to wait for.
 /// PCI BIOS (B1xxh) is not implemented: Linux finds PCI through ACPI's MCFG and the ECAM window,
 /// and the loaders we boot do not ask.
 /// </summary>
-public sealed class TimeOfDayService(TimeProvider time) : IBiosService
+public sealed class TimeOfDayService(IRtcRegisters rtc) : IBiosService
 {
     /// <summary>PIT ticks (1193182 Hz / 65536) in a day, SeaBIOS's TICKS_PER_DAY.</summary>
     public const uint TicksPerDay = 1_573_040;
 
-    private TimeSpan _guestOffset;
-
     public IReadOnlyList<byte> Vectors { get; } = [0x1A];
-
-    private DateTime GuestNow => time.GetUtcNow().UtcDateTime + _guestOffset;
 
     /// <summary>The tick count for a time of day, as SeaBIOS seeds the BDA at POST.</summary>
     public static uint TicksAt(TimeSpan timeOfDay) => (uint)((ulong)timeOfDay.Ticks * TicksPerDay / (ulong)TimeSpan.TicksPerDay);
 
-    /// <summary>Seeds BDA 0x46C from the clock's time of day and clears the midnight flag (POST).</summary>
+    /// <summary>Seeds BDA 0x46C from the RTC's time of day and clears the midnight flag (POST, as SeaBIOS's clock_setup).</summary>
     public void InitializeTicks(IGuestMemory memory)
     {
-        memory.WriteUInt32(BiosDataArea.TimerTicks, TicksAt(GuestNow.TimeOfDay));
+        var timeOfDay = new TimeSpan(ReadHour(), ReadField(IRtcRegisters.Minutes), ReadField(IRtcRegisters.Seconds));
+        memory.WriteUInt32(BiosDataArea.TimerTicks, TicksAt(timeOfDay));
         memory.WriteByte(BiosDataArea.TimerMidnight, 0);
     }
 
@@ -72,30 +69,63 @@ public sealed class TimeOfDayService(TimeProvider time) : IBiosService
         }
     }
 
-    /// <summary>02h: CH hours, CL minutes, DH seconds (BCD), DL = 0 (no daylight saving), AL = CH.</summary>
+    private bool BinaryMode => (rtc.Read(IRtcRegisters.StatusB) & IRtcRegisters.BinaryMode) != 0;
+
+    /// <summary>A clock register's value, decoded from BCD or binary as register B says.</summary>
+    private int ReadField(byte index)
+    {
+        byte raw = rtc.Read(index);
+        return BinaryMode ? raw : (raw >> 4) * 10 + (raw & 0x0F);
+    }
+
+    /// <summary>The hour, 0-23, also when register B has the RTC in 12-hour mode (bit 7 = PM).</summary>
+    private int ReadHour()
+    {
+        if ((rtc.Read(IRtcRegisters.StatusB) & IRtcRegisters.Hour24) != 0)
+        {
+            return ReadField(IRtcRegisters.Hours);
+        }
+        byte raw = rtc.Read(IRtcRegisters.Hours);
+        int twelve = (BinaryMode ? raw & 0x7F : ((raw & 0x70) >> 4) * 10 + (raw & 0x0F)) % 12;
+        return twelve + ((raw & 0x80) != 0 ? 12 : 0);
+    }
+
+    /// <summary>Writes a clock register from a decoded value, in the RTC's current format.</summary>
+    private void WriteField(byte index, int value) => rtc.Write(index, BinaryMode ? (byte)value : Bcd.Encode(value));
+
+    /// <summary>02h: CH hours, CL minutes, DH seconds (BCD, whatever format the RTC keeps), DL the
+    /// daylight-saving bit of register B, AL = CH.</summary>
     private void ReadTime(BiosCall call)
     {
-        var now = GuestNow;
         var registers = call.Registers;
-        registers.Ecx = (registers.Ecx & 0xFFFF_0000) | ((uint)Bcd.Encode(now.Hour) << 8) | Bcd.Encode(now.Minute);
-        registers.Edx = (registers.Edx & 0xFFFF_0000) | ((uint)Bcd.Encode(now.Second) << 8);
-        call.Ax = Bcd.Encode(now.Hour);
+        byte hour = Bcd.Encode(ReadHour());
+        registers.Ecx = (registers.Ecx & 0xFFFF_0000) | ((uint)hour << 8) | Bcd.Encode(ReadField(IRtcRegisters.Minutes));
+        registers.Edx = (registers.Edx & 0xFFFF_0000) | ((uint)Bcd.Encode(ReadField(IRtcRegisters.Seconds)) << 8)
+            | (uint)(rtc.Read(IRtcRegisters.StatusB) & IRtcRegisters.DaylightSaving);
+        call.Ax = hour;
         call.Succeed();
     }
 
     /// <summary>04h: CH century, CL year, DH month, DL day (BCD), AL = CH.</summary>
     private void ReadDate(BiosCall call)
     {
-        var now = GuestNow;
         var registers = call.Registers;
-        registers.Ecx = (registers.Ecx & 0xFFFF_0000) | ((uint)Bcd.Encode(now.Year / 100) << 8) | Bcd.Encode(now.Year % 100);
-        registers.Edx = (registers.Edx & 0xFFFF_0000) | ((uint)Bcd.Encode(now.Month) << 8) | Bcd.Encode(now.Day);
-        call.Ax = Bcd.Encode(now.Year / 100);
+        byte century = Bcd.Encode(ReadField(IRtcRegisters.Century));
+        registers.Ecx = (registers.Ecx & 0xFFFF_0000) | ((uint)century << 8) | Bcd.Encode(ReadField(IRtcRegisters.Year));
+        registers.Edx = (registers.Edx & 0xFFFF_0000) | ((uint)Bcd.Encode(ReadField(IRtcRegisters.Month)) << 8) | Bcd.Encode(ReadField(IRtcRegisters.DayOfMonth));
+        call.Ax = century;
         call.Succeed();
     }
 
-    /// <summary>03h: CH:CL:DH as the new time of day. A value that is not a time leaves the clock
-    /// alone and returns CF = 1 (SeaBIOS would write the nonsense into the RTC).</summary>
+    /// <summary>
+    /// 03h: CH:CL:DH as the new time of day, DL bit 0 the daylight-saving enable. Register B becomes
+    /// what SeaBIOS leaves there: its periodic and alarm interrupt enables kept, 24-hour BCD mode,
+    /// DL's DST bit (AL returns it). SeaBIOS writes the BCD bytes and then register B, which on a
+    /// chip (bytes stored as written) reads back as that time; the model keeps a time, not bytes,
+    /// so register B goes first and the BCD values are read in the mode they are meant in.
+    /// A value that is not a time leaves the clock alone and returns CF = 1 (SeaBIOS would write the
+    /// nonsense into the RTC).
+    /// </summary>
     private void SetTime(BiosCall call)
     {
         var registers = call.Registers;
@@ -105,13 +135,22 @@ public sealed class TimeOfDayService(TimeProvider time) : IBiosService
             call.Fail(0x01);
             return;
         }
-        var now = GuestNow;
-        MoveClockTo(now.Date + new TimeSpan(hour, minute, second), now);
-        call.Ah = 0;
+        byte statusB = (byte)((rtc.Read(IRtcRegisters.StatusB) & (IRtcRegisters.PeriodicInterrupt | IRtcRegisters.AlarmInterrupt))
+            | IRtcRegisters.Hour24 | (byte)(registers.Edx & IRtcRegisters.DaylightSaving));
+        rtc.Write(IRtcRegisters.StatusB, statusB);
+        rtc.Write(IRtcRegisters.Seconds, Bcd.Encode(second));
+        rtc.Write(IRtcRegisters.Minutes, Bcd.Encode(minute));
+        rtc.Write(IRtcRegisters.Hours, Bcd.Encode(hour));
+        call.Ax = statusB;
         call.Succeed();
     }
 
-    /// <summary>05h: CH century, CL year, DH month, DL day as the new date (time of day kept).</summary>
+    /// <summary>
+    /// 05h: CH century, CL year, DH month, DL day as the new date (time of day kept), written in the
+    /// RTC's current format (SeaBIOS leaves register B's format alone here), the century at CMOS 32h;
+    /// then register B's SET bit cleared, its value returned in AL. A date that does not exist leaves
+    /// the clock alone and returns CF = 1.
+    /// </summary>
     private void SetDate(BiosCall call)
     {
         var registers = call.Registers;
@@ -122,11 +161,15 @@ public sealed class TimeOfDayService(TimeProvider time) : IBiosService
             call.Fail(0x01);
             return;
         }
-        var now = GuestNow;
-        MoveClockTo(new DateTime(century * 100 + year, month, day, 0, 0, 0, DateTimeKind.Utc) + now.TimeOfDay, now);
-        call.Ah = 0;
+        // Year, month, day, then century: each write moves the model's date by that field alone, so the
+        // day goes last among year/month/day (a 31st must not be clamped by the month before it is set).
+        WriteField(IRtcRegisters.Year, year);
+        WriteField(IRtcRegisters.Month, month);
+        WriteField(IRtcRegisters.DayOfMonth, day);
+        WriteField(IRtcRegisters.Century, century);
+        byte statusB = (byte)(rtc.Read(IRtcRegisters.StatusB) & ~IRtcRegisters.SetClock);
+        rtc.Write(IRtcRegisters.StatusB, statusB);
+        call.Ax = statusB;
         call.Succeed();
     }
-
-    private void MoveClockTo(DateTime target, DateTime now) => _guestOffset += target - now;
 }

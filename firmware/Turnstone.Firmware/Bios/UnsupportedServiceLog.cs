@@ -7,13 +7,14 @@ public sealed class UnsupportedServiceLog(TextWriter? log)
 
     public IReadOnlyCollection<string> Reported => _reported;
 
-    public void Report(string name)
+    /// <param name="answer">What the guest got instead, for the log line.</param>
+    public void Report(string name, string answer)
     {
         lock (_reported)
         {
             if (_reported.Add(name))
             {
-                log?.WriteLine($"[turnstone] BIOS: {name} is not implemented; returned CF=1, AH=01h");
+                log?.WriteLine($"[turnstone] BIOS: {name} is not implemented; {answer}");
             }
         }
     }

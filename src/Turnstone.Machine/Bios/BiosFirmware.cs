@@ -1,3 +1,4 @@
+using Turnstone.Devices.Legacy;
 using Turnstone.Firmware.Bios;
 using Turnstone.Firmware.Bios.Keyboard;
 using Turnstone.Firmware.Bios.Video;
@@ -58,11 +59,12 @@ internal sealed class BiosFirmware
     /// <param name="disks">Drives 80h, 81h, ... over the virtio disks' backends, in order.</param>
     /// <param name="memoryMap">The machine's E820 map (ACPI tables and ECAM marked), which INT 15h E820 reports.</param>
     /// <param name="bootFailed">Stops the machine with a reason (INT 18h, or INT 19h finding nothing to boot).</param>
+    /// <param name="rtc">The machine's CMOS RTC, whose clock INT 1Ah reads and sets.</param>
     public static BiosFirmware Create(IReadOnlyList<IBiosDisk> disks, BiosTerminal terminal, IGuestMemory memory, E820Map memoryMap, Action<string> bootFailed,
-        TextWriter? log)
+        CmosRtc rtc, TextWriter? log)
     {
         var unsupported = new UnsupportedServiceLog(log);
-        var timeOfDay = new TimeOfDayService(TimeProvider.System);
+        var timeOfDay = new TimeOfDayService(new CmosRtcRegisters(rtc));
         IBiosService[] services =
         [
             new Int13DiskService(disks),
@@ -80,7 +82,7 @@ internal sealed class BiosFirmware
     /// <summary>
     /// Writes the ROM at 0xF0000 and the IVT at 0, then what lives inside them or beside them: the
     /// BDA and EBDA (one COM port, the hard disk count), INT 15h C0h's table at F000:E6F5 (after the
-    /// ROM, which covers the whole F segment) and the tick count seeded from the clock.
+    /// ROM, which covers the whole F segment), blank text pages at B8000h and the tick count seeded from the clock.
     /// </summary>
     /// <param name="rom">The ROM from <see cref="PrepareAhead"/>: assembled for the standard vectors,
     /// it serves unless a service answers another one.</param>
@@ -89,6 +91,7 @@ internal sealed class BiosFirmware
         (Dispatcher.TrapVectors.All(rom.TrapVectors.Contains) ? rom : BiosRomImage.Build(Dispatcher.TrapVectors)).WriteTo(memory);
         BiosDataArea.Write(memory, serialPortCount: 1, (byte)DiskCount);
         SystemConfigurationTable.Write(memory);
+        TextVideoMemory.Clear(memory); // blank text pages, as the VGA BIOS's mode 3 at POST leaves them
         _timeOfDay.InitializeTicks(memory);
     }
 }

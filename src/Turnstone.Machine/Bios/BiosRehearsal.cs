@@ -1,3 +1,4 @@
+using Turnstone.Devices.Legacy;
 using Turnstone.Firmware.Bios;
 using Turnstone.Firmware.LinuxBoot;
 using Turnstone.GuestMemory;
@@ -29,8 +30,8 @@ internal static class BiosRehearsal
         using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
         using var output = new DescriptorOutputStream((int)devNull.DangerousGetHandle());
         var terminal = new BiosTerminal(ConsoleStreams.RunWriter(Stream.Synchronized(output)));
-        var drives = new List<IBiosDisk> { new BlockBackendBiosDisk(new RehearsalBlockBackend()) };
-        var firmware = BiosFirmware.Create(drives, terminal, memory, E820Map.FromRam(GuestRamLayout.For(64 << 20)), _ => { }, log: null);
+        var drives = new List<IBiosDisk> { new BlockBackendBiosDisk(new RehearsalBlockBackend(), new BiosDiskPciLocation(0, 2, 0)) };
+        var firmware = BiosFirmware.Create(drives, terminal, memory, E820Map.FromRam(GuestRamLayout.For(64 << 20)), _ => { }, new CmosRtc(64 << 20, 0), log: null);
         var registers = new RehearsalRegisters();
         firmware.Port.Connect(new RehearsalExitSource(registers));
         var script = new BiosRehearsalScript(firmware.Port, registers, memory);

@@ -97,8 +97,12 @@ internal sealed class BiosRehearsalScript(BiosFirmwareCallPort port, RehearsalRe
         Call(0x13, 0x0800, edx: FirstHardDisk);
         Call(0x13, 0x1500, edx: FirstHardDisk);
         Call(0x13, 0x4100, ebx: 0x55AA, edx: FirstHardDisk);
-        memory.WriteUInt16(TableOffset, 0x1E);
-        Call(0x13, 0x4800, edx: FirstHardDisk, esi: TableOffset);
+        // Parameter table sizes asked for: EDD 2.0, EDD 3.0 in the Phoenix layout (GRUB's), the T13 one (Linux's setup code).
+        foreach (ushort size in (ReadOnlySpan<ushort>)[0x1E, 0x42, 0x4A])
+        {
+            memory.WriteUInt16(TableOffset, size);
+            Call(0x13, 0x4800, edx: FirstHardDisk, esi: TableOffset);
+        }
         Packet(count: 2, buffer: (uint)BufferSegment << 16, lba: 0);
         Call(0x13, 0x4200, edx: FirstHardDisk, esi: PacketOffset);
         Call(0x13, 0x4300, edx: FirstHardDisk, esi: PacketOffset);

@@ -7,12 +7,15 @@ namespace Turnstone.Machine.Bios;
 /// A BIOS drive over the very backend (open file, read-only flag, lock) of the disk's virtio-blk
 /// device, so INT 13h and the guest's driver see one disk. A partial last sector (an image whose
 /// size is not a multiple of 512) is not addressable, as virtio-blk's capacity in sectors says.
+/// <paramref name="pciLocation"/> is that device's PCI function (null where there is none: the rehearsal).
 /// </summary>
-internal sealed class BlockBackendBiosDisk(IBlockBackend backend) : IBiosDisk
+internal sealed class BlockBackendBiosDisk(IBlockBackend backend, BiosDiskPciLocation? pciLocation = null) : IBiosDisk
 {
     public ulong SectorCount => backend.Capacity / IBiosDisk.SectorSize;
 
     public bool IsReadOnly => backend.IsReadOnly;
+
+    public BiosDiskPciLocation? PciLocation => pciLocation;
 
     public void Read(ulong lba, Span<byte> destination) => backend.ReadAt(lba * IBiosDisk.SectorSize, destination);
 

@@ -180,4 +180,19 @@ public sealed class CmosRtcTests
 
         Assert.Equal(0xFF, data[0]);
     }
+
+    [Fact]
+    public void Firmware_register_access_leaves_the_guests_selected_index_alone()
+    {
+        var rtc = NewRtc();
+        rtc.Write(0, [Minutes]);
+
+        rtc.WriteRegisterAt(Hours, 0x05);
+        Assert.Equal(0x05, rtc.ReadRegisterAt(Hours));
+        Span<byte> data = stackalloc byte[1];
+        rtc.Read(1, data);
+
+        Assert.Equal(0x45, data[0]); // still the minutes the guest selected
+        Assert.Equal(0x05, Read(rtc, Hours));
+    }
 }

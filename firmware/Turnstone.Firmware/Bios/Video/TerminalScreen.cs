@@ -44,6 +44,33 @@ public sealed class TerminalScreen(IBiosConsole console)
         Advance(count);
     }
 
+    /// <summary>Draws video memory cells (character, attribute byte pairs) from (row, column) on: one
+    /// terminal write per run of cells with one attribute.</summary>
+    public void DrawCells(int row, int column, ReadOnlySpan<byte> cells)
+    {
+        MoveTo(row, column);
+        byte[] run = new byte[cells.Length / 2 * 3]; // a code page 437 glyph is at most 3 UTF-8 bytes
+        int length = 0;
+        for (int i = 0; i + 1 < cells.Length; i += 2)
+        {
+            if (cells[i + 1] != _attribute)
+            {
+                if (length > 0)
+                {
+                    console.Write(run.AsSpan(0, length));
+                    length = 0;
+                }
+                SetAttribute(cells[i + 1]);
+            }
+            length += CodePage437.EncodeUtf8(cells[i], run.AsSpan(length));
+        }
+        if (length > 0)
+        {
+            console.Write(run.AsSpan(0, length));
+        }
+        Advance(cells.Length / 2);
+    }
+
     /// <summary>Blanks from the cursor to the end of the screen in the current colours; the cursor stays.</summary>
     public void EraseToEnd() => Emit("\e[J");
 

@@ -5,7 +5,9 @@ namespace Turnstone.Firmware.Bios.Video;
 /// <summary>
 /// INT 10h for a machine whose screen is a serial terminal: text mode 3 (80x25 colour) only, the
 /// state a VGA BIOS keeps (mode, cursor per page, cursor shape, active page) in the BDA, and the
-/// text sent to <see cref="IBiosConsole"/> through <see cref="TerminalScreen"/>. There is no VGA
+/// text sent to <see cref="IBiosConsole"/> through <see cref="TerminalScreen"/>; every write, scroll
+/// and clear also lands in the text pages at B8000h (<see cref="TextVideoMemory"/>), which 08h reads
+/// and narrow-window scrolls move, as SeaBIOS's VGA BIOS keeps them there. There is no VGA
 /// and no VBE: the VBE probe fails (AX = 014Fh), the EGA query leaves BL = 10h (no EGA), as
 /// SeaBIOS without a VGA ROM leaves them, so loaders stay in text mode.
 /// </summary>
@@ -50,6 +52,9 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
                 break;
             case 0x06 or 0x07:
                 Scroll(call, up: call.Ah == 0x06);
+                break;
+            case 0x08:
+                ReadAtCursor(call, bh);
                 break;
             case 0x09 or 0x0A:
                 WriteAtCursor(call, bh, (ushort)registers.Ecx, call.Ah == 0x09 ? bl : null);
@@ -99,7 +104,7 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         byte mode = (byte)(call.Al & 0x7F);
         if (mode != BiosDataArea.TextMode)
         {
-            unsupported.Report($"INT 10h AX=00{call.Al:X2}h (video mode {mode:X2}h; staying in 80x25 text mode 3)");
+            unsupported.Report($"INT 10h AX=00{call.Al:X2}h (video mode {mode:X2}h)", "staying in 80x25 text mode 3");
             return;
         }
         var memory = call.Memory;
@@ -110,6 +115,10 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         memory.WriteUInt16(BiosDataArea.VideoPageStart, 0);
         memory.GetSpan(BiosDataArea.CursorPositions, 2 * Pages).Clear();
         memory.WriteUInt16(BiosDataArea.CursorShape, 0x0607);
+        if ((call.Al & 0x80) == 0)
+        {
+            TextVideoMemory.Clear(memory); // the VGA's memory is blanked unless AL bit 7 asks to keep it
+        }
         _screen.SetAttribute(TerminalScreen.DefaultAttribute);
         _screen.SetCursorVisible(true);
         _screen.ForgetPosition(); // the BDA cursor is home now, the terminal's is not
@@ -121,11 +130,7 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
     /// a line feed on the last row scrolls.</summary>
     public void Teletype(IGuestMemory memory, byte character)
     {
-        byte page = memory.ReadByte(BiosDataArea.ActivePage);
-        if (page >= Pages)
-        {
-            page = 0;
-        }
+        byte page = ActivePage(memory);
         var (row, column) = Cursor(memory, page);
         switch (character)
         {
@@ -144,34 +149,49 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
                 _screen.PutControl(character, row, column);
                 break;
             case 0x0A:
-                row = Math.Min(row + 1, TerminalScreen.Rows - 1);
+                row = NextTeletypeRow(memory, page, row);
                 _screen.PutControl(character, row, column);
                 break;
             case 0x09:
                 do
                 {
-                    (row, column) = PutTeletypeGlyph((byte)' ', row, column);
+                    (row, column) = PutTeletypeGlyph(memory, page, (byte)' ', row, column);
                 }
                 while (column % 8 != 0);
                 break;
             default:
-                (row, column) = PutTeletypeGlyph(character, row, column);
+                (row, column) = PutTeletypeGlyph(memory, page, character, row, column);
                 break;
         }
         SetCursor(memory, page, row, column);
     }
 
-    private (int Row, int Column) PutTeletypeGlyph(byte character, int row, int column)
+    /// <summary>A teletype glyph: the cell's character in video memory (its attribute kept, as a VGA
+    /// BIOS's teletype does), the glyph on the terminal in the default colours.</summary>
+    private (int Row, int Column) PutTeletypeGlyph(IGuestMemory memory, byte page, byte character, int row, int column)
     {
+        TextVideoMemory.Write(memory, page, row, column, character, attribute: null);
         _screen.SetAttribute(TerminalScreen.DefaultAttribute);
         _screen.PutGlyph(character);
         if (++column == TerminalScreen.Columns)
         {
             column = 0;
-            row = Math.Min(row + 1, TerminalScreen.Rows - 1);
+            row = NextTeletypeRow(memory, page, row);
         }
         _screen.Track(row, column);
         return (row, column);
+    }
+
+    /// <summary>The row below <paramref name="row"/>; past the last row the page scrolls up a line
+    /// (blank in the default attribute, as SeaBIOS's teletype scroll), as the terminal does by itself.</summary>
+    private static int NextTeletypeRow(IGuestMemory memory, byte page, int row)
+    {
+        if (row < TerminalScreen.Rows - 1)
+        {
+            return row + 1;
+        }
+        TextVideoMemory.Scroll(memory, page, 0, 0, TerminalScreen.Rows - 1, TerminalScreen.Columns - 1, 1, TerminalScreen.DefaultAttribute);
+        return row;
     }
 
     /// <summary>09h (character and attribute) / 0Ah (character only): CX copies at the cursor of
@@ -184,6 +204,7 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         }
         var (row, column) = Cursor(call.Memory, page);
         int room = (TerminalScreen.Rows * TerminalScreen.Columns) - (row * TerminalScreen.Columns) - column;
+        TextVideoMemory.Write(call.Memory, page, row, column, call.Al, attribute, Math.Min(count, room));
         _screen.MoveTo(row, column);
         if (attribute is { } colours)
         {
@@ -199,12 +220,17 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         _screen.PutRun(call.Al, Math.Min(count, room));
     }
 
-    /// <summary>06h up / 07h down: AL lines (0 = blank the window), BH the blank lines' attribute,
-    /// CH/CL the top-left and DH/DL the bottom-right corner. A terminal cannot move part of a line,
-    /// so a window narrower than the screen is blanked rather than scrolled.</summary>
+    /// <summary>06h up / 07h down: AL lines (0, or at least the window's height: blank the window),
+    /// BH the blank lines' attribute, CH/CL the top-left and DH/DL the bottom-right corner, on the
+    /// active page. Video memory scrolls as SeaBIOS's verify_scroll/vgafb_scroll move it. On the
+    /// terminal a full-width window scrolls with a scroll region and a blanked window is written
+    /// over with spaces; a terminal cannot move part of a line, so a narrower window that scrolls
+    /// has its rows redrawn from video memory, after which the terminal's cursor goes back to the
+    /// BIOS cursor, where teletype output (which never positions the terminal) continues.</summary>
     private void Scroll(BiosCall call, bool up)
     {
         var registers = call.Registers;
+        var memory = call.Memory;
         int top = (byte)(registers.Ecx >> 8), left = (byte)registers.Ecx;
         int bottom = Math.Min((int)(byte)(registers.Edx >> 8), TerminalScreen.Rows - 1);
         int right = Math.Min((int)(byte)registers.Edx, TerminalScreen.Columns - 1);
@@ -214,8 +240,14 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         {
             return;
         }
+        if (lines > bottom - top)
+        {
+            lines = 0;
+        }
+        byte page = ActivePage(memory);
+        TextVideoMemory.Scroll(memory, page, top, left, bottom, right, up ? lines : -lines, attribute);
         bool fullWidth = left == 0 && right == TerminalScreen.Columns - 1;
-        if (lines == 0 || lines > bottom - top)
+        if (lines == 0)
         {
             if (fullWidth && top == 0 && bottom == TerminalScreen.Rows - 1)
             {
@@ -232,8 +264,30 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
         }
         else
         {
-            _screen.ClearWindow(top, left, bottom, right, attribute);
+            for (int row = top; row <= bottom; row++)
+            {
+                if (TextVideoMemory.TryGetCells(memory, page, row, left, right - left + 1, out var cells))
+                {
+                    _screen.DrawCells(row, left, cells);
+                }
+            }
+            var (cursorRow, cursorColumn) = Cursor(memory, page);
+            _screen.MoveTo(cursorRow, cursorColumn);
         }
+    }
+
+    /// <summary>08h: AL the character and AH the attribute at page BH's cursor, from video memory
+    /// (SeaBIOS: a page above 7 reads page 0's top-left cell).</summary>
+    private static void ReadAtCursor(BiosCall call, byte page)
+    {
+        var (row, column) = Cursor(call.Memory, page);
+        call.Ax = TextVideoMemory.Read(call.Memory, page < Pages ? page : 0, row, column);
+    }
+
+    private static byte ActivePage(IGuestMemory memory)
+    {
+        byte page = memory.ReadByte(BiosDataArea.ActivePage);
+        return page < Pages ? page : (byte)0;
     }
 
     /// <summary>13h: write the CX-byte string at ES:BP to page BH at row DH, column DL. AL bit 0:
@@ -263,13 +317,14 @@ public sealed class VideoService(IBiosConsole console, UnsupportedServiceLog uns
                 continue;
             }
             var (row, column) = Cursor(memory, page);
+            TextVideoMemory.Write(memory, page, row, column, copy[i], attribute);
             _screen.MoveTo(row, column);
             _screen.SetAttribute(attribute);
             _screen.PutGlyph(copy[i]);
             if (++column == TerminalScreen.Columns)
             {
                 column = 0;
-                row = Math.Min(row + 1, TerminalScreen.Rows - 1);
+                row = NextTeletypeRow(memory, page, row);
             }
             SetCursor(memory, page, row, column);
         }

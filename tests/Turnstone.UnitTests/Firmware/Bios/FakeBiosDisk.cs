@@ -21,6 +21,8 @@ internal sealed class FakeBiosDisk : IBiosDisk
 
     public bool IsReadOnly { get; }
 
+    public BiosDiskPciLocation? PciLocation { get; init; }
+
     /// <summary>Make every access throw as a failing host file would.</summary>
     public bool Failing { get; set; }
 

@@ -285,6 +285,89 @@ public sealed class Int13DiskServiceTests
         Assert.True(Carry);
     }
 
+    /// <summary>Drive 80h of a service whose disk sits in PCI function 00:05.0 (SeaBIOS's virtio-blk case).</summary>
+    private Span<byte> ParametersOfPciDisk(ushort size, out Int13DiskService service)
+    {
+        var disk = new FakeBiosDisk(16065 * 3 + 100) { PciLocation = new BiosDiskPciLocation(0, 5, 0) };
+        service = new Int13DiskService([disk]);
+        var table = _memory.GetSpan(0x3000, 0x60);
+        table.Fill(0xCC); // what the caller's buffer held: bytes past the size filled must keep it
+        BinaryPrimitives.WriteUInt16LittleEndian(table, size);
+        _registers.Ds = 0x300;
+        _registers.Esi = 0;
+        _registers.Eax = 0x4800;
+        _registers.Edx = 0x80;
+        service.Handle(new BiosCall(0x13, _registers, _memory, new UnsupportedServiceLog(null)));
+        return table;
+    }
+
+    private static byte SumOf(ReadOnlySpan<byte> bytes)
+    {
+        byte sum = 0;
+        foreach (byte b in bytes)
+        {
+            sum += b;
+        }
+        return sum;
+    }
+
+    [Fact]
+    public void Extended_parameters_of_a_pci_disk_add_the_edd_3_device_path_in_the_phoenix_layout()
+    {
+        var table = ParametersOfPciDisk(0x42, out _);
+
+        Assert.False(Carry);
+        Assert.Equal(0x42, BinaryPrimitives.ReadUInt16LittleEndian(table));
+        Assert.Equal(_disk.SectorCount, BinaryPrimitives.ReadUInt64LittleEndian(table[0x10..]));
+        Assert.Equal(0xFFFF_FFFFu, BinaryPrimitives.ReadUInt32LittleEndian(table[0x1A..]));
+        Assert.Equal(0xBEDD, BinaryPrimitives.ReadUInt16LittleEndian(table[0x1E..]));
+        Assert.Equal(36, table[0x20]);                                  // path length, key to checksum
+        Assert.Equal(0, table[0x21]);
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(table[0x22..]));
+        Assert.Equal("PCI ", System.Text.Encoding.ASCII.GetString(table.Slice(0x24, 4)));
+        Assert.Equal("SCSI    ", System.Text.Encoding.ASCII.GetString(table.Slice(0x28, 8))); // SeaBIOS's name for virtio
+        Assert.Equal(0x0005_00ul, BinaryPrimitives.ReadUInt64LittleEndian(table[0x30..])); // bus 0, device 5, function 0, no channel
+        Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(table[0x38..]));          // SCSI target and LUN 0
+        Assert.Equal(0, table[0x40]);
+        Assert.Equal(0, SumOf(table[0x1E..0x42]));                       // the checksum byte at 41h
+        Assert.Equal(0xCC, table[0x42]);                                 // nothing past the table
+    }
+
+    [Fact]
+    public void Extended_parameters_in_a_0x4a_buffer_get_the_t13_layout_linux_asks_for()
+    {
+        var table = ParametersOfPciDisk(0x4A, out _);
+
+        Assert.False(Carry);
+        Assert.Equal(0x4A, BinaryPrimitives.ReadUInt16LittleEndian(table));
+        Assert.Equal(0xBEDD, BinaryPrimitives.ReadUInt16LittleEndian(table[0x1E..]));
+        Assert.Equal(44, table[0x20]);
+        Assert.Equal("PCI ", System.Text.Encoding.ASCII.GetString(table.Slice(0x24, 4)));
+        Assert.Equal(0x0005_00ul, BinaryPrimitives.ReadUInt64LittleEndian(table[0x30..]));
+        Assert.True(table[0x38..0x48].IndexOfAnyExcept((byte)0) < 0);  // 16-byte device path, reserved byte
+        Assert.Equal(0, SumOf(table[0x1E..0x4A]));                       // the checksum byte at 49h
+        Assert.Equal(0xCC, table[0x4A]);
+    }
+
+    [Theory]
+    [InlineData(0x1A, 0x1A)]
+    [InlineData(0x1D, 0x1A)]
+    [InlineData(0x1E, 0x1E)]
+    [InlineData(0x41, 0x1E)]
+    [InlineData(0x42, 0x42)]
+    [InlineData(0x49, 0x42)]
+    [InlineData(0x4A, 0x4A)]
+    [InlineData(0x4B, 0x42)]
+    public void Extended_parameters_write_only_what_fits_the_callers_buffer_and_return_that_size(ushort asked, ushort filled)
+    {
+        var table = ParametersOfPciDisk(asked, out _);
+
+        Assert.False(Carry);
+        Assert.Equal(filled, BinaryPrimitives.ReadUInt16LittleEndian(table));
+        Assert.Equal(0xCC, table[filled]);
+        Assert.NotEqual(0xCC, table[filled - 1]);
+    }
+
     [Fact]
     public void El_torito_status_says_this_is_no_emulated_cd_without_logging_it_as_unsupported()
     {

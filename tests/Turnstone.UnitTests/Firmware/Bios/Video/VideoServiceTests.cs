@@ -377,4 +377,151 @@ public sealed class VideoServiceTests
         Assert.True(_bench.Carry);
         Assert.Equal(0x01, _bench.Ax >> 8);
     }
+
+    /// <summary>08h at page 0's cursor: AL the character, AH the attribute.</summary>
+    private ushort ReadAt(int row, int column)
+    {
+        SetCursor(row, column);
+        _bench.Registers.Ebx = 0;
+        Invoke(0x0800);
+        return _bench.Ax;
+    }
+
+    private ushort Cell(int row, int column, int page = 0) => _bench.Memory.ReadUInt16(0xB8000 + (ulong)(page * 0x1000) + (ulong)(2 * ((row * 80) + column)));
+
+    /// <summary>Row <paramref name="row"/> from <paramref name="column"/>: <paramref name="text"/> in <paramref name="attribute"/> by 09h, one call per character.</summary>
+    private void WriteRow(int row, int column, string text, byte attribute = 0x07)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            SetCursor(row, column + i);
+            _bench.Registers.Ebx = attribute;
+            _bench.Registers.Ecx = 1;
+            Invoke((ushort)(0x0900 | text[i]));
+        }
+    }
+
+    [Fact]
+    public void Read_char_returns_what_was_written_with_its_attribute()
+    {
+        TextVideoMemory.Clear(_bench.Memory); // POST's blank screen
+        Assert.Equal(0x0720, ReadAt(5, 5));
+
+        SetCursor(3, 5);
+        _bench.Registers.Ebx = 0x001F;
+        _bench.Registers.Ecx = 3;
+        Invoke(0x0900 | 'A');
+        Assert.Equal(0x1F41, ReadAt(3, 7));
+        Assert.Equal(0x0720, ReadAt(3, 8));
+
+        // 0Ah and teletype change the character only, as a VGA BIOS writes them.
+        SetCursor(3, 6);
+        _bench.Registers.Ecx = 1;
+        Invoke(0x0A00 | 'B');
+        Assert.Equal(0x1F42, ReadAt(3, 6));
+        SetCursor(3, 5);
+        Teletype("C");
+        Assert.Equal(0x1F43, ReadAt(3, 5));
+
+        // 13h with attributes in the string.
+        "X\x4EY\x2F"u8.ToArray().CopyTo(_bench.Memory.GetSpan(0x5000, 4));
+        _bench.Registers.Es = 0x500;
+        _bench.Registers.Ebp = 0;
+        _bench.Registers.Ebx = 0;
+        _bench.Registers.Ecx = 2;
+        _bench.Registers.Edx = 0x0A00;
+        Invoke(0x1302);
+        Assert.Equal(0x4E58, ReadAt(10, 0));
+        Assert.Equal(0x2F59, ReadAt(10, 1));
+    }
+
+    [Fact]
+    public void Read_char_reads_the_cursor_of_the_page_asked_for()
+    {
+        _bench.Memory.WriteUInt16(0xB8000 + 0x1000 + (2 * ((2 * 80) + 3)), 0x3A21);
+        SetCursor(2, 3, page: 1);
+        _bench.Registers.Ebx = 0x0100;
+        Invoke(0x0800);
+        Assert.Equal(0x3A21, _bench.Ax);
+    }
+
+    [Fact]
+    public void Teletype_at_the_last_row_scrolls_video_memory_up_with_blank_default_cells()
+    {
+        TextVideoMemory.Clear(_bench.Memory);
+        WriteRow(0, 0, "top", 0x1F);
+        SetCursor(24, 0);
+        Teletype("last\r\n");
+        Assert.Equal((24, 0), Cursor());
+        Assert.Equal(0x076C, Cell(23, 0));          // 'l' moved up a row
+        Assert.Equal(0x0720, Cell(24, 0));          // the new row is blank
+        Assert.Equal(0x0720, Cell(0, 0));           // the top row scrolled away
+    }
+
+    [Fact]
+    public void A_narrow_window_scrolls_its_own_cells_and_is_redrawn_on_the_terminal()
+    {
+        TextVideoMemory.Clear(_bench.Memory);
+        WriteRow(4, 10, "abcd");
+        WriteRow(5, 10, "efgh", 0x1F);
+        WriteRow(6, 10, "ijkl");
+        WriteRow(5, 8, "<<");   // outside the window, left of it
+        WriteRow(5, 14, ">>");  // and right of it
+        SetCursor(20, 0);
+        _console.ClearOutput();
+
+        // Up one line in rows 4-6, columns 10-13; the new line in attribute 70h.
+        _bench.Registers.Ecx = 0x040A;
+        _bench.Registers.Edx = 0x060D;
+        _bench.Registers.Ebx = 0x7000;
+        Invoke(0x0601);
+
+        Assert.Equal(0x1F65, Cell(4, 10));          // 'e' in its attribute, from row 5
+        Assert.Equal(0x0769, Cell(5, 10));          // 'i'
+        Assert.Equal(0x7020, Cell(6, 10));          // blank in BH
+        Assert.Equal(0x073C, Cell(5, 9));           // '<' stays
+        Assert.Equal(0x073E, Cell(5, 14));          // '>' stays
+        Assert.Equal(0x1F65, ReadAt(4, 10));
+        // The terminal gets the window's rows again, each in its colours, then its cursor back at the BIOS cursor.
+        Assert.Equal("\e[5;11H\e[0;1;37;44mefgh\e[6;11H\e[0mijkl\e[7;11H\e[0;30;47m    \e[21;1H", _console.Output);
+
+        // Down one line: row 4 becomes blank, row 5 gets what row 4 had.
+        _bench.Registers.Ecx = 0x040A;
+        _bench.Registers.Edx = 0x060D;
+        _bench.Registers.Ebx = 0x0700;
+        Invoke(0x0701);
+        Assert.Equal(0x0720, Cell(4, 10));
+        Assert.Equal(0x1F65, Cell(5, 10));
+        Assert.Equal(0x0769, Cell(6, 10));
+    }
+
+    [Fact]
+    public void Scrolling_and_clearing_full_width_also_move_video_memory()
+    {
+        WriteRow(3, 0, "x");
+        _bench.Registers.Ecx = 0x0200;
+        _bench.Registers.Edx = 0x104F;
+        _bench.Registers.Ebx = 0x0700;
+        Invoke(0x0601);
+        Assert.Equal(0x0778, Cell(2, 0));
+        Assert.Equal(0x0720, Cell(16, 0));
+
+        _bench.Registers.Ecx = 0x0000;
+        _bench.Registers.Edx = 0x184F;
+        _bench.Registers.Ebx = 0x1E00;
+        Invoke(0x0600);
+        Assert.Equal(0x1E20, Cell(2, 0));
+        Assert.Equal(0x1E20, Cell(24, 79));
+    }
+
+    [Fact]
+    public void Set_mode_3_blanks_video_memory_unless_al_bit_7_keeps_it()
+    {
+        WriteRow(1, 1, "k");
+        Invoke(0x0083);
+        Assert.Equal(0x076B, Cell(1, 1));
+        Invoke(0x0003);
+        Assert.Equal(0x0720, Cell(1, 1));
+        Assert.Equal(0x0720, Cell(24, 79, page: 7));
+    }
 }
