@@ -47,33 +47,12 @@ public sealed class BiosImageBootTests(ITestOutputHelper output)
         // (INT 13h 41h, 48h, 08h, and 02h for the MBR's signature) and /sys/firmware/edd shows it, the
         // drive tied to its virtio-blk PCI function by the EDD 3.0 device path.
         string image = GuestImages.BiosDisk("syslinux-fat", "SYSLINUX_FAT_DISK");
-        long sectors = new FileInfo(image).Length / 512;
-        byte[] mbr = new byte[512];
-        using (var file = File.OpenRead(image))
-        {
-            file.ReadExactly(mbr);
-        }
-        uint signature = BitConverter.ToUInt32(mbr, 0x1B8);
-        // host_bus and interface come from the EDD 3.0 device path; pci_dev is the kernel's link to the
-        // PCI device that path names, and vda's parent is the virtio-blk function the guest sees.
-        var console = new ScriptedConsole("shell on hvc0", "# ",
-            "for f in version sectors mbr_signature host_bus interface; do echo edd-$f=$(cat /sys/firmware/edd/int13_dev80/$f); done\n"
-            + "echo edd-pci_dev=$(basename $(readlink -f /sys/firmware/edd/int13_dev80/pci_dev)); echo vda-pci=$(basename $(readlink -f /sys/block/vda/device/..))\n"
-            + "poweroff\n");
+        var console = new ScriptedConsole("shell on hvc0", "# ", BiosBootExpectations.EddQuery);
 
         var exit = Boot(new DiskConfig(image, ReadOnly: true), engine, console, TimeSpan.FromMinutes(5));
 
-        string text = console.Text;
         Assert.Equal(MachineExitKind.PowerOff, exit.Kind);
-        Assert.Contains("edd-version=0x30", text);                   // EDD 3.0, from INT 13h 41h
-        Assert.Contains($"edd-sectors={sectors}", text);             // from INT 13h 48h
-        Assert.Contains($"edd-mbr_signature=0x{signature:x8}", text);
-        // The device path (INT 13h 48h, EDD 3.0): the virtio-blk function's PCI slot, as the guest enumerated it.
-        var slot = System.Text.RegularExpressions.Regex.Match(text, @"vda-pci=0000:([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])");
-        Assert.True(slot.Success, "the guest shows vda's PCI function");
-        Assert.Contains($"edd-host_bus=PCI {slot.Groups[1].Value} channel: 0", text);
-        Assert.Contains("edd-interface=SCSI id: 0 lun: 0", text);      // SeaBIOS's interface type for virtio
-        Assert.Contains($"edd-pci_dev=0000:{slot.Groups[1].Value}", text);
+        BiosBootExpectations.AssertEddDescribes(image, console.Text);
     }
 
     [Theory, OnSoftEngine, OnBiosKvm]
