@@ -101,6 +101,21 @@ public sealed unsafe partial class SoftwareCpu
     };
 
     /// <summary>Computes the arithmetic flags into <see cref="_rflags"/> and returns RFLAGS.</summary>
+    /// <summary>
+    /// After POPF, which runs inside a block: a change beyond the arithmetic flags and DF (IF set,
+    /// so a pending interrupt may now be taken; IOPL, AC, NT, TF, ID) ends the block after it, so
+    /// the run loop sees the new flags before the next instruction, as when POPF ended every block.
+    /// Code that saves and restores only the arithmetic flags (GRUB's LZMA decoder, Linux's
+    /// local_irq_restore with interrupts still off) keeps running in its block.
+    /// </summary>
+    private void EndBlockIfFlagsNeedRunLoop(ulong before, ulong after)
+    {
+        if (((before ^ after) & ~(RflagsBits.Arithmetic | RflagsBits.Df)) != 0)
+        {
+            _blockBreak = true;
+        }
+    }
+
     private ulong MaterializeFlags()
     {
         if (_flagOperation != FlagOperation.Materialized)

@@ -118,8 +118,8 @@ public sealed unsafe partial class SoftwareCpu
         }
         ulong flags = MaterializeFlags();
         _rflags = (flags & ~changeable & ~RflagsBits.Rf) | (value & changeable) | RflagsBits.Fixed;
-        _rip = NextRip(ref i);
-        return false;
+        EndBlockIfFlagsNeedRunLoop(flags, _rflags);
+        return true;
     }
 
     /// <summary>PUSHA/PUSHAD: AX, CX, DX, BX, the original SP, BP, SI, DI.</summary>

@@ -17,6 +17,8 @@ public sealed unsafe partial class SoftwareCpu
 
         private static readonly MethodInfo ShiftMethod = Method(nameof(Shift), typeof(DecodedInstruction).MakeByRefType());
         private static readonly MethodInfo StackPushFlagsMethod = Method(nameof(StackPushFlags), typeof(DecodedInstruction).MakeByRefType());
+        private static readonly MethodInfo StackPopFlagsMethod = Method(nameof(StackPopFlags), typeof(DecodedInstruction).MakeByRefType());
+        private static readonly MethodInfo PopFlagsMethod = Method(nameof(PopFlags), typeof(DecodedInstruction).MakeByRefType());
 
         /// <summary>Shifts and rotates the compiler does not emit itself (memory operands, counts in CL, RCL/RCR).</summary>
         private void EmitShiftThroughHandler(ref DecodedInstruction i, int index)
@@ -28,6 +30,15 @@ public sealed unsafe partial class SoftwareCpu
 
         private void EmitPushFlags(int index) =>
             EmitDirectHandler(index, StackPushFlagsMethod, [StackPointer], [StackPointer], storesMemory: true, usesFlags: true);
+
+        /// <summary>POPF (POPFQ in 64-bit code): the handler ends the block after it when the new flags
+        /// need the run loop (EndBlockIfFlagsNeedRunLoop).</summary>
+        private void EmitPopFlags(ref DecodedInstruction i, int index)
+        {
+            EmitDirectHandler(index, i.Op == Operation.Popf ? PopFlagsMethod : StackPopFlagsMethod, [StackPointer], [StackPointer],
+                storesMemory: false, usesFlags: true);
+            EmitBlockBreakCheck(index);
+        }
 
         /// <summary>Calls handler(cpu, ref code[index]) or cpu.handler(ref code[index]); false from it
         /// leaves the block as a fault does. <paramref name="usesFlags"/>: it reads or sets the

@@ -21,7 +21,7 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.MovzxRR or Operation.MovzxRM or Operation.MovsxRR or Operation.MovsxRM or Operation.Lea => true,
                 Operation.IncR or Operation.DecR or Operation.CmovRR => true,
                 Operation.Neg or Operation.Not or Operation.Setcc => !memory0,
-                Operation.Shift or Operation.StackPushf => true,
+                Operation.Shift or Operation.StackPushf or Operation.StackPopf or Operation.Popf => true,
                 Operation.Imul2 or Operation.Imul3 or Operation.Mul or Operation.Imul1 => true,
                 Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret => true,
                 Operation.Jcc or Operation.Jmp or Operation.Nop => true,
@@ -162,6 +162,10 @@ public sealed unsafe partial class SoftwareCpu
                     return true;
                 case Operation.StackPushf:
                     EmitPushFlags(index);
+                    return true;
+                case Operation.StackPopf:
+                case Operation.Popf:
+                    EmitPopFlags(ref i, index);
                     return true;
                 case Operation.Shift when (ShiftKind)i.Aux is ShiftKind.Rol or ShiftKind.Ror:
                     EmitRotate(ref i);

@@ -35,7 +35,7 @@ internal static class InstructionTranslator
         Operation.Loope or Operation.Loopne or Operation.Jrcxz or Operation.IntN or Operation.Int3 or Operation.Int1 or
         Operation.Ud or Operation.Iret or Operation.Syscall or Operation.Sysret or Operation.Hlt or
         Operation.MovToCr or Operation.Wrmsr or Operation.Lgdt or Operation.Lidt or Operation.Ltr or Operation.Lldt or
-        Operation.LoadSegment or Operation.PopSegment or Operation.Popf or Operation.Sti or Operation.Invlpg => true,
+        Operation.LoadSegment or Operation.PopSegment or Operation.Sti or Operation.Invlpg => true,
         >= Operation.NearJmp => ModeTranslator.EndsBlock(op),
         _ => false,
     };

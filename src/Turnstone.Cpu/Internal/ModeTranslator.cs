@@ -62,7 +62,7 @@ internal static class ModeTranslator
     /// <summary>Whether a mode-specific operation ends its block (it branches or changes what the
     /// next instructions mean).</summary>
     public static bool EndsBlock(Operation op) => op is not (Operation.StackPush or Operation.StackPop or
-        Operation.StackPushSegment or Operation.StackPushf or Operation.Pusha or Operation.Popa or Operation.StackEnter or
+        Operation.StackPushSegment or Operation.StackPushf or Operation.StackPopf or Operation.Pusha or Operation.Popa or Operation.StackEnter or
         Operation.StackLeave or Operation.Bound or Operation.Arpl or Operation.NearJcc or Operation.NearLoop or Operation.NearJcxz or
         Operation.Lar or Operation.Lsl or Operation.Verr or Operation.Verw or
         Operation.Daa or Operation.Das or Operation.Aaa or Operation.Aas or Operation.Aam or Operation.Aad or Operation.Salc);
