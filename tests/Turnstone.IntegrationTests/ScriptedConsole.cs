@@ -14,6 +14,9 @@ internal sealed class ScriptedConsole(string marker, string prompt, string keyst
     private readonly ManualResetEventSlim _promptSeen = new();
     private readonly Lock _gate = new();
 
+    /// <summary>A console that only records what the guest prints: nothing is ever typed.</summary>
+    public static ScriptedConsole RecordOnly() => new("\0", "\0", "");
+
     public string Marker { get; } = marker;
     public string Prompt { get; } = prompt;
     public string Keystrokes { get; } = keystrokes;

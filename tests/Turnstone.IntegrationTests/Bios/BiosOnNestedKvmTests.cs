@@ -21,7 +21,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
     [KvmInQemuFact]
     public void A_boot_sector_reads_its_disk_through_int_13h_sees_the_timer_tick_and_powers_off()
     {
-        var (status, text) = Boot(WriteDisk(BootSectorGuest.Image()), NoTyping(), SmallBootLimit);
+        var (status, text) = Boot(WriteDisk(BootSectorGuest.Image()), ScriptedConsole.RecordOnly(), SmallBootLimit);
 
         Assert.Equal(0, status);
         Assert.Contains($"{BootSectorGuest.Greeting}\ndl=80h ok\nedd ok\n{BootSectorGuest.SecondSectorText}\nticks ok\n", text);
@@ -31,7 +31,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
     [KvmInQemuFact]
     public void A_disk_without_a_boot_signature_stops_the_machine_with_no_bootable_disk()
     {
-        var (status, text) = Boot(WriteDisk(BootSectorGuest.Image(bootSignature: false)), NoTyping(), SmallBootLimit);
+        var (status, text) = Boot(WriteDisk(BootSectorGuest.Image(bootSignature: false)), ScriptedConsole.RecordOnly(), SmallBootLimit);
 
         Assert.Equal(1, status);
         Assert.Contains("no bootable disk", text);
@@ -77,8 +77,6 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("typed-42", text);
         Assert.Contains("reboot: Power down", text);
     }
-
-    private static ScriptedConsole NoTyping() => new("\0no marker", "\0", "");
 
     private string WriteDisk(byte[] image)
     {
