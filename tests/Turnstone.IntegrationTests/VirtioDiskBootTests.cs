@@ -19,7 +19,7 @@ namespace Turnstone.IntegrationTests;
 public sealed partial class VirtioDiskBootTests(ITestOutputHelper output) : LinuxBootTestBase(output), IDisposable
 {
     /// <summary>The engine's default command line without its console: KVM's carries the PVM-host workarounds.</summary>
-    private static string Tuning(EngineChoice engine) =>
+    internal static string Tuning(EngineChoice engine) =>
         MachineConfig.DefaultCommandLineFor(engine == EngineChoice.Kvm ? EngineKind.Kvm : EngineKind.Software).Replace("console=ttyS0 ", "");
     private const string CheckFile = "/root/turnstone-check.bin";
 

@@ -14,18 +14,18 @@ public enum NestedKvmRows
 
 /// <summary>
 /// A test on KVM nested in QEMU (<see cref="KvmHostVm"/>): it runs where the host's own KVM cannot
-/// run the rows it repeats (<paramref name="rows"/>), and is skipped with the reason where QEMU is
+/// run the rows it repeats (rows), and is skipped with the reason where QEMU is
 /// missing or the host's KVM runs them itself.
 /// </summary>
-public sealed class KvmInQemuFactAttribute(NestedKvmRows rows = NestedKvmRows.RealMode) : FactAttribute
+public sealed class KvmInQemuFactAttribute : FactAttribute
 {
-    public override string? Skip { get => base.Skip ?? KvmInQemu.SkipReason(rows); set => base.Skip = value; }
+    public KvmInQemuFactAttribute(NestedKvmRows rows = NestedKvmRows.RealMode) => Skip = KvmInQemu.SkipReason(rows);
 }
 
 /// <summary>The theory form of <see cref="KvmInQemuFactAttribute"/>.</summary>
-public sealed class KvmInQemuTheoryAttribute(NestedKvmRows rows = NestedKvmRows.RealMode) : TheoryAttribute
+public sealed class KvmInQemuTheoryAttribute : TheoryAttribute
 {
-    public override string? Skip { get => base.Skip ?? KvmInQemu.SkipReason(rows); set => base.Skip = value; }
+    public KvmInQemuTheoryAttribute(NestedKvmRows rows = NestedKvmRows.RealMode) => Skip = KvmInQemu.SkipReason(rows);
 }
 
 internal static class KvmInQemu

@@ -1,5 +1,4 @@
 using Turnstone.Engine;
-using Turnstone.Machine;
 using Xunit.Abstractions;
 
 namespace Turnstone.IntegrationTests.NestedKvm;
@@ -14,8 +13,6 @@ namespace Turnstone.IntegrationTests.NestedKvm;
 [Trait("Speed", "Slow")]
 public sealed class LinuxOnNestedKvmTests(ITestOutputHelper output)
 {
-    private static readonly string KvmTuning = MachineConfig.DefaultCommandLineFor(EngineKind.Kvm).Replace("console=ttyS0 ", "");
-
     [KvmInQemuFact(NestedKvmRows.AnyGuest)]
     public void The_minimal_kernel_writes_its_virtio_root_and_powers_off()
     {
@@ -32,7 +29,7 @@ public sealed class LinuxOnNestedKvmTests(ITestOutputHelper output)
     {
         var files = new Dictionary<string, string> { ["kernel"] = kernel, ["rootfs.ext4"] = GuestImages.RootFileSystem };
         var arguments = new List<string> { "run", "--kernel", "/guest/kernel", "--disk", "/guest/rootfs.ext4", "--engine", "kvm",
-            "--cmdline", $"console=ttyS0 root=/dev/vda rw {KvmTuning} turnstone.action=write" };
+            "--cmdline", $"console=ttyS0 root=/dev/vda rw {VirtioDiskBootTests.Tuning(EngineChoice.Kvm)} turnstone.action=write" };
         if (initrd is not null)
         {
             files["initrd"] = initrd;
