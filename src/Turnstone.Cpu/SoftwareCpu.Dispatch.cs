@@ -144,9 +144,7 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.Popf: return PopFlags(ref i);
             case Operation.Lahf: WriteRegister(1, HighByteRegister, MaterializeFlags() & 0xFF); return true;
             case Operation.Sahf: StoreAhIntoFlags(); return true;
-            case Operation.Clc: SetArithmeticFlags(MaterializeFlags() & ~RflagsBits.Cf); return true;
-            case Operation.Stc: SetArithmeticFlags(MaterializeFlags() | RflagsBits.Cf); return true;
-            case Operation.Cmc: SetArithmeticFlags(MaterializeFlags() ^ RflagsBits.Cf); return true;
+            case Operation.Clc or Operation.Stc or Operation.Cmc: return ChangeCarryFlag(ref i);
             case Operation.Cld: _rflags &= ~RflagsBits.Df; return true;
             case Operation.Std: _rflags |= RflagsBits.Df; return true;
             case Operation.IntN: return SoftwareInterrupt(ref i, (byte)i.Immediate, EventKind.Software);

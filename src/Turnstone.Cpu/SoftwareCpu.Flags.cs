@@ -37,6 +37,19 @@ public sealed unsafe partial class SoftwareCpu
         _flagOperation = FlagOperation.Materialized;
     }
 
+    /// <summary>CLC, STC and CMC: the carry cleared, set or flipped, the other flags kept.</summary>
+    private bool ChangeCarryFlag(ref DecodedInstruction i)
+    {
+        ulong flags = MaterializeFlags();
+        SetArithmeticFlags(i.Op switch
+        {
+            Operation.Clc => flags & ~RflagsBits.Cf,
+            Operation.Stc => flags | RflagsBits.Cf,
+            _ => flags ^ RflagsBits.Cf,
+        });
+        return true;
+    }
+
     private static int SignShift(int size) => size * 8 - 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -52,16 +52,23 @@ public sealed unsafe partial class SoftwareCpu
         return false;
     }
 
+    /// <summary>LOOP (Aux 0), LOOPE (1), LOOPNE (2). A taken branch beyond CS's limit faults with
+    /// the counter as it was: faults are precise.</summary>
     private bool NearLoop(ref DecodedInstruction i)
     {
         ulong count = (Counter(ref i) - 1) & AddressMask(i.Flags);
-        SetCounter(ref i, count);
         bool taken = count != 0 && i.Aux switch
         {
             1 => ZeroFlag(),
             2 => !ZeroFlag(),
             _ => true,
         };
-        return !taken || NearJump(NextRip(ref i) + i.Immediate, i.Size);
+        ulong target = (NextRip(ref i) + i.Immediate) & (i.Size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL);
+        if (taken && !WithinCodeLimit(target))
+        {
+            return GeneralProtection();
+        }
+        SetCounter(ref i, count);
+        return !taken || NearJump(target, i.Size);
     }
 }

@@ -19,6 +19,7 @@ public sealed unsafe partial class SoftwareCpu
         private static readonly MethodInfo StackPushFlagsMethod = Method(nameof(StackPushFlags), typeof(DecodedInstruction).MakeByRefType());
         private static readonly MethodInfo StackPopFlagsMethod = Method(nameof(StackPopFlags), typeof(DecodedInstruction).MakeByRefType());
         private static readonly MethodInfo PopFlagsMethod = Method(nameof(PopFlags), typeof(DecodedInstruction).MakeByRefType());
+        private static readonly MethodInfo ChangeCarryFlagMethod = Method(nameof(ChangeCarryFlag), typeof(DecodedInstruction).MakeByRefType());
 
         /// <summary>Shifts and rotates the compiler does not emit itself (memory operands, counts in CL, RCL/RCR).</summary>
         private void EmitShiftThroughHandler(ref DecodedInstruction i, int index)
@@ -30,6 +31,10 @@ public sealed unsafe partial class SoftwareCpu
 
         private void EmitPushFlags(int index) =>
             EmitDirectHandler(index, StackPushFlagsMethod, [StackPointer], [StackPointer], storesMemory: true, usesFlags: true);
+
+        /// <summary>CLC/STC/CMC: the flags go to the fields, whose carry the handler changes.</summary>
+        private void EmitChangeCarry(int index) =>
+            EmitDirectHandler(index, ChangeCarryFlagMethod, [], [], storesMemory: false, usesFlags: true);
 
         /// <summary>POPF (POPFQ in 64-bit code): the handler ends the block after it when the new flags
         /// need the run loop (EndBlockIfFlagsNeedRunLoop).</summary>

@@ -19,13 +19,14 @@ public sealed unsafe partial class SoftwareCpu
                 Operation.AluMemory or Operation.TestRR or Operation.TestRI or Operation.TestMemory => true,
                 Operation.MovRR or Operation.MovRI or Operation.MovRM or Operation.MovMR or Operation.MovMI => true,
                 Operation.MovzxRR or Operation.MovzxRM or Operation.MovsxRR or Operation.MovsxRM or Operation.Lea => true,
-                Operation.IncR or Operation.DecR or Operation.CmovRR => true,
+                Operation.IncR or Operation.DecR or Operation.IncM or Operation.DecM or Operation.CmovRR => true,
+                Operation.Clc or Operation.Stc or Operation.Cmc => true,
                 Operation.Neg or Operation.Not or Operation.Setcc => !memory0,
                 Operation.Shift or Operation.StackPushf or Operation.StackPopf or Operation.Popf => true,
                 Operation.Imul2 or Operation.Imul3 or Operation.Mul or Operation.Imul1 => true,
                 Operation.PushR or Operation.PopR or Operation.Call or Operation.Ret => true,
                 Operation.Jcc or Operation.Jmp or Operation.Nop => true,
-                Operation.NearJcc or Operation.NearJmp or Operation.NearCall or Operation.NearRet => true,
+                Operation.NearJcc or Operation.NearJmp or Operation.NearLoop or Operation.NearCall or Operation.NearRet => true,
                 Operation.StackPush => i.Aux is 0 or 1,
                 Operation.StackPop => !memory0,
                 Operation.Movs or Operation.Stos or Operation.Lods => IsSingleString(ref i),
@@ -130,6 +131,15 @@ public sealed unsafe partial class SoftwareCpu
                 case Operation.IncR:
                 case Operation.DecR:
                     EmitIncrement(ref i);
+                    return true;
+                case Operation.IncM:
+                case Operation.DecM:
+                    EmitIncrementMemory(ref i, index);
+                    return true;
+                case Operation.Clc:
+                case Operation.Stc:
+                case Operation.Cmc:
+                    EmitChangeCarry(index);
                     return true;
                 case Operation.Neg:
                     EmitRead(size, i.Reg);
@@ -360,7 +370,47 @@ public sealed unsafe partial class SoftwareCpu
         {
             bool decrement = i.Op == Operation.DecR;
             SettlePendingRotate();
-            // KeepCarry: CF is remembered unless the flags already come from an INC or DEC.
+            EmitKeepCarry();
+            EmitRead(i.Size, i.Reg);
+            _il.Emit(OpCodes.Stloc, _a);
+            EmitIncrementOf(decrement);
+            _il.Emit(OpCodes.Ldloc, _result);
+            EmitWrite(i.Size, i.Reg);
+            SetFlags(decrement ? FlagOperation.Decrement : FlagOperation.Increment, i.Size);
+        }
+
+        /// <summary>INC/DEC of memory: the flags change only once the write succeeded, as in IncrementMemory.</summary>
+        private void EmitIncrementMemory(ref DecodedInstruction i, int index)
+        {
+            bool decrement = i.Op == Operation.DecM;
+            SettlePendingRotate();
+            EmitAddress(ref i);
+            _il.Emit(OpCodes.Stloc, _address);
+            EmitTryRead(index, i.Size);
+            _il.Emit(OpCodes.Stloc, _a);
+            EmitIncrementOf(decrement);
+            _il.Emit(OpCodes.Ldloc, _result);
+            EmitStore(index, i.Size, breakCheck: false);
+            EmitKeepCarry();
+            SetFlags(decrement ? FlagOperation.Decrement : FlagOperation.Increment, i.Size);
+            EmitBlockBreakCheck(index);
+        }
+
+        /// <summary>_result = _a + 1 (or - 1), with _b = 1 as the lazy flags' source.</summary>
+        private void EmitIncrementOf(bool decrement)
+        {
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(OpCodes.Stloc, _b);
+            _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(decrement ? OpCodes.Sub : OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _result);
+        }
+
+        /// <summary>What KeepCarry does before INC/DEC set the flags: CF is remembered unless the flags
+        /// already come from an INC or DEC.</summary>
+        private void EmitKeepCarry()
+        {
             switch (_flags.Operation)
             {
                 case FlagOperation.Increment or FlagOperation.Decrement:
@@ -375,17 +425,6 @@ public sealed unsafe partial class SoftwareCpu
                     _flags = _flags with { CarryInLocal = true };
                     break;
             }
-            EmitRead(i.Size, i.Reg);
-            _il.Emit(OpCodes.Stloc, _a);
-            _il.Emit(OpCodes.Ldc_I8, 1L);
-            _il.Emit(OpCodes.Stloc, _b);
-            _il.Emit(OpCodes.Ldloc, _a);
-            _il.Emit(OpCodes.Ldc_I8, 1L);
-            _il.Emit(decrement ? OpCodes.Sub : OpCodes.Add);
-            _il.Emit(OpCodes.Stloc, _result);
-            _il.Emit(OpCodes.Ldloc, _result);
-            EmitWrite(i.Size, i.Reg);
-            SetFlags(decrement ? FlagOperation.Decrement : FlagOperation.Increment, i.Size);
         }
 
         private void EmitConditionalMove(ref DecodedInstruction i)

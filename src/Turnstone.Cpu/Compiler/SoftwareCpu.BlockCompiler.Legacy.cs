@@ -19,14 +19,14 @@ public sealed unsafe partial class SoftwareCpu
         private static readonly MethodInfo StackPeekMethod = Method(nameof(StackPeek), typeof(ulong), typeof(int), typeof(ulong).MakeByRefType());
         private static readonly MethodInfo StackAdjustMethod = Method(nameof(StackAdjust), typeof(ulong));
 
-        private static bool IsNearBranch(Operation op) => op is Operation.NearJcc or Operation.NearJmp;
+        private static bool IsNearBranch(Operation op) => op is Operation.NearJcc or Operation.NearJmp or Operation.NearLoop;
 
         /// <summary>Whether a JMP/Jcc goes to the first instruction of its own block (a loop).</summary>
         private static bool BranchesToBlockStart(ref DecodedInstruction i) => i.Op switch
         {
             Operation.Jcc or Operation.Jmp => i.Immediate == 0,
             // Immediate is the displacement from the next instruction.
-            Operation.NearJcc or Operation.NearJmp => i.Offset + i.Length + (long)i.Immediate == 0,
+            Operation.NearJcc or Operation.NearJmp or Operation.NearLoop => i.Offset + i.Length + (long)i.Immediate == 0,
             _ => false,
         };
 
@@ -39,6 +39,48 @@ public sealed unsafe partial class SoftwareCpu
             _il.Emit(OpCodes.Ldc_I8, i.Size == 2 ? 0xFFFFL : 0xFFFF_FFFFL);
             _il.Emit(OpCodes.And);
             _il.Emit(OpCodes.Stloc, _b);
+        }
+
+        /// <summary>
+        /// LOOP/LOOPE/LOOPNE: decrements CX or ECX (by the address size; the bits above it stay) and
+        /// pushes whether the branch is taken. A target beyond CS's limit is found first, before the
+        /// counter moves, and runs the whole instruction through the interpreter (which faults only
+        /// when the branch is taken); the block's own start needs no check (it was fetched).
+        /// </summary>
+        private void EmitLoopCondition(ref DecodedInstruction i, int index)
+        {
+            if (!BranchesToBlockStart(ref i))
+            {
+                Label within = _il.DefineLabel();
+                Label beyond = _il.DefineLabel();
+                EmitNearTarget(ref i);
+                EmitBranchIfBeyondCodeLimit(_b, beyond);
+                _il.Emit(OpCodes.Br, within);
+                _il.MarkLabel(beyond);
+                EmitInterpretedAndLeave(index);
+                _il.MarkLabel(within);
+            }
+            long mask = (long)AddressMask(i.Flags);
+            EmitRead(8, Counter);
+            _il.Emit(OpCodes.Ldc_I8, 1L);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Ldc_I8, mask);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Stloc, _value);
+            EmitRead(8, Counter);
+            _il.Emit(OpCodes.Ldc_I8, ~mask);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Ldloc, _value);
+            _il.Emit(OpCodes.Or);
+            EmitWrite(8, Counter);
+            _il.Emit(OpCodes.Ldloc, _value);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Cgt_Un);
+            if (i.Aux is 1 or 2)
+            {
+                EmitCondition(i.Aux == 1 ? 4 : 5); // LOOPE: ZF set; LOOPNE: ZF clear
+                _il.Emit(OpCodes.And);
+            }
         }
 
         private void EmitBranchIfBeyondCodeLimit(LocalBuilder target, Label beyond)

@@ -120,6 +120,10 @@ public sealed unsafe partial class SoftwareCpu
                     {
                         UseRegister(StackPointer);
                     }
+                    if (instruction.Op is Operation.NearLoop)
+                    {
+                        UseRegister(Counter);
+                    }
                 }
             }
             // A negative budget returns at once, touching nothing (not even the CPU): the background
@@ -200,6 +204,11 @@ public sealed unsafe partial class SoftwareCpu
             if (instruction.Op is Operation.Jcc or Operation.NearJcc)
             {
                 EmitCondition(instruction.Aux);
+                _il.Emit(OpCodes.Brfalse, notTaken);
+            }
+            else if (instruction.Op is Operation.NearLoop)
+            {
+                EmitLoopCondition(ref instruction, index);
                 _il.Emit(OpCodes.Brfalse, notTaken);
             }
             if (loopTo is { } again && BranchesToBlockStart(ref instruction))

@@ -7,7 +7,8 @@ namespace Turnstone.Cpu.Tests.SystemLevel;
 /// <summary>
 /// The compiled tier on 16- and 32-bit code against the interpreter: near branches, calls and
 /// returns, pushes and pops through SS, single string instructions with segment bases and DF,
-/// a branch beyond CS's limit, and the same bytes compiled for two code sizes.
+/// a branch beyond CS's limit, LOOP/LOOPE/LOOPNE, CLC/STC/CMC, INC/DEC of memory, and the same
+/// bytes compiled for two code sizes.
 /// </summary>
 public sealed class LegacyCompiledBlockTests
 {
@@ -305,5 +306,125 @@ public sealed class LegacyCompiledBlockTests
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
         Assert.Null(outcome.Vector);
         Assert.NotEqual((uint)Data, uint.Parse(outcome.Registers.Split(',')[6], System.Globalization.NumberStyles.HexNumber)); // LODSB refilled
+    }
+
+    [Fact]
+    public void Loops_carry_instructions_and_memory_increments_agree_with_the_interpreter()
+    {
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            for (ulong i = 0; i < 6; i++)
+            {
+                machine.WriteBytes(Data + 0x40 + i, [0x5A]);
+            }
+            machine.WriteBytes(Data + 0x50, [3, 1, 4, 1, 5, 0, 9]);
+            machine.Assemble(Code, 32, a =>
+            {
+                var count = a.CreateLabel();
+                var equal = a.CreateLabel();
+                var nonZero = a.CreateLabel();
+                // LOOP over INC/DEC of memory, each followed by a carry the INC/DEC must keep, and
+                // every flag of the DEC summed (OF, SF, ZF, AF, PF and CF through PUSHFD).
+                a.mov(ecx, 300);
+                a.Label(ref count);
+                a.stc();
+                a.inc(__dword_ptr[Data]);
+                a.adc(eax, 0);
+                a.clc();
+                a.dec(__byte_ptr[Data + 8]);
+                a.pushfd();
+                a.pop(esi);
+                a.and(esi, 0x8D5);
+                a.add(edi, esi);
+                a.cmc();
+                a.inc(__word_ptr[Data + 16]);
+                a.adc(edx, 0);
+                a.loop(count);
+                // LOOPE while the bytes are 5Ah (six of them), LOOPNE until a zero byte (the sixth).
+                a.mov(ebx, (uint)Data + 0x40);
+                a.mov(ecx, 20);
+                a.Label(ref equal);
+                a.inc(ebx);
+                a.cmp(__byte_ptr[ebx - 1], 0x5A);
+                a.loope(equal);
+                a.mov(ebp, ecx);
+                a.mov(ebx, (uint)Data + 0x50);
+                a.mov(ecx, 20);
+                a.Label(ref nonZero);
+                a.inc(ebx);
+                a.cmp(__byte_ptr[ebx - 1], 0);
+                a.loopne(nonZero);
+                a.hlt();
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Null(outcome.Vector);
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal((300).ToString("x"), registers[0]);          // EAX: STC's carry kept across INC
+        Assert.Equal((300).ToString("x"), registers[2]);          // EDX: CMC's carry kept across INC
+        Assert.Equal((20 - 7).ToString("x"), registers[5]);       // EBP: LOOPE ran 7 passes
+        Assert.Equal((20 - 6).ToString("x"), registers[1]);       // ECX: LOOPNE ran 6 passes
+        Assert.Equal(300UL, Convert.ToUInt64(outcome.Memory.Split(',')[0], 16));
+        Assert.Equal((byte)(256 - 300 % 256), ByteAt(outcome, 8));
+        Assert.Equal(300UL, Convert.ToUInt64(outcome.Memory.Split(',')[2], 16) & 0xFFFF);
+    }
+
+    [Fact]
+    public void A_16_bit_loop_counts_in_cx_and_keeps_the_upper_half_of_ecx()
+    {
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.Cpu.ResetForBootSector();
+            machine.Assemble(0x7C00, 16, a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(ecx, 0x1234_0040);
+                a.xor(ax, ax);
+                a.Label(ref loop);
+                a.add(ax, 3);
+                a.loop(loop);
+                a.hlt();
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal((0x40 * 3).ToString("x"), registers[0]);
+        Assert.Equal("12340000", registers[1]);
+    }
+
+    [Fact]
+    public void A_taken_loop_beyond_the_code_segment_limit_faults_with_the_counter_unchanged()
+    {
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            // The LOOP ends at offset 13 of the code; its (short) target at 29 lies beyond the limit.
+            machine.Cpu.SetSegment(SegmentName.Cs, new SegmentRegister(LegacyModeMachine.Code32Selector, 0, (uint)Code + 20, 0x409B));
+            machine.Assemble(Code, 32, a =>
+            {
+                var inner = a.CreateLabel();
+                var beyond = a.CreateLabel();
+                a.mov(ecx, 5);
+                a.Label(ref inner);
+                a.inc(edx);
+                a.cmp(edx, 8);
+                a.jb(inner);
+                a.loop(beyond);
+                for (int i = 0; i < 16; i++)
+                {
+                    a.nop();
+                }
+                a.Label(ref beyond);
+                a.hlt();
+            });
+        });
+
+        Assert.Equal(13, outcome.Vector);                         // #GP through the IDT
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal("5", registers[1]);                          // ECX as before the LOOP
+        Assert.Equal("8", registers[2]);
     }
 }
