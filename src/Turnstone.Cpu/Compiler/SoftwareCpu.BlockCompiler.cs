@@ -124,6 +124,13 @@ public sealed unsafe partial class SoftwareCpu
                     {
                         UseRegister(Counter);
                     }
+                    if (IsSingleString(ref instruction))
+                    {
+                        foreach (int register in StringRegisters(instruction.Op))
+                        {
+                            UseRegister(register);
+                        }
+                    }
                 }
             }
             // A negative budget returns at once, touching nothing (not even the CPU): the background

@@ -445,4 +445,57 @@ public sealed class CompiledBlockTests
         Assert.True(Turnstone.Cpu.Internal.BackgroundBlockCompiler.Published > published, "no block was compiled in the background");
         Assert.Equal(0, cpu.BlocksCompiled); // none was compiled on the vCPU's thread
     }
+
+    [Fact]
+    public void Single_string_instructions_in_compiled_blocks_ignore_es_base_follow_df_and_fault_before_moving_the_indexes()
+    {
+        var outcome = AssertTiersAgree(a =>
+        {
+            var copy = a.CreateLabel();
+            var back = a.CreateLabel();
+            // MOVSB forward (ES's base is not used in 64-bit mode), then STOSD and LODSW downwards,
+            // then MOVSQ forward until the destination reaches a page that is not present.
+            a.mov(rsi, Data);
+            a.mov(rdi, Data + 0x100);
+            a.mov(ecx, 24);
+            a.Label(ref copy);
+            a.movsb();
+            a.dec(ecx);
+            a.jnz(copy);
+            a.std();
+            a.mov(eax, 0x1122_3344);
+            a.mov(rdi, Data + 0x23C);
+            a.stosd();
+            a.stosd();
+            a.mov(rsi, Data + 0x23E);
+            a.mov(ecx, 4);
+            a.Label(ref back);
+            a.lodsw();
+            a.add(ebx, eax);
+            a.dec(ecx);
+            a.jnz(back);
+            a.cld();
+            a.mov(rsi, Data);
+            a.mov(rdi, NotPresent - 0x20);
+            var fault = a.CreateLabel();
+            a.Label(ref fault);
+            a.movsq();
+            a.jmp(fault);
+        }, prepare: machine =>
+        {
+            machine.SetPageEntry(NotPresent, 0);
+            machine.Cpu.SetSegment(SegmentName.Es, new SegmentRegister(LongModeMachine.KernelDataSelector, 0x4000, 0xFFFF_FFFF, 0xC093));
+            for (ulong i = 0; i < 32; i++)
+            {
+                machine.WriteBytes(Data + i, [(byte)(i * 5 + 3)]);
+            }
+        });
+
+        Assert.Equal(14, outcome.Vector);
+        Assert.Equal(NotPresent, outcome.Cr2);
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal((Data + 0x20).ToString("x"), registers[6]);       // RSI: four MOVSQ copied, the fifth faulted
+        Assert.Equal(NotPresent.ToString("x"), registers[7]);          // RDI at the page that is not present
+    }
 }
+

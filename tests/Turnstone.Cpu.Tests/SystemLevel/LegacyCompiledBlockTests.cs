@@ -427,4 +427,50 @@ public sealed class LegacyCompiledBlockTests
         Assert.Equal("5", registers[1]);                          // ECX as before the LOOP
         Assert.Equal("8", registers[2]);
     }
+
+    [Fact]
+    public void String_instructions_with_16_bit_addresses_wrap_si_and_di_and_keep_their_upper_halves()
+    {
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            machine.Assemble(Code, 32, a =>
+            {
+                var loop = a.CreateLabel();
+                // 67h: 16-bit addresses in 32-bit code (flat segments: linear 0000h-FFFFh). SI runs
+                // from FFFEh over the wrap to 0001h, DI from 0001h down over the wrap to FFFFh;
+                // ESI's and EDI's upper halves stay.
+                a.mov(esi, 0x0006_FFFE);
+                a.mov(ecx, 3);
+                a.Label(ref loop);
+                a.db(0x67);
+                a.lodsb();
+                a.add(edx, eax);
+                a.dec(ecx);
+                a.jnz(loop);
+                a.mov(ebx, esi);
+                a.std();
+                a.mov(edi, 0x0006_0001);
+                a.mov(al, 0x77);
+                a.db(0x67);
+                a.stosb();
+                a.db(0x67);
+                a.stosb();
+                a.mov(ebp, edi);
+                a.cld();
+                a.mov(esi, 0x0006_0000);
+                a.mov(edi, 0x0006_0300);
+                a.db(0x67);
+                a.movsd();
+                a.hlt();
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal("60001", registers[3]);                       // EBX: ESI after three LODSB over the wrap
+        Assert.Equal("6ffff", registers[5]);                       // EBP: EDI after two STOSB down over the wrap
+        Assert.Equal("60004", registers[6]);                       // ESI and EDI after the MOVSD
+        Assert.Equal("60304", registers[7]);
+    }
 }
