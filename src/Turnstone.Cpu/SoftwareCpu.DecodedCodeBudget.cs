@@ -57,7 +57,6 @@ public sealed partial class SoftwareCpu
         _retiredBlocks.Clear();
         _retiredBlocks.TrimExcess();
         Array.Clear(_jumpCache);
-        Array.Clear(_physicalBlockCache); // invalid now anyway; not kept alive by the cache
         ForgetBlockLinks();
         _decodedCodeBytes = 0;
         DecodedCodeFlushes++;

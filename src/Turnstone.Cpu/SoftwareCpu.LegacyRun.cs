@@ -43,10 +43,14 @@ public sealed unsafe partial class SoftwareCpu
         {
             return null;
         }
-        block = BlockAtPhysical((physicalPage | (linear & 0xFFF)) | tag, linear, host, bitness);
-        if (block is null)
+        ulong physical = (physicalPage | (linear & 0xFFF)) | tag;
+        if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
         {
-            return null;
+            block = ReviveBlock(physical, host) ?? DecodeBlock(linear, physical, host, bitness);
+            if (block is null)
+            {
+                return null;
+            }
         }
         _jumpCache[slot] = block;
         _jumpCacheRip[slot] = key;

@@ -23,8 +23,6 @@ public sealed unsafe partial class SoftwareCpu
     // through a writable span), the decoded form is taken back instead of decoding afresh.
     private readonly Dictionary<ulong, DecodedBlock> _retiredBlocks = [];
     private readonly DecodedBlock?[] _jumpCache = new DecodedBlock?[2 * JumpCacheSize];
-    private const int PhysicalBlockCacheSize = 8192;
-    private readonly DecodedBlock?[] _physicalBlockCache = new DecodedBlock?[PhysicalBlockCacheSize];
     private readonly ulong[] _jumpCacheRip = new ulong[2 * JumpCacheSize];
     private readonly FetchBuffer _fetch = new();
     /// <summary>One decoder per code size: 16-, 32- and 64-bit.</summary>
@@ -166,41 +164,19 @@ public sealed unsafe partial class SoftwareCpu
         {
             return null;
         }
-        block = BlockAtPhysical(physicalPage | (rip & 0xFFF), rip, host, 64);
-        if (block is null)
+        ulong physical = physicalPage | (rip & 0xFFF);
+        if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
         {
-            return null;
-        }
-        _jumpCache[slot] = block;
-        _jumpCacheRip[slot] = rip;
-        _jumpCacheSpace[slot] = JumpCacheSpace(globalTranslation, block);
-        _translationsCached = true;
-        return block;
-    }
-
-    /// <summary>
-    /// The valid block at a physical key (address and code-size tag), decoded or revived when there
-    /// is none. A direct-mapped cache by physical key stands in front of the block dictionary: the
-    /// jump cache, keyed by linear address, loses a process's entries at every address-space
-    /// switch, and in a Debian boot the dictionary lookups behind it took about 5% of the vCPU.
-    /// A cached block is used only while valid, and a valid block is the dictionary's for its key.
-    /// </summary>
-    private DecodedBlock? BlockAtPhysical(ulong physical, ulong linear, byte* host, int bitness)
-    {
-        ref DecodedBlock? cached = ref _physicalBlockCache[(int)((physical ^ (physical >> 13) ^ (physical >> 60)) & (PhysicalBlockCacheSize - 1))];
-        if (cached is { Valid: true } hit && hit.PhysicalStart == physical)
-        {
-            return hit;
-        }
-        if (!_blocks.TryGetValue(physical, out var block) || !block.Valid)
-        {
-            block = ReviveBlock(physical, host) ?? DecodeBlock(linear, physical, host, bitness);
+            block = ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host, 64);
             if (block is null)
             {
                 return null;
             }
         }
-        cached = block;
+        _jumpCache[slot] = block;
+        _jumpCacheRip[slot] = rip;
+        _jumpCacheSpace[slot] = JumpCacheSpace(globalTranslation, block);
+        _translationsCached = true;
         return block;
     }
 
