@@ -11,9 +11,12 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool WithinCodeLimit(ulong target) => target <= _segments[(int)SegmentName.Cs].Limit;
 
+    /// <summary>A near branch's target wrapped at its operand size (IP or EIP).</summary>
+    private static ulong NearTarget(ulong target, int size) => target & (size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL);
+
     private bool NearJump(ulong target, int size)
     {
-        target &= size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL;
+        target = NearTarget(target, size);
         if (!WithinCodeLimit(target))
         {
             return GeneralProtection();
@@ -24,7 +27,7 @@ public sealed unsafe partial class SoftwareCpu
 
     private bool NearCall(ref DecodedInstruction i, ulong target)
     {
-        target &= i.Size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL;
+        target = NearTarget(target, i.Size);
         if (!WithinCodeLimit(target))
         {
             return GeneralProtection();
@@ -63,7 +66,7 @@ public sealed unsafe partial class SoftwareCpu
             2 => !ZeroFlag(),
             _ => true,
         };
-        ulong target = (NextRip(ref i) + i.Immediate) & (i.Size == 2 ? 0xFFFFUL : 0xFFFF_FFFFUL);
+        ulong target = NearTarget(NextRip(ref i) + i.Immediate, i.Size);
         if (taken && !WithinCodeLimit(target))
         {
             return GeneralProtection();

@@ -113,19 +113,37 @@ public sealed unsafe partial class SoftwareCpu
                 _il.Emit(OpCodes.Ldc_I8, i.Displacement);
                 AddIfPushed(ref pushed);
             }
-            if ((i.Flags & (OperandFlags.AddressSize32 | OperandFlags.AddressSize16)) != 0)
+            EmitSegmentedAddress(i.Flags, i.Segment);
+        }
+
+        /// <summary>The offset on the stack wrapped at the address size, plus the segment's base (the
+        /// flat slot's is always 0): the linear address.</summary>
+        private void EmitSegmentedAddress(OperandFlags flags, int segment)
+        {
+            EmitAddressWrap(flags);
+            if (segment != FlatSegmentSlot)
             {
-                _il.Emit(OpCodes.Ldc_I8, (long)AddressMask(i.Flags));
-                _il.Emit(OpCodes.And);
-            }
-            if (i.Segment != FlatSegmentSlot)
-            {
-                _il.Emit(OpCodes.Ldarg, CpuArgument);
-                _il.Emit(OpCodes.Ldfld, SegmentBaseField);
-                _il.Emit(OpCodes.Ldc_I4, (int)i.Segment);
-                _il.Emit(OpCodes.Ldelem_I8);
+                EmitSegmentBase(segment);
                 _il.Emit(OpCodes.Add);
             }
+        }
+
+        /// <summary>Wraps the offset on the stack at a 16- or 32-bit address size.</summary>
+        private void EmitAddressWrap(OperandFlags flags)
+        {
+            if ((flags & (OperandFlags.AddressSize32 | OperandFlags.AddressSize16)) != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)AddressMask(flags));
+                _il.Emit(OpCodes.And);
+            }
+        }
+
+        private void EmitSegmentBase(int segment)
+        {
+            _il.Emit(OpCodes.Ldarg, CpuArgument);
+            _il.Emit(OpCodes.Ldfld, SegmentBaseField);
+            _il.Emit(OpCodes.Ldc_I4, segment);
+            _il.Emit(OpCodes.Ldelem_I8);
         }
 
         private void AddIfPushed(ref bool pushed)

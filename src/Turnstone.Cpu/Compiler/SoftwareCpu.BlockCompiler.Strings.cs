@@ -70,10 +70,7 @@ public sealed unsafe partial class SoftwareCpu
         private void EmitStringSource(ref DecodedInstruction i)
         {
             EmitRead(8, SourceIndex);
-            _il.Emit(OpCodes.Ldc_I8, (long)AddressMask(i.Flags));
-            _il.Emit(OpCodes.And);
-            EmitSegmentBase(i.Segment);
-            _il.Emit(OpCodes.Add);
+            EmitSegmentedAddress(i.Flags, i.Segment);
         }
 
         /// <summary>Pushes the destination's linear address: (E)DI at the address size + ES's base outside 64-bit mode.</summary>
@@ -81,22 +78,13 @@ public sealed unsafe partial class SoftwareCpu
         {
             Label flat = _il.DefineLabel();
             EmitRead(8, DestinationIndex);
-            _il.Emit(OpCodes.Ldc_I8, (long)AddressMask(i.Flags));
-            _il.Emit(OpCodes.And);
+            EmitAddressWrap(i.Flags);
             _il.Emit(OpCodes.Ldarg, CpuArgument);
             _il.Emit(OpCodes.Ldfld, Executing64BitCodeField);
             _il.Emit(OpCodes.Brtrue, flat);
             EmitSegmentBase((int)SegmentName.Es);
             _il.Emit(OpCodes.Add);
             _il.MarkLabel(flat);
-        }
-
-        private void EmitSegmentBase(int segment)
-        {
-            _il.Emit(OpCodes.Ldarg, CpuArgument);
-            _il.Emit(OpCodes.Ldfld, SegmentBaseField);
-            _il.Emit(OpCodes.Ldc_I4, segment);
-            _il.Emit(OpCodes.Ldelem_I8);
         }
 
         /// <summary>AdvanceIndex: the register moves by the operand size (down with DF set), written at the address size.</summary>
