@@ -24,7 +24,11 @@ public static class SoftwareCpuCodeWarmup
     {
         if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            new Thread(CompileEngine) { IsBackground = true, Name = "engine warm-up" }.Start();
+            new Thread(() =>
+            {
+                CompileEngine();
+                Internal.JitMemoryReclaimer.StartOnce();
+            }) { IsBackground = true, Name = "engine warm-up" }.Start();
         }
     }
 
