@@ -16,7 +16,7 @@ namespace Turnstone.IntegrationTests.NestedKvm;
 internal static partial class KvmHostPayload
 {
     /// <summary>What kvm-host-init.sh runs; each a link to busybox.</summary>
-    private static readonly string[] Applets = ["sh", "mount", "umount", "insmod", "poweroff", "sync"];
+    private static readonly string[] Applets = ["sh", "mount", "umount", "insmod", "poweroff", "sync", "cat", "sleep", "pidof", "sed", "cut"];
 
     /// <summary>The module KVM needs on QEMU's emulated AMD CPU; its dependencies are loaded first.</summary>
     private const string KvmModule = "kernel/arch/x86/kvm/kvm-amd.ko";

@@ -35,7 +35,7 @@ internal static partial class KvmHostVm
         var directory = Directory.CreateTempSubdirectory("turnstone-kvm-run-");
         try
         {
-            string disk = GuestDisk(directory.FullName, arguments, guestFiles);
+            string disk = GuestDisk(directory.FullName, arguments, guestFiles, timeLimit - WatchdogMargin);
             string transcript = RunQemu(payload, disk, console, timeLimit, out bool finished);
             output.WriteLine(transcript);
             if (!finished)
@@ -51,12 +51,17 @@ internal static partial class KvmHostVm
         }
     }
 
-    /// <summary>The run's ext4 disk (/dev/vdb in the VM): the arguments file and sparse, writable copies of the guest files.</summary>
-    private static string GuestDisk(string directory, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> guestFiles)
+    /// <summary>How long before the time limit kvm-host-init.sh reports a turnstone still running, thread by thread.</summary>
+    private static readonly TimeSpan WatchdogMargin = TimeSpan.FromSeconds(40);
+
+    /// <summary>The run's ext4 disk (/dev/vdb in the VM): the arguments file, the watchdog's delay,
+    /// and sparse, writable copies of the guest files.</summary>
+    private static string GuestDisk(string directory, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> guestFiles, TimeSpan watchdog)
     {
         string tree = Path.Combine(directory, "guest");
         Directory.CreateDirectory(tree);
         File.WriteAllLines(Path.Combine(tree, "arguments"), arguments);
+        File.WriteAllText(Path.Combine(tree, "watchdog-seconds"), $"{(int)watchdog.TotalSeconds}\n");
         foreach (var (name, source) in guestFiles)
         {
             string copy = Path.Combine(tree, name);

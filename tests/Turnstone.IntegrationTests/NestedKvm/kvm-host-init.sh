@@ -23,7 +23,26 @@ while IFS= read -r argument; do
 	set -- "$@" "$argument"
 done </guest/arguments
 echo "kvm-host: running turnstone $*"
+# A run that outlives /guest/watchdog-seconds (the harness's time limit less a margin) is reported
+# thread by thread (name, kernel wait channel, system call, kernel stack) before the harness kills
+# the VM, so a hang shows where it is. The watchdog runs in the background; turnstone stays in the
+# foreground, where it keeps the serial console as its standard input.
+watchdog=
+if [ -r /guest/watchdog-seconds ]; then
+	(
+		sleep "$(cat /guest/watchdog-seconds)"
+		for pid in $(pidof turnstone); do
+			echo "kvm-host: watchdog: turnstone (pid $pid) still running; its threads:"
+			for task in /proc/"$pid"/task/*; do
+				echo "kvm-host: watchdog: $(cat "$task/comm") wchan=$(cat "$task/wchan") syscall=$(cut -d' ' -f1 "$task/syscall")"
+				sed 's/^/kvm-host: watchdog:     /' "$task/stack" 2>/dev/null
+			done
+		done
+	) &
+	watchdog=$!
+fi
 /opt/turnstone/turnstone "$@"
 status=$?
+[ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
 umount /guest
 finish "turnstone exited with status $status"
