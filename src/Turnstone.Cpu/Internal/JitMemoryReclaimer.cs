@@ -8,10 +8,11 @@ namespace Turnstone.Cpu.Internal;
 /// frees what has lain unused for two seconds only when its finalizer thread wakes, which a
 /// program that allocates as little as this engine rarely makes it do; and glibc then keeps the
 /// freed pages in the thread arena they came from. The engine's warm-up (a few hundred large
-/// methods, Execute among them) leaves about 11 MiB there, resident for the whole run: a Linux
-/// boot to its shell (minimal kernel, 2026-12-07) measured 80-81 MiB beyond guest RAM with it, 70 MiB five seconds later without. Every two seconds
-/// this wakes the finalizer thread (so the runtime frees slabs unused since the last wake) and
-/// asks glibc to return free pages (malloc_trim). The JIT keeps reusing slabs it needs in between.
+/// methods, Execute among them) leaves about 11 MiB there, resident for the whole run: the
+/// minimal kernel at its shell measured 80-81 MiB beyond guest RAM, and 70 MiB five seconds later
+/// with this thread (2026-12-07). Every 2.1 s it wakes the finalizer thread (so the runtime frees
+/// slabs unused since the wake before) and asks glibc to return free pages (malloc_trim). The JIT
+/// keeps reusing the slabs it needs in between.
 /// </summary>
 internal static partial class JitMemoryReclaimer
 {
