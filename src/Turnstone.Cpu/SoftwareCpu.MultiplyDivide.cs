@@ -188,6 +188,12 @@ public sealed unsafe partial class SoftwareCpu
             8 => (Int128)(((UInt128)R(2) << 64) | R(0)),
             _ => (Int128)((SignExtend(ReadRegister(size, 2), size) << (size * 8)) | (long)ReadRegister(size, 0)),
         };
+        if (divisor == -1 && dividend == Int128.MinValue)
+        {
+            // RDX:RAX = -2^127 over -1: the quotient 2^127 fits in no register (#DE), and .NET's
+            // Int128 division would throw OverflowException in the host.
+            return RaiseFault(ExceptionVector.DivideError);
+        }
         Int128 quotient = dividend / divisor;
         Int128 remainder = dividend % divisor;
         long max = (long)(SizeMask(size) >> 1);
