@@ -8,12 +8,6 @@ namespace Turnstone.Bench.Bios;
 /// <summary>The table <c>turnstone bench bios</c> prints and the JSON it writes.</summary>
 public static class BiosBenchReport
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-    };
-
     /// <summary>What each column means, for the table's footer and the command's help.</summary>
     public static readonly string ColumnsExplained =
         "to init: seconds from starting the process to the root's init line on its console ('turnstone-guest: root file system reached'; debian12: 'login:'), " +
@@ -24,7 +18,7 @@ public static class BiosBenchReport
         $"target < {BiosBenchRowResult.FirmwareTargetMilliseconds:F0} ms. kernel entered: seconds on the run summary's clock to the kernel's first switch " +
         "to long mode (software engine only). '-': not measured (the reason follows the table); nothing is estimated.";
 
-    public static string Json(BiosBenchResult result) => JsonSerializer.Serialize(result, JsonOptions);
+    public static string Json(BiosBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Options);
 
     public static string Table(BiosBenchResult result)
     {

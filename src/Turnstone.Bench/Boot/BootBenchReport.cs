@@ -10,13 +10,7 @@ public static class BootBenchReport
 {
     private const string Missing = BenchTable.Missing;
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-    };
-
-    public static string Json(BootBenchResult result) => JsonSerializer.Serialize(result, JsonOptions);
+    public static string Json(BootBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Options);
 
     public static string Table(BootBenchResult result)
     {

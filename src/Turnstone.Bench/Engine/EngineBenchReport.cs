@@ -9,13 +9,7 @@ public static class EngineBenchReport
 {
     private const string Missing = "-";
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-    };
-
-    public static string Json(EngineBenchResult result) => JsonSerializer.Serialize(result, JsonOptions);
+    public static string Json(EngineBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Options);
 
     public static string Table(EngineBenchResult result)
     {

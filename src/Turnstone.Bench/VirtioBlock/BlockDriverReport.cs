@@ -15,12 +15,6 @@ public static class BlockDriverReport
     private static readonly string[] Header =
         ["workload", "mode", "qd", "Turnstone MB/s", "Turnstone IOPS", "QEMU MB/s", "QEMU IOPS", "ceiling MB/s", "vs QEMU", "vs ceiling"];
 
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-    };
-
     /// <summary>One row per Turnstone result, in Turnstone's order; QEMU's figures are paired by
     /// workload, mode and queue depth, the ceiling by workload and block size.</summary>
     public static string Table(
@@ -67,7 +61,7 @@ public static class BlockDriverReport
         IReadOnlyList<BlockDriverResult> turnstone,
         IReadOnlyList<BlockDriverResult>? qemu = null,
         IReadOnlyList<VirtioBlockBenchResult>? hostCeiling = null) =>
-        JsonSerializer.Serialize(new BlockDriverReportDocument(metadata, turnstone, qemu, hostCeiling), JsonOptions);
+        JsonSerializer.Serialize(new BlockDriverReportDocument(metadata, turnstone, qemu, hostCeiling), BenchJson.Options);
 
     /// <inheritdoc cref="BlockDriverPlot.Draw"/>
     public static string Svg(
