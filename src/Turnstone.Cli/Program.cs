@@ -9,6 +9,12 @@ if (RunCommand.BootsThroughBios(args))
     // and takes a good part of the time before the machine's set-up waits for the BIOS.
     LinuxMachine.PrepareBiosAhead(RunCommand.EngineIn(args));
 }
+else if (args.Length > 0 && args[0] == "run")
+{
+    // A kernel boot: the software engine's code warm-up (when that engine will run it) starts now,
+    // not once the kernel is loaded and the machine planned.
+    LinuxMachine.PrepareKernelBootAhead(RunCommand.EngineIn(args));
+}
 var root = new RootCommand("turnstone: a virtual machine monitor on Linux KVM")
 {
     RunCommand.Create(),
