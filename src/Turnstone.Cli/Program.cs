@@ -9,7 +9,7 @@ if (RunCommand.BootsThroughBios(args))
     // and takes a good part of the time before the machine's set-up waits for the BIOS.
     LinuxMachine.PrepareBiosAhead(RunCommand.EngineIn(args));
 }
-else if (args.Length > 0 && args[0] == "run")
+else if (RunCommand.IsRun(args))
 {
     // A kernel boot: the software engine's code warm-up (when that engine will run it) starts now,
     // not once the kernel is loaded and the machine planned.

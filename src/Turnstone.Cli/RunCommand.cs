@@ -109,13 +109,16 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>True when <paramref name="args"/> are a <c>run</c> command line (read before the parser is built).</summary>
+    public static bool IsRun(string[] args) => args.Length > 0 && args[0] == "run";
+
     /// <summary>
     /// True when <paramref name="args"/> are a <c>run</c> without <c>--kernel</c>: a BIOS boot (or a
     /// command line the parser will reject), known before the parser is built. A wrong guess only
     /// costs the pool threads' work of getting a BIOS ready.
     /// </summary>
     public static bool BootsThroughBios(string[] args) =>
-        args.Length > 0 && args[0] == "run" && !args.Any(a => a == "--kernel" || a.StartsWith("--kernel=", StringComparison.Ordinal) || a.StartsWith("--kernel:", StringComparison.Ordinal));
+        IsRun(args) && !args.Any(a => a == "--kernel" || a.StartsWith("--kernel=", StringComparison.Ordinal) || a.StartsWith("--kernel:", StringComparison.Ordinal));
 
     /// <summary>The --engine value in <paramref name="args"/> (auto when absent or not understood, which
     /// the parser then reports), read before the parser is built, as <see cref="BootsThroughBios"/>.</summary>

@@ -27,7 +27,7 @@ public static class SoftwareCpuCodeWarmup
             new Thread(() =>
             {
                 CompileEngine();
-                Internal.JitMemoryReclaimer.StartOnce();
+                Internal.JitMemoryReclaimer.ReclaimForever(); // the JIT's left-over working memory, from now on
             }) { IsBackground = true, Name = "engine warm-up" }.Start();
         }
     }

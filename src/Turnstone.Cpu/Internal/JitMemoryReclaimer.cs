@@ -17,17 +17,9 @@ namespace Turnstone.Cpu.Internal;
 internal static partial class JitMemoryReclaimer
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(2.1);
-    private static int _started;
 
-    public static void StartOnce()
-    {
-        if (Interlocked.Exchange(ref _started, 1) == 0)
-        {
-            new Thread(ReclaimForever, maxStackSize: 256 << 10) { IsBackground = true, Name = "jit memory reclaim" }.Start();
-        }
-    }
-
-    private static void ReclaimForever()
+    /// <summary>Never returns: the engine's warm-up thread (once per process) runs it when it is done compiling.</summary>
+    public static void ReclaimForever()
     {
         bool trimAvailable = true;
         while (true)
