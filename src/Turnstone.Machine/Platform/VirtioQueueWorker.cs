@@ -36,10 +36,10 @@ internal sealed class VirtioQueueWorker : IDisposable
     /// <summary>Signalled by the host when a request in flight for this queue has finished.</summary>
     public EventFd Completion { get; } = new();
 
-    /// <summary>Runs of the queue the guest's notify write asked for (kicks that arrive while the queue runs coalesce into the next run).</summary>
+    /// <summary>Finished runs of the queue the guest's notify write asked for (kicks that arrive while the queue runs coalesce into the next run).</summary>
     public long GuestNotifications => Interlocked.Read(ref _guestNotifications);
 
-    /// <summary>Runs of the queue that only completions of requests in flight caused, with no guest notification pending.</summary>
+    /// <summary>Finished runs of the queue that only completions of requests in flight caused, with no guest notification pending.</summary>
     public long CompletionWakeUps => Interlocked.Read(ref _completionWakeUps);
 
     /// <summary>Time spent running the queue: the device model's share of the I/O.</summary>
@@ -51,18 +51,12 @@ internal sealed class VirtioQueueWorker : IDisposable
         {
             while (EventFd.WaitEither(GuestNotification, Completion, out ulong kicks, out _) && !_stopping)
             {
-                // A guest kick and a completion together count as the guest's: the run serves the kick.
-                if (kicks > 0)
-                {
-                    Interlocked.Increment(ref _guestNotifications);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _completionWakeUps);
-                }
                 long start = Stopwatch.GetTimestamp();
                 _runQueue();
                 Interlocked.Add(ref _busyTicks, Stopwatch.GetTimestamp() - start);
+                // Counted once the run is over, so whoever reads a count also sees what that run did.
+                // A guest kick and a completion together count as the guest's: the run served the kick.
+                Interlocked.Increment(ref kicks > 0 ? ref _guestNotifications : ref _completionWakeUps);
             }
         }
         catch (Exception e) when (!_stopping)

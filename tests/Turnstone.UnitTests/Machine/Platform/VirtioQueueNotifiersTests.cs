@@ -147,6 +147,25 @@ public sealed class VirtioQueueNotifiersTests : IDisposable
     }
 
     [Fact]
+    public void A_run_is_counted_once_it_is_over_so_a_reader_of_the_count_sees_its_effects()
+    {
+        using var release = new ManualResetEventSlim();
+        _device.Gate = release;
+        var driver = _rig.NewDriver();
+        driver.Initialize(useMsix: true);
+        _device.ClearEvents();
+
+        _notifiers.GuestNotificationOf(0).Signal();
+        Assert.True(_device.Entered.Wait(Patience));
+        Assert.Equal(0, _notifiers.GuestNotifications);
+
+        release.Set();
+        Assert.True(SpinWait.SpinUntil(() => _notifiers.GuestNotifications == 1, Patience));
+        Assert.Equal(["process 0 begin", "process 0 end"], _device.Events);
+        Assert.Empty(_failures);
+    }
+
+    [Fact]
     public void Shutdown_removes_the_registrations_waits_for_a_busy_worker_then_closes_the_eventfds()
     {
         using var release = new ManualResetEventSlim();
