@@ -88,6 +88,7 @@ public sealed unsafe partial class SoftwareCpu
             ModelSpecificRegister.KernelGsBase => _kernelGsBase,
             ModelSpecificRegister.TscAux => _tscAux,
             ModelSpecificRegister.PlatformId or ModelSpecificRegister.MicrocodeRevision => 0,
+            ModelSpecificRegister.ArchCapabilities => ModelSpecificRegister.NotAffectedBySpeculation,
             _ => ulong.MaxValue,
         };
         return value != ulong.MaxValue || IsKnownMsr(index);

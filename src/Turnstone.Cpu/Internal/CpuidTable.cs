@@ -50,6 +50,9 @@ internal static class CpuidTable
                 return (0x0000_FF01, 0, 0, 0);
             case 4:
                 return CacheParameters(subleaf);
+            case 7:
+                // Structured extended features: only IA32_ARCH_CAPABILITIES, which says what this CPU is not affected by.
+                return (0, 0, 0, subleaf == 0 ? 1u << 29 : 0);
             case 0x15:
                 // TSC = crystal (25 MHz) * 40 / 1 = 1 GHz, SoftwareCpu.TscFrequency.
                 return (1, 40, 25_000_000, 0);

@@ -7,7 +7,8 @@ namespace Turnstone.Cpu.Tests.SystemLevel;
 /// <summary>
 /// What software keys on when it identifies the CPU: the vendor string (glibc reads the feature
 /// leaf only for vendors it knows; Linux reads the TSC/crystal leaf only from Intel), the hypervisor
-/// bit, the cache leaves, and the microcode MSRs Linux reads without a fault handler on Intel.
+/// bit, the cache leaves, the microcode MSRs Linux reads without a fault handler on Intel, and the
+/// speculation flaws the CPU reports itself free of.
 /// </summary>
 public sealed class CpuIdentificationTests
 {
@@ -66,5 +67,20 @@ public sealed class CpuIdentificationTests
         Assert.True(machine.Cpu.TryReadMsr(ModelSpecificRegister.PlatformId, out ulong platform));
         Assert.Equal(0ul, platform);
         Assert.False(machine.Cpu.TryWriteMsr(ModelSpecificRegister.PlatformId, 1));
+    }
+
+    [Fact]
+    public void Leaf_7_enumerates_only_arch_capabilities_which_says_not_affected_by_every_speculation_flaw_linux_checks()
+    {
+        var (maxSubleaf, ebx, ecx, edx) = Cpuid(7);
+        Assert.Equal((0u, 0u, 0u, 1u << 29), (maxSubleaf, ebx, ecx, edx));
+        Assert.Equal((0u, 0u, 0u, 0u), Cpuid(7, 1));
+
+        using var machine = new LongModeMachine();
+        Assert.True(machine.Cpu.TryReadMsr(ModelSpecificRegister.ArchCapabilities, out ulong capabilities));
+        // RDCL_NO, SSB_NO, MDS_NO, PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO, PBRSB_NO,
+        // GDS_NO, RFDS_NO, ITS_NO; and not IBRS_ALL, RSBA, TSX_CTRL or RRSBA, which would promise controls.
+        Assert.Equal(0x4000_0000_0D10_E171ul, capabilities);
+        Assert.False(machine.Cpu.TryWriteMsr(ModelSpecificRegister.ArchCapabilities, 0), "IA32_ARCH_CAPABILITIES is read-only");
     }
 }
