@@ -157,6 +157,10 @@ public sealed unsafe partial class SoftwareCpu
             case Operation.SseMove: return SseMove(ref i);
             case Operation.SsePacked: return SsePacked(ref i);
             case Operation.SseShiftImmediate: return SseShiftImmediate(ref i);
+            case Operation.SseMoveScalar: return SseMoveScalar(ref i);
+            case Operation.SseMoveHalf: return SseMoveHalf(ref i);
+            case Operation.SseMoveMask: return SseMoveMask(ref i);
+            case Operation.SseShuffleDwords: return SseShuffleDwords(ref i);
             case Operation.FloatControl: return FloatControl(ref i);
             case Operation.HostFloatingPoint: return HostFloatingPoint(ref i);
             case Operation.Nop: return true;

@@ -11,7 +11,7 @@ public sealed unsafe partial class SoftwareCpu
         ulong last = address + (ulong)size - 1;
         for (ulong page = address & ~0xFFFUL; ; page += 4096)
         {
-            if (!TranslatePage(set, Math.Max(page, address), out _, out byte* host))
+            if (!TranslateCachedPage(set, Math.Max(page, address), out byte* host))
             {
                 return false;
             }

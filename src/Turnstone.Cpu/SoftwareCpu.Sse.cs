@@ -1,10 +1,12 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
 
-// The fast SSE paths (see SseTranslator): sixteen 128-bit XMM registers, 128-bit moves and packed
-// integer and logic operations in C#; the rest of SSE runs on the host (SoftwareCpu.HostFloatingPoint).
+// The fast SSE paths (see SseTranslator): sixteen 128-bit XMM registers, 128-bit moves, packed
+// integer and logic operations, and what glibc's string functions use most, in C#; the rest of SSE runs on the host (SoftwareCpu.HostFloatingPoint).
 // A 16-byte access translates both ends before it touches memory, so a fault on the second page
 // leaves nothing half written.
 public sealed unsafe partial class SoftwareCpu
@@ -34,7 +36,7 @@ public sealed unsafe partial class SoftwareCpu
             return GeneralProtection();
         }
         ulong lastPage = (address + 15) & ~0xFFFUL;
-        if (!TranslatePage(set, address, out _, out byte* first) || !TranslatePage(set, Math.Max(address, lastPage), out _, out byte* last))
+        if (!TranslateCachedPage(set, address, out byte* first) || !TranslateCachedPage(set, Math.Max(address, lastPage), out byte* last))
         {
             return false;
         }
@@ -103,6 +105,16 @@ public sealed unsafe partial class SoftwareCpu
             SseKind.CompareEqualBytes => Vector128.Equals(destination, source),
             SseKind.CompareEqualWords => Vector128.Equals(destination.AsUInt16(), source.AsUInt16()).AsByte(),
             SseKind.CompareEqualDwords => Vector128.Equals(destination.AsUInt32(), source.AsUInt32()).AsByte(),
+            SseKind.MinUnsignedBytes => Vector128.Min(destination, source),
+            SseKind.MaxUnsignedBytes => Vector128.Max(destination, source),
+            SseKind.UnpackLowBytes => Sse2.UnpackLow(destination, source),
+            SseKind.UnpackLowWords => Sse2.UnpackLow(destination.AsUInt16(), source.AsUInt16()).AsByte(),
+            SseKind.UnpackLowDwords => Sse2.UnpackLow(destination.AsUInt32(), source.AsUInt32()).AsByte(),
+            SseKind.UnpackLowQwords => Sse2.UnpackLow(destination.AsUInt64(), source.AsUInt64()).AsByte(),
+            SseKind.UnpackHighBytes => Sse2.UnpackHigh(destination, source),
+            SseKind.UnpackHighWords => Sse2.UnpackHigh(destination.AsUInt16(), source.AsUInt16()).AsByte(),
+            SseKind.UnpackHighDwords => Sse2.UnpackHigh(destination.AsUInt32(), source.AsUInt32()).AsByte(),
+            SseKind.UnpackHighQwords => Sse2.UnpackHigh(destination.AsUInt64(), source.AsUInt64()).AsByte(),
             _ => destination,
         };
         return true;
@@ -128,8 +140,98 @@ public sealed unsafe partial class SoftwareCpu
             SseKind.ShiftRightQwords => count > 63 ? default : Vector128.ShiftRightLogical(v.AsUInt64(), count).AsByte(),
             SseKind.ShiftRightArithmeticWords => Vector128.ShiftRightArithmetic(v.AsInt16(), Math.Min(count, 15)).AsByte(),
             SseKind.ShiftRightArithmeticDwords => Vector128.ShiftRightArithmetic(v.AsInt32(), Math.Min(count, 31)).AsByte(),
+            // PSLLDQ/PSRLDQ move whole bytes; byte 0 is the least significant.
+            SseKind.ShiftLeftBytes => count > 15 ? default : AsVector(AsUInt128(v) << (8 * count)),
+            SseKind.ShiftRightBytes => count > 15 ? default : AsVector(AsUInt128(v) >> (8 * count)),
             _ => v,
         };
+        return true;
+    }
+
+    private static UInt128 AsUInt128(Vector128<byte> v) => Unsafe.As<Vector128<byte>, UInt128>(ref v);
+
+    private static Vector128<byte> AsVector(UInt128 value) => Unsafe.As<UInt128, Vector128<byte>>(ref value);
+
+    /// <summary>PSHUFD xmm, xmm/m128, imm8: each destination dword picks a source dword by two bits of the immediate.</summary>
+    private bool SseShuffleDwords(ref DecodedInstruction i)
+    {
+        if (!SseUsable() || !ReadXmmSource(ref i, aligned: true, out var source))
+        {
+            return false;
+        }
+        var dwords = source.AsUInt32();
+        int order = (int)i.Immediate;
+        _xmm[i.Reg] = Vector128.Create(dwords.GetElement(order & 3), dwords.GetElement(order >> 2 & 3),
+            dwords.GetElement(order >> 4 & 3), dwords.GetElement(order >> 6 & 3)).AsByte();
+        return true;
+    }
+
+    /// <summary>PMOVMSKB r32/r64, xmm: the sixteen byte signs, zero-extended.</summary>
+    private bool SseMoveMask(ref DecodedInstruction i)
+    {
+        if (!SseUsable())
+        {
+            return false;
+        }
+        R(i.Reg) = _xmm[i.Reg2].ExtractMostSignificantBits();
+        return true;
+    }
+
+    /// <summary>MOVD/MOVQ (see <see cref="SseTranslator.ScalarFromXmm"/>): an XMM destination gets
+    /// the value zero-extended to 128 bits, a general register the 32-bit value zero-extended.</summary>
+    private bool SseMoveScalar(ref DecodedInstruction i)
+    {
+        if (!SseUsable())
+        {
+            return false;
+        }
+        int size = i.Aux;
+        ulong mask = size == 8 ? ulong.MaxValue : uint.MaxValue;
+        if ((i.Immediate & SseTranslator.ScalarFromXmm) == 0)
+        {
+            ulong value;
+            if ((i.Flags & OperandFlags.Memory1) != 0)
+            {
+                if (!TryRead(EffectiveAddress(ref i), size, out value))
+                {
+                    return false;
+                }
+            }
+            else
+            {
+                bool fromXmm = (i.Immediate & SseTranslator.ScalarOtherXmm) != 0;
+                value = (fromXmm ? _xmm[i.Reg2].AsUInt64().GetElement(0) : R(i.Reg2)) & mask;
+            }
+            _xmm[i.Reg] = Vector128.CreateScalar(value).AsByte();
+            return true;
+        }
+        ulong low = _xmm[i.Reg2].AsUInt64().GetElement(0) & mask;
+        if ((i.Flags & OperandFlags.Memory0) != 0)
+        {
+            return TryWrite(EffectiveAddress(ref i), size, low);
+        }
+        R(i.Reg) = low;
+        return true;
+    }
+
+    /// <summary>MOVLPS/MOVLPD/MOVHPS/MOVHPD: loads one 64-bit half (the other stays) or stores it.</summary>
+    private bool SseMoveHalf(ref DecodedInstruction i)
+    {
+        if (!SseUsable())
+        {
+            return false;
+        }
+        int half = i.Aux;
+        ulong address = EffectiveAddress(ref i);
+        if (i.Immediate != 0)
+        {
+            return TryWrite(address, 8, _xmm[i.Reg2].AsUInt64().GetElement(half));
+        }
+        if (!TryRead(address, 8, out ulong value))
+        {
+            return false;
+        }
+        _xmm[i.Reg] = _xmm[i.Reg].AsUInt64().WithElement(half, value).AsByte();
         return true;
     }
 }

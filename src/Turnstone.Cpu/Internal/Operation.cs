@@ -50,8 +50,10 @@ internal enum Operation : ushort
     IntN, Int3, Int1, Ud,
     Invlpg, Wbinvd, Clts,
     /// <summary>SSE moves of 128 bits (Aux 1: the memory operand must be 16-byte aligned), packed
-    /// integer and logic operations (Aux: <see cref="SseKind"/>), shifts by an immediate.</summary>
-    SseMove, SsePacked, SseShiftImmediate,
+    /// integer and logic operations (Aux: <see cref="SseKind"/>), shifts by an immediate; MOVD/MOVQ
+    /// (Aux: 4 or 8 bytes; Immediate: <see cref="SseTranslator"/>'s direction bits), MOVLPx/MOVHPx
+    /// (Aux: the half; Immediate 1: a store), PMOVMSKB to a general register, PSHUFD.</summary>
+    SseMove, SsePacked, SseShiftImmediate, SseMoveScalar, SseMoveHalf, SseMoveMask, SseShuffleDwords,
 
     // Forms whose meaning depends on the mode (ModeTranslator, SoftwareCpu.ModeSpecific.cs): the
     // near branches and stack operations of 16/32-bit code (IP-relative displacement in Immediate,

@@ -7,7 +7,11 @@ internal enum SseKind : byte
     AddBytes, AddWords, AddDwords, AddQwords,
     SubtractBytes, SubtractWords, SubtractDwords, SubtractQwords,
     CompareEqualBytes, CompareEqualWords, CompareEqualDwords,
+    UnpackLowBytes, UnpackLowWords, UnpackLowDwords, UnpackLowQwords,
+    UnpackHighBytes, UnpackHighWords, UnpackHighDwords, UnpackHighQwords,
+    MinUnsignedBytes, MaxUnsignedBytes,
     ShiftLeftWords, ShiftLeftDwords, ShiftLeftQwords,
     ShiftRightWords, ShiftRightDwords, ShiftRightQwords,
     ShiftRightArithmeticWords, ShiftRightArithmeticDwords,
+    ShiftLeftBytes, ShiftRightBytes,
 }
