@@ -33,7 +33,7 @@ public sealed unsafe partial class SoftwareCpu
         ulong linear = (cs.Base + _rip) & 0xFFFF_FFFFUL;
         ulong tag = BitnessTag(bitness);
         ulong key = linear | tag;
-        int slot = (_cpl == 3 ? JumpCacheSize : 0) + (int)((linear ^ (linear >> 12)) & (JumpCacheSize - 1));
+        int slot = JumpCacheSlot(linear);
         DecodedBlock? block = _jumpCache[slot];
         if (block is not null && _jumpCacheRip[slot] == key && block.Valid && _jumpCacheSpace[slot] == _addressSpace)
         {
@@ -44,7 +44,7 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         ulong physical = (physicalPage | (linear & 0xFFF)) | tag;
-        if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
+        if (!IsStillMapped(block, physical) && (!_blocks.TryGetValue(physical, out block) || !block.Valid))
         {
             block = ReviveBlock(physical, host) ?? DecodeBlock(linear, physical, host, bitness);
             if (block is null)

@@ -51,7 +51,7 @@ public sealed unsafe partial class SoftwareCpu
         {
             entry.Page = TlbEntry.Invalid;
         }
-        Array.Clear(_jumpCache);
+        StaleAllJumpCacheEntries();
         ForgetBlockLinks();
     }
 

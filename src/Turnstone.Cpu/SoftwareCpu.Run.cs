@@ -7,11 +7,13 @@ namespace Turnstone.Cpu;
 
 // The run loop: find (or decode) the block at RIP, run it, and between blocks take stop requests,
 // interrupts and the budget into account. Blocks are cached by guest-physical address and found
-// from RIP through a small direct-mapped jump cache per privilege, flushed with the TLB.
+// from RIP through a direct-mapped jump cache per privilege, whose entries a TLB flush makes stale
+// (SoftwareCpu.GlobalPages.cs) rather than empty.
 public sealed unsafe partial class SoftwareCpu
 {
     private const int MaxBlockInstructions = 64;
-    private const int JumpCacheSize = 4096;
+    /// <summary>Jump-cache entries per privilege unless the creator asks for more.</summary>
+    public const int DefaultJumpCacheEntries = 4096;
     /// <summary>The most bytes a block can span: 64 instructions of at most 15 bytes.</summary>
     private const int MaxBlockBytes = MaxBlockInstructions * 15;
     private const int MaxRetiredBlocks = 4096;
@@ -22,8 +24,10 @@ public sealed unsafe partial class SoftwareCpu
     // the same again (a recycled component machine reloading the same program, the host reading
     // through a writable span), the decoded form is taken back instead of decoding afresh.
     private readonly Dictionary<ulong, DecodedBlock> _retiredBlocks = [];
-    private readonly DecodedBlock?[] _jumpCache = new DecodedBlock?[2 * JumpCacheSize];
-    private readonly ulong[] _jumpCacheRip = new ulong[2 * JumpCacheSize];
+    private readonly DecodedBlock?[] _jumpCache;
+    private readonly ulong[] _jumpCacheRip;
+    /// <summary>Entries per privilege minus one (a power of two minus one); the user half starts after the supervisor half.</summary>
+    private readonly int _jumpCacheMask;
     private readonly FetchBuffer _fetch = new();
     /// <summary>One decoder per code size: 16-, 32- and 64-bit.</summary>
     private readonly Decoder?[] _decoders = new Decoder?[3];
@@ -153,10 +157,10 @@ public sealed unsafe partial class SoftwareCpu
 
     private DecodedBlock? FindBlock(ulong rip)
     {
-        int slot = (_cpl == 3 ? JumpCacheSize : 0) + (int)((rip ^ (rip >> 12)) & (JumpCacheSize - 1));
+        int slot = JumpCacheSlot(rip);
         DecodedBlock? block = _jumpCache[slot];
         if (block is not null && _jumpCacheRip[slot] == rip && block.Valid &&
-            (_jumpCacheSpace[slot] == _addressSpace || _jumpCacheSpace[slot] == GlobalAddressSpace))
+            (_jumpCacheSpace[slot] == _addressSpace || _jumpCacheSpace[slot] == _globalSpace))
         {
             return block;
         }
@@ -165,7 +169,7 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         ulong physical = physicalPage | (rip & 0xFFF);
-        if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
+        if (!IsStillMapped(block, physical) && (!_blocks.TryGetValue(physical, out block) || !block.Valid))
         {
             block = ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host, 64);
             if (block is null)

@@ -121,7 +121,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         // Blocks found from RIPs in that page may now be elsewhere in physical memory (global
         // pages too: INVLPG drops a global translation).
-        Array.Clear(_jumpCache);
+        StaleAllJumpCacheEntries();
         ForgetBlockLinks();
     }
 }

@@ -66,8 +66,19 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Creates a CPU whose control registers, segments and RIP the caller sets before
     /// <see cref="Run"/> (for any mode), or puts in a start state with <see cref="ResetArchitectural"/>
     /// or <see cref="ResetForBootSector"/>.</summary>
-    public SoftwareCpu(GuestPhysicalMemory memory)
+    /// <param name="jumpCacheEntries">Jump-cache entries per privilege, a power of two: more for
+    /// guests with much code in use at once (a distribution's boot), fewer for small, short-lived
+    /// machines, whose creation pays for clearing them.</param>
+    public SoftwareCpu(GuestPhysicalMemory memory, int jumpCacheEntries = DefaultJumpCacheEntries)
     {
+        if (jumpCacheEntries < 16 || !System.Numerics.BitOperations.IsPow2(jumpCacheEntries))
+        {
+            throw new ArgumentOutOfRangeException(nameof(jumpCacheEntries), jumpCacheEntries, "a power of two of at least 16");
+        }
+        _jumpCacheMask = jumpCacheEntries - 1;
+        _jumpCache = new DecodedBlock?[2 * jumpCacheEntries];
+        _jumpCacheRip = new ulong[2 * jumpCacheEntries];
+        _jumpCacheSpace = new int[2 * jumpCacheEntries];
         _memory = memory;
         _memory.CodePageWritten += OnCodePageWritten;
         _memory.DirtyPagesForgotten += FlushWriteTranslations;

@@ -185,6 +185,44 @@ public sealed class GlobalPageTests
     }
 
     [Fact]
+    public void After_a_whole_flush_unchanged_code_runs_on_and_remapped_code_runs_from_its_new_frame()
+    {
+        // A whole flush leaves the jump cache's entries stale rather than empty: each is taken again
+        // only when its RIP still translates to the block's own physical address.
+        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 3 | Global, pageGlobalEnable: true);
+        WriteReturning(machine, 0x81000, 1);
+        WriteReturning(machine, 0x82000, 2);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            void ToggleGlobalPages()
+            {
+                a.mov(rcx, cr4);
+                a.xor(rcx, (int)Cr4PageGlobalEnable);
+                a.mov(cr4, rcx);
+                a.xor(rcx, (int)Cr4PageGlobalEnable);
+                a.mov(cr4, rcx);
+            }
+            a.mov(rax, SwitchedPage);
+            a.call(rax);
+            a.mov(r8, rbx);
+            ToggleGlobalPages();
+            a.call(rax);
+            a.mov(r9, rbx);
+            a.mov(rdx, 0x82000 | 3 | Global);
+            a.mov(__qword_ptr[LongModeMachine.PageTable + (SwitchedPage >> 12) * 8], rdx);
+            ToggleGlobalPages();
+            a.call(rax);
+            a.mov(r10, rbx);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+    }
+
+    [Fact]
     public void User_code_of_one_process_is_never_run_for_another()
     {
         // The same user RIP maps to different code in two address spaces; the kernel switches CR3
