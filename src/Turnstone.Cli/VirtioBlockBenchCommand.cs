@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Turnstone.Bench;
+using Turnstone.Bench.Boot;
 using Turnstone.Bench.VirtioBlock;
 using Turnstone.Firmware;
 using Turnstone.Engine;
@@ -114,9 +115,7 @@ internal static class VirtioBlockBenchCommand
         {
             return given;
         }
-        string? found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, "qemu-system-x86_64"))
-            .FirstOrDefault(File.Exists);
+        string? found = BootBenchInputs.FindOnPath("qemu-system-x86_64", Environment.GetEnvironmentVariable("PATH"));
         if (found is null)
         {
             Console.Error.WriteLine("no QEMU found (install qemu-system-x86 or give --qemu): Turnstone alone");

@@ -49,7 +49,8 @@ public static class BootBenchInputs
         : null;
 
     /// <summary>The QEMU to run, or null with <paramref name="missing"/> saying why the column is not
-    /// run (<c>--qemu none</c>, none on PATH); an explicit path that is not there is an error.</summary>
+    /// run (<c>--qemu none</c>, none on PATH); an explicit path that is not there is an error. A bare
+    /// program name (no '/') is looked for on PATH, as a shell would.</summary>
     public static string? Qemu(string? given, string? pathVariable, out string missing, out string? error)
     {
         error = null;
@@ -59,18 +60,28 @@ public static class BootBenchInputs
             missing = "not run: --qemu none";
             return null;
         }
+        if (given is not null && !given.Contains('/'))
+        {
+            string? onPath = FindOnPath(given, pathVariable);
+            error = onPath is null ? $"--qemu '{given}' is not a file here and not a program on PATH" : null;
+            return onPath;
+        }
         if (given is not null)
         {
             error = MissingFile("--qemu", given);
             return error is null ? given : null;
         }
-        string? found = (pathVariable ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Select(directory => Path.Combine(directory, "qemu-system-x86_64"))
-            .FirstOrDefault(File.Exists);
+        string? found = FindOnPath("qemu-system-x86_64", pathVariable);
         if (found is null)
         {
             missing = "not run: no qemu-system-x86_64 on PATH (install qemu-system-x86, or give --qemu PATH)";
         }
         return found;
     }
+
+    /// <summary>The first file called <paramref name="program"/> in the directories of <paramref name="pathVariable"/>, or null.</summary>
+    public static string? FindOnPath(string program, string? pathVariable) =>
+        (pathVariable ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, program))
+            .FirstOrDefault(File.Exists);
 }

@@ -80,4 +80,15 @@ public sealed class BootBenchInputsTests : IDisposable
         Assert.Null(BootBenchInputs.Qemu(Path.Combine(_directory, "qemu-nope"), null, out _, out error));
         Assert.Contains("--qemu", error);
     }
+
+    [Fact]
+    public void A_bare_QEMU_name_is_looked_for_on_PATH_as_a_shell_would()
+    {
+        string qemu = File("qemu-system-x86_64");
+
+        Assert.Equal(qemu, BootBenchInputs.Qemu("qemu-system-x86_64", "/nonexistent:" + _directory, out _, out string? error));
+        Assert.Null(error);
+        Assert.Null(BootBenchInputs.Qemu("qemu-system-x86_64", "/nonexistent", out _, out error));
+        Assert.Contains("not a program on PATH", error);
+    }
 }
