@@ -9,14 +9,25 @@ namespace Turnstone.Cpu;
 // found through them often are not (finding the next block took about a sixth of the vCPU's time
 // in a Linux boot). A link caches exactly what FindBlock would answer, so it is dropped whenever
 // the jump cache is: every TLB flush, INVLPG and privilege change moves to a new link epoch, and
-// a block invalidated by a write to its code is never followed.
+// a block invalidated by a write to its code is never followed. The jump cache has a half per
+// privilege (user, supervisor), and links carry the half they were made for: a system call and its
+// return leave both halves' links in place (they had dropped every link, twice per system call).
 public sealed unsafe partial class SoftwareCpu
 {
     /// <summary>Links made in an older epoch are ignored.</summary>
     private int _linkEpoch = 1;
+    /// <summary>What a link followed now must have been made under: the epoch, and whether the CPU runs at CPL 3.</summary>
+    private int _linkKey = 2;
 
-    /// <summary>Drops every link at once (with the jump cache, or when the privilege changes).</summary>
-    private void ForgetBlockLinks() => _linkEpoch++;
+    /// <summary>Drops every link at once (with the jump cache, or when CS changes in 16/32-bit code).</summary>
+    private void ForgetBlockLinks()
+    {
+        _linkEpoch++;
+        UpdateLinkKey();
+    }
+
+    /// <summary>After the epoch or the privilege changed: links of the other privilege's half are not followed.</summary>
+    private void UpdateLinkKey() => _linkKey = _linkEpoch * 2 + (_cpl == 3 ? 1 : 0);
 
     /// <summary>The block at <paramref name="rip"/> in 64-bit code, through <paramref name="previous"/>'s links when they know it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,7 +68,7 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DecodedBlock? LinkedBlock(DecodedBlock? previous, ulong rip)
     {
-        if (previous is not null && previous.LinkEpoch == _linkEpoch)
+        if (previous is not null && previous.LinkKey == _linkKey)
         {
             if (previous.LinkRip0 == rip && previous.Link0 is { Valid: true } first)
             {
@@ -73,9 +84,9 @@ public sealed unsafe partial class SoftwareCpu
 
     private void Link(DecodedBlock previous, ulong rip, DecodedBlock block)
     {
-        if (previous.LinkEpoch != _linkEpoch)
+        if (previous.LinkKey != _linkKey)
         {
-            previous.LinkEpoch = _linkEpoch;
+            previous.LinkKey = _linkKey;
             previous.Link0 = block;
             previous.LinkRip0 = rip;
             previous.Link1 = null;

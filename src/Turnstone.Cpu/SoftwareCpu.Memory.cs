@@ -24,7 +24,7 @@ public sealed unsafe partial class SoftwareCpu
     private void SetCpl(int cpl)
     {
         _cpl = cpl;
-        ForgetBlockLinks(); // links stand for the jump cache of one privilege
+        UpdateLinkKey(); // links stand for the jump cache of one privilege
         bool user = cpl == 3;
         _readTlb = TlbSet(ReadKind, user);
         _writeTlb = TlbSet(WriteKind, user);

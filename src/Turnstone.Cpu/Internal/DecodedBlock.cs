@@ -22,9 +22,9 @@ internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage
     public int Executions;
     /// <summary>The compiled form, once the block ran often enough (SoftwareCpu.Compile.cs).</summary>
     public CompiledBlock? Compiled;
-    /// <summary>The last two blocks that ran after this one, found for these RIPs in link epoch
-    /// <see cref="LinkEpoch"/> (SoftwareCpu.BlockLinks.cs).</summary>
+    /// <summary>The last two blocks that ran after this one, found for these RIPs under link key
+    /// <see cref="LinkKey"/> (the epoch and the privilege half: SoftwareCpu.BlockLinks.cs).</summary>
     public DecodedBlock? Link0, Link1;
     public ulong LinkRip0, LinkRip1;
-    public int LinkEpoch;
+    public int LinkKey;
 }
