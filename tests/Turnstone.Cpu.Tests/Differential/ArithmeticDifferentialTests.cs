@@ -1,4 +1,5 @@
 using Iced.Intel;
+using Turnstone.Cpu.Tests.TestSupport;
 using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Tests.TestSupport.DifferentialHarness;
 
@@ -107,5 +108,5 @@ public sealed class ArithmeticDifferentialTests
 
     [Theory]
     [MemberData(nameof(AluCases))]
-    public void Alu_matches_the_host(DifferentialCase testCase) => testCase.Check(Cases, testCase.Name.GetHashCode(StringComparison.Ordinal));
+    public void Alu_matches_the_host(DifferentialCase testCase) => testCase.Check(Cases, TestSeed.Of(testCase.Name));
 }

@@ -1,4 +1,5 @@
 using Iced.Intel;
+using Turnstone.Cpu.Tests.TestSupport;
 using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Tests.TestSupport.DifferentialHarness;
 
@@ -39,7 +40,7 @@ public sealed class DataMovementDifferentialTests
     [Theory]
     [MemberData(nameof(MoveCases))]
     public void Moves_match_the_host(DifferentialCase testCase) =>
-        testCase.Check(Cases, testCase.Name.GetHashCode(StringComparison.Ordinal));
+        testCase.Check(Cases, TestSeed.Of(testCase.Name));
 
     public static TheoryData<DifferentialCase> ConditionCases()
     {
@@ -127,12 +128,12 @@ public sealed class DataMovementDifferentialTests
     [Theory]
     [MemberData(nameof(ProducerConditionCases))]
     public void Conditions_after_each_flag_producer_match_the_host(DifferentialCase testCase) =>
-        testCase.Check(Cases, testCase.Name.GetHashCode(StringComparison.Ordinal));
+        testCase.Check(Cases, TestSeed.Of(testCase.Name));
 
     [Theory]
     [MemberData(nameof(ConditionCases))]
     public void Conditions_match_the_host(DifferentialCase testCase) =>
-        testCase.Check(Cases, testCase.Name.GetHashCode(StringComparison.Ordinal), (Turnstone.Cpu.Tests.TestSupport.RandomOperands random, ref Turnstone.Cpu.Tests.TestSupport.RegisterState.GeneralRegisters registers) =>
+        testCase.Check(Cases, TestSeed.Of(testCase.Name), (Turnstone.Cpu.Tests.TestSupport.RandomOperands random, ref Turnstone.Cpu.Tests.TestSupport.RegisterState.GeneralRegisters registers) =>
         {
             if (random.Next(3) == 0)
             {

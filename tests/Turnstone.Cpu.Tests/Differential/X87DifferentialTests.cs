@@ -94,7 +94,7 @@ public sealed class X87DifferentialTests
     private static void Run(Case testCase, bool unmasked = false)
     {
         using var harness = new FloatDifferentialHarness(testCase.Sequence);
-        var random = new FloatOperands(testCase.Name.GetHashCode(StringComparison.Ordinal));
+        var random = new FloatOperands(TestSeed.Of(testCase.Name));
         for (int i = 0; i < Cases; i++)
         {
             var state = random.State();
