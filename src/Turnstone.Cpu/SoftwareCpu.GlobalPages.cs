@@ -33,7 +33,6 @@ public sealed unsafe partial class SoftwareCpu
     private int _addressSpace = 2;
     /// <summary>The last tag handed out.</summary>
     private int _lastSpaceTag = 2;
-    private readonly int[] _jumpCacheSpace;
 
     /// <summary>What a MOV to CR3 drops: every translation but the global ones.</summary>
     private void FlushNonGlobalTranslations()

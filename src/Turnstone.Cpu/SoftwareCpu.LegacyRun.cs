@@ -34,8 +34,9 @@ public sealed unsafe partial class SoftwareCpu
         ulong tag = BitnessTag(bitness);
         ulong key = linear | tag;
         int slot = JumpCacheSlot(linear);
-        DecodedBlock? block = _jumpCache[slot];
-        if (block is not null && _jumpCacheRip[slot] == key && block.Valid && _jumpCacheSpace[slot] == _addressSpace)
+        ref JumpCacheEntry entry = ref _jumpCache[slot];
+        DecodedBlock? block = entry.Block;
+        if (block is not null && entry.Rip == key && block.Valid && entry.Space == _addressSpace)
         {
             return block;
         }
@@ -52,9 +53,9 @@ public sealed unsafe partial class SoftwareCpu
                 return null;
             }
         }
-        _jumpCache[slot] = block;
-        _jumpCacheRip[slot] = key;
-        _jumpCacheSpace[slot] = _addressSpace; // legacy paging keeps no global translations
+        entry.Block = block;
+        entry.Rip = key;
+        entry.Space = _addressSpace; // legacy paging keeps no global translations
         _translationsCached = true;
         return block;
     }

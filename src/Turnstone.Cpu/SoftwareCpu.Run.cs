@@ -24,8 +24,7 @@ public sealed unsafe partial class SoftwareCpu
     // the same again (a recycled component machine reloading the same program, the host reading
     // through a writable span), the decoded form is taken back instead of decoding afresh.
     private readonly Dictionary<ulong, DecodedBlock> _retiredBlocks = [];
-    private readonly DecodedBlock?[] _jumpCache;
-    private readonly ulong[] _jumpCacheRip;
+    private readonly JumpCacheEntry[] _jumpCache;
     /// <summary>Entries per privilege minus one (a power of two minus one); the user half starts after the supervisor half.</summary>
     private readonly int _jumpCacheMask;
     private readonly FetchBuffer _fetch = new();
@@ -158,9 +157,9 @@ public sealed unsafe partial class SoftwareCpu
     private DecodedBlock? FindBlock(ulong rip)
     {
         int slot = JumpCacheSlot(rip);
-        DecodedBlock? block = _jumpCache[slot];
-        if (block is not null && _jumpCacheRip[slot] == rip && block.Valid &&
-            (_jumpCacheSpace[slot] == _addressSpace || _jumpCacheSpace[slot] == _globalSpace))
+        ref JumpCacheEntry entry = ref _jumpCache[slot];
+        DecodedBlock? block = entry.Block;
+        if (block is not null && entry.Rip == rip && block.Valid && (entry.Space == _addressSpace || entry.Space == _globalSpace))
         {
             return block;
         }
@@ -177,9 +176,9 @@ public sealed unsafe partial class SoftwareCpu
                 return null;
             }
         }
-        _jumpCache[slot] = block;
-        _jumpCacheRip[slot] = rip;
-        _jumpCacheSpace[slot] = JumpCacheSpace(globalTranslation, block);
+        entry.Block = block;
+        entry.Rip = rip;
+        entry.Space = JumpCacheSpace(globalTranslation, block);
         _translationsCached = true;
         return block;
     }

@@ -76,9 +76,7 @@ public sealed unsafe partial class SoftwareCpu
             throw new ArgumentOutOfRangeException(nameof(jumpCacheEntries), jumpCacheEntries, "a power of two of at least 16");
         }
         _jumpCacheMask = jumpCacheEntries - 1;
-        _jumpCache = new DecodedBlock?[2 * jumpCacheEntries];
-        _jumpCacheRip = new ulong[2 * jumpCacheEntries];
-        _jumpCacheSpace = new int[2 * jumpCacheEntries];
+        _jumpCache = new JumpCacheEntry[2 * jumpCacheEntries];
         _memory = memory;
         _memory.CodePageWritten += OnCodePageWritten;
         _memory.DirtyPagesForgotten += FlushWriteTranslations;
