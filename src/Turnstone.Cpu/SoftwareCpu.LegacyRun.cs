@@ -45,9 +45,13 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         ulong physical = (physicalPage | (linear & 0xFFF)) | tag;
-        if (!IsStillMapped(block, physical) && (!_blocks.TryGetValue(physical, out block) || !block.Valid))
+        if (!IsStillMapped(block, physical))
         {
-            block = ReviveBlock(physical, host) ?? DecodeBlock(linear, physical, host, bitness);
+            if (!TryCachedBlock(physical, linear, out block))
+            {
+                return null;
+            }
+            block ??= ReviveBlock(physical, host) ?? DecodeBlock(linear, physical, host, bitness);
             if (block is null)
             {
                 return null;

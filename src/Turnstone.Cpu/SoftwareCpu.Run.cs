@@ -168,9 +168,13 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         ulong physical = physicalPage | (rip & 0xFFF);
-        if (!IsStillMapped(block, physical) && (!_blocks.TryGetValue(physical, out block) || !block.Valid))
+        if (!IsStillMapped(block, physical))
         {
-            block = ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host, 64);
+            if (!TryCachedBlock(physical, rip, out block))
+            {
+                return null;
+            }
+            block ??= ReviveBlock(physical, host) ?? DecodeBlock(rip, physical, host, 64);
             if (block is null)
             {
                 return null;
@@ -181,6 +185,32 @@ public sealed unsafe partial class SoftwareCpu
         entry.Space = JumpCacheSpace(globalTranslation, block);
         _translationsCached = true;
         return block;
+    }
+
+    /// <summary>
+    /// The valid block cached for <paramref name="physical"/> if it may run at <paramref name="linear"/>,
+    /// else null (then it is decoded afresh). A block is found by its first page's address, but one
+    /// continuing onto a second page (a single instruction across the page end) was decoded with
+    /// the bytes of the page mapped after it then; where another page is mapped there now, it is
+    /// not that instruction. False when fetching from that next page faulted (the fault is raised).
+    /// </summary>
+    private bool TryCachedBlock(ulong physical, ulong linear, out DecodedBlock? block)
+    {
+        if (!_blocks.TryGetValue(physical, out block) || !block.Valid)
+        {
+            block = null;
+            return true;
+        }
+        if (block.SecondPhysicalPage == ulong.MaxValue)
+        {
+            return true;
+        }
+        bool fetched = TranslateFetch((linear & ~0xFFFUL) + 4096, out ulong secondPage, out _);
+        if (!fetched || secondPage != block.SecondPhysicalPage)
+        {
+            block = null;
+        }
+        return fetched;
     }
 
     private bool TranslateFetch(ulong linear, out ulong physicalPage, out byte* host) => TranslateFetch(linear, out physicalPage, out host, out _);

@@ -1,0 +1,64 @@
+using Turnstone.Cpu.Tests.TestSupport;
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Turnstone.Cpu.Tests.SystemLevel;
+
+/// <summary>
+/// An instruction that crosses a page end is decoded with the bytes of the page mapped after it.
+/// Blocks are cached by their first byte's physical address, so the same first page mapped
+/// elsewhere, with another page (or none) after it, must not run the instruction decoded before.
+/// </summary>
+public sealed class PageCrossingCodeTests
+{
+    private const ulong FirstFrame = 0x81000;
+    private const ulong SecondFrame = 0x82000;
+    private const ulong OtherSecondFrame = 0x83000;
+    private const ulong Mapping = 0x90000;
+    private const ulong OtherMapping = 0x94000;
+
+    /// <summary>mov eax, imm32 at the first page's offset FFDh: the opcode and two immediate bytes
+    /// there, the other two (11h 11h, or 22h 22h in the other frame) and a ret on the next page.</summary>
+    private static LongModeMachine MachineWithTwoMappings(ulong otherSecondEntry)
+    {
+        var machine = new LongModeMachine();
+        machine.SetPageEntry(Mapping, FirstFrame | 3);
+        machine.SetPageEntry(Mapping + 0x1000, SecondFrame | 3);
+        machine.SetPageEntry(OtherMapping, FirstFrame | 3);
+        machine.SetPageEntry(OtherMapping + 0x1000, otherSecondEntry);
+        machine.WriteBytes(FirstFrame + 0xFFD, [0xB8, 0x00, 0x00]);
+        machine.WriteBytes(SecondFrame, [0x11, 0x11, 0xC3]);
+        machine.WriteBytes(OtherSecondFrame, [0x22, 0x22, 0xC3]);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rbx, Mapping + 0xFFD);
+            a.call(rbx);
+            a.mov(r8, rax);
+            a.mov(rbx, OtherMapping + 0xFFD);
+            a.call(rbx);
+            a.mov(r9, rax);
+            a.hlt();
+        });
+        return machine;
+    }
+
+    [Fact]
+    public void The_instruction_reads_the_page_mapped_after_it_in_each_mapping()
+    {
+        using var machine = MachineWithTwoMappings(OtherSecondFrame | 3);
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(0x1111_0000ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(0x2222_0000ul, machine.Register(GeneralRegister.R9));
+    }
+
+    [Fact]
+    public void Where_no_page_follows_the_fetch_faults_on_it()
+    {
+        using var machine = MachineWithTwoMappings(0);
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(0x1111_0000ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
+        Assert.Equal(OtherMapping + 0x1000, machine.Cpu.Cr2);
+    }
+}
