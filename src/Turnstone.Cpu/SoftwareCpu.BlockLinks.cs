@@ -8,7 +8,7 @@ namespace Turnstone.Cpu;
 // the jump cache: the block that just ran is in the data cache, the jump cache's slots and a block
 // found through them often are not (finding the next block took about a sixth of the vCPU's time
 // in a Linux boot). A link caches exactly what FindBlock would answer, so it is dropped whenever
-// the jump cache is: every TLB flush, INVLPG and privilege change moves to a new link epoch, and
+// the jump cache is: every TLB flush, CR3 write and INVLPG moves to a new link epoch, and
 // a block invalidated by a write to its code is never followed. The jump cache has a half per
 // privilege (user, supervisor), and links carry the half they were made for: a system call and its
 // return leave both halves' links in place (they had dropped every link, twice per system call).

@@ -83,7 +83,7 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Whether a stale (or another RIP's) jump-cache entry's block is the one at
     /// <paramref name="physical"/>, the fresh translation of the RIP looked for (code-size tag
     /// included): blocks are cached by physical address, so it is the one the lookup by address
-    /// would find. Blocks continuing onto a second page are looked up as before.</summary>
+    /// would find. Blocks continuing onto a second page go through <see cref="TryCachedBlock"/>, which checks that page too.</summary>
     private static bool IsStillMapped([NotNullWhen(true)] DecodedBlock? block, ulong physical) =>
         block is not null && block.Valid && block.PhysicalStart == physical && block.SecondPhysicalPage == ulong.MaxValue;
 }

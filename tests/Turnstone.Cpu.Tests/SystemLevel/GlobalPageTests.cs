@@ -59,6 +59,15 @@ public sealed class GlobalPageTests
             a.ret();
         });
 
+    /// <summary>Two address spaces whose <see cref="SwitchedPage"/> holds code returning EBX = 1 in the first and 2 in the second.</summary>
+    private static LongModeMachine MachineWithSwitchedCode(ulong flags, bool pageGlobalEnable)
+    {
+        var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, flags, pageGlobalEnable);
+        WriteReturning(machine, 0x81000, 1);
+        WriteReturning(machine, 0x82000, 2);
+        return machine;
+    }
+
     [Theory]
     [InlineData(3ul, false)]
     [InlineData(3ul, true)]
@@ -129,9 +138,7 @@ public sealed class GlobalPageTests
     [InlineData(true)]
     public void Code_at_a_non_global_address_runs_from_the_current_address_space(bool pageGlobalEnable)
     {
-        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 3, pageGlobalEnable);
-        WriteReturning(machine, 0x81000, 1);
-        WriteReturning(machine, 0x82000, 2);
+        using var machine = MachineWithSwitchedCode(3, pageGlobalEnable);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(rax, SwitchedPage);
@@ -160,9 +167,7 @@ public sealed class GlobalPageTests
     [Fact]
     public void Code_at_a_global_address_stays_found_across_a_CR3_write_until_INVLPG()
     {
-        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 3 | Global, pageGlobalEnable: true);
-        WriteReturning(machine, 0x81000, 1);
-        WriteReturning(machine, 0x82000, 2);
+        using var machine = MachineWithSwitchedCode(3 | Global, pageGlobalEnable: true);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(rax, SwitchedPage);
@@ -189,9 +194,7 @@ public sealed class GlobalPageTests
     {
         // A whole flush leaves the jump cache's entries stale rather than empty: each is taken again
         // only when its RIP still translates to the block's own physical address.
-        using var machine = MachineWithTwoAddressSpaces(0x81000, 0x82000, 3 | Global, pageGlobalEnable: true);
-        WriteReturning(machine, 0x81000, 1);
-        WriteReturning(machine, 0x82000, 2);
+        using var machine = MachineWithSwitchedCode(3 | Global, pageGlobalEnable: true);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             void ToggleGlobalPages()
