@@ -61,4 +61,45 @@ public sealed class PageCrossingCodeTests
         Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
         Assert.Equal(OtherMapping + 0x1000, machine.Cpu.Cr2);
     }
+
+    [Fact]
+    public void In_32_bit_code_too_the_instruction_reads_the_page_mapped_after_it()
+    {
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        const ulong directory = 0x80000, table = 0x81000;
+        const ulong first = 0x84000, second = 0x85000, otherSecond = 0x86000;
+        const uint mappedAt = 0x4000_0000;
+        // A 4 MiB identity page (CR4.PSE) for code and stack, a page table for 1 GiB up.
+        machine.WriteUInt32(directory, 0x83);
+        machine.WriteUInt32(directory + (mappedAt >> 22) * 4, (uint)table | 3);
+        machine.WriteUInt32(table, (uint)first | 3);
+        machine.WriteUInt32(table + 4, (uint)second | 3);
+        machine.WriteUInt32(table + 16, (uint)first | 3);
+        machine.WriteUInt32(table + 20, (uint)otherSecond | 3);
+        machine.WriteBytes(first + 0xFFD, [0xB8, 0x00, 0x00]);
+        machine.WriteBytes(second, [0x11, 0x11, 0xC3]);
+        machine.WriteBytes(otherSecond, [0x22, 0x22, 0xC3]);
+        machine.Assemble(LegacyModeMachine.Code, 32, a =>
+        {
+            a.mov(eax, 1 << 4);
+            a.mov(cr4, eax);
+            a.mov(eax, (uint)directory);
+            a.mov(cr3, eax);
+            a.mov(eax, cr0);
+            a.or(eax, unchecked((int)0x8000_0000));
+            a.mov(cr0, eax);
+            a.mov(ebx, mappedAt + 0xFFD);
+            a.call(ebx);
+            a.mov(esi, eax);
+            a.mov(ebx, mappedAt + 0x4FFD);
+            a.call(ebx);
+            a.mov(edi, eax);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(0x1111_0000ul, machine.Register(GeneralRegister.Rsi));
+        Assert.Equal(0x2222_0000ul, machine.Register(GeneralRegister.Rdi));
+    }
 }
