@@ -55,20 +55,14 @@ internal static class SseTranslator
             case Mnemonic.Pcmpeqb: return Packed(in instruction, ref decoded, SseKind.CompareEqualBytes);
             case Mnemonic.Pcmpeqw: return Packed(in instruction, ref decoded, SseKind.CompareEqualWords);
             case Mnemonic.Pcmpeqd: return Packed(in instruction, ref decoded, SseKind.CompareEqualDwords);
-            // The unpacks are Sse2's own operations (no portable form): elsewhere they stay on the host path.
-            case Mnemonic.Punpcklbw when !Sse2.IsSupported: case Mnemonic.Punpcklwd when !Sse2.IsSupported:
-            case Mnemonic.Punpckldq when !Sse2.IsSupported: case Mnemonic.Punpcklqdq when !Sse2.IsSupported:
-            case Mnemonic.Punpckhbw when !Sse2.IsSupported: case Mnemonic.Punpckhwd when !Sse2.IsSupported:
-            case Mnemonic.Punpckhdq when !Sse2.IsSupported: case Mnemonic.Punpckhqdq when !Sse2.IsSupported:
-                return Operation.NotImplemented;
-            case Mnemonic.Punpcklbw: return Packed(in instruction, ref decoded, SseKind.UnpackLowBytes);
-            case Mnemonic.Punpcklwd: return Packed(in instruction, ref decoded, SseKind.UnpackLowWords);
-            case Mnemonic.Punpckldq: return Packed(in instruction, ref decoded, SseKind.UnpackLowDwords);
-            case Mnemonic.Punpcklqdq: return Packed(in instruction, ref decoded, SseKind.UnpackLowQwords);
-            case Mnemonic.Punpckhbw: return Packed(in instruction, ref decoded, SseKind.UnpackHighBytes);
-            case Mnemonic.Punpckhwd: return Packed(in instruction, ref decoded, SseKind.UnpackHighWords);
-            case Mnemonic.Punpckhdq: return Packed(in instruction, ref decoded, SseKind.UnpackHighDwords);
-            case Mnemonic.Punpckhqdq: return Packed(in instruction, ref decoded, SseKind.UnpackHighQwords);
+            case Mnemonic.Punpcklbw: return Unpack(in instruction, ref decoded, SseKind.UnpackLowBytes);
+            case Mnemonic.Punpcklwd: return Unpack(in instruction, ref decoded, SseKind.UnpackLowWords);
+            case Mnemonic.Punpckldq: return Unpack(in instruction, ref decoded, SseKind.UnpackLowDwords);
+            case Mnemonic.Punpcklqdq: return Unpack(in instruction, ref decoded, SseKind.UnpackLowQwords);
+            case Mnemonic.Punpckhbw: return Unpack(in instruction, ref decoded, SseKind.UnpackHighBytes);
+            case Mnemonic.Punpckhwd: return Unpack(in instruction, ref decoded, SseKind.UnpackHighWords);
+            case Mnemonic.Punpckhdq: return Unpack(in instruction, ref decoded, SseKind.UnpackHighDwords);
+            case Mnemonic.Punpckhqdq: return Unpack(in instruction, ref decoded, SseKind.UnpackHighQwords);
             case Mnemonic.Pminub: return Packed(in instruction, ref decoded, SseKind.MinUnsignedBytes);
             case Mnemonic.Pmaxub: return Packed(in instruction, ref decoded, SseKind.MaxUnsignedBytes);
             case Mnemonic.Pslldq: return ShiftImmediate(in instruction, ref decoded, SseKind.ShiftLeftBytes);
@@ -136,6 +130,10 @@ internal static class SseTranslator
         decoded.Aux = (byte)kind;
         return Operation.SsePacked;
     }
+
+    /// <summary>The unpacks are Sse2's own operations (no portable form): elsewhere they stay on the host path.</summary>
+    private static Operation Unpack(in Instruction instruction, ref DecodedInstruction decoded, SseKind kind) =>
+        Sse2.IsSupported ? Packed(in instruction, ref decoded, kind) : Operation.NotImplemented;
 
     /// <summary>
     /// MOVD/MOVQ between an XMM register's low 32 or 64 bits and a general register, memory or (MOVQ)

@@ -16,8 +16,15 @@ public sealed class PageCrossingCodeTests
     private const ulong Mapping = 0x90000;
     private const ulong OtherMapping = 0x94000;
 
-    /// <summary>mov eax, imm32 at the first page's offset FFDh: the opcode and two immediate bytes
+    /// <summary>mov eax, imm32 at the first frame's offset FFDh: the opcode and two immediate bytes
     /// there, the other two (11h 11h, or 22h 22h in the other frame) and a ret on the next page.</summary>
+    private static void WriteCrossingInstruction(TestMachine machine, ulong first, ulong second, ulong otherSecond)
+    {
+        machine.WriteBytes(first + 0xFFD, [0xB8, 0x00, 0x00]);
+        machine.WriteBytes(second, [0x11, 0x11, 0xC3]);
+        machine.WriteBytes(otherSecond, [0x22, 0x22, 0xC3]);
+    }
+
     private static LongModeMachine MachineWithTwoMappings(ulong otherSecondEntry)
     {
         var machine = new LongModeMachine();
@@ -25,9 +32,7 @@ public sealed class PageCrossingCodeTests
         machine.SetPageEntry(Mapping + 0x1000, SecondFrame | 3);
         machine.SetPageEntry(OtherMapping, FirstFrame | 3);
         machine.SetPageEntry(OtherMapping + 0x1000, otherSecondEntry);
-        machine.WriteBytes(FirstFrame + 0xFFD, [0xB8, 0x00, 0x00]);
-        machine.WriteBytes(SecondFrame, [0x11, 0x11, 0xC3]);
-        machine.WriteBytes(OtherSecondFrame, [0x22, 0x22, 0xC3]);
+        WriteCrossingInstruction(machine, FirstFrame, SecondFrame, OtherSecondFrame);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(rbx, Mapping + 0xFFD);
@@ -77,9 +82,7 @@ public sealed class PageCrossingCodeTests
         machine.WriteUInt32(table + 4, (uint)second | 3);
         machine.WriteUInt32(table + 16, (uint)first | 3);
         machine.WriteUInt32(table + 20, (uint)otherSecond | 3);
-        machine.WriteBytes(first + 0xFFD, [0xB8, 0x00, 0x00]);
-        machine.WriteBytes(second, [0x11, 0x11, 0xC3]);
-        machine.WriteBytes(otherSecond, [0x22, 0x22, 0xC3]);
+        WriteCrossingInstruction(machine, first, second, otherSecond);
         machine.Assemble(LegacyModeMachine.Code, 32, a =>
         {
             a.mov(eax, 1 << 4);
