@@ -50,8 +50,7 @@ public sealed unsafe partial class SoftwareCpu
             }
         }
         ForgetNonGlobalLargePages();
-        // Links are not tagged: they are made again from the jump cache, whose global entries stay.
-        ForgetBlockLinks();
+        ForgetNonGlobalBlockLinks();
     }
 
     /// <summary>The jump-cache tag for a block fetched through a translation (global or not).</summary>
@@ -63,6 +62,7 @@ public sealed unsafe partial class SoftwareCpu
     {
         _globalSpace = NextSpaceTag();
         _addressSpace = NextSpaceTag();
+        Array.Clear(_codePages); // every entry is translated again before it is taken
     }
 
     private int NextSpaceTag()

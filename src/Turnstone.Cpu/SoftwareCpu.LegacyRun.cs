@@ -57,6 +57,7 @@ public sealed unsafe partial class SoftwareCpu
                 return null;
             }
         }
+        NoteCodePages(linear, block);
         entry.Block = block;
         entry.Rip = key;
         entry.Space = _addressSpace; // legacy paging keeps no global translations

@@ -161,6 +161,7 @@ public sealed unsafe partial class SoftwareCpu
         DecodedBlock? block = entry.Block;
         if (block is not null && entry.Rip == rip && block.Valid && (entry.Space == _addressSpace || entry.Space == _globalSpace))
         {
+            _foundThroughGlobalTranslation = entry.Space == _globalSpace;
             return block;
         }
         if (!TranslateFetch(rip, out ulong physicalPage, out byte* host, out bool globalTranslation))
@@ -180,9 +181,11 @@ public sealed unsafe partial class SoftwareCpu
                 return null;
             }
         }
+        NoteCodePages(rip, block);
         entry.Block = block;
         entry.Rip = rip;
         entry.Space = JumpCacheSpace(globalTranslation, block);
+        _foundThroughGlobalTranslation = entry.Space == _globalSpace;
         _translationsCached = true;
         return block;
     }

@@ -8,9 +8,14 @@ public sealed unsafe partial class SoftwareCpu
 {
     private void LoadSegmentCache(SegmentName name, SegmentRegister value)
     {
-        if (name == SegmentName.Cs && value != _segments[(int)SegmentName.Cs])
+        // 16/32-bit links stand for CS's base, size and limit. 64-bit code has none of them (base 0,
+        // no limit, one size), so a switch between two 64-bit code segments keeps the links: the
+        // privilege, which such a switch (SYSCALL, SYSRET, an interrupt, IRET) may change, is part
+        // of the link key (SetCpl). Dropping them there made 350,000 of the 390,000 link epochs of a
+        // Debian 12 boot and 117 million of its 137 million jump-cache lookups.
+        if (name == SegmentName.Cs && value != _segments[(int)SegmentName.Cs] && !(_executing64BitCode && value.Long && _longModeActive))
         {
-            ForgetBlockLinks(); // 16/32-bit links stand for CS's base, size and limit
+            ForgetBlockLinks();
         }
         _segments[(int)name] = value;
         // Every segment's slot holds its base: 64-bit code reads only FS's and GS's (it decodes the

@@ -117,4 +117,58 @@ public sealed class CompatibilityModeTests
         Assert.Equal(LegacyModeMachine.Code32Selector, machine.Cpu.GetSegment(SegmentName.Cs).Selector);
         Assert.NotEqual(0UL, machine.Cpu.Rflags & 0x200);
     }
+
+    [Fact]
+    public void The_same_code_entered_by_one_iretq_in_64_bit_and_then_compatibility_mode_is_decoded_for_each()
+    {
+        // The IRETQ block runs four times and is linked to the block at Shared after its first run.
+        // Shared holds 40h 90h FFh 2Bh: a REX prefix, NOP and JMP FAR [RBX] in 64-bit code, INC EAX,
+        // NOP and JMP FAR [EBX] in 32-bit code. Only the third entry, with a 32-bit CS, may count.
+        const ulong Shared = Compat;
+        const ulong FarPointer = LegacyModeMachine.DataPage;
+        using var machine = new LegacyModeMachine();
+        machine.EnterProtectedMode32();
+        machine.Cpu.Cr4 = 1 << 5;
+        machine.Cpu.Cr3 = LegacyModeMachine.Pml4;
+        machine.Cpu.Efer = 1 << 8;
+        machine.Cpu.Cr0 = 0x8000_0011;
+        machine.Cpu.SetSegment(SegmentName.Cs, SegmentRegister.FlatCode64(LegacyModeMachine.Code64Selector, 0));
+        machine.Cpu.Rip = Target64;
+        machine.WriteBytes(Shared, [0x40, 0x90, 0xFF, 0x2B]);
+        machine.Assemble(Target64, 64, a =>
+        {
+            var top = a.CreateLabel();
+            var keep = a.CreateLabel();
+            var done = a.CreateLabel();
+            a.mov(esp, 0x1F000);
+            a.xor(eax, eax);
+            a.xor(r12d, r12d);
+            a.mov(r14d, LegacyModeMachine.Code64Selector);
+            a.mov(ebx, (uint)FarPointer);
+            a.lea(rcx, __[top]);
+            a.mov(__dword_ptr[rbx], ecx);
+            a.mov(__word_ptr[rbx + 4], LegacyModeMachine.Code64Selector);
+            a.Label(ref top);
+            a.inc(r12);
+            a.cmp(r12, 3);
+            a.jb(keep);
+            a.mov(r14d, LegacyModeMachine.Code32Selector);
+            a.cmp(r12, 4);
+            a.je(done);
+            a.Label(ref keep);
+            a.mov(rdx, rsp);
+            a.push(LegacyModeMachine.Data32Selector);
+            a.push(rdx);
+            a.pushfq();
+            a.push(r14);
+            a.push((int)Shared);
+            a.iretq();
+            a.Label(ref done);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(4ul, machine.Register(GeneralRegister.R12));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.Rax));
+    }
 }

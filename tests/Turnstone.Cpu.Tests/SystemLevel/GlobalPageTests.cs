@@ -164,6 +164,40 @@ public sealed class GlobalPageTests
         Assert.Equal(1ul, machine.Register(GeneralRegister.R11));
     }
 
+    [Theory]
+    [InlineData(3ul, 0x1122ul)]
+    [InlineData(3ul | Global, 0x1111ul)] // a global translation outlives the CR3 write, and so does the link to its block
+    public void One_call_site_follows_its_link_only_while_the_translation_it_stands_for_holds(ulong flags, ulong expected)
+    {
+        // The same block (a lone CALL) runs twice in each address space: from the second run on it
+        // is linked to the block it called, a link a CR3 write must drop unless the code is global.
+        using var machine = MachineWithSwitchedCode(flags, pageGlobalEnable: true);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            var loop = a.CreateLabel();
+            var sameSpace = a.CreateLabel();
+            a.mov(rax, SwitchedPage);
+            a.xor(r12d, r12d);
+            a.xor(r13d, r13d);
+            a.Label(ref loop);
+            a.call(rax);
+            a.shl(r13, 4);
+            a.or(r13, rbx);
+            a.inc(r12);
+            a.cmp(r12, 2);
+            a.jne(sameSpace);
+            a.mov(rcx, OtherPml4);
+            a.mov(cr3, rcx);
+            a.Label(ref sameSpace);
+            a.cmp(r12, 4);
+            a.jne(loop);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(expected, machine.Register(GeneralRegister.R13));
+    }
+
     [Fact]
     public void Code_at_a_global_address_stays_found_across_a_CR3_write_until_INVLPG()
     {

@@ -53,4 +53,71 @@ public sealed class InvalidatePageTests
         Assert.Equal(0x11ul, machine.Register(GeneralRegister.Rax));
         Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
     }
+
+    [Fact]
+    public void Invlpg_of_a_code_page_runs_the_code_of_its_new_frame_and_invlpg_of_a_data_page_leaves_it_found()
+    {
+        // INVLPG drops the jump cache's entries and the block links only for pages code was found
+        // in: this checks that the page of a found block counts as one.
+        using var machine = new LongModeMachine();
+        machine.Assemble(0x81000, a => { a.mov(ebx, 1); a.ret(); });
+        machine.Assemble(0x82000, a => { a.mov(ebx, 2); a.ret(); });
+        machine.SetPageEntry(0x70000, 0x81000 | 3);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, 0x70000);
+            a.call(rax);
+            a.mov(r8, rbx);
+            a.call(rax); // again: found through the jump cache and the caller's link
+            a.mov(rdx, 0x82000 | 3);
+            a.mov(__qword_ptr[LongModeMachine.PageTable + 0x70 * 8], rdx);
+            a.invlpg(__[0x71000]); // another page: the old translation is still held
+            a.call(rax);
+            a.mov(r9, rbx);
+            a.invlpg(__[0x70000]);
+            a.call(rax);
+            a.mov(r10, rbx);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+    }
+
+    [Fact]
+    public void Invlpg_of_the_page_a_jump_crosses_into_takes_its_new_displacement()
+    {
+        // jmp rel32 at 90FFDh: opcode and the displacement's low half (EFFEh) on the first page,
+        // the high half on the next: 0000h in frame 82000h (to A0000h), 0001h in 83000h (to B0000h).
+        // No block starts on that next page, so only the crossing block can note it as a code page.
+        using var machine = new LongModeMachine();
+        machine.WriteBytes(0x81FFD, [0xE9, 0xFE, 0xEF]);
+        machine.WriteBytes(0x82000, [0x00, 0x00]);
+        machine.WriteBytes(0x83000, [0x01, 0x00]);
+        machine.Assemble(0xA0000, a => { a.mov(ebx, 1); a.ret(); });
+        machine.Assemble(0xB0000, a => { a.mov(ebx, 2); a.ret(); });
+        machine.SetPageEntry(0x90000, 0x81000 | 3);
+        machine.SetPageEntry(0x91000, 0x82000 | 3);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, 0x90FFD);
+            a.call(rax);
+            a.mov(r8, rbx);
+            a.call(rax);
+            a.mov(r9, rbx);
+            a.mov(rdx, 0x83000 | 3);
+            a.mov(__qword_ptr[LongModeMachine.PageTable + 0x91 * 8], rdx);
+            a.invlpg(__[0x91000]);
+            a.call(rax);
+            a.mov(r10, rbx);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+    }
 }
