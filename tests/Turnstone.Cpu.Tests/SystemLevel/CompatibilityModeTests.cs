@@ -81,10 +81,9 @@ public sealed class CompatibilityModeTests
         Assert.Equal(LegacyModeMachine.Code32Selector, machine.Cpu.GetSegment(SegmentName.Cs).Selector);
     }
 
-    [Fact]
-    public void Iretd_from_64_bit_code_returns_to_compatibility_mode_with_a_32_bit_frame()
+    /// <summary>Paging on with EFER.LME and a 64-bit CS: 64-bit code at <see cref="Target64"/> runs next.</summary>
+    private static void EnterLongModeAtTarget64(LegacyModeMachine machine)
     {
-        using var machine = new LegacyModeMachine();
         machine.EnterProtectedMode32();
         machine.Cpu.Cr4 = 1 << 5;
         machine.Cpu.Cr3 = LegacyModeMachine.Pml4;
@@ -92,6 +91,13 @@ public sealed class CompatibilityModeTests
         machine.Cpu.Cr0 = 0x8000_0011;
         machine.Cpu.SetSegment(SegmentName.Cs, SegmentRegister.FlatCode64(LegacyModeMachine.Code64Selector, 0));
         machine.Cpu.Rip = Target64;
+    }
+
+    [Fact]
+    public void Iretd_from_64_bit_code_returns_to_compatibility_mode_with_a_32_bit_frame()
+    {
+        using var machine = new LegacyModeMachine();
+        EnterLongModeAtTarget64(machine);
         machine.Assemble(Target64, 64, a =>
         {
             a.sub(rsp, 20);
@@ -127,13 +133,7 @@ public sealed class CompatibilityModeTests
         const ulong Shared = Compat;
         const ulong FarPointer = LegacyModeMachine.DataPage;
         using var machine = new LegacyModeMachine();
-        machine.EnterProtectedMode32();
-        machine.Cpu.Cr4 = 1 << 5;
-        machine.Cpu.Cr3 = LegacyModeMachine.Pml4;
-        machine.Cpu.Efer = 1 << 8;
-        machine.Cpu.Cr0 = 0x8000_0011;
-        machine.Cpu.SetSegment(SegmentName.Cs, SegmentRegister.FlatCode64(LegacyModeMachine.Code64Selector, 0));
-        machine.Cpu.Rip = Target64;
+        EnterLongModeAtTarget64(machine);
         machine.WriteBytes(Shared, [0x40, 0x90, 0xFF, 0x2B]);
         machine.Assemble(Target64, 64, a =>
         {
