@@ -12,7 +12,7 @@ public sealed partial class SoftwareCpu
 {
     /// <summary>Estimated bytes of decoded blocks that may be cached before all are dropped: above
     /// a minimal kernel's whole boot (about 12 MiB), below a distribution kernel's (about 30 MiB).
-    /// Settable for tests.</summary>
+    /// Linux machines set <see cref="BroadCodeDecodedCodeBudgetBytes"/>; tests set their own.</summary>
     public long DecodedCodeBudgetBytes { get; set; } = 16L << 20;
 
     /// <summary>Bookkeeping per block beyond its instructions and code bytes: the block object, its

@@ -75,6 +75,7 @@ internal sealed class SoftwareMachineBackend : MachineBackend
         {
             CompileInBackground = true,
             CompileThreshold = SoftwareCpu.EnvironmentCompileThreshold ?? SoftwareCpu.BroadCodeCompileThreshold,
+            DecodedCodeBudgetBytes = SoftwareCpu.BroadCodeDecodedCodeBudgetBytes,
         };
         control.AddKicker(cpu.RequestStop);
         control.AddKicker(_controllers.Wake.Wake);
