@@ -54,6 +54,37 @@ public sealed class InvalidatePageTests
         Assert.Equal(0x22ul, machine.Register(GeneralRegister.Rdx));
     }
 
+    /// <summary>
+    /// Calls <paramref name="rip"/> twice (R8, R9: found, then followed through the caller's link
+    /// and the jump cache), rewrites the page-table entry of page <paramref name="remapped"/> to
+    /// <paramref name="newEntry"/>, runs <paramref name="beforeInvalidation"/>, invalidates the
+    /// page and calls again (R10). The code at each frame returns its number in EBX.
+    /// </summary>
+    private static void RemapAndCallAgain(LongModeMachine machine, ulong rip, ulong remapped, ulong newEntry, Action<Iced.Intel.Assembler>? beforeInvalidation = null) =>
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, rip);
+            a.call(rax);
+            a.mov(r8, rbx);
+            a.call(rax);
+            a.mov(r9, rbx);
+            a.mov(rdx, newEntry);
+            a.mov(__qword_ptr[LongModeMachine.PageTable + (remapped >> 12) * 8], rdx);
+            beforeInvalidation?.Invoke(a);
+            a.invlpg(__[remapped]);
+            a.call(rax);
+            a.mov(r10, rbx);
+            a.hlt();
+        });
+
+    private static void AssertOldCodeTwiceThenNew(LongModeMachine machine)
+    {
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
+        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+    }
+
     [Fact]
     public void Invlpg_of_a_code_page_runs_the_code_of_its_new_frame_and_invlpg_of_a_data_page_leaves_it_found()
     {
@@ -63,27 +94,15 @@ public sealed class InvalidatePageTests
         machine.Assemble(0x81000, a => { a.mov(ebx, 1); a.ret(); });
         machine.Assemble(0x82000, a => { a.mov(ebx, 2); a.ret(); });
         machine.SetPageEntry(0x70000, 0x81000 | 3);
-        machine.Assemble(LongModeMachine.KernelCode, a =>
+        RemapAndCallAgain(machine, 0x70000, 0x70000, 0x82000 | 3, a =>
         {
-            a.mov(rax, 0x70000);
-            a.call(rax);
-            a.mov(r8, rbx);
-            a.call(rax); // again: found through the jump cache and the caller's link
-            a.mov(rdx, 0x82000 | 3);
-            a.mov(__qword_ptr[LongModeMachine.PageTable + 0x70 * 8], rdx);
             a.invlpg(__[0x71000]); // another page: the old translation is still held
             a.call(rax);
-            a.mov(r9, rbx);
-            a.invlpg(__[0x70000]);
-            a.call(rax);
-            a.mov(r10, rbx);
-            a.hlt();
+            a.mov(r11, rbx);
         });
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+        AssertOldCodeTwiceThenNew(machine);
+        Assert.Equal(1ul, machine.Register(GeneralRegister.R11));
     }
 
     [Fact]
@@ -100,24 +119,8 @@ public sealed class InvalidatePageTests
         machine.Assemble(0xB0000, a => { a.mov(ebx, 2); a.ret(); });
         machine.SetPageEntry(0x90000, 0x81000 | 3);
         machine.SetPageEntry(0x91000, 0x82000 | 3);
-        machine.Assemble(LongModeMachine.KernelCode, a =>
-        {
-            a.mov(rax, 0x90FFD);
-            a.call(rax);
-            a.mov(r8, rbx);
-            a.call(rax);
-            a.mov(r9, rbx);
-            a.mov(rdx, 0x83000 | 3);
-            a.mov(__qword_ptr[LongModeMachine.PageTable + 0x91 * 8], rdx);
-            a.invlpg(__[0x91000]);
-            a.call(rax);
-            a.mov(r10, rbx);
-            a.hlt();
-        });
+        RemapAndCallAgain(machine, 0x90FFD, 0x91000, 0x83000 | 3);
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+        AssertOldCodeTwiceThenNew(machine);
     }
 }
