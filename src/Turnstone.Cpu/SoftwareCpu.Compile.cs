@@ -26,7 +26,7 @@ public sealed unsafe partial class SoftwareCpu
     public const int BroadCodeJumpCacheEntries = 16_384;
 
     /// <summary>The decoded-code budget for such code (SoftwareCpu.DecodedCodeBudget.cs): with the
-    /// default 16 MiB a Debian 12 boot to its login prompt dropped every block 31 times and decoded
+    /// default 16 MiB a Debian 12 boot to its login prompt dropped every block about 30 times and decoded
     /// 1.53 million blocks, 2.75 s of the vCPU's time; with 32 MiB it decoded 0.55 million in 1.29 s,
     /// for 18 MiB more managed heap (47 instead of 29 MiB at the prompt; 64 MiB: 0.34 million, 81 MiB).</summary>
     public const long BroadCodeDecodedCodeBudgetBytes = 32L << 20;
