@@ -24,8 +24,6 @@ public sealed unsafe partial class SoftwareCpu
     private int _lastLinkEpoch = 2;
     /// <summary>What a link followed now must have been made under: an epoch, and whether the CPU runs at CPL 3.</summary>
     private int _linkKey = 2, _globalLinkKey = 4;
-    /// <summary>Whether the block the last FindBlock returned was fetched through a global translation.</summary>
-    private bool _foundThroughGlobalTranslation;
 
     /// <summary>Drops every link at once (with the jump cache, or when CS changes in 16/32-bit code).</summary>
     private void ForgetBlockLinks()
@@ -73,10 +71,10 @@ public sealed unsafe partial class SoftwareCpu
         {
             return linked;
         }
-        DecodedBlock? block = FindBlock(rip);
+        DecodedBlock? block = FindBlock(rip, out bool global);
         if (previous is not null && block is not null)
         {
-            Link(previous, rip, block, _foundThroughGlobalTranslation ? _globalLinkKey : _linkKey);
+            Link(previous, rip, block, global ? _globalLinkKey : _linkKey);
         }
         return block;
     }

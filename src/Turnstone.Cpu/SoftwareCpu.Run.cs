@@ -154,14 +154,17 @@ public sealed unsafe partial class SoftwareCpu
         return limit;
     }
 
-    private DecodedBlock? FindBlock(ulong rip)
+    /// <param name="global">Whether the block was fetched through a global translation (its jump-cache
+    /// entry, and a link to it, outlive a CR3 write).</param>
+    private DecodedBlock? FindBlock(ulong rip, out bool global)
     {
+        global = false;
         int slot = JumpCacheSlot(rip);
         ref JumpCacheEntry entry = ref _jumpCache[slot];
         DecodedBlock? block = entry.Block;
         if (block is not null && entry.Rip == rip && block.Valid && (entry.Space == _addressSpace || entry.Space == _globalSpace))
         {
-            _foundThroughGlobalTranslation = entry.Space == _globalSpace;
+            global = entry.Space == _globalSpace;
             return block;
         }
         if (!TranslateFetch(rip, out ulong physicalPage, out byte* host, out bool globalTranslation))
@@ -185,7 +188,7 @@ public sealed unsafe partial class SoftwareCpu
         entry.Block = block;
         entry.Rip = rip;
         entry.Space = JumpCacheSpace(globalTranslation, block);
-        _foundThroughGlobalTranslation = entry.Space == _globalSpace;
+        global = entry.Space == _globalSpace;
         _translationsCached = true;
         return block;
     }

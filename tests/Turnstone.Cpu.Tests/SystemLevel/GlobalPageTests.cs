@@ -157,11 +157,7 @@ public sealed class GlobalPageTests
             a.hlt();
         });
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R11));
+        CallResults.AssertHaltsWith(machine, 1ul, 1ul, 2ul, 1ul);
     }
 
     [Theory]
@@ -217,10 +213,7 @@ public sealed class GlobalPageTests
             a.hlt();
         });
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+        CallResults.AssertHaltsWith(machine, 1ul, 1ul, 2ul);
     }
 
     [Fact]
@@ -253,10 +246,7 @@ public sealed class GlobalPageTests
             a.hlt();
         });
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
+        CallResults.AssertHaltsWith(machine, 1ul, 1ul, 2ul);
     }
 
     [Fact]
@@ -298,8 +288,6 @@ public sealed class GlobalPageTests
             a.sysretq();
         });
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R9));
+        CallResults.AssertHaltsWith(machine, 1ul, 2ul);
     }
 }

@@ -77,14 +77,6 @@ public sealed class InvalidatePageTests
             a.hlt();
         });
 
-    private static void AssertOldCodeTwiceThenNew(LongModeMachine machine)
-    {
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R9));
-        Assert.Equal(2ul, machine.Register(GeneralRegister.R10));
-    }
-
     [Fact]
     public void Invlpg_of_a_code_page_runs_the_code_of_its_new_frame_and_invlpg_of_a_data_page_leaves_it_found()
     {
@@ -101,8 +93,7 @@ public sealed class InvalidatePageTests
             a.mov(r11, rbx);
         });
 
-        AssertOldCodeTwiceThenNew(machine);
-        Assert.Equal(1ul, machine.Register(GeneralRegister.R11));
+        CallResults.AssertHaltsWith(machine, 1, 1, 2, 1);
     }
 
     [Fact]
@@ -121,6 +112,6 @@ public sealed class InvalidatePageTests
         machine.SetPageEntry(0x91000, 0x82000 | 3);
         RemapAndCallAgain(machine, 0x90FFD, 0x91000, 0x83000 | 3);
 
-        AssertOldCodeTwiceThenNew(machine);
+        CallResults.AssertHaltsWith(machine, 1, 1, 2);
     }
 }

@@ -51,9 +51,7 @@ public sealed class PageCrossingCodeTests
     {
         using var machine = MachineWithTwoMappings(OtherSecondFrame | 3);
 
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-        Assert.Equal(0x1111_0000ul, machine.Register(GeneralRegister.R8));
-        Assert.Equal(0x2222_0000ul, machine.Register(GeneralRegister.R9));
+        CallResults.AssertHaltsWith(machine, 0x1111_0000ul, 0x2222_0000ul);
     }
 
     [Fact]
