@@ -275,6 +275,59 @@ public sealed class CompiledBlockTests
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
     }
 
+    /// <summary>A loop whose body branches forward three times, taken and not taken in turns, one
+    /// branch skipping a single instruction of its own block: a forward conditional branch does not
+    /// end a block, so the body is one block left early whenever a branch is taken.</summary>
+    private static void ForwardBranchLoop(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        var even = a.CreateLabel();
+        var noBit1 = a.CreateLabel();
+        var small = a.CreateLabel();
+        a.mov(ecx, 500);
+        a.xor(eax, eax);
+        a.xor(ebx, ebx);
+        a.xor(edx, edx);
+        a.Label(ref loop);
+        a.test(cl, 1);
+        a.jz(even);
+        a.add(eax, ecx);
+        a.Label(ref even);
+        a.test(cl, 2);
+        a.jnz(noBit1);
+        a.lea(ebx, __[rbx + rcx * 2]);
+        a.rol(ebx, 1);
+        a.Label(ref noBit1);
+        a.cmp(ecx, 100);
+        a.jb(small);
+        a.adc(edx, 3);
+        a.mov(__dword_ptr[Data], edx);
+        a.Label(ref small);
+        a.dec(ecx);
+        a.jnz(loop);
+        a.hlt();
+    }
+
+    [Fact]
+    public void Forward_branches_inside_a_block_give_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(ForwardBranchLoop);
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Equal(62_500.ToString("x"), outcome.Registers.Split(',')[0]); // RAX: the odd counts 1..499 summed
+        Assert.Equal(401UL * 3, outcome.Data0); // EDX stored last at count 100: 3 added for each count from 500 down to 100
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(97)]
+    [InlineData(2222)]
+    public void A_budget_ending_between_forward_branches_stops_at_the_same_instruction(long budget)
+    {
+        var outcome = AssertTiersAgree(ForwardBranchLoop, budget);
+        Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
+    }
+
     [Fact]
     public void A_loop_rewriting_its_own_immediate_runs_the_new_code()
     {
