@@ -292,7 +292,7 @@ public sealed unsafe partial class SoftwareCpu
             ModeTranslator.Adjust(in instruction, ref decoded, bitness);
             decoded.Offset = (ushort)start;
             _decodeScratch.Add(decoded);
-            if (EndsBlock(ref decoded) || _fetch.Position >= pageBytes)
+            if (InstructionTranslator.EndsBlock(in decoded) || _fetch.Position >= pageBytes)
             {
                 break;
             }
@@ -307,18 +307,6 @@ public sealed unsafe partial class SoftwareCpu
         }
         return block;
     }
-
-    /// <summary>
-    /// Whether the block ends after this instruction. A conditional branch forward does not end it:
-    /// the block goes on with the fall-through path, and a taken branch leaves it there (the
-    /// interpreter and the compiled code both stop at a taken branch). In a Debian 12 boot 44% of
-    /// 695 million block dispatches were to the fall-through of the block before, which now runs
-    /// in the same block. A branch backward (a loop's) still ends the block, so that a loop stays
-    /// a block whose compiled code can go round it without returning to the run loop.
-    /// 16/32-bit code does the same for all of its conditional branches (ModeTranslator.EndsBlock).
-    /// </summary>
-    private static bool EndsBlock(ref DecodedInstruction decoded) =>
-        decoded.Op == Operation.Jcc ? (long)decoded.Immediate <= decoded.Offset : InstructionTranslator.EndsBlock(decoded.Op);
 
     /// <summary>
     /// Takes back a block dropped when its page was written, if the bytes it was decoded from are

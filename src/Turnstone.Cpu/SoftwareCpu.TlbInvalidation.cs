@@ -154,15 +154,16 @@ public sealed unsafe partial class SoftwareCpu
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void NoteCodePage(ulong linear)
+    private void NoteCodePage(ulong linear) => CodePageWord(linear, out ulong mask) |= mask;
+
+    private bool MayHoldCode(ulong page) => (CodePageWord(page, out ulong mask) & mask) != 0;
+
+    /// <summary>The word of <see cref="_codePages"/> holding a linear page's bit (the page number masked), and the bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref ulong CodePageWord(ulong linear, out ulong mask)
     {
         ulong bit = (linear >> 12) & (CodePageBits - 1);
-        _codePages[bit >> 6] |= 1UL << (int)bit;
-    }
-
-    private bool MayHoldCode(ulong page)
-    {
-        ulong bit = (page >> 12) & (CodePageBits - 1);
-        return (_codePages[bit >> 6] & (1UL << (int)bit)) != 0;
+        mask = 1UL << (int)bit;
+        return ref _codePages[bit >> 6];
     }
 }
