@@ -133,7 +133,7 @@ public sealed unsafe partial class SoftwareCpu
         for (int i = 0; i < limit; i++)
         {
             ref DecodedInstruction instruction = ref Unsafe.Add(ref first, i);
-            if (!Execute(ref instruction))
+            if (!ExecuteInline(ref instruction))
             {
                 if (_notRetired)
                 {
