@@ -3,18 +3,23 @@ using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
 
-// REP MOVS and REP STOS going forward (DF clear) in runs: the elements of a run that lie within one
-// page whose translation the TLB holds are copied or filled in host memory at once. That is exactly
-// what the per-element path writes there: a write translation exists only for RAM whose writes need
-// no notice (no decoded code on the page, its dirty bit logged when the translation was made). A TLB
-// miss, a page end, an index about to wrap at the address size, MMIO, or a destination inside the
-// source run (which REP MOVSB replicates byte by byte, unlike a memmove) takes that path for one
-// element. Chunks, the retired count and the registers left after a fault are as RepeatString's.
+// REP MOVS and REP STOS in runs, going forward (DF clear) or down (DF set): the elements of a run
+// that lie within one page whose translation the TLB holds are copied or filled in host memory at
+// once. That is exactly what the per-element path writes there: a write translation exists only for
+// RAM whose writes need no notice (no decoded code on the page, its dirty bit logged when the
+// translation was made). A TLB miss, a page end, an index about to wrap at the address size, MMIO,
+// or a destination the elements still to be read lie in (REP MOVSB onto the byte after its source
+// going forward, or onto the byte before it going down, replicates byte by byte, unlike a memmove)
+// takes that path for one element. Chunks, the retired count and the registers left after a fault
+// are as RepeatString's. Going down matters as much as going forward: GRUB's memmove moves an
+// overlapping range up with STD; REP MOVS, 55 million elements on the way to Debian 12's kernel,
+// a fifth of the vCPU's time before it when they went one at a time.
 public sealed unsafe partial class SoftwareCpu
 {
     private bool RepeatInRuns(ref DecodedInstruction i, bool move)
     {
         int size = i.Size;
+        bool down = (_rflags & RflagsBits.Df) != 0;
         ulong mask = AddressMask(i.Flags);
         ulong left = StringChunk;
         while (left > 0)
@@ -24,17 +29,24 @@ public sealed unsafe partial class SoftwareCpu
             {
                 return true;
             }
-            ulong run = Math.Min(Math.Min(count, left), ElementsBeforeWrap(StringIndex(ref i, 7), mask, size));
-            byte* target = HostRun(_writeTlb, DestinationAddress(ref i), size, ref run);
+            ulong run = Math.Min(Math.Min(count, left), ElementsBeforeWrap(StringIndex(ref i, 7), mask, size, down));
+            byte* target = HostRun(_writeTlb, DestinationAddress(ref i), size, down, ref run);
             byte* source = null;
             if (move && target != null)
             {
-                run = Math.Min(run, ElementsBeforeWrap(StringIndex(ref i, 6), mask, size));
-                source = HostRun(_readTlb, SourceAddress(ref i), size, ref run);
-                if (source != null && target > source && target < source + run * (ulong)size)
-                {
-                    source = null;
-                }
+                run = Math.Min(run, ElementsBeforeWrap(StringIndex(ref i, 6), mask, size, down));
+                source = HostRun(_readTlb, SourceAddress(ref i), size, down, ref run);
+            }
+            ulong bytes = run * (ulong)size;
+            if (down && target != null)
+            {
+                // From the first element (the highest) to the lowest address the run covers.
+                target -= bytes - (ulong)size;
+                source = source != null ? source - (bytes - (ulong)size) : null;
+            }
+            if (source != null && (down ? target < source && target + bytes > source : target > source && target < source + bytes))
+            {
+                source = null;
             }
             if (target == null || (move && source == null))
             {
@@ -50,17 +62,17 @@ public sealed unsafe partial class SoftwareCpu
                 }
                 continue;
             }
-            ulong bytes = run * (ulong)size;
+            ulong advance = down ? 0UL - bytes : bytes;
             if (move)
             {
                 Buffer.MemoryCopy(source, target, bytes, bytes);
-                WriteAddressRegister(i.Flags, 6, R(6) + bytes);
+                WriteAddressRegister(i.Flags, 6, R(6) + advance);
             }
             else
             {
                 Fill(target, (int)run, size, ReadRegister(size, 0));
             }
-            WriteAddressRegister(i.Flags, 7, R(7) + bytes);
+            WriteAddressRegister(i.Flags, 7, R(7) + advance);
             SetCounter(ref i, count - run);
             left -= run;
         }
@@ -72,10 +84,11 @@ public sealed unsafe partial class SoftwareCpu
         return false;
     }
 
-    /// <summary>The host address of a run of elements at <paramref name="linear"/> when the TLB set
-    /// holds its page (else null); shortens <paramref name="run"/> to the whole elements left in the page.</summary>
+    /// <summary>The host address of the element at <paramref name="linear"/> when the TLB set holds its
+    /// page (else null); shortens <paramref name="run"/> to the whole elements left in the page in the
+    /// direction of travel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private byte* HostRun(int set, ulong linear, int size, ref ulong run)
+    private byte* HostRun(int set, ulong linear, int size, bool down, ref ulong run)
     {
         ref TlbEntry entry = ref TlbLookup(set, linear);
         if (entry.Page != (linear & ~0xFFFUL))
@@ -83,13 +96,17 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         ulong offset = linear & 0xFFF;
-        run = Math.Min(run, (4096 - offset) / (ulong)size);
+        ulong inPage = down
+            ? (offset + (ulong)size <= 4096 ? offset / (ulong)size + 1 : 0) // the first element must not cross the page end
+            : (4096 - offset) / (ulong)size;
+        run = Math.Min(run, inPage);
         return run == 0 ? null : (byte*)entry.Host + offset;
     }
 
-    /// <summary>How many elements start before an index of this address size wraps.</summary>
-    private static ulong ElementsBeforeWrap(ulong index, ulong mask, int size) =>
-        mask == ulong.MaxValue ? ulong.MaxValue : (mask - index) / (ulong)size + 1;
+    /// <summary>How many elements start before an index of this address size wraps (going down: below 0).</summary>
+    private static ulong ElementsBeforeWrap(ulong index, ulong mask, int size, bool down) =>
+        down ? index / (ulong)size + 1
+        : mask == ulong.MaxValue ? ulong.MaxValue : (mask - index) / (ulong)size + 1;
 
     private static void Fill(byte* target, int count, int size, ulong value)
     {

@@ -74,7 +74,7 @@ public sealed unsafe partial class SoftwareCpu
     }
 
     private bool MoveString(ref DecodedInstruction i) =>
-        Repeated(ref i) && (_rflags & RflagsBits.Df) == 0 ? RepeatInRuns(ref i, move: true) : RepeatString(ref i, &MoveOnce, false);
+        Repeated(ref i) ? RepeatInRuns(ref i, move: true) : MoveOnce(this, ref i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool MoveOnce(SoftwareCpu cpu, ref DecodedInstruction i)
@@ -89,7 +89,7 @@ public sealed unsafe partial class SoftwareCpu
     }
 
     private bool StoreString(ref DecodedInstruction i) =>
-        Repeated(ref i) && (_rflags & RflagsBits.Df) == 0 ? RepeatInRuns(ref i, move: false) : RepeatString(ref i, &StoreOnce, false);
+        Repeated(ref i) ? RepeatInRuns(ref i, move: false) : StoreOnce(this, ref i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool StoreOnce(SoftwareCpu cpu, ref DecodedInstruction i)

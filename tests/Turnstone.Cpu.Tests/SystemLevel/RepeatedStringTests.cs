@@ -4,10 +4,11 @@ using static Iced.Intel.AssemblerRegisters;
 namespace Turnstone.Cpu.Tests.SystemLevel;
 
 /// <summary>
-/// REP STOS and REP MOVS going forward move whole runs within a page at once: the memory and the
-/// registers they leave must be what element-by-element execution leaves, across page ends and
-/// chunks, for overlapping moves (a destination just after the source replicates, as on the CPU),
-/// after a fault in the middle, and where a 16-bit index wraps.
+/// REP STOS and REP MOVS, going forward or down (DF set), move whole runs within a page at once: the
+/// memory and the registers they leave must be what element-by-element execution leaves, across page
+/// ends and chunks, for overlapping moves (a destination just after the source going forward, or just
+/// before it going down, replicates, as on the CPU), after a fault in the middle, and where a 16-bit
+/// index wraps.
 /// </summary>
 public sealed class RepeatedStringTests
 {
@@ -187,6 +188,158 @@ public sealed class RepeatedStringTests
         Assert.Equal(0x5A, ByteAt(machine, 0x60101));
         Assert.Equal(Untouched, ByteAt(machine, 0x60102));
         Assert.Equal(2UL, machine.Register(GeneralRegister.Rdi) & 0xFFFF);
+        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx) & 0xFFFF);
+    }
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Rep_stos_going_down_fills_across_pages_and_chunks_as_each_element_would(int size)
+    {
+        const ulong first = Data + 0x3007; // the highest element, unaligned; the run ends two page ends below
+        ulong count = (ulong)(9000 / size);
+        const ulong pattern = 0x1122_3344_5566_7788;
+        using var machine = new LongModeMachine();
+        Prefill(machine, Data, 0x4000, _ => Untouched);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.std();
+            a.mov(rdi, first);
+            a.mov(rcx, count);
+            a.mov(rax, pattern);
+            switch (size)
+            {
+                case 1: a.rep.stosb(); break;
+                case 2: a.rep.stosw(); break;
+                case 4: a.rep.stosd(); break;
+                default: a.rep.stosq(); break;
+            }
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        ulong lowest = first - (count - 1) * (ulong)size, end = first + (ulong)size;
+        Assert.Equal(lowest - (ulong)size, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(Untouched, ByteAt(machine, lowest - 1));
+        Assert.Equal(Untouched, ByteAt(machine, end));
+        for (ulong address = lowest; address < end; address++)
+        {
+            Assert.Equal((byte)(pattern >> (int)((address - lowest) % (ulong)size * 8)), ByteAt(machine, address));
+        }
+    }
+
+    /// <summary>GRUB's memmove of a range up onto itself (destination above an overlapping source: STD, then REP MOVS from the
+    /// top) and the other overlap going down (destination below: each element lands where a later one is read, and repeats).</summary>
+    [Theory]
+    [InlineData(1, 16)]
+    [InlineData(8, 16)]
+    [InlineData(4, 6)]
+    [InlineData(1, -1)]
+    [InlineData(8, -16)]
+    [InlineData(2, -3)]
+    public void Rep_movs_going_down_over_an_overlapping_range_copies_as_each_element_would(int size, int destinationAboveSource)
+    {
+        const ulong source = Data + 0x1000 - 0x305; // the lowest source element; the run crosses two page ends
+        ulong destination = (ulong)((long)source + destinationAboveSource);
+        ulong count = (ulong)(6000 / size);
+        ulong bytes = count * (ulong)size;
+        using var machine = new LongModeMachine();
+        var memory = new byte[0x4000];
+        for (int n = 0; n < memory.Length; n++)
+        {
+            memory[n] = (byte)(n * 7 + 3);
+        }
+        machine.WriteBytes(Data, memory);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.std();
+            a.mov(rsi, source + bytes - (ulong)size);
+            a.mov(rdi, destination + bytes - (ulong)size);
+            a.mov(rcx, count);
+            switch (size)
+            {
+                case 1: a.rep.movsb(); break;
+                case 2: a.rep.movsw(); break;
+                case 4: a.rep.movsd(); break;
+                default: a.rep.movsq(); break;
+            }
+            a.hlt();
+        });
+        // The reference: one element at a time from the top, as the SDM describes MOVS.
+        for (ulong n = count; n-- > 0;)
+        {
+            var element = memory.AsSpan((int)(source - Data + n * (ulong)size), size).ToArray();
+            element.CopyTo(memory.AsSpan((int)(destination - Data + n * (ulong)size)));
+        }
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        for (int n = 0; n < memory.Length; n++)
+        {
+            Assert.True(memory[n] == ByteAt(machine, Data + (ulong)n), $"byte at Data + {n:X}: expected {memory[n]:X2}, got {ByteAt(machine, Data + (ulong)n):X2}");
+        }
+        Assert.Equal(source - (ulong)size, machine.Register(GeneralRegister.Rsi));
+        Assert.Equal(destination - (ulong)size, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx));
+    }
+
+    [Fact]
+    public void A_fault_in_the_middle_of_rep_stos_going_down_leaves_rcx_and_rdi_at_the_element_that_faulted()
+    {
+        using var machine = new LongModeMachine();
+        machine.SetPageEntry(NotPresent, 0);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.std();
+            a.mov(rdi, NotPresent + 0x1800);
+            a.mov(rcx, 0x2000);
+            a.mov(al, 0x5A);
+            a.rep.stosb();
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
+
+        Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
+        Assert.Equal(NotPresent + 0xFFF, machine.Cpu.Cr2);
+        Assert.Equal(NotPresent + 0xFFF, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(0x2000UL - 0x801, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(0x5A, ByteAt(machine, NotPresent + 0x1800));
+        Assert.Equal(0x5A, ByteAt(machine, NotPresent + 0x1000));
+    }
+
+    [Fact]
+    public void A_16_bit_destination_index_going_down_wraps_within_its_segment()
+    {
+        // From DI 1 down: 1, 0, then FFFFh and FFFEh of the same segment.
+        using var machine = new LegacyModeMachine();
+        machine.Cpu.ResetForBootSector();
+        Prefill(machine, 0x60100, 0x10, _ => Untouched);
+        Prefill(machine, 0x700F0, 0x20, _ => Untouched);
+        machine.Assemble(0x7C00, 16, a =>
+        {
+            a.mov(ax, 0x6010);
+            a.mov(es, ax);
+            a.mov(di, 1);
+            a.mov(cx, 4);
+            a.mov(al, 0x5A);
+            a.std();
+            a.rep.stosb();
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
+
+        Assert.Equal(0x5A, ByteAt(machine, 0x60100));
+        Assert.Equal(0x5A, ByteAt(machine, 0x60101));
+        Assert.Equal(Untouched, ByteAt(machine, 0x60102));
+        Assert.Equal(0x5A, ByteAt(machine, 0x700FE));
+        Assert.Equal(0x5A, ByteAt(machine, 0x700FF));
+        Assert.Equal(Untouched, ByteAt(machine, 0x700FD));
+        Assert.Equal(0xFFFDUL, machine.Register(GeneralRegister.Rdi) & 0xFFFF);
         Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx) & 0xFFFF);
     }
 }
