@@ -39,6 +39,11 @@ public sealed unsafe partial class SoftwareCpu
             (i.Flags & (OperandFlags.Memory0 | OperandFlags.RegisterCount)) == 0 &&
             (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar or ShiftKind.Rol or ShiftKind.Ror;
 
+        /// <summary>SHL, SHR and SAR of a register by CL, also emitted in IL (<see cref="EmitShiftByCl"/>).</summary>
+        private static bool IsShiftByCl(ref DecodedInstruction i) =>
+            (i.Flags & (OperandFlags.Memory0 | OperandFlags.RegisterCount)) == OperandFlags.RegisterCount &&
+            (ShiftKind)i.Aux is ShiftKind.Shl or ShiftKind.Sal or ShiftKind.Shr or ShiftKind.Sar;
+
         /// <summary>Emits a non-branch instruction; false when it is left to the interpreter.</summary>
         private bool EmitInstruction(ref DecodedInstruction i, int index)
         {
@@ -166,6 +171,9 @@ public sealed unsafe partial class SoftwareCpu
                     return true;
                 case Operation.CmovRR:
                     EmitConditionalMove(ref i);
+                    return true;
+                case Operation.Shift when IsShiftByCl(ref i):
+                    EmitShiftByCl(ref i);
                     return true;
                 case Operation.Shift when !IsInlineShift(ref i):
                     EmitShiftThroughHandler(ref i, index);
@@ -521,7 +529,13 @@ public sealed unsafe partial class SoftwareCpu
                     _il.Emit(OpCodes.Xor);
                     break;
             }
-            // Stack: carry, overflow (bit 0 meaningful).
+            EmitShiftFlagsAndWrite(size, i.Reg);
+        }
+
+        /// <summary>With carry and overflow on the stack (bit 0 meaningful) and the result in _result:
+        /// writes the register and leaves the Shifted lazy flags in the flag locals.</summary>
+        private void EmitShiftFlagsAndWrite(int size, int register)
+        {
             _il.Emit(OpCodes.Ldc_I8, 1L);
             _il.Emit(OpCodes.And);
             _il.Emit(OpCodes.Ldc_I4, 11);
@@ -529,10 +543,115 @@ public sealed unsafe partial class SoftwareCpu
             _il.Emit(OpCodes.Or);
             _il.Emit(OpCodes.Stloc, _a);
             _il.Emit(OpCodes.Ldloc, _result);
-            EmitWrite(size, i.Reg);
+            EmitWrite(size, register);
             _il.Emit(OpCodes.Ldc_I8, 0L);
             _il.Emit(OpCodes.Stloc, _b);
             SetFlags(FlagOperation.Shifted, size);
+        }
+
+        /// <summary>
+        /// SHL/SAL, SHR or SAR of a register by CL, as the interpreter's Shift does it: CL masked to 5 bits
+        /// (6 for 64-bit operands); a count of 0 changes no flag, but a 32-bit register is still written
+        /// (its upper half cleared). The count is known only at run time, so the flags go to the
+        /// lazy-flag fields on both ways out (left there by a count of 0, set by any other) instead of
+        /// staying in locals. Bit-stream decoders shift by CL in their inner loops (the kernel's zstd
+        /// and xz, unpacking Debian 12's initramfs and its modules); a call to the interpreter's handler
+        /// around each one stored and reloaded the registers.
+        /// </summary>
+        private void EmitShiftByCl(ref DecodedInstruction i)
+        {
+            int size = i.Size;
+            int bits = size * 8;
+            long mask = (long)SizeMask(size);
+            SettlePendingRotate();
+            EmitFlushFlags(_flags);
+            _flags = default;
+            LocalBuilder count = _shiftCount ??= _il.DeclareLocal(typeof(int));
+            Label shift = _il.DefineLabel(), done = _il.DefineLabel();
+            EmitRead(1, Counter);
+            _il.Emit(OpCodes.Conv_I4);
+            _il.Emit(OpCodes.Ldc_I4, size == 8 ? 63 : 31);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, count);
+            _il.Emit(OpCodes.Brtrue, shift);
+            if (size == 4)
+            {
+                EmitRead(4, i.Reg);
+                EmitWrite(4, i.Reg);
+            }
+            _il.Emit(OpCodes.Br, done);
+            _il.MarkLabel(shift);
+            EmitRead(size, i.Reg);
+            _il.Emit(OpCodes.Stloc, _b);
+            // A count of at least the operand size (possible below 32 bits) needs no case of its own:
+            // with the value zero- or sign-extended to 64 bits, the 64-bit shifts give the interpreter's
+            // result, carry and overflow.
+            switch ((ShiftKind)i.Aux)
+            {
+                case ShiftKind.Shr:
+                    EmitShiftedByLocal(_b, OpCodes.Shr_Un, count, 0);
+                    _il.Emit(OpCodes.Stloc, _result);
+                    EmitShiftedByLocal(_b, OpCodes.Shr_Un, count, -1); // carry: the last bit shifted out
+                    _il.Emit(OpCodes.Ldc_I8, 1L);
+                    _il.Emit(OpCodes.And);
+                    EmitShifted(_b, OpCodes.Shr_Un, bits - 1); // overflow: the operand's top bit
+                    break;
+                case ShiftKind.Sar:
+                    EmitSignedValue(size);
+                    EmitShiftedByLocal(_value, OpCodes.Shr, count, 0);
+                    _il.Emit(OpCodes.Ldc_I8, mask);
+                    _il.Emit(OpCodes.And);
+                    _il.Emit(OpCodes.Stloc, _result);
+                    EmitShiftedByLocal(_value, OpCodes.Shr, count, -1);
+                    _il.Emit(OpCodes.Ldc_I8, 1L);
+                    _il.Emit(OpCodes.And);
+                    _il.Emit(OpCodes.Ldc_I8, 0L);
+                    break;
+                default:
+                    EmitShiftedByLocal(_b, OpCodes.Shl, count, 0);
+                    _il.Emit(OpCodes.Ldc_I8, mask);
+                    _il.Emit(OpCodes.And);
+                    _il.Emit(OpCodes.Stloc, _result);
+                    // carry: bit (bits - count) of the value, none once the count passes the operand size
+                    if (size == 8)
+                    {
+                        _il.Emit(OpCodes.Ldloc, _b);
+                        _il.Emit(OpCodes.Ldc_I4, 64);
+                        _il.Emit(OpCodes.Ldloc, count);
+                        _il.Emit(OpCodes.Sub);
+                        _il.Emit(OpCodes.Shr_Un);
+                    }
+                    else
+                    {
+                        EmitShiftedByLocal(_b, OpCodes.Shl, count, 0);
+                        _il.Emit(OpCodes.Ldc_I4, bits);
+                        _il.Emit(OpCodes.Shr_Un);
+                    }
+                    _il.Emit(OpCodes.Ldc_I8, 1L);
+                    _il.Emit(OpCodes.And);
+                    _il.Emit(OpCodes.Dup);
+                    EmitShifted(_result, OpCodes.Shr_Un, bits - 1);
+                    _il.Emit(OpCodes.Xor);
+                    break;
+            }
+            EmitShiftFlagsAndWrite(size, i.Reg);
+            EmitFlushFlags(_flags);
+            _flags = default;
+            _il.MarkLabel(done);
+        }
+
+        /// <summary>Pushes local shifted by the count local plus <paramref name="adjust"/>.</summary>
+        private void EmitShiftedByLocal(LocalBuilder local, OpCode shift, LocalBuilder count, int adjust)
+        {
+            _il.Emit(OpCodes.Ldloc, local);
+            _il.Emit(OpCodes.Ldloc, count);
+            if (adjust != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I4, adjust);
+                _il.Emit(OpCodes.Add);
+            }
+            _il.Emit(shift);
         }
 
         private void EmitShifted(LocalBuilder local, OpCode shift, int count)

@@ -58,6 +58,8 @@ public sealed unsafe partial class SoftwareCpu
         private readonly LocalBuilder _registerArray, _blockRip, _retired;
         private readonly LocalBuilder _flagDestination, _flagSource, _flagResult, _carryKept;
         private readonly LocalBuilder _a, _b, _result, _address, _value, _written, _rotated;
+        /// <summary>Declared by the first shift by CL.</summary>
+        private LocalBuilder? _shiftCount;
         private FlagState _flags;
         private readonly List<(Label Label, int Index, FlagState Flags, bool Retired)> _exits = [];
 
@@ -120,7 +122,7 @@ public sealed unsafe partial class SoftwareCpu
                     {
                         UseRegister(StackPointer);
                     }
-                    if (instruction.Op is Operation.NearLoop)
+                    if (instruction.Op is Operation.NearLoop || instruction.Op == Operation.Shift && IsShiftByCl(ref instruction))
                     {
                         UseRegister(Counter);
                     }

@@ -157,6 +157,60 @@ public sealed class CompiledBlockTests
         Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
     }
 
+    /// <summary>A bit-reader-like loop: SHL, SHR and SAR by CL at every operand size, CL running from 0 past
+    /// 64 (so counts of 0, the operand size and beyond it, masked), each after a CMP whose flags a count of
+    /// 0 must leave; the full flags (the undefined ones too) summed after each.</summary>
+    private static void ShiftByClLoop(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        a.mov(r10, 0x8123_4567_89AB_CDEF);
+        a.xor(ecx, ecx);
+        a.Label(ref loop);
+        a.mov(rax, r10);
+        a.cmp(rax, rcx);
+        a.shl(rax, cl);
+        a.pushfq();
+        a.pop(rbx);
+        a.add(r8, rbx);
+        a.add(r9, rax);
+        a.mov(rdx, r10);
+        a.cmp(edx, 0x40);
+        a.shr(edx, cl);
+        a.pushfq();
+        a.pop(rbx);
+        a.add(r8, rbx);
+        a.add(r9, rdx);
+        a.mov(rsi, r10);
+        a.sub(rsi, rcx);
+        a.sar(si, cl);
+        a.pushfq();
+        a.pop(rbx);
+        a.add(r8, rbx);
+        a.add(r9, rsi);
+        a.mov(rdi, r10);
+        a.sar(rdi, cl);
+        a.adc(r11, rdi);
+        a.mov(r12, r10);
+        a.shl(r12b, cl);
+        a.seto(r13b);
+        a.shr(ah, cl);
+        a.setc(r14b);
+        a.add(r13, r14);
+        a.add(r9, r12);
+        a.ror(r10, 5);
+        a.inc(ecx);
+        a.cmp(ecx, 70);
+        a.jb(loop);
+        a.hlt();
+    }
+
+    [Fact]
+    public void Shifts_by_cl_of_every_size_and_count_give_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(ShiftByClLoop);
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+    }
+
     [Fact]
     public void A_page_fault_after_a_rotate_delivers_the_rotates_flags()
     {
