@@ -25,6 +25,11 @@ public sealed unsafe partial class SoftwareCpu
     /// a slot cost a Debian 12 boot about 37 million lookups of blocks by address.</summary>
     public const int BroadCodeJumpCacheEntries = 16_384;
 
+    /// <summary>TLB entries per set for such code: a Debian 12 boot to its login prompt missed the TLB
+    /// (a page walk each) 10.8-11.4 million times with 256 entries a set, 4.7-5.9 million with 1,024,
+    /// 2.8-3.1 million with 2,048; 1,024 keeps a CR3 write's sweep of the non-global entries short.</summary>
+    public const int BroadCodeTlbEntries = 1024;
+
     /// <summary>The decoded-code budget for such code (SoftwareCpu.DecodedCodeBudget.cs): with the
     /// default 16 MiB a Debian 12 boot to its login prompt dropped every block about 30 times and decoded
     /// 1.53 million blocks, 2.75 s of the vCPU's time; with 32 MiB it decoded 0.55 million in 1.29 s,

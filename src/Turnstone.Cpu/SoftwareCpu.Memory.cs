@@ -8,18 +8,21 @@ namespace Turnstone.Cpu;
 // guest RAM, a page walk on a miss, MMIO exits for guest-physical addresses outside RAM.
 public sealed unsafe partial class SoftwareCpu
 {
-    private const int TlbSetSize = 256;
+    /// <summary>Entries per TLB set unless the creator asks for more.</summary>
+    public const int DefaultTlbEntries = 256;
     private const int ReadKind = 0;
     private const int WriteKind = 1;
     private const int FetchKind = 2;
 
-    /// <summary>Six sets of 256: (read, write, fetch) x (supervisor, user); a set's offset is (kind * 2 + user) * 256.</summary>
-    private readonly TlbEntry[] _tlb = new TlbEntry[6 * TlbSetSize];
+    /// <summary>Six sets: (read, write, fetch) x (supervisor, user); a set's offset is (kind * 2 + user) * its size.</summary>
+    private readonly TlbEntry[] _tlb;
+    /// <summary>Entries per set (a power of two) and that minus one.</summary>
+    private readonly int _tlbSetSize, _tlbSetMask;
     private int _readTlb;
     private int _writeTlb;
     private int _fetchTlb;
 
-    private static int TlbSet(int kind, bool user) => (kind * 2 + (user ? 1 : 0)) * TlbSetSize;
+    private int TlbSet(int kind, bool user) => (kind * 2 + (user ? 1 : 0)) * _tlbSetSize;
 
     private void SetCpl(int cpl)
     {
@@ -59,7 +62,7 @@ public sealed unsafe partial class SoftwareCpu
     /// each page must log it again.</summary>
     private void FlushWriteTranslations()
     {
-        for (int i = TlbSet(WriteKind, false); i < TlbSet(WriteKind, false) + 2 * TlbSetSize; i++)
+        for (int i = TlbSet(WriteKind, false); i < TlbSet(WriteKind, false) + 2 * _tlbSetSize; i++)
         {
             _tlb[i].Page = TlbEntry.Invalid;
         }
@@ -69,7 +72,7 @@ public sealed unsafe partial class SoftwareCpu
     /// takes the slow path and invalidates the code.</summary>
     private void FlushWriteTranslations(ulong physicalPage)
     {
-        for (int i = TlbSet(WriteKind, false); i < TlbSet(WriteKind, false) + 2 * TlbSetSize; i++)
+        for (int i = TlbSet(WriteKind, false); i < TlbSet(WriteKind, false) + 2 * _tlbSetSize; i++)
         {
             if (_tlb[i].PhysicalPage == physicalPage)
             {
@@ -80,7 +83,7 @@ public sealed unsafe partial class SoftwareCpu
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref TlbEntry TlbLookup(int set, ulong linear) =>
-        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlb), set + (int)((linear >> 12) & (TlbSetSize - 1)));
+        ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tlb), set + (int)((linear >> 12) & (ulong)_tlbSetMask));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryRead(ulong linear, int size, out ulong value) => TryReadIn(_readTlb, linear, size, out value);
@@ -135,9 +138,9 @@ public sealed unsafe partial class SoftwareCpu
 
     private static bool IsCanonical(ulong linear) => (long)(linear << 16) >> 16 == (long)linear;
 
-    private static int KindOf(int set) => set / (2 * TlbSetSize);
+    private int KindOf(int set) => set / (2 * _tlbSetSize);
 
-    private static bool UserOf(int set) => (set / TlbSetSize & 1) != 0;
+    private bool UserOf(int set) => (set / _tlbSetSize & 1) != 0;
 
     /// <summary>Translates one page for the set's access kind and privilege, filling the TLB when
     /// the page is RAM. Returns the host page (null for MMIO) or false with a fault raised.</summary>

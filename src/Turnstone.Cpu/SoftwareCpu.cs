@@ -69,14 +69,24 @@ public sealed unsafe partial class SoftwareCpu
     /// <param name="jumpCacheEntries">Jump-cache entries per privilege, a power of two: more for
     /// guests with much code in use at once (a distribution's boot), fewer for small, short-lived
     /// machines, whose creation pays for clearing them.</param>
-    public SoftwareCpu(GuestPhysicalMemory memory, int jumpCacheEntries = DefaultJumpCacheEntries)
+    /// <param name="tlbEntries">Entries of each of the six TLB sets, a power of two: more for guests
+    /// whose many processes touch much memory, at the price of clearing them at creation and at
+    /// each CR3 write.</param>
+    public SoftwareCpu(GuestPhysicalMemory memory, int jumpCacheEntries = DefaultJumpCacheEntries, int tlbEntries = DefaultTlbEntries)
     {
         if (jumpCacheEntries < 16 || !System.Numerics.BitOperations.IsPow2(jumpCacheEntries))
         {
             throw new ArgumentOutOfRangeException(nameof(jumpCacheEntries), jumpCacheEntries, "a power of two of at least 16");
         }
+        if (tlbEntries < 16 || !System.Numerics.BitOperations.IsPow2(tlbEntries))
+        {
+            throw new ArgumentOutOfRangeException(nameof(tlbEntries), tlbEntries, "a power of two of at least 16");
+        }
         _jumpCacheMask = jumpCacheEntries - 1;
         _jumpCache = new JumpCacheEntry[2 * jumpCacheEntries];
+        _tlbSetSize = tlbEntries;
+        _tlbSetMask = tlbEntries - 1;
+        _tlb = new TlbEntry[6 * tlbEntries];
         _memory = memory;
         _memory.CodePageWritten += OnCodePageWritten;
         _memory.DirtyPagesForgotten += FlushWriteTranslations;

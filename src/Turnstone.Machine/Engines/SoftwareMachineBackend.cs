@@ -71,7 +71,7 @@ internal sealed class SoftwareMachineBackend : MachineBackend
     public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
     {
         // Linux warms tens of thousands of blocks: compile only the hottest, off the vCPU thread.
-        var cpu = new SoftwareCpu(_memory, SoftwareCpu.BroadCodeJumpCacheEntries)
+        var cpu = new SoftwareCpu(_memory, SoftwareCpu.BroadCodeJumpCacheEntries, SoftwareCpu.BroadCodeTlbEntries)
         {
             CompileInBackground = true,
             CompileThreshold = SoftwareCpu.EnvironmentCompileThreshold ?? SoftwareCpu.BroadCodeCompileThreshold,

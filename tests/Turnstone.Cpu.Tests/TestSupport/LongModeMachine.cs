@@ -32,7 +32,7 @@ public sealed class LongModeMachine : TestMachine
     public const ushort UserCodeSelector = 0x2B;
     public const ushort TssSelector = 0x30;
 
-    public LongModeMachine()
+    public LongModeMachine(int tlbEntries = SoftwareCpu.DefaultTlbEntries) : base(tlbEntries)
     {
         WriteUInt64(Pml4, Pdpt | 7);
         WriteUInt64(Pdpt, PageDirectory | 7);

@@ -9,10 +9,10 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// </summary>
 public abstract class TestMachine : IDisposable
 {
-    protected TestMachine()
+    protected TestMachine(int tlbEntries = SoftwareCpu.DefaultTlbEntries)
     {
         Memory = GuestPhysicalMemory.Allocate((0, 16 << 20));
-        Cpu = new SoftwareCpu(Memory) { CompileThreshold = TestTier.CompileThreshold };
+        Cpu = new SoftwareCpu(Memory, tlbEntries: tlbEntries) { CompileThreshold = TestTier.CompileThreshold };
     }
 
     public GuestPhysicalMemory Memory { get; }
