@@ -167,9 +167,11 @@ public sealed class SoftwareVcpuInterruptsTests : IDisposable
         });
 
         Assert.True(exit.Kind == MachineExitKind.PowerOff, exit.ToString());
-        Assert.Equal(20ul, cpu.GetRegister(GeneralRegister.R15));
+        // The handler counted every tick delivered. A 21st can come between the handler's IRETQ (IF
+        // set again) and the CLI after HLT when the host held the vCPU back past a tick, as on hardware.
+        Assert.InRange(cpu.GetRegister(GeneralRegister.R15), 20ul, 21ul);
+        Assert.Equal((ulong)interrupts.InterruptsDelivered, cpu.GetRegister(GeneralRegister.R15));
         Assert.InRange(clock.Elapsed.TotalMilliseconds, 18, 10_000);
-        Assert.InRange(interrupts.InterruptsDelivered, 20, 21);
         Assert.InRange(interrupts.HaltSleeps, 1, 200); // slept, not spun: a busy loop would retire millions of instructions
         Assert.InRange(cpu.InstructionsRetired, 100ul, 10_000ul);
     }
