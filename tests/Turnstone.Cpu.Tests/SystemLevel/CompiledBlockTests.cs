@@ -169,24 +169,15 @@ public sealed class CompiledBlockTests
         a.mov(rax, r10);
         a.cmp(rax, rcx);
         a.shl(rax, cl);
-        a.pushfq();
-        a.pop(rbx);
-        a.add(r8, rbx);
-        a.add(r9, rax);
+        SumFlagsAndResult(a, rax);
         a.mov(rdx, r10);
         a.cmp(edx, 0x40);
         a.shr(edx, cl);
-        a.pushfq();
-        a.pop(rbx);
-        a.add(r8, rbx);
-        a.add(r9, rdx);
+        SumFlagsAndResult(a, rdx);
         a.mov(rsi, r10);
         a.sub(rsi, rcx);
         a.sar(si, cl);
-        a.pushfq();
-        a.pop(rbx);
-        a.add(r8, rbx);
-        a.add(r9, rsi);
+        SumFlagsAndResult(a, rsi);
         a.mov(rdi, r10);
         a.sar(rdi, cl);
         a.adc(r11, rdi);
@@ -202,6 +193,15 @@ public sealed class CompiledBlockTests
         a.cmp(ecx, 70);
         a.jb(loop);
         a.hlt();
+    }
+
+    /// <summary>Adds the whole RFLAGS image to R8 and the shifted register to R9.</summary>
+    private static void SumFlagsAndResult(Assembler a, AssemblerRegister64 shifted)
+    {
+        a.pushfq();
+        a.pop(rbx);
+        a.add(r8, rbx);
+        a.add(r9, shifted);
     }
 
     [Fact]

@@ -29,19 +29,28 @@ public sealed class RepeatedStringTests
     private static byte ByteAt(TestMachine machine, ulong address) => (byte)machine.ReadUInt64(address);
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(4)]
-    [InlineData(8)]
-    public void Rep_stos_fills_across_pages_and_chunks_as_each_element_would(int size)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(4, false)]
+    [InlineData(8, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(4, true)]
+    [InlineData(8, true)]
+    public void Rep_stos_fills_across_pages_and_chunks_as_each_element_would(int size, bool down)
     {
-        const ulong start = Data + 0xFF3;   // unaligned, two page ends ahead
+        // The first element unaligned, two page ends ahead (going down: behind).
+        ulong start = down ? Data + 0x3007 : Data + 0xFF3;
         ulong count = (ulong)(9000 / size); // more than one chunk of 4096 elements for bytes
         const ulong pattern = 0x1122_3344_5566_7788;
         using var machine = new LongModeMachine();
         Prefill(machine, Data, 0x4000, _ => Untouched);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
+            if (down)
+            {
+                a.std();
+            }
             a.mov(rdi, start);
             a.mov(rcx, count);
             a.mov(rax, pattern);
@@ -57,14 +66,15 @@ public sealed class RepeatedStringTests
 
         Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
 
-        ulong end = start + count * (ulong)size;
-        Assert.Equal(end, machine.Register(GeneralRegister.Rdi));
+        ulong lowest = down ? start - (count - 1) * (ulong)size : start;
+        ulong end = lowest + count * (ulong)size;
+        Assert.Equal(down ? lowest - (ulong)size : end, machine.Register(GeneralRegister.Rdi));
         Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx));
-        Assert.Equal(Untouched, ByteAt(machine, start - 1));
+        Assert.Equal(Untouched, ByteAt(machine, lowest - 1));
         Assert.Equal(Untouched, ByteAt(machine, end));
-        for (ulong address = start; address < end; address++)
+        for (ulong address = lowest; address < end; address++)
         {
-            Assert.Equal((byte)(pattern >> (int)((address - start) % (ulong)size * 8)), ByteAt(machine, address));
+            Assert.Equal((byte)(pattern >> (int)((address - lowest) % (ulong)size * 8)), ByteAt(machine, address));
         }
     }
 
@@ -136,14 +146,20 @@ public sealed class RepeatedStringTests
         Assert.Equal(destination + bytes, machine.Register(GeneralRegister.Rdi));
     }
 
-    [Fact]
-    public void A_fault_in_the_middle_of_rep_stos_leaves_rcx_and_rdi_at_the_element_that_faulted()
+    [Theory]
+    [InlineData(false, NotPresent - 0x1800, NotPresent, 0x800, NotPresent - 1)]
+    [InlineData(true, NotPresent + 0x1800, NotPresent + 0xFFF, 0x2000 - 0x801, NotPresent + 0x1000)]
+    public void A_fault_in_the_middle_of_rep_stos_leaves_rcx_and_rdi_at_the_element_that_faulted(bool down, ulong start, ulong faulting, ulong left, ulong lastWritten)
     {
         using var machine = new LongModeMachine();
         machine.SetPageEntry(NotPresent, 0);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
-            a.mov(rdi, NotPresent - 0x1800);
+            if (down)
+            {
+                a.std();
+            }
+            a.mov(rdi, start);
             a.mov(rcx, 0x2000);
             a.mov(al, 0x5A);
             a.rep.stosb();
@@ -153,17 +169,19 @@ public sealed class RepeatedStringTests
         Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
 
         Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
-        Assert.Equal(NotPresent, machine.Cpu.Cr2);
-        Assert.Equal(NotPresent, machine.Register(GeneralRegister.Rdi));
-        Assert.Equal(0x800UL, machine.Register(GeneralRegister.Rcx));
-        Assert.Equal(0x5A, ByteAt(machine, NotPresent - 0x1800));
-        Assert.Equal(0x5A, ByteAt(machine, NotPresent - 1));
+        Assert.Equal(faulting, machine.Cpu.Cr2);
+        Assert.Equal(faulting, machine.Register(GeneralRegister.Rdi));
+        Assert.Equal(left, machine.Register(GeneralRegister.Rcx));
+        Assert.Equal(0x5A, ByteAt(machine, start));
+        Assert.Equal(0x5A, ByteAt(machine, lastWritten));
     }
 
-    [Fact]
-    public void A_16_bit_destination_index_wraps_within_its_segment()
+    [Theory]
+    [InlineData(0xFFFE, false, 2, 0x70100)]  // FFFEh, FFFFh, then 0 and 1
+    [InlineData(1, true, 0xFFFD, 0x700FD)]   // 1, 0, then FFFFh and FFFEh
+    public void A_16_bit_destination_index_wraps_within_its_segment(ushort startDi, bool down, ulong endDi, ulong untouched)
     {
-        // ES's base is not page-aligned: the wrap from DI FFFFh to 0 falls inside a page.
+        // ES's base is not page-aligned: the wrap between DI FFFFh and 0 falls inside a page.
         using var machine = new LegacyModeMachine();
         machine.Cpu.ResetForBootSector();
         Prefill(machine, 0x700F0, 0x20, _ => Untouched);
@@ -172,9 +190,13 @@ public sealed class RepeatedStringTests
         {
             a.mov(ax, 0x6010);
             a.mov(es, ax);
-            a.mov(di, 0xFFFE);
+            a.mov(di, startDi);
             a.mov(cx, 4);
             a.mov(al, 0x5A);
+            if (down)
+            {
+                a.std();
+            }
             a.rep.stosb();
             a.hlt();
         });
@@ -183,54 +205,13 @@ public sealed class RepeatedStringTests
 
         Assert.Equal(0x5A, ByteAt(machine, 0x700FE));
         Assert.Equal(0x5A, ByteAt(machine, 0x700FF));
-        Assert.Equal(Untouched, ByteAt(machine, 0x70100));
         Assert.Equal(0x5A, ByteAt(machine, 0x60100));
         Assert.Equal(0x5A, ByteAt(machine, 0x60101));
+        Assert.Equal(Untouched, ByteAt(machine, untouched));
         Assert.Equal(Untouched, ByteAt(machine, 0x60102));
-        Assert.Equal(2UL, machine.Register(GeneralRegister.Rdi) & 0xFFFF);
+        Assert.Equal(endDi, machine.Register(GeneralRegister.Rdi) & 0xFFFF);
         Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx) & 0xFFFF);
     }
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(4)]
-    [InlineData(8)]
-    public void Rep_stos_going_down_fills_across_pages_and_chunks_as_each_element_would(int size)
-    {
-        const ulong first = Data + 0x3007; // the highest element, unaligned; the run ends two page ends below
-        ulong count = (ulong)(9000 / size);
-        const ulong pattern = 0x1122_3344_5566_7788;
-        using var machine = new LongModeMachine();
-        Prefill(machine, Data, 0x4000, _ => Untouched);
-        machine.Assemble(LongModeMachine.KernelCode, a =>
-        {
-            a.std();
-            a.mov(rdi, first);
-            a.mov(rcx, count);
-            a.mov(rax, pattern);
-            switch (size)
-            {
-                case 1: a.rep.stosb(); break;
-                case 2: a.rep.stosw(); break;
-                case 4: a.rep.stosd(); break;
-                default: a.rep.stosq(); break;
-            }
-            a.hlt();
-        });
-
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
-
-        ulong lowest = first - (count - 1) * (ulong)size, end = first + (ulong)size;
-        Assert.Equal(lowest - (ulong)size, machine.Register(GeneralRegister.Rdi));
-        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx));
-        Assert.Equal(Untouched, ByteAt(machine, lowest - 1));
-        Assert.Equal(Untouched, ByteAt(machine, end));
-        for (ulong address = lowest; address < end; address++)
-        {
-            Assert.Equal((byte)(pattern >> (int)((address - lowest) % (ulong)size * 8)), ByteAt(machine, address));
-        }
-    }
-
     /// <summary>GRUB's memmove of a range up onto itself (destination above an overlapping source: STD, then REP MOVS from the
     /// top) and the other overlap going down (destination below: each element lands where a later one is read, and repeats).</summary>
     [Theory]
@@ -284,62 +265,5 @@ public sealed class RepeatedStringTests
         Assert.Equal(source - (ulong)size, machine.Register(GeneralRegister.Rsi));
         Assert.Equal(destination - (ulong)size, machine.Register(GeneralRegister.Rdi));
         Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx));
-    }
-
-    [Fact]
-    public void A_fault_in_the_middle_of_rep_stos_going_down_leaves_rcx_and_rdi_at_the_element_that_faulted()
-    {
-        using var machine = new LongModeMachine();
-        machine.SetPageEntry(NotPresent, 0);
-        machine.Assemble(LongModeMachine.KernelCode, a =>
-        {
-            a.std();
-            a.mov(rdi, NotPresent + 0x1800);
-            a.mov(rcx, 0x2000);
-            a.mov(al, 0x5A);
-            a.rep.stosb();
-            a.hlt();
-        });
-
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(100_000).Reason);
-
-        Assert.Equal<int?>((int)ExceptionVector.PageFault, machine.VectorFromHaltRip());
-        Assert.Equal(NotPresent + 0xFFF, machine.Cpu.Cr2);
-        Assert.Equal(NotPresent + 0xFFF, machine.Register(GeneralRegister.Rdi));
-        Assert.Equal(0x2000UL - 0x801, machine.Register(GeneralRegister.Rcx));
-        Assert.Equal(0x5A, ByteAt(machine, NotPresent + 0x1800));
-        Assert.Equal(0x5A, ByteAt(machine, NotPresent + 0x1000));
-    }
-
-    [Fact]
-    public void A_16_bit_destination_index_going_down_wraps_within_its_segment()
-    {
-        // From DI 1 down: 1, 0, then FFFFh and FFFEh of the same segment.
-        using var machine = new LegacyModeMachine();
-        machine.Cpu.ResetForBootSector();
-        Prefill(machine, 0x60100, 0x10, _ => Untouched);
-        Prefill(machine, 0x700F0, 0x20, _ => Untouched);
-        machine.Assemble(0x7C00, 16, a =>
-        {
-            a.mov(ax, 0x6010);
-            a.mov(es, ax);
-            a.mov(di, 1);
-            a.mov(cx, 4);
-            a.mov(al, 0x5A);
-            a.std();
-            a.rep.stosb();
-            a.hlt();
-        });
-
-        Assert.Equal(CpuExitReason.Halt, machine.Cpu.Run(1000).Reason);
-
-        Assert.Equal(0x5A, ByteAt(machine, 0x60100));
-        Assert.Equal(0x5A, ByteAt(machine, 0x60101));
-        Assert.Equal(Untouched, ByteAt(machine, 0x60102));
-        Assert.Equal(0x5A, ByteAt(machine, 0x700FE));
-        Assert.Equal(0x5A, ByteAt(machine, 0x700FF));
-        Assert.Equal(Untouched, ByteAt(machine, 0x700FD));
-        Assert.Equal(0xFFFDUL, machine.Register(GeneralRegister.Rdi) & 0xFFFF);
-        Assert.Equal(0UL, machine.Register(GeneralRegister.Rcx) & 0xFFFF);
     }
 }
