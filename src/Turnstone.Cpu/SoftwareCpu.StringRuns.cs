@@ -38,11 +38,11 @@ public sealed unsafe partial class SoftwareCpu
                 source = HostRun(_readTlb, SourceAddress(ref i), size, down, ref run);
             }
             ulong bytes = run * (ulong)size;
-            if (down && target != null)
+            if (down && target != null && (!move || source != null))
             {
-                // From the first element (the highest) to the lowest address the run covers.
+                // A run going down (at least one element here) is moved from its lowest address.
                 target -= bytes - (ulong)size;
-                source = source != null ? source - (bytes - (ulong)size) : null;
+                source = move ? source - (bytes - (ulong)size) : null;
             }
             if (source != null && (down ? target < source && target + bytes > source : target > source && target < source + bytes))
             {
@@ -50,7 +50,7 @@ public sealed unsafe partial class SoftwareCpu
             }
             if (target == null || (move && source == null))
             {
-                if (!(move ? MoveOnce(this, ref i) : StoreOnce(this, ref i)))
+                if (!(move ? MoveOnce(ref i) : StoreOnce(ref i)))
                 {
                     return false;
                 }

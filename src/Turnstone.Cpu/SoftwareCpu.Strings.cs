@@ -74,31 +74,31 @@ public sealed unsafe partial class SoftwareCpu
     }
 
     private bool MoveString(ref DecodedInstruction i) =>
-        Repeated(ref i) ? RepeatInRuns(ref i, move: true) : MoveOnce(this, ref i);
+        Repeated(ref i) ? RepeatInRuns(ref i, move: true) : MoveOnce(ref i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool MoveOnce(SoftwareCpu cpu, ref DecodedInstruction i)
+    private bool MoveOnce(ref DecodedInstruction i)
     {
-        if (!cpu.TryRead(cpu.SourceAddress(ref i), i.Size, out ulong value) || !cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, value))
+        if (!TryRead(SourceAddress(ref i), i.Size, out ulong value) || !TryWrite(DestinationAddress(ref i), i.Size, value))
         {
             return false;
         }
-        cpu.AdvanceIndex(ref i, 6);
-        cpu.AdvanceIndex(ref i, 7);
+        AdvanceIndex(ref i, 6);
+        AdvanceIndex(ref i, 7);
         return true;
     }
 
     private bool StoreString(ref DecodedInstruction i) =>
-        Repeated(ref i) ? RepeatInRuns(ref i, move: false) : StoreOnce(this, ref i);
+        Repeated(ref i) ? RepeatInRuns(ref i, move: false) : StoreOnce(ref i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool StoreOnce(SoftwareCpu cpu, ref DecodedInstruction i)
+    private bool StoreOnce(ref DecodedInstruction i)
     {
-        if (!cpu.TryWrite(cpu.DestinationAddress(ref i), i.Size, cpu.ReadRegister(i.Size, 0)))
+        if (!TryWrite(DestinationAddress(ref i), i.Size, ReadRegister(i.Size, 0)))
         {
             return false;
         }
-        cpu.AdvanceIndex(ref i, 7);
+        AdvanceIndex(ref i, 7);
         return true;
     }
 
