@@ -5,6 +5,8 @@ namespace Turnstone.Machine;
 /// <summary>Connects the guest's consoles to host streams: output as it comes, input on its own thread.</summary>
 internal static class ConsoleStreams
 {
+    /// <summary>A byte at a time (a UART's transmitter) to <paramref name="output"/>, which decides when
+    /// to write them out (<see cref="Terminal.BatchedConsoleOutput"/> holds them a few milliseconds).</summary>
     public static Action<byte> Writer(Stream? output)
     {
         if (output is null)
@@ -16,10 +18,6 @@ internal static class ConsoleStreams
             try
             {
                 output.WriteByte(value);
-                if (value == (byte)'\n')
-                {
-                    output.Flush();
-                }
             }
             catch (IOException)
             {
@@ -29,9 +27,8 @@ internal static class ConsoleStreams
     }
 
     /// <summary>
-    /// <see cref="Writer"/> for whole runs of bytes: one write to <paramref name="output"/> per run.
-    /// On the host's stdout each write is a system call, a few microseconds that a BIOS video call
-    /// (an escape sequence, then a glyph) would otherwise pay once per byte.
+    /// <see cref="Writer"/> for whole runs of bytes (a BIOS video call's escape sequence or glyphs):
+    /// one write to <paramref name="output"/> per run.
     /// </summary>
     public static Action<ReadOnlySpan<byte>> RunWriter(Stream? output)
     {
@@ -44,10 +41,6 @@ internal static class ConsoleStreams
             try
             {
                 output.Write(run);
-                if (run.Contains((byte)'\n'))
-                {
-                    output.Flush();
-                }
             }
             catch (IOException)
             {

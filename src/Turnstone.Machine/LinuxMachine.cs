@@ -9,6 +9,7 @@ using Turnstone.Engine;
 using Turnstone.Hypervisor.Kvm;
 using Turnstone.Machine.Engines;
 using Turnstone.Machine.Platform;
+using Turnstone.Machine.Terminal;
 
 namespace Turnstone.Machine;
 
@@ -225,8 +226,8 @@ public sealed class LinuxMachine
         var control = new MachineControl();
         var buses = new PlatformBuses(_platform.Builder, backend.InterruptLine, log);
         backend.AttachPlatformDevices(buses.Ports, buses.Mmio);
-        // The UART and hvc0 write from different threads; one lock keeps their bytes whole.
-        var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : Stream.Synchronized(_config.ConsoleOutput);
+        // The UART, the BIOS and hvc0 write from different threads; its lock keeps their bytes whole and in order.
+        using var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : new BatchedConsoleOutput(_config.ConsoleOutput);
         var uart = buses.AttachWithIrq(_platform.Com1, line => new Serial16550(ConsoleStreams.Writer(consoleOutput), line));
         buses.Attach(_platform.KeyboardController, new I8042Controller(control));
         ulong lowRam = Math.Min(_config.MemoryBytes, GuestRamLayout.MmioHoleStart);
@@ -267,6 +268,7 @@ public sealed class LinuxMachine
         buses.Attach(_platform.BootTimer, bootTimer);
 
         BiosFirmware? bios = null;
+        var diskTransfers = new BiosDiskTransfers();
         var biosSetup = Stopwatch.StartNew();
         if (_platform.BiosFirmwareCallPort is { } firmwarePort)
         {
@@ -276,7 +278,7 @@ public sealed class LinuxMachine
             {
                 // The drive's EDD device path names the PCI function its virtio-blk device sits in.
                 var pci = _platform.Disks[i].Address;
-                drives.Add(new BlockBackendBiosDisk(virtio.DiskBackends[i], new BiosDiskPciLocation(pci.Bus, pci.Device, pci.Function)));
+                drives.Add(new BlockBackendBiosDisk(virtio.DiskBackends[i], new BiosDiskPciLocation(pci.Bus, pci.Device, pci.Function), diskTransfers));
             }
             bios = BiosFirmware.Create(drives, terminal, backend.Memory, _biosMemoryMap!,
                 reason => control.Stop(new MachineExit(MachineExitKind.Error, reason)), rtc, log);
@@ -355,7 +357,7 @@ public sealed class LinuxMachine
             InstructionsRetired = figures.InstructionsRetired,
             InterruptsDelivered = figures.InterruptsDelivered,
             GuestClock = figures.GuestClock,
-            Bios = bios is null ? null : (biosSetupTime + bios.Port.HandlingTime, bios.Port.Calls),
+            Bios = bios is null ? null : new BiosRunFigures(biosSetupTime + bios.Port.HandlingTime, bios.Port.Calls, diskTransfers.Time, diskTransfers.Bytes),
             // After a BIOS the first switch to long mode is the kernel's start (the loaders stay in 16/32-bit code).
             KernelEntered = bios is not null && figures.FirstLongModeEntryTimestamp is { } entered
                 ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp() - clock.ElapsedTicks, entered) : null,
@@ -464,9 +466,8 @@ public sealed record MachineRunSummary(
     /// <summary>Software engine: host time its guest clock held back from vCPU stalls in all, and the lag still to give back at the end.</summary>
     public (TimeSpan HeldBack, TimeSpan Lag)? GuestClock { get; init; }
 
-    /// <summary>BIOS boots: the firmware's own share of the run (the monitor's set-up of the BIOS on the
-    /// start path plus every firmware call it handled, disk reads included) and the number of calls.</summary>
-    public (TimeSpan Time, long Calls)? Bios { get; init; }
+    /// <summary>BIOS boots: the firmware's own share of the run and what its disk transfers took of it.</summary>
+    public BiosRunFigures? Bios { get; init; }
 
     /// <summary>BIOS boots on the software engine: when the kernel took over (its first switch to long
     /// mode), from the start of the run.</summary>
@@ -493,7 +494,7 @@ public sealed record MachineRunSummary(
         string guestClock = GuestClock is { } paced
             ? $"; guest clock held back {paced.HeldBack.TotalSeconds:F2} s from vCPU stalls, {paced.Lag.TotalSeconds:F2} s behind at the end" : "";
         string bios = Bios is { } firmware
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; bios {firmware.Time.TotalMilliseconds:F2} ms ({firmware.Calls} calls)") : "";
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; bios {firmware.Time.TotalMilliseconds:F2} ms ({firmware.Calls} calls; disk transfers {firmware.DiskTime.TotalMilliseconds:F2} ms, {firmware.DiskBytes / 1048576.0:F1} MiB)") : "";
         string kernel = KernelEntered is { } entered
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; kernel entered after {entered.TotalSeconds:F3} s") : "";
         return $"engine {MachineEngineSelection.Name(Engine)}; ran {WallTime.TotalSeconds:F2} s; {boot}; {exits}{instructions}{interrupts}{guestClock}{bios}{kernel}{repairs}{virtio}; monitor RSS beyond guest RAM {MonitorResidentBytes >> 20} MiB (managed heap {ManagedHeapCommittedBytes >> 20} MiB)";

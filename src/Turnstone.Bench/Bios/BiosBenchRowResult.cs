@@ -35,6 +35,11 @@ public sealed record BiosBenchRowResult(
     /// <summary>The firmware's own time (POST and every BIOS call the monitor handled), from the run summaries that report it.</summary>
     public SampleSpread? BiosMilliseconds => SampleSpread.Of(Turnstone.Select(s => s.Summary?.BiosMilliseconds).OfType<double>());
 
+    /// <summary>The part of <see cref="BiosMilliseconds"/> the disk services spent copying sectors, and how many MiB (medians).</summary>
+    public SampleSpread? BiosDiskMilliseconds => SampleSpread.Of(Turnstone.Select(s => s.Summary?.BiosDiskMilliseconds).OfType<double>());
+
+    public double? BiosDiskMebibytes => SampleSpread.Of(Turnstone.Select(s => s.Summary?.BiosDiskMebibytes).OfType<double>())?.Median;
+
     public double? BiosCalls => SampleSpread.Of(Turnstone.Select(s => s.Summary?.BiosCalls).OfType<long>().Select(c => (double)c))?.Median;
 
     /// <summary>When the kernel was entered, in seconds on the run summary's clock (from the machine's start): the

@@ -80,7 +80,8 @@ public static class BiosBenchmark
         }
         ours.Add(new BootSample(run.ToInitSeconds!.Value, run.GuestUptimeSeconds, run.WallSeconds, summary));
         progress($"{tag} turnstone: to init {Seconds(run.ToInitSeconds)} s (guest uptime {Seconds(run.GuestUptimeSeconds)} s); " +
-                 $"bios {Milliseconds(summary!.BiosMilliseconds)} ms ({summary.BiosCalls?.ToString(CultureInfo.InvariantCulture) ?? "-"} calls); " +
+                 $"bios {Milliseconds(summary!.BiosMilliseconds)} ms ({summary.BiosCalls?.ToString(CultureInfo.InvariantCulture) ?? "-"} calls; " +
+                 $"disk transfers {Milliseconds(summary.BiosDiskMilliseconds)} ms); " +
                  $"kernel entered after {Seconds(summary.KernelEnteredSeconds)} s");
         return null;
     }

@@ -15,7 +15,7 @@ public static partial class RunSummaryParser
     [GeneratedRegex(@"monitor RSS beyond guest RAM (?<beyond>-?[0-9]+) MiB \(managed heap (?<heap>[0-9]+) MiB\)", RegexOptions.CultureInvariant)]
     private static partial Regex Memory();
 
-    [GeneratedRegex(@"; bios (?<ms>[0-9.]+) ms \((?<calls>[0-9]+) calls?\)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"; bios (?<ms>[0-9.]+) ms \((?<calls>[0-9]+) calls?(?:; disk transfers (?<diskms>[0-9.]+) ms, (?<diskmib>[0-9.]+) MiB)?\)", RegexOptions.CultureInvariant)]
     private static partial Regex Bios();
 
     [GeneratedRegex(@"; kernel entered after (?<seconds>[0-9.]+) s", RegexOptions.CultureInvariant)]
@@ -44,6 +44,10 @@ public static partial class RunSummaryParser
             long.Parse(memory.Groups["heap"].Value, CultureInfo.InvariantCulture),
             bios.Success ? double.Parse(bios.Groups["ms"].Value, CultureInfo.InvariantCulture) : null,
             bios.Success ? long.Parse(bios.Groups["calls"].Value, CultureInfo.InvariantCulture) : null,
-            kernel.Success ? double.Parse(kernel.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null);
+            kernel.Success ? double.Parse(kernel.Groups["seconds"].Value, CultureInfo.InvariantCulture) : null,
+            OptionalNumber(bios.Groups["diskms"]),
+            OptionalNumber(bios.Groups["diskmib"]));
     }
+
+    private static double? OptionalNumber(Group group) => group.Success ? double.Parse(group.Value, CultureInfo.InvariantCulture) : null;
 }

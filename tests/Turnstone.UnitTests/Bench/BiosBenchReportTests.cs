@@ -5,8 +5,9 @@ namespace Turnstone.UnitTests.Bench;
 
 public sealed class BiosBenchReportTests
 {
-    private static BootSample Ours(double toInit, double? biosMilliseconds = 3.0, long? calls = 400, double? kernelEntered = 0.4) =>
-        new(toInit, 0.7, toInit + 0.1, new RunSummaryFigures("soft", toInit + 0.1, null, 30_000_000, 70, 12, biosMilliseconds, calls, kernelEntered));
+    private static BootSample Ours(double toInit, double? biosMilliseconds = 3.0, long? calls = 400, double? kernelEntered = 0.4, double? diskMilliseconds = 1.0) =>
+        new(toInit, 0.7, toInit + 0.1, new RunSummaryFigures("soft", toInit + 0.1, null, 30_000_000, 70, 12, biosMilliseconds, calls, kernelEntered,
+            diskMilliseconds, diskMilliseconds is null ? null : 2.3));
 
     private static BootSample Qemu(double toInit) => new(toInit, 0.8, toInit + 0.05, null);
 
@@ -21,7 +22,7 @@ public sealed class BiosBenchReportTests
     [Fact]
     public void The_table_has_both_times_the_ratio_and_the_firmwares_share_with_their_targets()
     {
-        var row = Row([Ours(1.6), Ours(1.4, 2.0, 390, 0.38), Ours(1.5, 4.0, 410, 0.42)], [Qemu(2.0), Qemu(1.9), Qemu(2.1)]);
+        var row = Row([Ours(1.6), Ours(1.4, 2.0, 390, 0.38, 0.5), Ours(1.5, 4.0, 410, 0.42, 1.5)], [Qemu(2.0), Qemu(1.9), Qemu(2.1)]);
 
         string table = BiosBenchReport.Table(Result(row));
         string line = table.Split('\n')[1];
@@ -32,6 +33,7 @@ public sealed class BiosBenchReportTests
         Assert.Contains("0.75x", line);
         Assert.Contains("<=1.0x met", line);
         Assert.Contains("3.00 (2.00..4.00)", line);
+        Assert.Contains("1.00 (0.50..1.50) (2.3 MiB)", line);
         Assert.Contains(" 400 ", line);
         Assert.Contains("<5 ms met", line);
         Assert.Contains("0.400 (0.380..0.420)", line);
@@ -74,7 +76,7 @@ public sealed class BiosBenchReportTests
         string table = BiosBenchReport.Table(Result(row));
         string[] cells = table.Split('\n')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-        Assert.Equal(["grub-mbr", "soft", "failed", "2.00", "-", "-", "-", "-", "-", "-"], cells);
+        Assert.Equal(["grub-mbr", "soft", "failed", "2.00", "-", "-", "-", "-", "-", "-", "-"], cells);
         Assert.Contains("Option '--kernel' is required.", table);
         Assert.Null(row.MeetsTimeTarget);
     }

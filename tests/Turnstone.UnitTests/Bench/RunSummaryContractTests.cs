@@ -16,7 +16,7 @@ public sealed class RunSummaryContractTests
         {
             Engine = EngineKind.Software,
             InstructionsRetired = 123_456,
-            Bios = (TimeSpan.FromMilliseconds(3.21), 412),
+            Bios = new Turnstone.Machine.Bios.BiosRunFigures(TimeSpan.FromMilliseconds(3.21), 412, TimeSpan.FromMilliseconds(1.75), 2_432_000),
             KernelEntered = TimeSpan.FromSeconds(0.412),
         };
 
@@ -26,6 +26,8 @@ public sealed class RunSummaryContractTests
         Assert.Equal("soft", figures.Engine);
         Assert.Equal(3.21, figures.BiosMilliseconds);
         Assert.Equal(412, figures.BiosCalls);
+        Assert.Equal(1.75, figures.BiosDiskMilliseconds);
+        Assert.Equal(2.3, figures.BiosDiskMebibytes); // 2,432,000 bytes, to a tenth of a MiB
         Assert.Equal(0.412, figures.KernelEnteredSeconds);
         Assert.Equal(123_456, figures.GuestInstructions);
     }
