@@ -6,7 +6,7 @@ namespace Turnstone.Machine.Bios;
 /// The host time the BIOS's disk services spent moving sectors between the image files and guest
 /// memory, and how many bytes: part of the firmware's share, reported apart from it because it
 /// grows with what the loader asks for (Debian's GRUB reads its kernel and initrd, 30 MB, through
-/// INT 13h: 10-17 ms of copying on this host), not with what the firmware does per call.
+/// INT 13h: 8-13 ms of copying on this host), not with what the firmware does per call.
 /// Counted on the vCPU's thread; read after it stopped.
 /// </summary>
 internal sealed class BiosDiskTransfers

@@ -18,6 +18,8 @@ public sealed class BatchedConsoleOutput : Stream
     /// <summary>Held bytes beyond which a write goes out at once (a full screen redraw is under 8 KiB).</summary>
     public const int Capacity = 16 << 10;
 
+    private static readonly TimeSpan StuckWriterWait = TimeSpan.FromMilliseconds(100);
+
     private readonly Stream _host;
     private readonly TimeSpan _holdFor;
     private readonly byte[] _held = new byte[Capacity];
@@ -101,11 +103,28 @@ public sealed class BatchedConsoleOutput : Stream
 
     private void WriteToHost(ReadOnlySpan<byte> bytes) => _host.Write(bytes);
 
+    /// <summary>Stops the timer and writes what is still held (what hvc0's worker wrote after the run's
+    /// last flush), unless a writer stuck in the host holds the lock: the run then gives up on it.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             _timer.Dispose();
+            if (_lock.TryEnter(StuckWriterWait))
+            {
+                try
+                {
+                    WriteHeld();
+                }
+                catch (IOException)
+                {
+                    // The terminal went away: what was held is dropped, as the writers drop it.
+                }
+                finally
+                {
+                    _lock.Exit();
+                }
+            }
         }
         base.Dispose(disposing);
     }

@@ -25,6 +25,33 @@ public sealed class BatchedConsoleOutputTests
     }
 
     [Fact]
+    public void Disposing_writes_what_is_still_held()
+    {
+        var host = new RecordingStream();
+        var output = new BatchedConsoleOutput(host, holdFor: Never);
+
+        output.Write("late hvc0 output"u8);
+        output.Dispose();
+
+        Assert.Equal(["late hvc0 output"], host.Writes);
+    }
+
+    [Fact]
+    public async Task Disposing_gives_up_on_a_writer_stuck_in_the_host()
+    {
+        var host = new Turnstone.UnitTests.Machine.StalledConsoleOutput();
+        var output = new BatchedConsoleOutput(host, holdFor: TimeSpan.FromMilliseconds(1));
+        output.Write("stuck"u8);
+        Assert.True(host.WriteEntered.Wait(TimeSpan.FromSeconds(30)), "the timer never wrote");
+
+        var disposing = Task.Run(output.Dispose); // the timer's write holds the lock until released
+        var first = await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromSeconds(30)));
+        host.Release();
+
+        Assert.True(first == disposing, "Dispose waited for the stuck writer");
+    }
+
+    [Fact]
     public void Held_bytes_go_out_by_themselves_after_the_hold()
     {
         var host = new RecordingStream();
