@@ -227,7 +227,7 @@ public sealed class LinuxMachine
         var buses = new PlatformBuses(_platform.Builder, backend.InterruptLine, log);
         backend.AttachPlatformDevices(buses.Ports, buses.Mmio);
         // The UART, the BIOS and hvc0 write from different threads; its lock keeps their bytes whole and in order.
-        using var consoleOutput = _config.ConsoleOutput is null ? Stream.Null : new BatchedConsoleOutput(_config.ConsoleOutput);
+        using var consoleOutput = new BatchedConsoleOutput(_config.ConsoleOutput ?? Stream.Null);
         var uart = buses.AttachWithIrq(_platform.Com1, line => new Serial16550(ConsoleStreams.Writer(consoleOutput), line));
         buses.Attach(_platform.KeyboardController, new I8042Controller(control));
         ulong lowRam = Math.Min(_config.MemoryBytes, GuestRamLayout.MmioHoleStart);
@@ -259,7 +259,7 @@ public sealed class LinuxMachine
         }
     }
 
-    private MachineExit RunWith(MachineBackend backend, VirtioDevices virtio, PlatformBuses buses, Serial16550 uart, CmosRtc rtc, Stream consoleOutput,
+    private MachineExit RunWith(MachineBackend backend, VirtioDevices virtio, PlatformBuses buses, Serial16550 uart, CmosRtc rtc, BatchedConsoleOutput consoleOutput,
         MachineControl control, Stopwatch clock, CancellationToken cancel, out bool vcpuEnded)
     {
         var log = _config.Log;
@@ -339,7 +339,11 @@ public sealed class LinuxMachine
         stopInput.Cancel();
         if (vcpuEnded)
         {
-            consoleOutput.Flush();
+            if (!consoleOutput.TryFlush(VcpuStopGrace))
+            {
+                log?.WriteLine($"\n[turnstone] the guest's console output was not taken within {VcpuStopGrace.TotalSeconds:F0} s of the end " +
+                               "(a stopped terminal, or a pipe nobody reads); leaving it behind");
+            }
         }
         else
         {

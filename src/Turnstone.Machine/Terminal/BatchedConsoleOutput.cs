@@ -27,6 +27,7 @@ public sealed class BatchedConsoleOutput : Stream
     private readonly Timer _timer;
     private int _length;
     private bool _timerArmed;
+    private volatile bool _stalled;
 
     public BatchedConsoleOutput(Stream host, TimeSpan? holdFor = null)
     {
@@ -103,28 +104,31 @@ public sealed class BatchedConsoleOutput : Stream
 
     private void WriteToHost(ReadOnlySpan<byte> bytes) => _host.Write(bytes);
 
+    /// <summary>
+    /// Writes what is held from a thread of its own and waits at most <paramref name="wait"/> for
+    /// it: false when the host did not take the bytes in time (a terminal stopped with Ctrl-S, a
+    /// pipe nobody reads), which leaves that write behind so a stopping run is not held by it.
+    /// </summary>
+    public bool TryFlush(TimeSpan wait)
+    {
+        if (_stalled)
+        {
+            return false;
+        }
+        var writer = new Thread(FlushQuietly) { IsBackground = true, Name = "console flush" };
+        writer.Start();
+        _stalled = !writer.Join(wait);
+        return !_stalled;
+    }
+
     /// <summary>Stops the timer and writes what is still held (what hvc0's worker wrote after the run's
-    /// last flush), unless a writer stuck in the host holds the lock: the run then gives up on it.</summary>
+    /// last flush), waiting at most <see cref="StuckWriterWait"/> for a host that does not take it.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             _timer.Dispose();
-            if (_lock.TryEnter(StuckWriterWait))
-            {
-                try
-                {
-                    WriteHeld();
-                }
-                catch (IOException)
-                {
-                    // The terminal went away: what was held is dropped, as the writers drop it.
-                }
-                finally
-                {
-                    _lock.Exit();
-                }
-            }
+            TryFlush(StuckWriterWait);
         }
         base.Dispose(disposing);
     }

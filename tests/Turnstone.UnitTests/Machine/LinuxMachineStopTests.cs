@@ -7,8 +7,9 @@ namespace Turnstone.UnitTests.Machine;
 
 /// <summary>
 /// Stopping a running machine (what Ctrl-C does) on the software engine, which needs no /dev/kvm:
-/// the run ends with the stop's reason and a summary, also when the vCPU thread is stuck in the
-/// host writing guest output nobody takes (it is left behind after <see cref="LinuxMachine.VcpuStopGrace"/>).
+/// the run ends with the stop's reason and a summary, also when guest output nobody takes holds a
+/// thread in the host: the vCPU's (it is left behind after <see cref="LinuxMachine.VcpuStopGrace"/>)
+/// or the console's last flush (left behind after the same grace).
 /// </summary>
 public sealed class LinuxMachineStopTests : IDisposable
 {
@@ -55,7 +56,7 @@ public sealed class LinuxMachineStopTests : IDisposable
     }
 
     [Fact]
-    public void A_stop_ends_the_run_even_when_the_vCPU_is_stuck_writing_a_stalled_console()
+    public void A_stop_ends_the_run_even_when_the_console_output_is_stalled()
     {
         var output = new StalledConsoleOutput();
         var log = new StringWriter();
@@ -73,7 +74,10 @@ public sealed class LinuxMachineStopTests : IDisposable
             Assert.Equal(MachineExitKind.Interrupted, run.Exit()?.Kind);
             Assert.Equal("stopped by the user", run.Exit()?.Reason);
             Assert.NotNull(machine.Summary);
-            Assert.Contains("[turnstone] the vCPU did not stop within", log.ToString());
+            // Which thread the stalled write holds depends on timing: the vCPU's own write once the
+            // batch is full, or the batch's timer (the vCPU then ends and the last flush is left).
+            Assert.True(log.ToString().Contains("[turnstone] the vCPU did not stop within") ||
+                        log.ToString().Contains("[turnstone] the guest's console output was not taken within"), log.ToString());
         }
         finally
         {

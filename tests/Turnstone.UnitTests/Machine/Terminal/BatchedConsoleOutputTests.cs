@@ -52,6 +52,37 @@ public sealed class BatchedConsoleOutputTests
     }
 
     [Fact]
+    public void A_flush_into_a_stalled_host_is_left_behind_after_the_wait()
+    {
+        var host = new Turnstone.UnitTests.Machine.StalledConsoleOutput();
+        var output = new BatchedConsoleOutput(host, holdFor: Never);
+        try
+        {
+            output.Write("stuck"u8);
+
+            Assert.False(output.TryFlush(TimeSpan.FromMilliseconds(50)));
+            Assert.True(host.WriteEntered.Wait(TimeSpan.FromSeconds(30)), "the flush never reached the host");
+            Assert.False(output.TryFlush(TimeSpan.FromHours(1)), "a second flush waited for the stalled one");
+        }
+        finally
+        {
+            host.Release();
+        }
+    }
+
+    [Fact]
+    public void A_flush_the_host_takes_in_time_succeeds()
+    {
+        var host = new RecordingStream();
+        using var output = new BatchedConsoleOutput(host, holdFor: Never);
+
+        output.Write("bye"u8);
+
+        Assert.True(output.TryFlush(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["bye"], host.Writes);
+    }
+
+    [Fact]
     public void Held_bytes_go_out_by_themselves_after_the_hold()
     {
         var host = new RecordingStream();
