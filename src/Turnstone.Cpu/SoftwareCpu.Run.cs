@@ -150,7 +150,8 @@ public sealed unsafe partial class SoftwareCpu
             }
         }
         ref DecodedInstruction last = ref Unsafe.Add(ref first, limit - 1);
-        _rip = blockRip + last.Offset + last.Length;
+        // Cut short (budget, interrupt shadow) after a JMP the block continues through: RIP is its target.
+        _rip = blockRip + ((last.Flags & OperandFlags.JumpedThrough) != 0 ? last.Immediate : (ulong)(last.Offset + last.Length));
         return limit;
     }
 
@@ -291,12 +292,20 @@ public sealed unsafe partial class SoftwareCpu
             InstructionTranslator.Translate(in instruction, ref decoded);
             ModeTranslator.Adjust(in instruction, ref decoded, bitness);
             decoded.Offset = (ushort)start;
+            if (bitness == 64 && decoded.Op == Operation.Jmp && (long)decoded.Immediate >= _fetch.Position && (long)decoded.Immediate < window)
+            {
+                // Decoding goes on at the target: offsets only grow, so the block cannot loop.
+                decoded.Op = Operation.Nop;
+                decoded.Flags |= OperandFlags.JumpedThrough;
+                _fetch.Position = (int)decoded.Immediate;
+            }
             _decodeScratch.Add(decoded);
             if (InstructionTranslator.EndsBlock(in decoded) || _fetch.Position >= pageBytes)
             {
                 break;
             }
         }
+        EndWithARealJump();
         var block = new DecodedBlock(physical, secondPage, [.. _decodeScratch], _fetch.Bytes.AsSpan(0, _fetch.Position).ToArray());
         ChargeDecodedCode(block);
         _blocks[physical] = block;
@@ -306,6 +315,18 @@ public sealed unsafe partial class SoftwareCpu
             RegisterCodePage(secondPage, block);
         }
         return block;
+    }
+
+    /// <summary>A block cut short right after a JMP it was continuing through (the instruction limit, or
+    /// the target's instruction crossing the page end) ends with that JMP, taken as a real one.</summary>
+    private void EndWithARealJump()
+    {
+        var instructions = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_decodeScratch);
+        if (instructions.Length > 0 && (instructions[^1].Flags & OperandFlags.JumpedThrough) != 0)
+        {
+            instructions[^1].Op = Operation.Jmp;
+            instructions[^1].Flags &= ~OperandFlags.JumpedThrough;
+        }
     }
 
     /// <summary>

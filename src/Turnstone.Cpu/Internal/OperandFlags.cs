@@ -19,4 +19,8 @@ internal enum OperandFlags : ushort
     Lock = 128,
     /// <summary>16-bit addressing (16- and 32-bit code): effective addresses, SI/DI and CX wrap at 64 KiB.</summary>
     AddressSize16 = 256,
+    /// <summary>A direct JMP forward in its page that the block continues through (64-bit code): it
+    /// runs as a NOP, the block's next instruction is its target, and the RIP after it is the target
+    /// (Immediate, an offset from the block's start). A block never ends with one.</summary>
+    JumpedThrough = 512,
 }

@@ -31,6 +31,20 @@ public sealed class CompiledBlockTests
             machine.ReadUInt64(cpu.GetRegister(GeneralRegister.Rsp)), machine.ReadUInt64(Data), machine.ReadUInt64(Data + 8));
     }
 
+    /// <summary>Runs interpreted for <paramref name="budget"/> instructions, then on to the end from where that left RIP.</summary>
+    private static Outcome RunThenResume(Action<Assembler> program, long budget)
+    {
+        using var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = -1;
+        machine.Assemble(LongModeMachine.KernelCode, program);
+        Assert.Equal(CpuExitReason.BudgetExhausted, machine.Cpu.Run(budget).Reason);
+        var exit = machine.Cpu.Run(1_000_000);
+        var cpu = machine.Cpu;
+        string registers = string.Join(",", Enumerable.Range(0, 16).Select(i => cpu.GetRegister((GeneralRegister)i).ToString("x")));
+        return new Outcome(exit.Reason, cpu.Rip, cpu.Rflags, cpu.InstructionsRetired, cpu.Cr2, machine.VectorFromHaltRip(), registers,
+            machine.ReadUInt64(cpu.GetRegister(GeneralRegister.Rsp)), machine.ReadUInt64(Data), machine.ReadUInt64(Data + 8));
+    }
+
     /// <summary>Runs interpreted, compiled from the first run and compiled after a few runs: all must agree.</summary>
     private static Outcome AssertTiersAgree(Action<Assembler> program, long budget = 1_000_000, Action<LongModeMachine>? prepare = null)
     {
@@ -380,6 +394,106 @@ public sealed class CompiledBlockTests
     {
         var outcome = AssertTiersAgree(ForwardBranchLoop, budget);
         Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
+    }
+
+    /// <summary>A loop whose body jumps forward over bytes that would change the result (a direct
+    /// JMP in its page: the block goes on at the target), then leaves through a taken forward branch
+    /// into the skipped bytes' neighbourhood on its last pass.</summary>
+    private static void JumpThroughLoop(Assembler a)
+    {
+        var loop = a.CreateLabel();
+        var over = a.CreateLabel();
+        var skipped = a.CreateLabel();
+        var done = a.CreateLabel();
+        a.mov(ecx, 300);
+        a.xor(eax, eax);
+        a.xor(edx, edx);
+        a.Label(ref loop);
+        a.add(eax, 3);
+        a.jmp(over);
+        a.Label(ref skipped);
+        a.mov(eax, 0xDEAD); // never runs
+        a.jmp(done);
+        a.Label(ref over);
+        a.add(edx, eax);
+        a.dec(ecx);
+        a.jnz(loop);
+        a.Label(ref done);
+        a.mov(__dword_ptr[Data], edx);
+        a.hlt();
+    }
+
+    [Fact]
+    public void A_block_continues_through_a_forward_jump_with_the_interpreters_result()
+    {
+        var outcome = AssertTiersAgree(JumpThroughLoop);
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Equal((300 * 3).ToString("x"), outcome.Registers.Split(',')[0]);
+        Assert.Equal(3UL * 300 * 301 / 2, outcome.Data0); // EDX: 3 + 6 + ... + 900
+        Assert.Equal(3UL + (5UL * 300) + 2, outcome.Retired); // set-up 3, five a pass (the JMP one of them), the tail 2
+        // Compiled at first sight: the set-up with the first pass, the loop body, the tail. Ending
+        // blocks at the JMP makes four (set-up to the JMP, the body from ADD EDX, from the loop's
+        // start to the JMP, the tail).
+        Run(JumpThroughLoop, 0, 1_000_000, out int blocks);
+        Assert.Equal(3, blocks);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(9)]
+    public void A_budget_ending_at_a_jump_the_block_continues_through_leaves_rip_at_its_target(long budget)
+    {
+        // Budget 5 stops right after the first JMP: the next instruction to run is ADD EDX, EAX.
+        var outcome = AssertTiersAgree(JumpThroughLoop, budget);
+        Assert.Equal(CpuExitReason.BudgetExhausted, outcome.Reason);
+        Assert.Equal((ulong)budget, outcome.Retired);
+        // Resumed from where the budget left RIP, the program ends as if never stopped (a RIP after
+        // the JMP instead of at its target would run MOV EAX, 0xDEAD and leave the loop).
+        Assert.Equal(Run(JumpThroughLoop, -1, 1_000_000, out _), RunThenResume(JumpThroughLoop, budget));
+    }
+
+    [Fact]
+    public void A_jump_target_whose_instruction_the_decode_window_cuts_ends_the_block_with_a_real_jump()
+    {
+        // mov eax, 1 (5 bytes); jmp rel32 (5); 945 filler bytes; at offset 955 a 10-byte MOV crossing
+        // the 960-byte decode window: the block ends with the JMP, the MOV is decoded in a block of its own.
+        var outcome = AssertTiersAgree(a =>
+        {
+            var target = a.CreateLabel();
+            a.mov(eax, 1);
+            a.jmp(target);
+            a.db(new byte[945]);
+            a.Label(ref target);
+            a.mov(rax, 0x1122_3344_5566_7788);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Equal("1122334455667788", outcome.Registers.Split(',')[0]);
+        Assert.Equal(4UL, outcome.Retired);
+    }
+
+    [Fact]
+    public void A_jump_that_is_a_blocks_last_allowed_instruction_is_taken_as_a_real_jump()
+    {
+        // 63 ADDs and the JMP fill the 64-instruction block: the JMP ends it and is taken.
+        var outcome = AssertTiersAgree(a =>
+        {
+            var target = a.CreateLabel();
+            a.xor(eax, eax);
+            for (int i = 0; i < 62; i++)
+            {
+                a.add(eax, 1);
+            }
+            a.jmp(target);
+            a.mov(eax, 0xDEAD);
+            a.Label(ref target);
+            a.add(eax, 100);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Equal((62 + 100).ToString("x"), outcome.Registers.Split(',')[0]);
     }
 
     [Fact]
