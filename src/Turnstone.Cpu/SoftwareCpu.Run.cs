@@ -14,8 +14,12 @@ public sealed unsafe partial class SoftwareCpu
     private const int MaxBlockInstructions = 64;
     /// <summary>Jump-cache entries per privilege unless the creator asks for more.</summary>
     public const int DefaultJumpCacheEntries = 4096;
-    /// <summary>The most bytes a block can span: 64 instructions of at most 15 bytes.</summary>
+    /// <summary>The bytes 64 instructions of at most 15 bytes take: what a block's decode window holds
+    /// from its start (and from a jumped-through JMP's target on).</summary>
     private const int MaxBlockBytes = MaxBlockInstructions * 15;
+    /// <summary>The most bytes a block skips at a JMP it continues through (the skipped bytes stay in the
+    /// block's code copy, which the decoded-code budget charges).</summary>
+    private const int MaxJumpedThroughBytes = 1024;
     private const int MaxRetiredBlocks = 4096;
 
     private readonly Dictionary<ulong, DecodedBlock> _blocks = [];
@@ -256,8 +260,8 @@ public sealed unsafe partial class SoftwareCpu
     {
         int pageOffset = (int)(rip & 0xFFF);
         int pageBytes = 4096 - pageOffset;
-        // A block never spans more than MaxBlockBytes, so the decoder cannot run out of bytes before
-        // the page end when the window is shorter than the page tail.
+        // The window holds MaxBlockBytes from the block's start (and from a jumped-through JMP's target
+        // on, fetched then), so the decoder runs out of bytes only at the page end.
         int window = Math.Min(pageBytes, MaxBlockBytes);
         new ReadOnlySpan<byte>(host + pageOffset, window).CopyTo(_fetch.Bytes);
         _fetch.Length = window;
@@ -292,12 +296,21 @@ public sealed unsafe partial class SoftwareCpu
             InstructionTranslator.Translate(in instruction, ref decoded);
             ModeTranslator.Adjust(in instruction, ref decoded, bitness);
             decoded.Offset = (ushort)start;
-            if (bitness == 64 && decoded.Op == Operation.Jmp && (long)decoded.Immediate >= _fetch.Position && (long)decoded.Immediate < window)
+            if (bitness == 64 && decoded.Op == Operation.Jmp && (long)decoded.Immediate >= _fetch.Position
+                && (long)decoded.Immediate - _fetch.Position <= MaxJumpedThroughBytes && (long)decoded.Immediate < pageBytes)
             {
-                // Decoding goes on at the target: offsets only grow, so the block cannot loop.
+                // Decoding goes on at the target (offsets only grow, so the block cannot loop), with
+                // room for the rest of the block's instructions after it fetched from the page.
+                int target = (int)decoded.Immediate;
+                int wanted = Math.Min(pageBytes, target + MaxBlockBytes);
+                if (wanted > _fetch.Length)
+                {
+                    new ReadOnlySpan<byte>(host + pageOffset + _fetch.Length, wanted - _fetch.Length).CopyTo(_fetch.Bytes.AsSpan(_fetch.Length));
+                    _fetch.Length = wanted;
+                }
                 decoded.Op = Operation.Nop;
                 decoded.Flags |= OperandFlags.JumpedThrough;
-                _fetch.Position = (int)decoded.Immediate;
+                _fetch.Position = target;
             }
             _decodeScratch.Add(decoded);
             if (InstructionTranslator.EndsBlock(in decoded) || _fetch.Position >= pageBytes)

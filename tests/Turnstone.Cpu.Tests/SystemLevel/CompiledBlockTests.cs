@@ -454,24 +454,58 @@ public sealed class CompiledBlockTests
         Assert.Equal(Run(JumpThroughLoop, -1, 1_000_000, out _), RunThenResume(JumpThroughLoop, budget));
     }
 
-    [Fact]
-    public void A_jump_target_whose_instruction_the_decode_window_cuts_ends_the_block_with_a_real_jump()
+    /// <summary>mov eax, 1; jmp rel32 over 1,000 bytes of ADD EAX, 1 (beyond the 960 bytes decoded
+    /// from the block's start); add eax, 2; hlt.</summary>
+    private static void FarForwardJump(Assembler a)
     {
-        // mov eax, 1 (5 bytes); jmp rel32 (5); 945 filler bytes; at offset 955 a 10-byte MOV crossing
-        // the 960-byte decode window: the block ends with the JMP, the MOV is decoded in a block of its own.
+        var target = a.CreateLabel();
+        a.mov(eax, 1);
+        a.jmp(target);
+        for (int i = 0; i < 200; i++)
+        {
+            a.add(eax, 1); // 05 01 00 00 00 with EAX: five bytes
+        }
+        a.Label(ref target);
+        a.add(eax, 2);
+        a.hlt();
+    }
+
+    [Fact]
+    public void A_jump_beyond_the_first_decode_window_continues_with_the_targets_own_bytes()
+    {
+        var outcome = AssertTiersAgree(FarForwardJump);
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Equal("3", outcome.Registers.Split(',')[0]);
+        Assert.Equal(4UL, outcome.Retired);
+        // One block, through the JMP (ending at it would make two: MOV and JMP, then ADD and HLT).
+        Run(FarForwardJump, 0, 1_000_000, out int blocks);
+        Assert.Equal(1, blocks);
+    }
+
+    [Fact]
+    public void A_jump_to_an_instruction_crossing_the_page_end_ends_the_block_with_a_real_jump()
+    {
+        // At offset 3500 of the code page: mov eax, 1 (5 bytes); jmp rel32 (5); 584 filler bytes; at
+        // 4094 a 10-byte MOV crossing into the next page. The block from 3500 ends with the JMP; the
+        // crossing MOV is a block of its own.
         var outcome = AssertTiersAgree(a =>
         {
+            var start = a.CreateLabel();
             var target = a.CreateLabel();
+            a.jmp(start);
+            a.db(new byte[3495]);
+            a.Label(ref start);
             a.mov(eax, 1);
             a.jmp(target);
-            a.db(new byte[945]);
+            a.db(new byte[584]);
             a.Label(ref target);
             a.mov(rax, 0x1122_3344_5566_7788);
             a.hlt();
         });
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
         Assert.Equal("1122334455667788", outcome.Registers.Split(',')[0]);
-        Assert.Equal(4UL, outcome.Retired);
+        Assert.Equal(5UL, outcome.Retired);
+        Assert.Equal(LongModeMachine.KernelCode + 4096 + 8 + 1, outcome.Rip); // after the HLT that follows the crossing MOV
     }
 
     [Fact]
