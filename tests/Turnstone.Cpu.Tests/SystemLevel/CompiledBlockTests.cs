@@ -24,8 +24,13 @@ public sealed class CompiledBlockTests
         prepare?.Invoke(machine);
         machine.Assemble(LongModeMachine.KernelCode, program);
         var exit = machine.Cpu.Run(budget);
+        compiled = machine.Cpu.BlocksCompiled;
+        return OutcomeOf(machine, exit);
+    }
+
+    private static Outcome OutcomeOf(LongModeMachine machine, CpuExit exit)
+    {
         var cpu = machine.Cpu;
-        compiled = cpu.BlocksCompiled;
         string registers = string.Join(",", Enumerable.Range(0, 16).Select(i => cpu.GetRegister((GeneralRegister)i).ToString("x")));
         return new Outcome(exit.Reason, cpu.Rip, cpu.Rflags, cpu.InstructionsRetired, cpu.Cr2, machine.VectorFromHaltRip(), registers,
             machine.ReadUInt64(cpu.GetRegister(GeneralRegister.Rsp)), machine.ReadUInt64(Data), machine.ReadUInt64(Data + 8));
@@ -38,11 +43,7 @@ public sealed class CompiledBlockTests
         machine.Cpu.CompileThreshold = -1;
         machine.Assemble(LongModeMachine.KernelCode, program);
         Assert.Equal(CpuExitReason.BudgetExhausted, machine.Cpu.Run(budget).Reason);
-        var exit = machine.Cpu.Run(1_000_000);
-        var cpu = machine.Cpu;
-        string registers = string.Join(",", Enumerable.Range(0, 16).Select(i => cpu.GetRegister((GeneralRegister)i).ToString("x")));
-        return new Outcome(exit.Reason, cpu.Rip, cpu.Rflags, cpu.InstructionsRetired, cpu.Cr2, machine.VectorFromHaltRip(), registers,
-            machine.ReadUInt64(cpu.GetRegister(GeneralRegister.Rsp)), machine.ReadUInt64(Data), machine.ReadUInt64(Data + 8));
+        return OutcomeOf(machine, machine.Cpu.Run(1_000_000));
     }
 
     /// <summary>Runs interpreted, compiled from the first run and compiled after a few runs: all must agree.</summary>

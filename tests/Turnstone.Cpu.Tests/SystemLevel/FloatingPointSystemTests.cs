@@ -280,9 +280,17 @@ public sealed class FloatingPointSystemTests
         RunLoop(); // decodes and builds the thunks
         RunLoop(); // the entry block runs once a loop: its second run compiles it (the test machines' threshold)
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunLoop();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of up to five measured runs: with the rest of the suite running in parallel one
+        // run now and then picks up a few KiB the engine does not allocate (8,200 bytes once in a full
+        // suite run, 2026-12-07; as MappedGuestMemoryTests saw), while an allocation by the engine
+        // per instruction or per block shows in every run.
+        long allocated = long.MaxValue;
+        for (int i = 0; i < 5 && allocated >= 1024; i++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            RunLoop();
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
 
         Assert.True(allocated < 1024, $"{allocated} bytes allocated for 240,000 instructions");
     }
