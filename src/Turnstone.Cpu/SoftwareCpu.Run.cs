@@ -334,7 +334,7 @@ public sealed unsafe partial class SoftwareCpu
     /// the target's instruction crossing the page end) ends with that JMP, taken as a real one.</summary>
     private void EndWithARealJump()
     {
-        var instructions = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_decodeScratch);
+        var instructions = CollectionsMarshal.AsSpan(_decodeScratch);
         if (instructions.Length > 0 && (instructions[^1].Flags & OperandFlags.JumpedThrough) != 0)
         {
             instructions[^1].Op = Operation.Jmp;

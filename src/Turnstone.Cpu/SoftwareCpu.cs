@@ -74,14 +74,8 @@ public sealed unsafe partial class SoftwareCpu
     /// each CR3 write.</param>
     public SoftwareCpu(GuestPhysicalMemory memory, int jumpCacheEntries = DefaultJumpCacheEntries, int tlbEntries = DefaultTlbEntries)
     {
-        if (jumpCacheEntries < 16 || !System.Numerics.BitOperations.IsPow2(jumpCacheEntries))
-        {
-            throw new ArgumentOutOfRangeException(nameof(jumpCacheEntries), jumpCacheEntries, "a power of two of at least 16");
-        }
-        if (tlbEntries < 16 || !System.Numerics.BitOperations.IsPow2(tlbEntries))
-        {
-            throw new ArgumentOutOfRangeException(nameof(tlbEntries), tlbEntries, "a power of two of at least 16");
-        }
+        RequireTableSize(jumpCacheEntries, nameof(jumpCacheEntries));
+        RequireTableSize(tlbEntries, nameof(tlbEntries));
         _jumpCacheMask = jumpCacheEntries - 1;
         _jumpCache = new JumpCacheEntry[2 * jumpCacheEntries];
         _tlbSetSize = tlbEntries;
@@ -94,6 +88,14 @@ public sealed unsafe partial class SoftwareCpu
         _rflags = RflagsBits.Fixed;
         FlushTlb();
         SetCpl(0);
+    }
+
+    private static void RequireTableSize(int entries, string name)
+    {
+        if (entries < 16 || !System.Numerics.BitOperations.IsPow2(entries))
+        {
+            throw new ArgumentOutOfRangeException(name, entries, "a power of two of at least 16");
+        }
     }
 
     public GuestPhysicalMemory Memory => _memory;

@@ -9,21 +9,11 @@ namespace Turnstone.HostIo;
 /// output was lost; this waits in poll(2) until it can write and goes on. EINTR is retried. Any
 /// other error (EPIPE: the reader went away) is an <see cref="IOException"/>.
 /// </summary>
-public sealed class DescriptorOutputStream(int descriptor) : Stream
+public sealed class DescriptorOutputStream(int descriptor) : WriteOnlyStream
 {
     /// <summary>How long one wait for room lasts before writing is tried again (a stop of the
     /// machine abandons a writer blocked here, as it abandons one blocked in a blocking write).</summary>
     private const int PollMilliseconds = 100;
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void WriteByte(byte value) => Write([value]);
 
     public override unsafe void Write(ReadOnlySpan<byte> buffer)
     {
@@ -51,12 +41,4 @@ public sealed class DescriptorOutputStream(int descriptor) : Stream
             }
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

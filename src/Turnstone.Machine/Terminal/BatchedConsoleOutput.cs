@@ -11,7 +11,7 @@ namespace Turnstone.Machine.Terminal;
 /// reader went away) drops the held bytes: a caller's own Flush or oversize Write sees the
 /// <see cref="IOException"/>, the timer drops them quietly, as the writers themselves do.
 /// </summary>
-public sealed class BatchedConsoleOutput : Stream
+public sealed class BatchedConsoleOutput : HostIo.WriteOnlyStream
 {
     public static readonly TimeSpan DefaultHoldFor = TimeSpan.FromMilliseconds(5);
 
@@ -36,16 +36,6 @@ public sealed class BatchedConsoleOutput : Stream
         _timer = new Timer(_ => FlushQuietly());
     }
 
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void WriteByte(byte value) => Write([value]);
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         lock (_lock)
@@ -55,7 +45,7 @@ public sealed class BatchedConsoleOutput : Stream
                 WriteHeld();
                 if (buffer.Length > Capacity)
                 {
-                    WriteToHost(buffer);
+                    _host.Write(buffer);
                     return;
                 }
             }
@@ -98,11 +88,9 @@ public sealed class BatchedConsoleOutput : Stream
         {
             int length = _length;
             _length = 0;
-            WriteToHost(_held.AsSpan(0, length));
+            _host.Write(_held.AsSpan(0, length));
         }
     }
-
-    private void WriteToHost(ReadOnlySpan<byte> bytes) => _host.Write(bytes);
 
     /// <summary>
     /// Writes what is held from a thread of its own and waits at most <paramref name="wait"/> for
@@ -132,8 +120,4 @@ public sealed class BatchedConsoleOutput : Stream
         }
         base.Dispose(disposing);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -2,7 +2,7 @@ namespace Turnstone.UnitTests.Machine;
 
 /// <summary>A console output whose writes block until <see cref="Release"/>, as a terminal stopped with
 /// Ctrl-S or a pipe nobody reads blocks the writer.</summary>
-internal sealed class StalledConsoleOutput : Stream
+internal sealed class StalledConsoleOutput : Turnstone.HostIo.WriteOnlyStream
 {
     private readonly ManualResetEventSlim _released = new(initialState: false);
 
@@ -11,24 +11,9 @@ internal sealed class StalledConsoleOutput : Stream
 
     public void Release() => _released.Set();
 
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         WriteEntered.Set();
         _released.Wait();
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -98,17 +98,9 @@ public sealed class VirtioConsoleTransmitTests
     }
 
     /// <summary>A host output whose reader went away: every write fails with an I/O error.</summary>
-    private sealed class FailingStream : Stream
+    private sealed class FailingStream : Turnstone.HostIo.WriteOnlyStream
     {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() => throw new IOException("broken pipe");
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("broken pipe");
+        public override void Write(ReadOnlySpan<byte> buffer) => throw new IOException("broken pipe");
     }
 }
