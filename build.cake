@@ -133,19 +133,55 @@ Task("unit-test")
     .IsDependentOn("build")
     .Does(() =>
 {
-    DotNetTest("./tests/Turnstone.UnitTests/Turnstone.UnitTests.csproj", new DotNetTestSettings
+    var results = MakeAbsolute(Directory("./TestResults/unit"));
+    CleanDirectory(results);
+    try
     {
-        Configuration = configuration,
-        NoBuild = true,
-    });
-    DotNetTest("./tests/Turnstone.Cpu.Tests/Turnstone.Cpu.Tests.csproj", new DotNetTestSettings
+        foreach (var (project, trx) in new[] { ("Turnstone.UnitTests", "unit.trx"), ("Turnstone.Cpu.Tests", "cpu.trx") })
+        {
+            DotNetTest($"./tests/{project}/{project}.csproj", new DotNetTestSettings
+            {
+                Configuration = configuration,
+                NoBuild = true,
+                ResultsDirectory = results,
+                Loggers = { "console;verbosity=normal", $"trx;LogFileName={trx}" },
+            });
+        }
+    }
+    finally
     {
-        Configuration = configuration,
-        NoBuild = true,
-    });
+        ReportFailedTests(System.IO.Directory.GetFiles(results.FullPath, "*.trx"));
+    }
 });
 
-const string SkipReportPath = "./TestResults/skipped-tests.txt";
+// What build.sh prints again after Cake's task table, so a log cut to its last lines (as CI's
+// report is) still names the tests that failed and how many were skipped.
+const string TestReportPath = "./TestResults/test-report.txt";
+static readonly System.Xml.Linq.XNamespace TrxNamespace = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
+
+IEnumerable<System.Xml.Linq.XElement> TestResultsIn(string trx) =>
+    System.Xml.Linq.XDocument.Load(trx).Descendants(TrxNamespace + "UnitTestResult");
+
+string FirstMessage(System.Xml.Linq.XElement result) =>
+    result.Descendants(TrxNamespace + "Message").Select(message => message.Value.Trim()).FirstOrDefault() ?? "";
+
+// Each failed test with the first lines of its message (the whole message is in the trx and above in the log).
+void ReportFailedTests(IEnumerable<string> trxFiles)
+{
+    const int MessageLines = 20;
+    var lines = new List<string>();
+    foreach (var result in trxFiles.Where(System.IO.File.Exists).SelectMany(TestResultsIn)
+        .Where(result => (string)result.Attribute("outcome") == "Failed"))
+    {
+        lines.Add($"FAILED {(string)result.Attribute("testName")}");
+        lines.AddRange(FirstMessage(result).Split('\n').Take(MessageLines).Select(line => "    " + line.TrimEnd()));
+    }
+    if (lines.Count > 0)
+    {
+        lines.ForEach(line => Error(line));
+        System.IO.File.AppendAllLines(TestReportPath, lines);
+    }
+}
 
 void RunIntegrationTests(string filter)
 {
@@ -166,7 +202,9 @@ void RunIntegrationTests(string filter)
     }
     finally
     {
-        ReportSkippedTests(results.CombineWithFilePath("integration.trx").FullPath);
+        var trx = results.CombineWithFilePath("integration.trx").FullPath;
+        ReportFailedTests(new[] { trx });
+        ReportSkippedTests(trx);
     }
 }
 
@@ -179,10 +217,9 @@ void ReportSkippedTests(string trx)
         Warning($"no test results at {trx}: skipped tests cannot be counted");
         return;
     }
-    var ns = System.Xml.Linq.XNamespace.Get("http://microsoft.com/schemas/VisualStudio/TeamTest/2010");
-    var skipped = System.Xml.Linq.XDocument.Load(trx).Descendants(ns + "UnitTestResult")
+    var skipped = TestResultsIn(trx)
         .Where(result => (string)result.Attribute("outcome") == "NotExecuted")
-        .Select(result => result.Descendants(ns + "Message").Select(message => message.Value.Trim()).FirstOrDefault() ?? "")
+        .Select(FirstMessage)
         .ToList();
     const string KvmPrefix = "needs KVM:";
     var kvm = skipped.Where(reason => reason.StartsWith(KvmPrefix)).ToList();
@@ -197,7 +234,7 @@ void ReportSkippedTests(string trx)
     }
     lines.ForEach(line => Information(line));
     // build.sh prints this file again after Cake's task table, so the count is the log's last line.
-    System.IO.File.WriteAllLines(SkipReportPath, lines);
+    System.IO.File.AppendAllLines(TestReportPath, lines);
 }
 
 Task("test")

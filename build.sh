@@ -8,10 +8,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 target="${1:-build}"
 [ $# -gt 0 ] && shift
 dotnet tool restore >/dev/null
-# build.cake writes how many tests were skipped (and why) here; it is repeated below as the last line of the log.
-skip_report=TestResults/skipped-tests.txt
-rm -f "$skip_report"
+# build.cake writes the tests that failed and how many were skipped (and why) here; it is repeated below,
+# after the task table, so the end of the log names them.
+test_report=TestResults/test-report.txt
+rm -f "$test_report"
 status=0
 dotnet cake build.cake --target="$target" "$@" || status=$?
-[ -f "$skip_report" ] && cat "$skip_report"
+[ -f "$test_report" ] && cat "$test_report"
 exit "$status"
