@@ -144,7 +144,7 @@ Task("unit-test")
                 Configuration = configuration,
                 NoBuild = true,
                 ResultsDirectory = results,
-                Loggers = { "console;verbosity=normal", $"trx;LogFileName={trx}" },
+                Loggers = { "console;verbosity=minimal", $"trx;LogFileName={trx}" },
             });
         }
     }

@@ -104,8 +104,8 @@ public sealed unsafe partial class SoftwareCpu
             }
             bool shadow = _interruptShadow;
             _interruptShadow = false;
-            int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Instructions.Length, budget);
-            int retired = !shadow && _replayCount == 0 && limit == block.Instructions.Length && CompiledCode(block) is { } compiled
+            int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Length, budget);
+            int retired = !shadow && _replayCount == 0 && limit == block.Length && CompiledCode(block) is { } compiled
                 ? RunCompiled(compiled, budget)
                 : ExecuteBlock(block, limit);
             budget -= retired;
