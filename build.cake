@@ -165,16 +165,22 @@ IEnumerable<System.Xml.Linq.XElement> TestResultsIn(string trx) =>
 string FirstMessage(System.Xml.Linq.XElement result) =>
     result.Descendants(TrxNamespace + "Message").Select(message => message.Value.Trim()).FirstOrDefault() ?? "";
 
-// Each failed test with the first lines of its message (the whole message is in the trx and above in the log).
+// Each failed test with the start and the end of its message (an assertion's text comes first, a
+// transcript's or a build log's last lines say most); the whole message is in the trx and above in the log.
 void ReportFailedTests(IEnumerable<string> trxFiles)
 {
-    const int MessageLines = 20;
+    const int HeadLines = 8, TailLines = 12;
     var lines = new List<string>();
     foreach (var result in trxFiles.Where(System.IO.File.Exists).SelectMany(TestResultsIn)
         .Where(result => (string)result.Attribute("outcome") == "Failed"))
     {
         lines.Add($"FAILED {(string)result.Attribute("testName")}");
-        lines.AddRange(FirstMessage(result).Split('\n').Take(MessageLines).Select(line => "    " + line.TrimEnd()));
+        var message = FirstMessage(result).Split('\n').Select(line => "    " + line.TrimEnd()).ToList();
+        if (message.Count > HeadLines + TailLines)
+        {
+            message = message.Take(HeadLines).Append($"    ... ({message.Count - HeadLines - TailLines} lines)").Concat(message.TakeLast(TailLines)).ToList();
+        }
+        lines.AddRange(message);
     }
     if (lines.Count > 0)
     {
