@@ -15,4 +15,7 @@ rm -f "$test_report"
 status=0
 dotnet cake build.cake --target="$target" "$@" || status=$?
 [ -f "$test_report" ] && cat "$test_report"
+# Cake's .NET console puts a terminal's cursor keys in application mode (keypad_xmit) and leaves them
+# there, as `turnstone run` would without TerminalKeypadMode: give the shell its keypad back.
+if [ -t 1 ]; then tput rmkx 2>/dev/null || true; fi
 exit "$status"
