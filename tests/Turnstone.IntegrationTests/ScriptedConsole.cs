@@ -17,6 +17,9 @@ internal sealed class ScriptedConsole(string marker, string prompt, string keyst
     /// <summary>A console that only records what the guest prints: nothing is ever typed.</summary>
     public static ScriptedConsole RecordOnly() => new("\0", "\0", "");
 
+    /// <summary>The same script with nothing recorded or typed yet, for a run started over.</summary>
+    public ScriptedConsole Afresh() => new(Marker, Prompt, Keystrokes);
+
     public string Marker { get; } = marker;
     public string Prompt { get; } = prompt;
     public string Keystrokes { get; } = keystrokes;

@@ -23,7 +23,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
     {
         var (status, text) = Boot(WriteDisk(BootSectorGuest.Image()), ScriptedConsole.RecordOnly(), SmallBootLimit);
 
-        Assert.Equal(0, status);
+        KvmHostVm.AssertExitStatus(0, status, text);
         Assert.Contains($"{BootSectorGuest.Greeting}\ndl=80h ok\nedd ok\n{BootSectorGuest.SecondSectorText}\nticks ok\n", text);
         Assert.Contains("engine kvm", text);
     }
@@ -33,7 +33,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
     {
         var (status, text) = Boot(WriteDisk(BootSectorGuest.Image(bootSignature: false)), ScriptedConsole.RecordOnly(), SmallBootLimit);
 
-        Assert.Equal(1, status);
+        KvmHostVm.AssertExitStatus(1, status, text);
         Assert.Contains("no bootable disk", text);
     }
 
@@ -44,7 +44,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
 
         var (status, text) = Boot(GuestImages.BiosDisk(target, key), console, SmallBootLimit, readOnly: true);
 
-        Assert.Equal(0, status);
+        KvmHostVm.AssertExitStatus(0, status, text);
         Assert.Contains(loaderBanner, text);
         Assert.Contains("shell on hvc0", text);
         Assert.Contains("guest powered off", text);
@@ -59,7 +59,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
 
         var (status, text) = Boot(image, console, SmallBootLimit, readOnly: true);
 
-        Assert.Equal(0, status);
+        KvmHostVm.AssertExitStatus(0, status, text);
         BiosBootExpectations.AssertEddDescribes(image, text);
     }
 
@@ -71,7 +71,7 @@ public sealed class BiosOnNestedKvmTests(ITestOutputHelper output) : IDisposable
         // Writable (a copy inside the VM): systemd remounts the root read-write.
         var (status, text) = Boot(GuestImages.BiosDisk("debian12", "DEBIAN12_DISK"), console, TimeSpan.FromMinutes(15));
 
-        Assert.Equal(0, status);
+        KvmHostVm.AssertExitStatus(0, status, text);
         Assert.Contains("Welcome to GRUB!", text);
         Assert.Contains("Reached target", text);
         Assert.Contains("typed-42", text);

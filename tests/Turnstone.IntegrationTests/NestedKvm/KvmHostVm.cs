@@ -24,11 +24,51 @@ internal static partial class KvmHostVm
             : $"needs {Qemu} (Debian package qemu-system-x86) to nest KVM in QEMU's software CPU";
 
     /// <summary>
+    /// Fails unless turnstone in the VM exited with <paramref name="expected"/>, saying why it did not
+    /// in the message's first lines: the monitor's own lines ("[turnstone] ...", "kvm-host: ...": a
+    /// triple fault, an error), then the end of the serial output.
+    /// </summary>
+    public static void AssertExitStatus(int expected, int? status, string text)
+    {
+        if (status == expected)
+        {
+            return;
+        }
+        string[] lines = text.Split('\n');
+        var monitor = lines.Where(line => line.TrimStart().StartsWith("[turnstone]", StringComparison.Ordinal) || line.StartsWith("kvm-host:", StringComparison.Ordinal));
+        Assert.Fail($"turnstone in the VM exited with status {status?.ToString() ?? "(none: it never ran or never ended)"}, expected {expected}\n" +
+                    string.Join('\n', monitor) + "\n--- the end of the serial output ---\n" + string.Join('\n', lines.TakeLast(25)));
+    }
+
+    /// <summary>What the monitor in the VM prints when its guest triple-faults.</summary>
+    private const string GuestTripleFault = "[turnstone] guest triple fault";
+
+    /// <summary>
     /// Runs <c>turnstone ARGUMENTS</c> on the VM's KVM, with <paramref name="guestFiles"/> (name in
     /// the VM, host path) under /guest (writable copies), and <paramref name="console"/> as its
     /// terminal. Returns turnstone's exit status (null when the VM never ran it) and the serial output.
     /// </summary>
+    /// <remarks>
+    /// A run whose guest triple-faults is run once more, and the test output says so with the first
+    /// run's transcript: KVM here is kvm_amd on QEMU 7.2's software emulation of AMD SVM, and the
+    /// Debian 12 guest on it triple-faulted once in 13 boots here (in its initramfs, 22 s in), while the
+    /// same image never failed on the software engine (2026-12-07). Only a triple fault is retried,
+    /// and only once; on a host whose own KVM runs these rows this class is not used (the in-process
+    /// KVM rows run instead, without a retry).
+    /// </remarks>
     public static (int? Status, string Output) Run(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> guestFiles,
+        ScriptedConsole console, TimeSpan timeLimit, ITestOutputHelper output)
+    {
+        var first = RunOnce(arguments, guestFiles, console, timeLimit, output);
+        if (!first.Output.Contains(GuestTripleFault, StringComparison.Ordinal))
+        {
+            return first;
+        }
+        output.WriteLine("--- the guest triple-faulted on KVM nested in QEMU's software CPU (transcript above): running it once more ---");
+        return RunOnce(arguments, guestFiles, console.Afresh(), timeLimit, output);
+    }
+
+    private static (int? Status, string Output) RunOnce(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> guestFiles,
         ScriptedConsole console, TimeSpan timeLimit, ITestOutputHelper output)
     {
         string payload = KvmHostPayload.Image;

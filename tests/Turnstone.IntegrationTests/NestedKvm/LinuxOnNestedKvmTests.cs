@@ -38,7 +38,7 @@ public sealed class LinuxOnNestedKvmTests(ITestOutputHelper output)
 
         var (status, text) = KvmHostVm.Run(arguments, files, ScriptedConsole.RecordOnly(), TimeSpan.FromMinutes(5), output);
 
-        Assert.Equal(0, status);
+        KvmHostVm.AssertExitStatus(0, status, text);
         Assert.Contains("engine kvm", text);
         Assert.Contains("turnstone-guest: root file system reached", text);
         Assert.Contains($"turnstone-guest: wrote {VirtioDiskBootTests.ExpectedChecksum()}", text);
