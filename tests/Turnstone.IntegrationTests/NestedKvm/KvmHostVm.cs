@@ -51,7 +51,7 @@ internal static partial class KvmHostVm
     /// <remarks>
     /// A run whose guest triple-faults is run once more, and the test output says so with the first
     /// run's transcript: KVM here is kvm_amd on QEMU 7.2's software emulation of AMD SVM, and the
-    /// Debian 12 guest on it triple-faulted once in 13 boots here (in its initramfs, 22 s in), while the
+    /// Debian 12 guest on it triple-faulted once in 15 boots here (in its initramfs, 22 s in), while the
     /// same image never failed on the software engine (2026-12-07). Only a triple fault is retried,
     /// and only once; on a host whose own KVM runs these rows this class is not used (the in-process
     /// KVM rows run instead, without a retry).
