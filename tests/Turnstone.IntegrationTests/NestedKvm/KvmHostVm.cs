@@ -57,11 +57,12 @@ internal static partial class KvmHostVm
     /// making progress (it never powered off and its own watchdog, which reports a turnstone that
     /// outlives its time, never spoke), or the VM ended before its init script could report
     /// turnstone's exit (the VM's own kernel went down). KVM here is kvm_amd on QEMU 7.2's software
-    /// emulation of AMD SVM, and on 2026-12-07 each of these happened in about 25 nested runs: the
-    /// Debian 12 guest triple-faulted twice (in its initramfs; and in its kernel's start, where it
-    /// probes the K8 performance counters, WRMSR 0xC0010007, which KVM answers with a #GP), the
-    /// gpt-cloud row's VM went silent at that same point for 5 minutes, and one VM reset itself while
-    /// the Debian 12 guest's kernel started; the same images never failed on the software engine.
+    /// emulation of AMD SVM, and on 2026-12-07 about one nested run in seven failed in one of these
+    /// ways (5 of some 35): the Debian 12 guest triple-faulted twice (in its initramfs; and in its
+    /// kernel's start, where it probes the K8 performance counters, WRMSR 0xC0010007, which KVM answers
+    /// with a #GP), two VMs went silent (the gpt-cloud row's at that same point, a boot-sector row's
+    /// as turnstone started), and one VM reset itself while the Debian 12 guest's kernel started; the
+    /// same images never failed on the software engine.
     /// Only once; a turnstone the watchdog catches still running is a failure at once, as is any exit status;
     /// on a host whose own KVM runs these rows this class is not used (the in-process KVM rows run
     /// instead, without a retry).
