@@ -2,7 +2,8 @@
 # Bootstrapper: restores the pinned Cake tool, then runs a target of build.cake.
 #   ./build.sh boot     build everything (guest images on first run) and boot the default guest
 #   ./build.sh test     build, build the guest images, run every test (unit, engine, guest boots)
-#   ./build.sh <target> [--configuration=Debug] ...   other targets: build, unit-test, images, bench
+#   ./build.sh <target> [--configuration=Debug] ...   other targets: build, unit-test, images, bench,
+#                       test-nested-kvm (KVM rows on KVM nested in QEMU, where the host has none)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 target="${1:-build}"
