@@ -36,16 +36,16 @@ public static class BootBenchmark
                 if (oursFirst == (turn == 0))
                 {
                     progress($"{tag} turnstone run --engine {row.EngineName}...");
-                    var run = BootProcessRunner.Run(ourProgram, ourArguments, options.Timeout);
+                    var run = BootProcessRunner.Run(ourProgram, ourArguments, options.Timeout, BootCommands.MemoryBytes);
                     var summary = RunSummaryParser.Parse(run.Log);
                     ourProblem = run.Problem("turnstone run", options.Timeout)
                                  ?? (summary is null ? $"turnstone run printed no run summary line: {run.Log.Trim().Split('\n').LastOrDefault()}" : null);
                     if (ourProblem is null)
                     {
-                        ours.Add(new BootSample(run.ToInitSeconds!.Value, run.GuestUptimeSeconds, run.WallSeconds, summary));
+                        ours.Add(new BootSample(run.ToInitSeconds!.Value, run.GuestUptimeSeconds, run.WallSeconds, summary, run.PeakBeyondGuestRamBytes));
                         progress($"{tag} turnstone: to init {Seconds(run.ToInitSeconds.Value)} s (boot timer {Seconds(summary!.BootTimerSeconds)} s, " +
                                  $"guest uptime {Seconds(run.GuestUptimeSeconds)} s); {summary.GuestInstructions?.ToString(CultureInfo.InvariantCulture) ?? "no"} guest instructions; " +
-                                 $"monitor {summary.MonitorBeyondGuestRamMebibytes} MiB beyond guest RAM");
+                                 $"monitor {Mebibytes(run.PeakBeyondGuestRamBytes)} MiB beyond guest RAM at most ({summary.MonitorBeyondGuestRamMebibytes} MiB at its end, by its summary)");
                     }
                     else
                     {
@@ -55,12 +55,13 @@ public static class BootBenchmark
                 else if (options.Qemu is { } qemu && qemuNote is null)
                 {
                     progress($"{tag} {qemu} -accel tcg...");
-                    var run = BootProcessRunner.Run(qemu, qemuArguments, options.Timeout);
+                    var run = BootProcessRunner.Run(qemu, qemuArguments, options.Timeout, BootCommands.MemoryBytes);
                     string? problem = run.Problem("QEMU", options.Timeout);
                     if (problem is null)
                     {
-                        theirs.Add(new BootSample(run.ToInitSeconds!.Value, run.GuestUptimeSeconds, run.WallSeconds, null));
-                        progress($"{tag} QEMU TCG: to init {Seconds(run.ToInitSeconds.Value)} s (guest uptime {Seconds(run.GuestUptimeSeconds)} s)");
+                        theirs.Add(new BootSample(run.ToInitSeconds!.Value, run.GuestUptimeSeconds, run.WallSeconds, null, run.PeakBeyondGuestRamBytes));
+                        progress($"{tag} QEMU TCG: to init {Seconds(run.ToInitSeconds.Value)} s (guest uptime {Seconds(run.GuestUptimeSeconds)} s); " +
+                                 $"{Mebibytes(run.PeakBeyondGuestRamBytes)} MiB beyond guest RAM at most");
                     }
                     else
                     {
@@ -79,4 +80,6 @@ public static class BootBenchmark
     }
 
     private static string Seconds(double? seconds) => seconds?.ToString("F2", CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Mebibytes(long? bytes) => bytes is { } b ? (b >> 20).ToString(CultureInfo.InvariantCulture) : "-";
 }

@@ -6,6 +6,7 @@ namespace Turnstone.Bench.Boot;
 public static class BootCommands
 {
     public const string Memory = "512M";
+    public const long MemoryBytes = 512L << 20;
 
     public static IReadOnlyList<string> Turnstone(BootBenchRowPlan row, string initramfs) =>
         ["run", "--engine", row.EngineName, "--memory", Memory, "--kernel", row.Kernel.Path, "--initrd", initramfs, "--cmdline", row.CommandLine];

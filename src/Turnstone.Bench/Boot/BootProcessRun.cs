@@ -4,11 +4,12 @@ namespace Turnstone.Bench.Boot;
 /// One boot as a child process: seconds from its start to the marker on its console (null when the
 /// marker never came), the guest's uptime the marker carries, the wall time to its exit, its exit
 /// status (null when it was killed at the timeout), what it printed on stdout (the guest's
-/// console) and stderr (its log), the marker it waited for, and whether the runner stopped it with
-/// SIGTERM once the marker came.
+/// console) and stderr (its log), the marker it waited for, whether the runner stopped it with
+/// SIGTERM once the marker came, and the most memory beyond guest RAM it was seen to hold
+/// (null when not sampled, see <see cref="BootProcessLaunch.GuestRamBytes"/>).
 /// </summary>
 public sealed record BootProcessRun(double? ToInitSeconds, double? GuestUptimeSeconds, double WallSeconds, int? ExitCode, string Console, string Log,
-    string MarkerText = InitMarker.Text, bool StoppedAtMarker = false)
+    string MarkerText = InitMarker.Text, bool StoppedAtMarker = false, long? PeakBeyondGuestRamBytes = null)
 {
     /// <summary>The status a process ends with after SIGTERM when it does not exit 0 (128 + 15),
     /// as <c>turnstone run</c> does after printing its summary.</summary>

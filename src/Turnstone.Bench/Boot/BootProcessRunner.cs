@@ -10,9 +10,10 @@ namespace Turnstone.Bench.Boot;
 /// </summary>
 public static class BootProcessRunner
 {
-    /// <summary>A boot timed to the test initramfs's init marker, left to end by itself (the initramfs resets the guest).</summary>
-    public static BootProcessRun Run(string program, IReadOnlyList<string> arguments, TimeSpan timeout) =>
-        Run(new BootProcessLaunch(program, arguments, timeout, InitMarker.Marker, StopAtMarker: false));
+    /// <summary>A boot timed to the test initramfs's init marker, left to end by itself (the initramfs
+    /// resets the guest), its memory beyond guest RAM sampled.</summary>
+    public static BootProcessRun Run(string program, IReadOnlyList<string> arguments, TimeSpan timeout, long guestRamBytes) =>
+        Run(new BootProcessLaunch(program, arguments, timeout, InitMarker.Marker, StopAtMarker: false, guestRamBytes));
 
     public static BootProcessRun Run(BootProcessLaunch launch)
     {
@@ -38,6 +39,7 @@ public static class BootProcessRunner
         double? toInit = null, uptime = null;
         var clock = new Stopwatch();
         using var process = new Process { StartInfo = start };
+        MemorySampler? sampler = null;
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -52,6 +54,7 @@ public static class BootProcessRunner
                 {
                     toInit = now;
                     uptime = launch.Marker.GuestUptimeSeconds(e.Data);
+                    sampler?.SampleNow();
                     if (launch.StopAtMarker)
                     {
                         Terminate(process);
@@ -74,6 +77,10 @@ public static class BootProcessRunner
         {
             throw new InvalidOperationException($"cannot start {program}");
         }
+        if (launch.GuestRamBytes is { } guestRam)
+        {
+            sampler = new MemorySampler(process.Id, guestRam);
+        }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         bool finished = process.WaitForExit(timeout);
@@ -83,10 +90,53 @@ public static class BootProcessRunner
         }
         process.WaitForExit(); // and the output readers to reach the end of both pipes
         double wall = clock.Elapsed.TotalSeconds;
+        long? peak = sampler?.Stop();
         lock (gate)
         {
             return new BootProcessRun(toInit, uptime, wall, finished ? process.ExitCode : null, console.ToString(), log.ToString(),
-                launch.Marker.Text, launch.StopAtMarker && toInit is not null);
+                launch.Marker.Text, launch.StopAtMarker && toInit is not null, peak);
+        }
+    }
+
+    /// <summary>
+    /// Samples a process's memory beyond guest RAM every <see cref="Interval"/> and when asked (at
+    /// the marker) on a thread of its own, and keeps the largest. Reading smaps costs the host a few
+    /// milliseconds of a core each time, the same for either monitor.
+    /// </summary>
+    private sealed class MemorySampler
+    {
+        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+        private readonly AutoResetEvent _wake = new(false);
+        private readonly Thread _thread;
+        private volatile bool _stopping;
+        private long? _peak;
+
+        public MemorySampler(int processId, long guestRamBytes)
+        {
+            _thread = new Thread(() =>
+            {
+                while (!_stopping)
+                {
+                    if (ProcessMemory.BeyondGuestRam(processId, guestRamBytes) is { } bytes && bytes > (_peak ?? -1))
+                    {
+                        _peak = bytes;
+                    }
+                    _wake.WaitOne(Interval);
+                }
+            }) { IsBackground = true, Name = "bench memory sampler" };
+            _thread.Start();
+        }
+
+        public void SampleNow() => _wake.Set();
+
+        /// <summary>Stops sampling (the process has exited) and returns the largest sample, or null when none was taken.</summary>
+        public long? Stop()
+        {
+            _stopping = true;
+            _wake.Set();
+            _thread.Join();
+            _wake.Dispose();
+            return _peak;
         }
     }
 

@@ -4,10 +4,11 @@ namespace Turnstone.UnitTests.Bench;
 
 public sealed class BootBenchReportTests
 {
+    // The summary's own figure (at the run's end) differs from the sampled peak on purpose: the table uses the peak.
     private static BootSample Ours(double toInit, long instructions = 30_000_000, double ran = 4.0, long monitor = 70) =>
-        new(toInit, 2.0, ran, new RunSummaryFigures("soft", ran, toInit - 0.3, instructions, monitor, 12));
+        new(toInit, 2.0, ran, new RunSummaryFigures("soft", ran, toInit - 0.3, instructions, monitor - 5, 12), monitor << 20);
 
-    private static BootSample Qemu(double toInit) => new(toInit, 2.0, toInit + 0.1, null);
+    private static BootSample Qemu(double toInit, long? memory = 56) => new(toInit, 2.0, toInit + 0.1, null, memory << 20);
 
     private static BootBenchRowResult Row(IReadOnlyList<BootSample> ours, IReadOnlyList<BootSample> qemu, string engine = "soft",
         string? problem = null, string? qemuNote = null) =>
@@ -34,6 +35,29 @@ public sealed class BootBenchReportTests
         Assert.Equal(70, row.MonitorBeyondGuestRamMebibytes);
         Assert.False(row.MeetsMemoryTarget);
         Assert.Equal(30_000_000 / 4.0, row.InstructionsPerSecond);
+    }
+
+    [Fact]
+    public void QEMUs_memory_is_its_largest_sample_and_the_memory_ratio_ours_over_it()
+    {
+        var row = Row([Ours(4.0, monitor: 70), Ours(4.0, monitor: 77)], [Qemu(1.0, memory: 50), Qemu(1.0, memory: 55), Qemu(1.0, memory: null)]);
+
+        Assert.Equal(77, row.MonitorBeyondGuestRamMebibytes);
+        Assert.Equal(55, row.QemuBeyondGuestRamMebibytes);
+        Assert.Equal(77.0 / 55, row.MemoryRatio!.Value, 1e-9);
+        string line = BootBenchReport.Table(Result(row)).Split('\n')[1];
+        Assert.Contains("1.40x", line);
+    }
+
+    [Fact]
+    public void Without_memory_samples_no_memory_figure_or_ratio_is_made_up()
+    {
+        var row = Row([Ours(4.0) with { PeakBeyondGuestRamBytes = null }], [Qemu(1.0, memory: null)]);
+
+        Assert.Null(row.MonitorBeyondGuestRamMebibytes);
+        Assert.Null(row.QemuBeyondGuestRamMebibytes);
+        Assert.Null(row.MemoryRatio);
+        Assert.Null(row.MeetsMemoryTarget);
     }
 
     [Fact]
@@ -80,7 +104,7 @@ public sealed class BootBenchReportTests
     [Fact]
     public void A_KVM_row_has_no_time_target_and_no_instruction_count()
     {
-        var kvm = new BootSample(60.0, 59.0, 61.0, new RunSummaryFigures("kvm", 61.0, 59.5, null, 42, 0));
+        var kvm = new BootSample(60.0, 59.0, 61.0, new RunSummaryFigures("kvm", 61.0, 59.5, null, 42, 0), 42L << 20);
         var row = Row([kvm], [Qemu(1.5)], engine: "kvm");
 
         Assert.Equal(40.0, row.Ratio);
@@ -112,6 +136,7 @@ public sealed class BootBenchReportTests
         Assert.Contains("\"ratio\": 2", json);
         Assert.Contains("\"meetsTimeTarget\": true", json);
         Assert.Contains("\"monitorBeyondGuestRamMebibytes\": 70", json);
+        Assert.Contains("\"qemuBeyondGuestRamMebibytes\": 56", json);
     }
 
     [Fact]
