@@ -76,23 +76,25 @@ public sealed unsafe partial class SoftwareCpu
     /// handler kept this out of the run loop, a call per block).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int RunCompiled(CompiledBlock compiled, long budget) => compiled(this, Math.Min(budget, int.MaxValue / 2));
+    private int RunCompiled(nint entry, DecodedBlock block, long budget) =>
+        ((delegate* managed<DecodedInstruction[], SoftwareCpu, long, int>)entry)(block.Instructions, this, Math.Min(budget, int.MaxValue / 2));
 
+    /// <summary>The block's compiled entry point, compiling it (or queueing it) once it is hot; 0: interpret it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private CompiledBlock? CompiledCode(DecodedBlock block)
+    private nint CompiledEntry(DecodedBlock block)
     {
-        CompiledBlock? compiled = block.Compiled;
-        if (compiled is null && _compileThreshold >= 0)
+        nint entry = block.CompiledEntry;
+        if (entry == 0 && _compileThreshold >= 0)
         {
             int runs = block.Executions++;
             if (runs == _compileThreshold && CompileInBackground)
             {
                 BackgroundBlockCompiler.Enqueue(block, Compiler);
-                return null;
+                return 0;
             }
             // Code compiled for an earlier machine (a component created again) is taken at the first run.
             bool refused = false;
-            compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, Compiler, out refused)
+            CompiledMethod? compiled = runs == _compileThreshold ? CompiledCodeCache.GetOrCompile(block, Compiler, out refused)
                 : runs == 0 ? CompiledCodeCache.Find(block)
                 : null;
             if (refused)
@@ -101,10 +103,11 @@ public sealed unsafe partial class SoftwareCpu
             }
             if (compiled is not null)
             {
-                block.Compiled = compiled;
+                block.Install(compiled);
                 BlocksCompiled++;
+                entry = compiled.Entry;
             }
         }
-        return compiled;
+        return entry;
     }
 }

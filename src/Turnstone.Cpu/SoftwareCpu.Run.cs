@@ -105,8 +105,9 @@ public sealed unsafe partial class SoftwareCpu
             bool shadow = _interruptShadow;
             _interruptShadow = false;
             int limit = shadow || _replayCount > 0 ? 1 : (int)Math.Min(block.Length, budget);
-            int retired = !shadow && _replayCount == 0 && limit == block.Length && CompiledCode(block) is { } compiled
-                ? RunCompiled(compiled, budget)
+            nint compiled;
+            int retired = !shadow && _replayCount == 0 && limit == block.Length && (compiled = CompiledEntry(block)) != 0
+                ? RunCompiled(compiled, block, budget)
                 : ExecuteBlock(block, limit);
             budget -= retired;
             InstructionsRetired += (ulong)retired;
@@ -359,7 +360,7 @@ public sealed unsafe partial class SoftwareCpu
             return null;
         }
         // A new object: jump-cache entries still pointing at the retired one stay invalid.
-        var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code) { Compiled = retired.Compiled };
+        var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code) { Compiled = retired.Compiled, CompiledEntry = retired.CompiledEntry };
         _blocks[physical] = block;
         RegisterCodePage(physical & PhysicalKeyMask & ~0xFFFUL, block);
         return block;

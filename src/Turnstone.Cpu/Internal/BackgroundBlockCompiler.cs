@@ -35,7 +35,7 @@ internal static class BackgroundBlockCompiler
                 // seventh of the vCPU's time in a Linux boot when left to its first call).
                 if (CompiledCodeCache.GetOrCompile(block, compile) is { } compiled && block.Valid)
                 {
-                    Volatile.Write(ref block.Compiled, compiled);
+                    block.Install(compiled);
                     Interlocked.Increment(ref _published);
                 }
             }

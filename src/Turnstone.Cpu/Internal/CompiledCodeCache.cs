@@ -11,13 +11,13 @@ namespace Turnstone.Cpu.Internal;
 internal static class CompiledCodeCache
 {
     private const int MaxEntries = 16384;
-    private static readonly ConcurrentDictionary<(byte[] Code, int CodeSizeTag), CompiledBlock?> Blocks = new(new CodeComparer());
+    private static readonly ConcurrentDictionary<(byte[] Code, int CodeSizeTag), CompiledMethod?> Blocks = new(new CodeComparer());
 
     /// <summary>The compiled form of code compiled before, or null.</summary>
-    public static CompiledBlock? Find(DecodedBlock block) => Blocks.TryGetValue(Key(block), out var compiled) ? compiled : null;
+    public static CompiledMethod? Find(DecodedBlock block) => Blocks.TryGetValue(Key(block), out var compiled) ? compiled : null;
 
     /// <summary>The compiled form of <paramref name="block"/> (null: not worth compiling, or refused), made once per distinct code.</summary>
-    public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile) =>
+    public static CompiledMethod? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile) =>
         GetOrCompile(block, compile, out _);
 
     /// <summary>
@@ -28,18 +28,17 @@ internal static class CompiledCodeCache
     /// InvalidProgramException surfaces here, before any of the guest's state could change: the
     /// vCPU then calls compiled code without a handler around each call.
     /// </summary>
-    public static CompiledBlock? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile, out bool refused)
+    public static CompiledMethod? GetOrCompile(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile, out bool refused)
     {
         refused = false;
         if (Blocks.TryGetValue(Key(block), out var compiled))
         {
             return compiled;
         }
-        compiled = compile(block.Instructions);
-        if (compiled is not null && !JitHere(compiled))
+        if (compile(block.Instructions) is { } code)
         {
-            refused = true;
-            compiled = null;
+            refused = !JitHere(code);
+            compiled = refused ? null : CompiledMethod.Of(code);
         }
         if (Blocks.Count >= MaxEntries)
         {

@@ -24,11 +24,21 @@ internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage
     public bool Valid = true;
     /// <summary>Runs of the block by the interpreter, counted until it is compiled.</summary>
     public int Executions;
-    /// <summary>The compiled form, once the block ran often enough (SoftwareCpu.Compile.cs).</summary>
-    public CompiledBlock? Compiled;
+    /// <summary>The compiled form, once the block ran often enough (SoftwareCpu.Compile.cs); it keeps
+    /// the code at <see cref="CompiledEntry"/> alive.</summary>
+    public CompiledMethod? Compiled;
+    /// <summary>The compiled method's entry point (0: interpreted), what the run loop reads.</summary>
+    public nint CompiledEntry;
     /// <summary>The last two blocks that ran after this one, found for these RIPs under link key
     /// <see cref="LinkKey"/> (the epoch and the privilege half: SoftwareCpu.BlockLinks.cs).</summary>
     public DecodedBlock? Link0, Link1;
     public ulong LinkRip0, LinkRip1;
     public int LinkKey;
+
+    /// <summary>Installs the compiled form; the entry point last, so a vCPU that sees it also sees what keeps it alive.</summary>
+    public void Install(CompiledMethod compiled)
+    {
+        Compiled = compiled;
+        Volatile.Write(ref CompiledEntry, compiled.Entry);
+    }
 }
