@@ -34,4 +34,19 @@ public sealed class BootProcessRunnerTests
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("Option --kernel is required.", run.Problem("turnstone run", launch.Timeout));
     }
+
+    [Fact]
+    public void A_boot_with_its_guest_RAM_size_has_its_memory_sampled_while_it_runs()
+    {
+        // sleep has no mapping as large as a guest's RAM: with a 1-byte "guest", its smallest
+        // anonymous mapping stands in for it, so the figure is most of sleep's small RSS.
+        var launch = new BootProcessLaunch("sh", ["-c", "echo 'turnstone-guest: init reached, uptime 0.50 0.01'; exec sleep 0.5"],
+            TimeSpan.FromSeconds(30), InitMarker.Marker, StopAtMarker: false, GuestRamBytes: 1);
+
+        var run = BootProcessRunner.Run(launch);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.InRange(run.PeakBeyondGuestRamBytes ?? -1, 1, 64L << 20);
+        Assert.Null(BootProcessRunner.Run(launch with { GuestRamBytes = null }).PeakBeyondGuestRamBytes);
+    }
 }
