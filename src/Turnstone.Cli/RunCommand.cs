@@ -100,7 +100,9 @@ internal static class RunCommand
                 DecompressOnHost = !result.GetValue(guestDecompress),
                 Boot = result.GetValue(boot),
                 ConsoleOutput = HostStandardOutput.Open(),
-                ConsoleInput = Console.IsInputRedirected ? null : Console.OpenStandardInput(),
+                // A terminal's keystrokes, or what a pipe or file holds (typed as it comes, as QEMU's
+                // -serial stdio does; at its end nothing more is typed and the guest runs on).
+                ConsoleInput = Console.OpenStandardInput(),
                 Log = log,
                 Engine = engineChoice,
             };

@@ -20,8 +20,8 @@ public static class BootProcessRunner
         string program = launch.Program;
         var arguments = launch.Arguments;
         var timeout = launch.Timeout;
-        // stdin is a pipe nobody writes to: our monitor then takes no console input, and QEMU's
-        // stdio serial port has nothing to read; neither touches the caller's terminal.
+        // stdin is a pipe nobody writes to: neither our monitor's console nor QEMU's stdio serial
+        // port gets anything to read, and neither touches the caller's terminal.
         var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,

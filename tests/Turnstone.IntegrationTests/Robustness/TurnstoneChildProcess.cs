@@ -8,7 +8,7 @@ namespace Turnstone.IntegrationTests.Robustness;
 /// The <c>turnstone</c> command line run as a child process, as a user runs it: its exit status,
 /// its stdout (the guest console) and stderr (the monitor's messages) as they come, its CPU time
 /// and resident memory from /proc, and SIGINT (what Ctrl-C sends) delivered with kill(2). Its stdin
-/// is a pipe, which <c>turnstone run</c> ignores; a run on a terminal goes through <see cref="StartInPseudoTerminal"/>.
+/// is a pipe (<see cref="TypeOnTerminal"/> writes to it; nothing else does); a run on a terminal goes through <see cref="StartInPseudoTerminal"/>.
 /// </summary>
 public sealed class TurnstoneChildProcess : IDisposable
 {
