@@ -41,7 +41,8 @@ internal static class KvmInQemu
             "this host's own KVM runs these rows (the OnKvm rows); nesting KVM in QEMU would repeat them",
         // Opt-in, because QEMU's emulation of SVM is not reliable enough for a gate: on 2026-12-07
         // about one nested run in seven failed in the emulation (KvmHostVm.Run), and in CI the
-        // Debian 12 row once outran its 15 minutes; such a failure says nothing about our code.
+        // Debian 12 row once outran its 15 minutes; such a failure mostly says nothing about our code
+        // (the one the VM's watchdog caught with turnstone still running is in the README).
         _ when Environment.GetEnvironmentVariable(OptIn) != "1" =>
             $"{Kvm.SkipPrefix} this host's KVM cannot run these rows, and KVM nested in QEMU's software CPU " +
             $"runs them only on request (./build.sh test-nested-kvm, or {OptIn}=1): its emulation failed about one run in seven",
