@@ -53,7 +53,7 @@ internal static class RunCommand
             Description = "what runs the guest: kvm, soft (the software engine) or auto: KVM when /dev/kvm can be opened, else soft; Linux also goes to soft where KVM is a nested PVM host that emulates guest kernel code (about 30 times slower there)",
             DefaultValueFactory = _ => "auto",
         };
-        var command = new Command("run", "Boot a Linux kernel, or a disk image through the BIOS (--disk IMAGE without --kernel); the guest consoles (COM1 and virtio-console hvc0) are this terminal. Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted (Ctrl-C, SIGINT), 143 when terminated (SIGTERM), 1 on errors.")
+        var command = new Command("run", "Boot a Linux kernel, or a disk image through the BIOS (--disk IMAGE without --kernel); the guest consoles (COM1 and virtio-console hvc0) are this terminal (stdout, and stdin typed into the guest's console, also from a pipe or file). Exit status: 0 after a guest power-off or reset, 2 after a triple fault, 130 when interrupted (Ctrl-C, SIGINT), 143 when terminated (SIGTERM), 1 on errors.")
         {
             kernel, initrd, cmdline, disks, memory, cpus, guestDecompress, boot, quiet, engine, firmware,
         };
