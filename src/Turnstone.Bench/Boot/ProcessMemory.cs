@@ -1,4 +1,4 @@
-using System.Globalization;
+using Turnstone.HostIo;
 
 namespace Turnstone.Bench.Boot;
 
@@ -30,49 +30,8 @@ public static class ProcessMemory
     /// <summary>The same, from the text of an smaps file.</summary>
     public static long? BeyondGuestRam(IEnumerable<string> smaps, long guestRamBytes)
     {
-        long total = 0;
-        long? guestResident = null;
-        long guestSize = long.MaxValue;
-        long size = 0;
-        bool anonymous = false;
-        foreach (string line in smaps)
-        {
-            if (Mapping(line) is { } mapping)
-            {
-                (size, anonymous) = mapping;
-            }
-            else if (line.StartsWith("Rss:", StringComparison.Ordinal))
-            {
-                long resident = Kilobytes(line) * 1024;
-                total += resident;
-                if (anonymous && size >= guestRamBytes && size < guestSize)
-                {
-                    guestSize = size;
-                    guestResident = resident;
-                }
-            }
-        }
-        return guestResident is { } guest ? total - guest : null;
+        var mappings = ProcessMappings.Parse(smaps).ToList();
+        var guest = mappings.Where(m => m.IsAnonymous && m.Size >= guestRamBytes).OrderBy(m => m.Size).Take(1).ToList();
+        return guest.Count == 1 ? mappings.Sum(m => m.ResidentBytes) - guest[0].ResidentBytes : null;
     }
-
-    /// <summary>A mapping's header line ("START-END PERMS OFFSET DEV INODE [PATH]"): its size and
-    /// whether it is anonymous (no path, or a named anonymous one, [anon:NAME]).</summary>
-    private static (long Size, bool Anonymous)? Mapping(string line)
-    {
-        int dash = line.IndexOf('-');
-        int space = line.IndexOf(' ');
-        if (dash <= 0 || space <= dash
-            || !ulong.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong start)
-            || !ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong end))
-        {
-            return null;
-        }
-        string[] fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-        string path = fields.Length == 6 ? fields[5].Trim() : "";
-        bool anonymous = path.Length == 0 || (path.StartsWith("[anon", StringComparison.Ordinal));
-        return ((long)(end - start), anonymous);
-    }
-
-    private static long Kilobytes(string line) =>
-        long.Parse(line.AsSpan(4).Trim().TrimEnd("kB").Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture);
 }

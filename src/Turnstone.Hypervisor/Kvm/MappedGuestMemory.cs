@@ -1,3 +1,4 @@
+using Turnstone.HostIo;
 using Turnstone.GuestMemory;
 using Turnstone.Hypervisor.Interop;
 
@@ -152,21 +153,9 @@ public sealed unsafe class MappedGuestMemory : IHostMappedGuestMemory, IDisposab
     public long MonitorResidentBytes()
     {
         var guestStarts = _mappings.Select(m => (ulong)m.Host).ToHashSet();
-        long total = 0;
-        bool countingGuest = false;
-        foreach (string line in File.ReadLines("/proc/self/smaps"))
-        {
-            int dash = line.IndexOf('-');
-            if (dash > 0 && dash <= 16 && ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out ulong start))
-            {
-                countingGuest = guestStarts.Contains(start);
-            }
-            else if (!countingGuest && line.StartsWith("Rss:", StringComparison.Ordinal))
-            {
-                total += long.Parse(line.AsSpan(4).Trim().ToString().Split(' ')[0]) * 1024;
-            }
-        }
-        return total;
+        return ProcessMappings.Parse(File.ReadLines("/proc/self/smaps"))
+            .Where(mapping => !guestStarts.Contains(mapping.Start))
+            .Sum(mapping => mapping.ResidentBytes);
     }
 
     public void Dispose()
