@@ -76,17 +76,22 @@ public sealed unsafe partial class SoftwareCpu
     /// handler kept this out of the run loop, a call per block).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int RunCompiled(nint entry, DecodedBlock block, long budget) =>
-        ((delegate* managed<DecodedInstruction[], SoftwareCpu, long, int>)entry)(block.Instructions, this, Math.Min(budget, int.MaxValue / 2));
+    private int RunCompiled(nint entry, DecodedBlock block, long budget) => (entry & NativeEntryTag) != 0
+        ? RunNative(entry, block)
+        : ((delegate* managed<DecodedInstruction[], SoftwareCpu, long, int>)entry)(block.Instructions, this, Math.Min(budget, int.MaxValue / 2));
 
     /// <summary>The block's compiled entry point, compiling it (or queueing it) once it is hot; 0: interpret it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private nint CompiledEntry(DecodedBlock block)
     {
         nint entry = block.CompiledEntry;
-        if (entry == 0 && _compileThreshold >= 0)
+        if (entry == 0 && (_compileThreshold >= 0 || _nativeThreshold >= 0))
         {
             int runs = block.Executions++;
+            if (runs == _nativeThreshold && (entry = TranslateToHost(block)) != 0 || _compileThreshold < 0)
+            {
+                return entry;
+            }
             if (runs == _compileThreshold && CompileInBackground)
             {
                 BackgroundBlockCompiler.Enqueue(block, Compiler);

@@ -32,6 +32,7 @@ public sealed unsafe partial class SoftwareCpu
         _readTlb = TlbSet(ReadKind, user);
         _writeTlb = TlbSet(WriteKind, user);
         _fetchTlb = TlbSet(FetchKind, user);
+        PointNativeStateAtTlb();
     }
 
     /// <summary>

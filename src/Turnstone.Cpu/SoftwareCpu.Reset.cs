@@ -12,7 +12,7 @@ public sealed unsafe partial class SoftwareCpu
     /// RFLAGS 2, EDX the processor signature, GDTR/IDTR base 0 limit FFFF.</summary>
     public void ResetArchitectural()
     {
-        Array.Clear(_registers);
+        Array.Clear(_registers, 0, Native.NativeState.Flags);
         _efer = 0;
         _cr0 = Cr0Bits.ExtensionType | Cr0Bits.NotWriteThrough | Cr0Bits.CacheDisable;
         _cr2 = 0;

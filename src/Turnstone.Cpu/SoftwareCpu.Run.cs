@@ -108,7 +108,7 @@ public sealed unsafe partial class SoftwareCpu
             nint compiled;
             int retired = !shadow && _replayCount == 0 && limit == block.Length && (compiled = CompiledEntry(block)) != 0
                 ? RunCompiled(compiled, block, budget)
-                : ExecuteBlock(block, limit);
+                : ExecuteBlock(block, 0, limit);
             budget -= retired;
             InstructionsRetired += (ulong)retired;
             if (!_awaitingRead)
@@ -127,15 +127,16 @@ public sealed unsafe partial class SoftwareCpu
         }
     }
 
-    /// <summary>Runs up to <paramref name="limit"/> instructions of the block; returns how many retired
-    /// and leaves RIP at the next instruction to run (the faulting one after a fault).</summary>
-    private int ExecuteBlock(DecodedBlock block, int limit)
+    /// <summary>Runs the block's instructions from index <paramref name="start"/> (RIP is that
+    /// instruction's) up to index <paramref name="limit"/>; returns how many retired and leaves RIP at
+    /// the next instruction to run (the faulting one after a fault).</summary>
+    private int ExecuteBlock(DecodedBlock block, int start, int limit)
     {
-        ulong blockRip = _rip;
+        ref DecodedInstruction first = ref MemoryMarshal.GetArrayDataReference(block.Instructions);
+        ulong blockRip = _rip - Unsafe.Add(ref first, start).Offset;
         R(BlockRipRegister) = blockRip;
         _blockBreak = false;
-        ref DecodedInstruction first = ref MemoryMarshal.GetArrayDataReference(block.Instructions);
-        for (int i = 0; i < limit; i++)
+        for (int i = start; i < limit; i++)
         {
             ref DecodedInstruction instruction = ref Unsafe.Add(ref first, i);
             if (!ExecuteInline(ref instruction))
@@ -144,20 +145,20 @@ public sealed unsafe partial class SoftwareCpu
                 {
                     _notRetired = false;
                     _rip = blockRip + instruction.Offset;
-                    return i;
+                    return i - start;
                 }
-                return i + 1;
+                return i + 1 - start;
             }
             if (_blockBreak)
             {
                 _rip = blockRip + instruction.Offset + instruction.Length;
-                return i + 1;
+                return i + 1 - start;
             }
         }
         ref DecodedInstruction last = ref Unsafe.Add(ref first, limit - 1);
         // Cut short (budget, interrupt shadow) after a JMP the block continues through: RIP is its target.
         _rip = blockRip + ((last.Flags & OperandFlags.JumpedThrough) != 0 ? last.Immediate : (ulong)(last.Offset + last.Length));
-        return limit;
+        return limit - start;
     }
 
     /// <param name="global">Whether the block was fetched through a global translation (its jump-cache

@@ -26,12 +26,14 @@ public sealed unsafe partial class SoftwareCpu
     internal const int FlatSegmentSlot = 6;
 
     private readonly GuestPhysicalMemory _memory;
-    private readonly ulong[] _registers = new ulong[18];
+    /// <summary>The register file (slots 0-17) and the values translated blocks need after it (Native/NativeState.cs);
+    /// pinned, so host code reaches it at a fixed address.</summary>
+    private readonly ulong[] _registers = GC.AllocateArray<ulong>(Native.NativeState.Slots, pinned: true);
     private ulong _rip;
 
     private readonly SegmentRegister[] _segments = new SegmentRegister[6];
     /// <summary>The base each decoded segment slot adds to an effective address (FS, GS; slot 6 is 0).</summary>
-    private readonly ulong[] _segmentBase = new ulong[8];
+    private readonly ulong[] _segmentBase = GC.AllocateArray<ulong>(8, pinned: true);
     private DescriptorTableRegister _gdtr;
     private DescriptorTableRegister _idtr;
     private SegmentRegister _ldtr;
@@ -80,11 +82,12 @@ public sealed unsafe partial class SoftwareCpu
         _jumpCache = new JumpCacheEntry[2 * jumpCacheEntries];
         _tlbSetSize = tlbEntries;
         _tlbSetMask = tlbEntries - 1;
-        _tlb = new TlbEntry[6 * tlbEntries];
+        _tlb = GC.AllocateArray<TlbEntry>(6 * tlbEntries, pinned: true);
         _memory = memory;
         _memory.CodePageWritten += OnCodePageWritten;
         _memory.DirtyPagesForgotten += FlushWriteTranslations;
         _segmentBase[FlatSegmentSlot] = 0;
+        InitializeNativeState();
         _rflags = RflagsBits.Fixed;
         FlushTlb();
         SetCpl(0);

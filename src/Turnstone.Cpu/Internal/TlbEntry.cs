@@ -5,6 +5,7 @@ namespace Turnstone.Cpu.Internal;
 /// guest RAM at <see cref="Host"/>. <see cref="Page"/> is <see cref="Invalid"/> when empty (never
 /// page-aligned, so no address matches it).
 /// </summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
 internal struct TlbEntry
 {
     public const ulong Invalid = 1;

@@ -242,6 +242,7 @@ public sealed class LegacyCompiledBlockTests
         using (var machine64 = new LongModeMachine())
         {
             machine64.Cpu.CompileThreshold = 0;
+            machine64.Cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
             machine64.WriteBytes(LongModeMachine.KernelCode, code);
             machine64.Cpu.Run(100);
             Assert.Equal(3UL, machine64.Register(GeneralRegister.Rax));

@@ -12,7 +12,7 @@ public abstract class TestMachine : IDisposable
     protected TestMachine(int tlbEntries = SoftwareCpu.DefaultTlbEntries)
     {
         Memory = GuestPhysicalMemory.Allocate((0, 16 << 20));
-        Cpu = new SoftwareCpu(Memory, tlbEntries: tlbEntries) { CompileThreshold = TestTier.CompileThreshold };
+        Cpu = new SoftwareCpu(Memory, tlbEntries: tlbEntries) { CompileThreshold = TestTier.CompileThreshold, NativeCompileThreshold = TestTier.NativeCompileThreshold };
     }
 
     public GuestPhysicalMemory Memory { get; }

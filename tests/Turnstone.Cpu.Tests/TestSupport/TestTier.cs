@@ -10,4 +10,8 @@ public static class TestTier
 {
     public static int CompileThreshold { get; } =
         int.TryParse(Environment.GetEnvironmentVariable("TURNSTONE_COMPILE_THRESHOLD"), out int threshold) ? threshold : 1;
+
+    /// <summary>The host-code tier's threshold: off unless TURNSTONE_NATIVE_THRESHOLD sets it (`./build.sh test`
+    /// runs the suite once more with it at 1, so every test covers that tier and its hand-over too).</summary>
+    public static int NativeCompileThreshold { get; } = SoftwareCpu.EnvironmentNativeThreshold ?? -1;
 }

@@ -1,0 +1,283 @@
+using Iced.Intel;
+using Turnstone.Cpu.Internal;
+using RflagsBits = Iced.Intel.RflagsBits;
+using static Iced.Intel.AssemblerRegisters;
+using static Turnstone.Cpu.Native.NativeState;
+
+namespace Turnstone.Cpu.Native;
+
+// The integer instructions run as themselves: operands moved into host registers, the memory
+// operand into [R11], the instruction re-encoded and run, written registers stored back.
+internal sealed partial class NativeBlockCompiler
+{
+    /// <summary>Host registers an instruction's remappable register operands take, in order; R11
+    /// holds the memory operand's host address, RBX the state, RSI and RDI are the TLB look-up's.</summary>
+    private static readonly Register[] Pool = [Register.R8, Register.R9, Register.R10, Register.RSI, Register.RDI, Register.RAX, Register.RCX, Register.RDX];
+
+    private bool EmitInstruction(ref DecodedInstruction decoded, ref Instruction instruction, int index)
+    {
+        if (decoded.Op == Operation.Nop)
+        {
+            return true; // NOPs with memory operands and JMPs the block continues through
+        }
+        if ((decoded.Flags & (OperandFlags.AddressSize32 | OperandFlags.AddressSize16)) != 0)
+        {
+            return false;
+        }
+        return decoded.Op switch
+        {
+            Operation.Jcc => EmitConditionalBranch(ref instruction, index),
+            Operation.Jmp => instruction.Code is Code.Jmp_rel8_64 or Code.Jmp_rel32_64 && EmitDirectJump(ref instruction, index),
+            Operation.Call => instruction.Code == Code.Call_rel32_64 && EmitCall(ref instruction, index),
+            Operation.Ret => instruction.Code is Code.Retnq or Code.Retnq_imm16 && EmitReturn(ref instruction, index),
+            Operation.JmpR or Operation.JmpM or Operation.CallR or Operation.CallM => EmitIndirect(ref instruction, index),
+            Operation.PushR or Operation.PushI => instruction.Code is Code.Push_r64 or Code.Push_rm64 or Code.Pushq_imm8 or Code.Pushq_imm32 && EmitPush(ref instruction, index),
+            Operation.PopR => instruction.Code is Code.Pop_r64 or Code.Pop_rm64 && EmitPop(ref instruction, index),
+            Operation.Lea => EmitLea(ref instruction),
+            _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
+                && EmitAsItself(ref instruction, index),
+        };
+    }
+
+    /// <summary>Operations whose every form (registers, immediates, one memory operand, implicit RAX/RCX/RDX)
+    /// the host runs exactly as the guest would: no exceptions possible on a checked host address, no
+    /// system state, only the arithmetic flags.</summary>
+    private static bool IsRunAsItself(Operation op) => op is
+        >= Operation.AddRR and <= Operation.TestMemory or
+        >= Operation.MovRR and <= Operation.MovsxRM or
+        >= Operation.IncR and <= Operation.Xadd or
+        Operation.ConvertAccumulator or Operation.ConvertAccumulatorToDx or
+        Operation.Setcc or Operation.CmovRR or Operation.CmovRM or Operation.Bswap or
+        Operation.Shift or Operation.Shld or Operation.Shrd or
+        Operation.Mul or Operation.Imul1 or Operation.Imul2 or Operation.Imul3 or
+        Operation.BitTest or Operation.Bsf or Operation.Bsr or Operation.Tzcnt or Operation.Lzcnt or Operation.Popcnt;
+
+    private bool EmitAsItself(ref Instruction instruction, int index)
+    {
+        if (!PlanRegisters(ref instruction, out RegisterPlan plan))
+        {
+            return false;
+        }
+        RflagsBits read = instruction.RflagsRead, modified = instruction.RflagsModified;
+        if (((read | modified) & ~ArithmeticFlags) != 0)
+        {
+            return false;
+        }
+        if (plan.MemoryAccess != OpAccess.None)
+        {
+            if (!EmitHostAddress(ref instruction, plan.MemoryWritten, instruction.MemorySize.GetSize(), index))
+            {
+                return false;
+            }
+        }
+        // Flags the instruction reads, keeps (INC's CF), or keeps when its count is 0 (shifts) must be the guest's.
+        bool keepsSome = modified != 0 && (modified & ArithmeticFlags) != ArithmeticFlags;
+        if (read != 0 || keepsSome || instruction.Mnemonic is Mnemonic.Shl or Mnemonic.Shr or Mnemonic.Sar or Mnemonic.Sal or
+            Mnemonic.Rol or Mnemonic.Ror or Mnemonic.Rcl or Mnemonic.Rcr or Mnemonic.Shld or Mnemonic.Shrd)
+        {
+            LoadFlags();
+        }
+        for (int g = 0; g < 16; g++)
+        {
+            if (plan.Host[g] != Register.None)
+            {
+                _a.AddInstruction(Instruction.Create(Code.Mov_r64_rm64, plan.Host[g], new MemoryOperand(Register.RBX, g * 8)));
+            }
+        }
+        Instruction rewritten = instruction;
+        rewritten.IP = 0; // the assembler tells its labels apart by IP: a guest offset would pose as one
+        for (int op = 0; op < rewritten.OpCount; op++)
+        {
+            if (rewritten.GetOpKind(op) == OpKind.Register)
+            {
+                Register guest = rewritten.GetOpRegister(op);
+                rewritten.SetOpRegister(op, Sized(plan.Host[guest.GetFullRegister() - Register.RAX], guest.GetSize()));
+            }
+        }
+        if (plan.MemoryAccess != OpAccess.None)
+        {
+            rewritten.MemoryBase = Register.R11;
+            rewritten.MemoryIndex = Register.None;
+            rewritten.MemoryIndexScale = 1;
+            rewritten.MemoryDisplacement64 = 0;
+            rewritten.MemoryDisplSize = 0;
+            rewritten.SegmentPrefix = Register.None;
+        }
+        _a.AddInstruction(rewritten);
+        for (int g = 0; g < 16; g++)
+        {
+            if ((plan.Written & (1 << g)) != 0)
+            {
+                _a.AddInstruction(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.RBX, g * 8), plan.Host[g]));
+            }
+        }
+        if (modified != 0)
+        {
+            _flags = FlagPlace.Host;
+        }
+        return true;
+    }
+
+    /// <summary>Which host register holds each guest register the instruction uses (None: unused), which
+    /// guest registers it writes, and its memory access.</summary>
+    private ref struct RegisterPlan
+    {
+        public Span<Register> Host;
+        public int Written;
+        public OpAccess MemoryAccess;
+        public bool MemoryWritten;
+    }
+
+    private bool PlanRegisters(ref Instruction instruction, out RegisterPlan plan)
+    {
+        plan = new RegisterPlan { Host = new Register[16], MemoryAccess = OpAccess.None };
+        OpCodeInfo opCode = instruction.Code.ToOpCode();
+        int hostTaken = 0; // bit per host register number
+        int explicitGuests = 0;
+        for (int op = 0; op < instruction.OpCount; op++)
+        {
+            switch (instruction.GetOpKind(op))
+            {
+                case OpKind.Register:
+                    Register register = instruction.GetOpRegister(op);
+                    if (!register.IsGPR() || register is >= Register.AH and <= Register.BH)
+                    {
+                        return false;
+                    }
+                    int guest = register.GetFullRegister() - Register.RAX;
+                    if (IsRemappable(opCode.GetOpKind(op)))
+                    {
+                        explicitGuests |= 1 << guest;
+                    }
+                    else if (!TakeIdentity(ref plan, guest, ref hostTaken))
+                    {
+                        return false;
+                    }
+                    break;
+                case OpKind.Memory:
+                    if (opCode.GetOpKind(op) == OpCodeOperandKind.mem_offs || instruction.IsIPRelativeMemoryOperand ? false : instruction.MemoryBase is not Register.None && !instruction.MemoryBase.IsGPR64()
+                        || instruction.MemoryIndex is not Register.None && !instruction.MemoryIndex.IsGPR64())
+                    {
+                        return false;
+                    }
+                    break;
+                case OpKind.Immediate8 or OpKind.Immediate16 or OpKind.Immediate32 or OpKind.Immediate64 or
+                    OpKind.Immediate8to16 or OpKind.Immediate8to32 or OpKind.Immediate8to64 or OpKind.Immediate32to64:
+                    break;
+                default:
+                    return false;
+            }
+        }
+        foreach (int guest in ImplicitRegisters(instruction))
+        {
+            if (!TakeIdentity(ref plan, guest, ref hostTaken))
+            {
+                return false;
+            }
+        }
+        InstructionInfo info = _info.GetInfo(instruction);
+        foreach (UsedMemory memory in info.GetUsedMemory())
+        {
+            plan.MemoryAccess = memory.Access;
+            plan.MemoryWritten = memory.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite;
+        }
+        int addressRegisters = 0;
+        if (plan.MemoryAccess != OpAccess.None || instruction.Mnemonic == Mnemonic.Lea)
+        {
+            addressRegisters |= GuestBit(instruction.MemoryBase) | GuestBit(instruction.MemoryIndex);
+        }
+        foreach (UsedRegister used in info.GetUsedRegisters())
+        {
+            Register register = used.Register;
+            if (register.IsSegmentRegister() || register is Register.RIP or Register.EIP)
+            {
+                continue;
+            }
+            if (!register.IsGPR())
+            {
+                return false;
+            }
+            int guest = register.GetFullRegister() - Register.RAX;
+            if (used.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite)
+            {
+                plan.Written |= 1 << guest;
+            }
+            bool isExplicit = (explicitGuests & (1 << guest)) != 0;
+            bool addressOnly = (addressRegisters & (1 << guest)) != 0 && used.Access == OpAccess.Read;
+            if (!isExplicit && !addressOnly && plan.Host[guest] == Register.None)
+            {
+                return false; // an implicit register not listed in ImplicitRegisters (RSP, RSI, RDI, ...)
+            }
+        }
+        if (plan.MemoryAccess != OpAccess.None)
+        {
+            hostTaken |= 1 << 11;
+        }
+        for (int guest = 0; guest < 16; guest++)
+        {
+            if ((explicitGuests & (1 << guest)) == 0 || plan.Host[guest] != Register.None)
+            {
+                continue;
+            }
+            Register? free = null;
+            foreach (Register candidate in Pool)
+            {
+                if ((hostTaken & (1 << (candidate - Register.RAX))) == 0)
+                {
+                    free = candidate;
+                    break;
+                }
+            }
+            if (free is not Register host)
+            {
+                return false;
+            }
+            plan.Host[guest] = host;
+            hostTaken |= 1 << (host - Register.RAX);
+        }
+        return true;
+    }
+
+    /// <summary>The registers the encoding uses without naming them, which must be the host's same registers.</summary>
+    private static int[] ImplicitRegisters(in Instruction instruction) => instruction.Mnemonic switch
+    {
+        Mnemonic.Mul or Mnemonic.Imul when instruction.OpCount == 1 => [0, 2],
+        Mnemonic.Cwd or Mnemonic.Cdq or Mnemonic.Cqo => [0, 2],
+        Mnemonic.Cbw or Mnemonic.Cwde or Mnemonic.Cdqe or Mnemonic.Cmpxchg => [0],
+        _ => [],
+    };
+
+    private static int GuestBit(Register register) => register.IsGPR64() ? 1 << (register - Register.RAX) : 0;
+
+    /// <summary>An operand the encoding fixes (AL in ADD AL, imm8; CL of a shift count; MUL's RAX and RDX)
+    /// stays in its own host register; only RAX, RCX and RDX are free to take so.</summary>
+    private static bool TakeIdentity(ref RegisterPlan plan, int guest, ref int hostTaken)
+    {
+        if (guest > 2 || (hostTaken & (1 << guest)) != 0 && plan.Host[guest] != Register.RAX + guest)
+        {
+            return false;
+        }
+        plan.Host[guest] = Register.RAX + guest;
+        hostTaken |= 1 << guest;
+        return true;
+    }
+
+    private static bool IsRemappable(OpCodeOperandKind kind) => kind is
+        OpCodeOperandKind.r8_or_mem or OpCodeOperandKind.r16_or_mem or OpCodeOperandKind.r32_or_mem or OpCodeOperandKind.r64_or_mem or
+        OpCodeOperandKind.r8_reg or OpCodeOperandKind.r8_opcode or OpCodeOperandKind.r16_reg or OpCodeOperandKind.r16_opcode or
+        OpCodeOperandKind.r32_reg or OpCodeOperandKind.r32_opcode or OpCodeOperandKind.r64_reg or OpCodeOperandKind.r64_opcode or
+        OpCodeOperandKind.r16_rm or OpCodeOperandKind.r32_rm or OpCodeOperandKind.r64_rm;
+
+    /// <summary>The host register <paramref name="full"/> at an operand size (8-bit: the low byte, SPL..R15L past BL).</summary>
+    private static Register Sized(Register full, int size)
+    {
+        int n = full - Register.RAX;
+        return size switch
+        {
+            8 => full,
+            4 => Register.EAX + n,
+            2 => Register.AX + n,
+            _ => n < 4 ? Register.AL + n : Register.SPL + (n - 4),
+        };
+    }
+}
