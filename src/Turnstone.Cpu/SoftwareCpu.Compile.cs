@@ -77,7 +77,7 @@ public sealed unsafe partial class SoftwareCpu
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int RunCompiled(nint entry, DecodedBlock block, long budget) => (entry & NativeEntryTag) != 0
-        ? RunNative(entry, block)
+        ? RunNative(entry, block, budget)
         : ((delegate* managed<DecodedInstruction[], SoftwareCpu, long, int>)entry)(block.Instructions, this, Math.Min(budget, int.MaxValue / 2));
 
     /// <summary>The block's compiled entry point, compiling it (or queueing it) once it is hot; 0: interpret it.</summary>

@@ -37,6 +37,13 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Blocks translated to host code so far.</summary>
     public int BlocksTranslated { get; private set; }
 
+    /// <summary>Makes a translated block going round a loop leave at its next pass (any thread).</summary>
+    private void CallAttention() => Volatile.Write(ref R(NativeState.Attention), 1);
+
+    /// <summary>The most instructions one call into host code may retire: a loop's passes hold off the
+    /// garbage collector, which waits for the vCPU thread to leave host code.</summary>
+    private const long NativeCallBudget = 1 << 20;
+
     private void InitializeNativeState()
     {
         R(NativeState.TlbMask) = (ulong)_tlbSetMask;
@@ -71,9 +78,11 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Runs a translated block; where it stopped early (a TLB miss, an instruction it leaves
     /// to the interpreter) the interpreter runs the rest of the block.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private int RunNative(nint entry, DecodedBlock block)
+    private int RunNative(nint entry, DecodedBlock block, long budget)
     {
         ulong* state = (ulong*)Unsafe.AsPointer(ref R(0));
+        state[NativeState.Retired] = 0;
+        state[NativeState.Budget] = (ulong)Math.Min(budget, NativeCallBudget);
         if ((entry & NativeFlagsInTag) != 0)
         {
             state[NativeState.Flags] = (MaterializeFlags() & RflagsBits.Arithmetic) | RflagsBits.Fixed;
@@ -86,12 +95,13 @@ public sealed unsafe partial class SoftwareCpu
             SetArithmeticFlags(state[NativeState.Flags]);
         }
         int index = result >> NativeState.IndexShift;
+        int passes = (int)state[NativeState.Retired];
         if ((result & NativeState.StoppedBefore) == 0)
         {
             _rip = state[NativeState.NextRip];
-            return index;
+            return passes + index;
         }
         _rip = blockRip + block.Instructions[index].Offset;
-        return index + ExecuteBlock(block, index, block.Length);
+        return passes + index + ExecuteBlock(block, index, block.Length);
     }
 }

@@ -13,7 +13,11 @@ public sealed partial class SoftwareCpu
 
     /// <summary>Raises the NMI line (the local APIC's NMI delivery, LINT1). A second request before
     /// delivery is the same NMI. vCPU thread only, between runs.</summary>
-    public void RequestNmi() => _nmiRequested = true;
+    public void RequestNmi()
+    {
+        _nmiRequested = true;
+        CallAttention();
+    }
 
     /// <summary>An NMI waits for delivery.</summary>
     public bool NmiPending => _nmiRequested;

@@ -48,6 +48,12 @@ public sealed unsafe partial class SoftwareCpu
         DecodedBlock? previous = null;
         while (true)
         {
+            if (R(Native.NativeState.Attention) != 0)
+            {
+                // Cleared with a full fence before the requests are read: a request made after the
+                // read sets it again, and a store of 0 cannot land after that.
+                Interlocked.Exchange(ref R(Native.NativeState.Attention), 0);
+            }
             if (Volatile.Read(ref _stopRequested) != 0)
             {
                 Volatile.Write(ref _stopRequested, 0);
@@ -402,5 +408,6 @@ public sealed unsafe partial class SoftwareCpu
             }
         }
         _blockBreak = true;
+        CallAttention();
     }
 }

@@ -222,7 +222,11 @@ public sealed unsafe partial class SoftwareCpu
 
     /// <summary>Asks the running <see cref="Run"/> to return <see cref="CpuExitReason.StopRequested"/>
     /// at the next block boundary. Safe from any thread (Ctrl-C, component timeouts).</summary>
-    public void RequestStop() => Volatile.Write(ref _stopRequested, 1);
+    public void RequestStop()
+    {
+        Volatile.Write(ref _stopRequested, 1);
+        CallAttention();
+    }
 
     /// <summary>Requests an external interrupt, as an interrupt controller's INTR line does: it is
     /// delivered through the IDT when RFLAGS.IF is set and no STI/MOV SS shadow is active. One
@@ -231,6 +235,7 @@ public sealed unsafe partial class SoftwareCpu
     {
         _interruptRequested = true;
         _requestedVector = vector;
+        CallAttention();
     }
 
     /// <summary>Asks <see cref="Run"/> to return <see cref="CpuExitReason.InterruptWindow"/> once the

@@ -1,5 +1,4 @@
 using Iced.Intel;
-using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Native.NativeState;
 
 namespace Turnstone.Cpu.Native;
@@ -9,76 +8,104 @@ namespace Turnstone.Cpu.Native;
 // a miss leaves the instruction wholly undone for the interpreter.
 internal sealed partial class NativeBlockCompiler
 {
-    private const int StackPointerSlot = 4 * 8;
+    private const int StackPointer = 4;
+
+    /// <summary>Jcc rel32 by condition code (o, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g).</summary>
+    private static readonly Code[] ConditionalJumps =
+    [
+        Code.Jo_rel32_64, Code.Jno_rel32_64, Code.Jb_rel32_64, Code.Jae_rel32_64, Code.Je_rel32_64, Code.Jne_rel32_64,
+        Code.Jbe_rel32_64, Code.Ja_rel32_64, Code.Js_rel32_64, Code.Jns_rel32_64, Code.Jp_rel32_64, Code.Jnp_rel32_64,
+        Code.Jl_rel32_64, Code.Jge_rel32_64, Code.Jle_rel32_64, Code.Jg_rel32_64,
+    ];
 
     /// <summary>A conditional branch on the host's flags: taken, it leaves the block at its target;
     /// not taken, the block goes on (a forward branch in the middle) or ends after it.</summary>
-    private bool EmitConditionalBranch(ref Instruction instruction, int index)
+    private bool EmitConditionalBranch(in Instruction instruction, int index)
     {
         if (!instruction.IsJccShortOrNear)
         {
             return false;
         }
         LoadFlags();
-        Label taken = ExitStub(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
-        switch (instruction.ConditionCode)
+        int taken;
+        if (_loopHead >= 0 && instruction.NearBranchTarget == 0)
         {
-            case ConditionCode.o: _a.jo(taken); break;
-            case ConditionCode.no: _a.jno(taken); break;
-            case ConditionCode.b: _a.jb(taken); break;
-            case ConditionCode.ae: _a.jae(taken); break;
-            case ConditionCode.e: _a.je(taken); break;
-            case ConditionCode.ne: _a.jne(taken); break;
-            case ConditionCode.be: _a.jbe(taken); break;
-            case ConditionCode.a: _a.ja(taken); break;
-            case ConditionCode.s: _a.js(taken); break;
-            case ConditionCode.ns: _a.jns(taken); break;
-            case ConditionCode.p: _a.jp(taken); break;
-            case ConditionCode.np: _a.jnp(taken); break;
-            case ConditionCode.l: _a.jl(taken); break;
-            case ConditionCode.ge: _a.jge(taken); break;
-            case ConditionCode.le: _a.jle(taken); break;
-            default: _a.jg(taken); break;
+            taken = _e.CreateLabel();
+            _stubs.Add(new ExitStub(taken, index + 1, false, null, _flags, LoopBack: true));
+        }
+        else
+        {
+            taken = ExitLabel(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
+        }
+        _e.Branch(ConditionalJumps[(int)instruction.ConditionCode - (int)ConditionCode.o], taken);
+        return true;
+    }
+
+    private bool EmitDirectJump(in Instruction instruction, int index)
+    {
+        if (_loopHead >= 0 && instruction.NearBranchTarget == 0)
+        {
+            EmitLoopBack(index + 1);
+        }
+        else
+        {
+            EmitExit(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
         }
         return true;
     }
 
-    private bool EmitDirectJump(ref Instruction instruction, int index)
+    /// <summary>
+    /// The branch back to the block's start: the pass's <paramref name="passLength"/> instructions added
+    /// to the retired slot, then another pass if the budget holds one more and nothing waits for the run
+    /// loop (<see cref="Attention"/>); otherwise the block leaves with RIP at its start, as a pass ending
+    /// in the run loop would.
+    /// </summary>
+    private void EmitLoopBack(int passLength)
     {
-        EmitExit(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
-        return true;
+        SaveFlags();
+        int leave = _e.CreateLabel();
+        Load(Register.RAX, Retired);
+        Lea(Register.RAX, Register.RAX, passLength);
+        Store(Retired, Register.RAX);
+        Lea(Register.RAX, Register.RAX, passLength);
+        Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.RAX, Slot(Budget)));
+        _e.Branch(Code.Ja_rel32_64, leave);
+        Emit(Instruction.Create(Code.Cmp_rm64_imm8, Slot(Attention), 0));
+        _e.Branch(Code.Jne_rel32_64, leave);
+        _e.Branch(Code.Jmp_rel32_64, _loopHead);
+        _e.Bind(leave);
+        EmitExit(0, resume: false, nextRip: 0);
     }
 
     /// <summary>CALL rel32: the return address pushed, RIP the target.</summary>
-    private bool EmitCall(ref Instruction instruction, int index)
+    private bool EmitCall(in Instruction instruction, int index)
     {
         EmitPushCheck(index);
-        _a.mov(rax, __qword_ptr[rbx + BlockRip * 8]);
-        _a.lea(rax, __[rax + (long)instruction.NextIP]);
+        EmitReturnAddress(instruction);
         EmitPushStore();
         EmitExit(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
         return true;
     }
 
     /// <summary>RET and RET imm16: RIP from [RSP], RSP past it and the immediate.</summary>
-    private bool EmitReturn(ref Instruction instruction, int index)
+    private bool EmitReturn(in Instruction instruction, int index)
     {
         SaveFlags();
-        _a.mov(rsi, __qword_ptr[rbx + StackPointerSlot]);
+        Load(Register.RSI, StackPointer);
         EmitTlbLookup(write: false, size: 8, index);
-        _a.mov(rax, __qword_ptr[r11]);
-        _a.mov(__qword_ptr[rbx + NextRip * 8], rax);
-        _a.mov(rax, __qword_ptr[rbx + StackPointerSlot]);
-        _a.lea(rax, __[rax + 8 + (instruction.Code == Code.Retnq_imm16 ? instruction.Immediate16 : 0)]);
-        _a.mov(__qword_ptr[rbx + StackPointerSlot], rax);
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
+        Store(NextRip, Register.RAX);
+        Load(Register.RAX, StackPointer);
+        Lea(Register.RAX, Register.RAX, 8 + (instruction.Code == Code.Retnq_imm16 ? instruction.Immediate16 : 0));
+        Store(StackPointer, Register.RAX);
         EmitExit(index + 1, resume: false, nextRip: null);
         return true;
     }
 
     /// <summary>JMP and CALL through a 64-bit register or memory operand.</summary>
-    private bool EmitIndirect(ref Instruction instruction, int index)
+    private bool EmitIndirect(in Instruction instruction, int index)
     {
-        bool call = instruction.Code is Code.Call_rm64;
+        bool call = instruction.Code == Code.Call_rm64;
         if (!call && instruction.Code != Code.Jmp_rm64)
         {
             return false;
@@ -86,22 +113,21 @@ internal sealed partial class NativeBlockCompiler
         if (instruction.Op0Kind == OpKind.Register)
         {
             SaveFlags();
-            _a.mov(rax, __qword_ptr[rbx + (instruction.Op0Register - Register.RAX) * 8]);
+            Load(Register.RAX, instruction.Op0Register - Register.RAX);
         }
-        else if (!EmitHostAddress(ref instruction, write: false, size: 8, index))
+        else if (EmitHostAddress(instruction, write: false, size: 8, index))
         {
-            return false;
+            Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
         }
         else
         {
-            _a.mov(rax, __qword_ptr[r11]);
+            return false;
         }
-        _a.mov(__qword_ptr[rbx + NextRip * 8], rax);
+        Store(NextRip, Register.RAX);
         if (call)
         {
             EmitPushCheck(index);
-            _a.mov(rax, __qword_ptr[rbx + BlockRip * 8]);
-            _a.lea(rax, __[rax + (long)instruction.NextIP]);
+            EmitReturnAddress(instruction);
             EmitPushStore();
         }
         EmitExit(index + 1, resume: false, nextRip: null);
@@ -109,45 +135,45 @@ internal sealed partial class NativeBlockCompiler
     }
 
     /// <summary>PUSH r64, PUSH r/m64 and PUSH imm (sign-extended to 64 bits).</summary>
-    private bool EmitPush(ref Instruction instruction, int index)
+    private bool EmitPush(in Instruction instruction, int index)
     {
         bool fromMemory = instruction.Op0Kind == OpKind.Memory;
         if (fromMemory)
         {
-            if (!EmitHostAddress(ref instruction, write: false, size: 8, index))
+            if (!EmitHostAddress(instruction, write: false, size: 8, index))
             {
                 return false;
             }
-            _a.mov(rax, __qword_ptr[r11]);
+            Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
         }
         EmitPushCheck(index);
         if (instruction.Op0Kind == OpKind.Register)
         {
-            _a.mov(rax, __qword_ptr[rbx + (instruction.Op0Register - Register.RAX) * 8]);
+            Load(Register.RAX, instruction.Op0Register - Register.RAX);
         }
         else if (!fromMemory)
         {
-            _a.mov(rax, (long)instruction.GetImmediate(0));
+            Emit(Instruction.Create(Code.Mov_r64_imm64, Register.RAX, (long)instruction.GetImmediate(0)));
         }
         EmitPushStore();
         return true;
     }
 
     /// <summary>POP r64: the value read, RSP raised, then the register written (so POP RSP loads the value).</summary>
-    private bool EmitPop(ref Instruction instruction, int index)
+    private bool EmitPop(in Instruction instruction, int index)
     {
         if (instruction.Op0Kind != OpKind.Register)
         {
             return false;
         }
         SaveFlags();
-        _a.mov(rsi, __qword_ptr[rbx + StackPointerSlot]);
+        Load(Register.RSI, StackPointer);
         EmitTlbLookup(write: false, size: 8, index);
-        _a.mov(rax, __qword_ptr[r11]);
-        _a.mov(rdi, __qword_ptr[rbx + StackPointerSlot]);
-        _a.lea(rdi, __[rdi + 8]);
-        _a.mov(__qword_ptr[rbx + StackPointerSlot], rdi);
-        _a.mov(__qword_ptr[rbx + (instruction.Op0Register - Register.RAX) * 8], rax);
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
+        Load(Register.RDI, StackPointer);
+        Lea(Register.RDI, Register.RDI, 8);
+        Store(StackPointer, Register.RDI);
+        Store(instruction.Op0Register - Register.RAX, Register.RAX);
         return true;
     }
 
@@ -155,17 +181,24 @@ internal sealed partial class NativeBlockCompiler
     private void EmitPushCheck(int index)
     {
         SaveFlags();
-        _a.mov(rsi, __qword_ptr[rbx + StackPointerSlot]);
-        _a.lea(rsi, __[rsi - 8]);
+        Load(Register.RSI, StackPointer);
+        Lea(Register.RSI, Register.RSI, -8);
         EmitTlbLookup(write: true, size: 8, index);
+    }
+
+    /// <summary>RAX = the linear address of the instruction after a CALL.</summary>
+    private void EmitReturnAddress(in Instruction instruction)
+    {
+        Load(Register.RAX, BlockRip);
+        Lea(Register.RAX, Register.RAX, (long)instruction.NextIP);
     }
 
     /// <summary>Stores RAX at R11 and lowers RSP by 8.</summary>
     private void EmitPushStore()
     {
-        _a.mov(__qword_ptr[r11], rax);
-        _a.mov(rdi, __qword_ptr[rbx + StackPointerSlot]);
-        _a.lea(rdi, __[rdi - 8]);
-        _a.mov(__qword_ptr[rbx + StackPointerSlot], rdi);
+        Emit(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.R11), Register.RAX));
+        Load(Register.RDI, StackPointer);
+        Lea(Register.RDI, Register.RDI, -8);
+        Store(StackPointer, Register.RDI);
     }
 }

@@ -1,7 +1,6 @@
 using Iced.Intel;
 using Turnstone.Cpu.Internal;
 using RflagsBits = Iced.Intel.RflagsBits;
-using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Native.NativeState;
 
 namespace Turnstone.Cpu.Native;
@@ -13,6 +12,9 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>Host registers an instruction's remappable register operands take, in order; R11
     /// holds the memory operand's host address, RBX the state, RSI and RDI are the TLB look-up's.</summary>
     private static readonly Register[] Pool = [Register.R8, Register.R9, Register.R10, Register.RSI, Register.RDI, Register.RAX, Register.RCX, Register.RDX];
+
+    /// <summary>The host register of each guest register for the instruction being emitted (reused).</summary>
+    private readonly Register[] _hostOf = new Register[16];
 
     private bool EmitInstruction(ref DecodedInstruction decoded, ref Instruction instruction, int index)
     {
@@ -26,14 +28,14 @@ internal sealed partial class NativeBlockCompiler
         }
         return decoded.Op switch
         {
-            Operation.Jcc => EmitConditionalBranch(ref instruction, index),
-            Operation.Jmp => instruction.Code is Code.Jmp_rel8_64 or Code.Jmp_rel32_64 && EmitDirectJump(ref instruction, index),
-            Operation.Call => instruction.Code == Code.Call_rel32_64 && EmitCall(ref instruction, index),
-            Operation.Ret => instruction.Code is Code.Retnq or Code.Retnq_imm16 && EmitReturn(ref instruction, index),
-            Operation.JmpR or Operation.JmpM or Operation.CallR or Operation.CallM => EmitIndirect(ref instruction, index),
-            Operation.PushR or Operation.PushI => instruction.Code is Code.Push_r64 or Code.Push_rm64 or Code.Pushq_imm8 or Code.Pushq_imm32 && EmitPush(ref instruction, index),
-            Operation.PopR => instruction.Code is Code.Pop_r64 or Code.Pop_rm64 && EmitPop(ref instruction, index),
-            Operation.Lea => EmitLea(ref instruction),
+            Operation.Jcc => EmitConditionalBranch(instruction, index),
+            Operation.Jmp => instruction.Code is Code.Jmp_rel8_64 or Code.Jmp_rel32_64 && EmitDirectJump(instruction, index),
+            Operation.Call => instruction.Code == Code.Call_rel32_64 && EmitCall(instruction, index),
+            Operation.Ret => instruction.Code is Code.Retnq or Code.Retnq_imm16 && EmitReturn(instruction, index),
+            Operation.JmpR or Operation.JmpM or Operation.CallR or Operation.CallM => EmitIndirect(instruction, index),
+            Operation.PushR or Operation.PushI => instruction.Code is Code.Push_r64 or Code.Push_rm64 or Code.Pushq_imm8 or Code.Pushq_imm32 && EmitPush(instruction, index),
+            Operation.PopR => instruction.Code is Code.Pop_r64 or Code.Pop_rm64 && EmitPop(instruction, index),
+            Operation.Lea => EmitLea(instruction),
             _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
                 && EmitAsItself(ref instruction, index),
         };
@@ -65,7 +67,7 @@ internal sealed partial class NativeBlockCompiler
         }
         if (plan.MemoryAccess != OpAccess.None)
         {
-            if (!EmitHostAddress(ref instruction, plan.MemoryWritten, instruction.MemorySize.GetSize(), index))
+            if (!EmitHostAddress(instruction, plan.MemoryWritten, instruction.MemorySize.GetSize(), index))
             {
                 return false;
             }
@@ -81,11 +83,10 @@ internal sealed partial class NativeBlockCompiler
         {
             if (plan.Host[g] != Register.None)
             {
-                _a.AddInstruction(Instruction.Create(Code.Mov_r64_rm64, plan.Host[g], new MemoryOperand(Register.RBX, g * 8)));
+                Load(plan.Host[g], g);
             }
         }
         Instruction rewritten = instruction;
-        rewritten.IP = 0; // the assembler tells its labels apart by IP: a guest offset would pose as one
         for (int op = 0; op < rewritten.OpCount; op++)
         {
             if (rewritten.GetOpKind(op) == OpKind.Register)
@@ -103,12 +104,12 @@ internal sealed partial class NativeBlockCompiler
             rewritten.MemoryDisplSize = 0;
             rewritten.SegmentPrefix = Register.None;
         }
-        _a.AddInstruction(rewritten);
+        Emit(rewritten);
         for (int g = 0; g < 16; g++)
         {
             if ((plan.Written & (1 << g)) != 0)
             {
-                _a.AddInstruction(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.RBX, g * 8), plan.Host[g]));
+                Store(g, plan.Host[g]);
             }
         }
         if (modified != 0)
@@ -130,7 +131,8 @@ internal sealed partial class NativeBlockCompiler
 
     private bool PlanRegisters(ref Instruction instruction, out RegisterPlan plan)
     {
-        plan = new RegisterPlan { Host = new Register[16], MemoryAccess = OpAccess.None };
+        Array.Clear(_hostOf);
+        plan = new RegisterPlan { Host = _hostOf, MemoryAccess = OpAccess.None };
         OpCodeInfo opCode = instruction.Code.ToOpCode();
         int hostTaken = 0; // bit per host register number
         int explicitGuests = 0;
@@ -241,11 +243,13 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>The registers the encoding uses without naming them, which must be the host's same registers.</summary>
     private static int[] ImplicitRegisters(in Instruction instruction) => instruction.Mnemonic switch
     {
-        Mnemonic.Mul or Mnemonic.Imul when instruction.OpCount == 1 => [0, 2],
-        Mnemonic.Cwd or Mnemonic.Cdq or Mnemonic.Cqo => [0, 2],
-        Mnemonic.Cbw or Mnemonic.Cwde or Mnemonic.Cdqe or Mnemonic.Cmpxchg => [0],
+        Mnemonic.Mul or Mnemonic.Imul when instruction.OpCount == 1 => RaxRdx,
+        Mnemonic.Cwd or Mnemonic.Cdq or Mnemonic.Cqo => RaxRdx,
+        Mnemonic.Cbw or Mnemonic.Cwde or Mnemonic.Cdqe or Mnemonic.Cmpxchg => RaxOnly,
         _ => [],
     };
+
+    private static readonly int[] RaxRdx = [0, 2], RaxOnly = [0];
 
     private static int GuestBit(Register register) => register.IsGPR64() ? 1 << (register - Register.RAX) : 0;
 

@@ -1,5 +1,4 @@
 using Iced.Intel;
-using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Native.NativeState;
 
 namespace Turnstone.Cpu.Native;
@@ -9,19 +8,20 @@ namespace Turnstone.Cpu.Native;
 // access that would cross the page end, stops the block before the instruction.
 internal sealed partial class NativeBlockCompiler
 {
-    private const int TlbEntryBytes = 32, TlbEntryHostOffset = 8;
+    /// <summary>TlbEntry's size (a shift by 5 indexes a set) and the offset of its host address.</summary>
+    private const int TlbEntryBytes = 32, TlbEntryShift = 5, TlbEntryHostOffset = 8;
 
     /// <summary>Whether the operand's address fits the forms below (a 32-bit displacement).</summary>
     private static bool IsAddressable(in Instruction instruction) =>
         (instruction.IsIPRelativeMemoryOperand ? (long)instruction.IPRelativeMemoryAddress : (long)instruction.MemoryDisplacement64) is >= int.MinValue and <= int.MaxValue;
 
     /// <summary>RSI = the memory operand's linear address; only MOV and LEA, so RFLAGS is untouched. RDI is used.</summary>
-    private void EmitLinearAddress(in Instruction instruction)
+    private void EmitLinearAddress(in Instruction instruction, bool segmentBase = true)
     {
         long displacement;
         if (instruction.IsIPRelativeMemoryOperand)
         {
-            _a.mov(rsi, __qword_ptr[rbx + BlockRip * 8]);
+            Load(Register.RSI, BlockRip);
             displacement = (long)instruction.IPRelativeMemoryAddress;
         }
         else
@@ -29,34 +29,35 @@ internal sealed partial class NativeBlockCompiler
             displacement = (long)instruction.MemoryDisplacement64;
             if (instruction.MemoryBase == Register.None)
             {
-                _a.mov(esi, 0);
+                Emit(Instruction.Create(Code.Mov_r32_imm32, Register.ESI, 0));
             }
             else
             {
-                _a.mov(rsi, __qword_ptr[rbx + (instruction.MemoryBase - Register.RAX) * 8]);
+                Load(Register.RSI, instruction.MemoryBase - Register.RAX);
             }
         }
         if (instruction.MemoryIndex != Register.None)
         {
-            _a.mov(rdi, __qword_ptr[rbx + (instruction.MemoryIndex - Register.RAX) * 8]);
-            _a.lea(rsi, __[rsi + rdi * instruction.MemoryIndexScale + displacement]);
+            Load(Register.RDI, instruction.MemoryIndex - Register.RAX);
+            Emit(Instruction.Create(Code.Lea_r64_m, Register.RSI,
+                new MemoryOperand(Register.RSI, Register.RDI, instruction.MemoryIndexScale, displacement, 1)));
         }
         else if (displacement != 0)
         {
-            _a.lea(rsi, __[rsi + displacement]);
+            Lea(Register.RSI, Register.RSI, displacement);
         }
-        if (instruction.MemorySegment is Register.FS or Register.GS)
+        if (segmentBase && instruction.MemorySegment is Register.FS or Register.GS)
         {
-            int slot = instruction.MemorySegment == Register.FS ? (int)SegmentName.Fs : (int)SegmentName.Gs;
-            _a.mov(rdi, __qword_ptr[rbx + SegmentBases * 8]);
-            _a.mov(rdi, __qword_ptr[rdi + slot * 8]);
-            _a.lea(rsi, __[rsi + rdi]);
+            int segment = instruction.MemorySegment == Register.FS ? (int)SegmentName.Fs : (int)SegmentName.Gs;
+            Load(Register.RDI, SegmentBases);
+            Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RDI, new MemoryOperand(Register.RDI, segment * 8)));
+            Emit(Instruction.Create(Code.Lea_r64_m, Register.RSI, new MemoryOperand(Register.RSI, Register.RDI)));
         }
     }
 
     /// <summary>R11 = the host address of the memory operand's <paramref name="size"/> bytes, through the
     /// read or write TLB set; saves the guest's flags first, as the look-up's compares clobber RFLAGS.</summary>
-    private bool EmitHostAddress(ref Instruction instruction, bool write, int size, int index)
+    private bool EmitHostAddress(in Instruction instruction, bool write, int size, int index)
     {
         if (!IsAddressable(instruction) || size is < 1 or > 8)
         {
@@ -71,30 +72,30 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>R11 = host address of the <paramref name="size"/> bytes at linear RSI; RSI and RDI are used.</summary>
     private void EmitTlbLookup(bool write, int size, int index)
     {
-        Label miss = ExitStub(index, resume: true, nextRip: null);
-        _a.mov(rdi, rsi);
-        _a.shr(rdi, 12);
-        _a.and(rdi, __qword_ptr[rbx + TlbMask * 8]);
-        _a.shl(rdi, 5); // TlbEntryBytes
-        _a.add(rdi, __qword_ptr[rbx + (write ? WriteTlb : ReadTlb) * 8]);
-        _a.mov(r11, rsi);
-        _a.and(r11, -4096);
-        _a.cmp(r11, __qword_ptr[rdi]);
-        _a.jne(miss);
+        int miss = ExitLabel(index, resume: true, nextRip: null);
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RDI, Register.RSI));
+        Emit(Instruction.Create(Code.Shr_rm64_imm8, Register.RDI, 12));
+        Emit(Instruction.Create(Code.And_r64_rm64, Register.RDI, Slot(TlbMask)));
+        Emit(Instruction.Create(Code.Shl_rm64_imm8, Register.RDI, TlbEntryShift));
+        Emit(Instruction.Create(Code.Add_r64_rm64, Register.RDI, Slot(write ? WriteTlb : ReadTlb)));
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.R11, Register.RSI));
+        Emit(Instruction.Create(Code.And_rm64_imm32, Register.R11, -4096));
+        Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.R11, new MemoryOperand(Register.RDI)));
+        _e.Branch(Code.Jne_rel32_64, miss);
         if (size > 1)
         {
-            _a.mov(r11d, esi);
-            _a.and(r11d, 0xFFF);
-            _a.cmp(r11d, 4096 - size);
-            _a.ja(miss);
+            Emit(Instruction.Create(Code.Mov_r32_rm32, Register.R11D, Register.ESI));
+            Emit(Instruction.Create(Code.And_rm32_imm32, Register.R11D, 0xFFF));
+            Emit(Instruction.Create(Code.Cmp_rm32_imm32, Register.R11D, 4096 - size));
+            _e.Branch(Code.Ja_rel32_64, miss);
         }
-        _a.mov(r11, __qword_ptr[rdi + TlbEntryHostOffset]);
-        _a.and(esi, 0xFFF);
-        _a.add(r11, rsi);
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.R11, new MemoryOperand(Register.RDI, TlbEntryHostOffset)));
+        Emit(Instruction.Create(Code.And_rm32_imm32, Register.ESI, 0xFFF));
+        Emit(Instruction.Create(Code.Add_r64_rm64, Register.R11, Register.RSI));
     }
 
-    /// <summary>LEA computes its address as the guest would, into the destination at its size.</summary>
-    private bool EmitLea(ref Instruction instruction)
+    /// <summary>LEA computes its address as the guest would (no segment base), into the destination at its size.</summary>
+    private bool EmitLea(in Instruction instruction)
     {
         if (!IsAddressable(instruction) || instruction.Op0Kind != OpKind.Register || !instruction.Op0Register.IsGPR()
             || instruction.MemoryBase is not (Register.None or Register.RIP) && !instruction.MemoryBase.IsGPR64()
@@ -103,19 +104,19 @@ internal sealed partial class NativeBlockCompiler
         {
             return false;
         }
-        EmitLinearAddress(instruction with { SegmentPrefix = Register.None });
-        int slot = (instruction.Op0Register.GetFullRegister() - Register.RAX) * 8;
+        EmitLinearAddress(instruction, segmentBase: false);
+        int slot = instruction.Op0Register.GetFullRegister() - Register.RAX;
         switch (instruction.Op0Register.GetSize())
         {
             case 8:
-                _a.mov(__qword_ptr[rbx + slot], rsi);
+                Store(slot, Register.RSI);
                 break;
             case 4:
-                _a.mov(esi, esi);
-                _a.mov(__qword_ptr[rbx + slot], rsi);
+                Emit(Instruction.Create(Code.Mov_r32_rm32, Register.ESI, Register.ESI));
+                Store(slot, Register.RSI);
                 break;
             default:
-                _a.mov(__word_ptr[rbx + slot], si);
+                Emit(Instruction.Create(Code.Mov_rm16_r16, Slot(slot), Register.SI));
                 break;
         }
         return true;

@@ -1,8 +1,8 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 using Iced.Intel;
 using Turnstone.Cpu.Internal;
 using RflagsBits = Iced.Intel.RflagsBits;
-using static Iced.Intel.AssemblerRegisters;
 using static Turnstone.Cpu.Native.NativeState;
 
 namespace Turnstone.Cpu.Native;
@@ -13,8 +13,8 @@ namespace Turnstone.Cpu.Native;
 /// operands moved into host scratch registers (loaded from and stored back to the register file
 /// RBX points at, <see cref="NativeState"/>) and its memory operand replaced by the host address
 /// an inline look-up of the software TLB found; so results and the arithmetic flags are the host
-/// CPU's own, with no flag computation at all. Branches at the end store the next RIP; anything the
-/// translation does not take (a TLB miss, MMIO, an instruction outside the list below) stops the
+/// CPU's own, with no flag computation at all. Branches store the next RIP; anything the
+/// translation does not take (a TLB miss, MMIO, an instruction outside its list) stops the
 /// block before that instruction, and the interpreter carries on from there with the state exact.
 /// </summary>
 /// <remarks>
@@ -22,6 +22,7 @@ namespace Turnstone.Cpu.Native;
 /// in the CPU's lazy-flag fields (the block has not touched them), in the host's RFLAGS (after an
 /// instruction that set them), or in the flags slot (saved there before the TLB look-up's own
 /// compares clobber RFLAGS). Every exit knows statically where they are and says so in its return value.
+/// One translator per thread, reused: translation allocates little beyond the result.
 /// </remarks>
 internal sealed partial class NativeBlockCompiler
 {
@@ -29,60 +30,86 @@ internal sealed partial class NativeBlockCompiler
 
     private const RflagsBits ArithmeticFlags = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
 
-    private readonly DecodedInstruction[] _code;
-    private readonly byte[] _bytes;
-    private readonly Assembler _a = new(64);
+    [ThreadStatic]
+    private static NativeBlockCompiler? t_compiler;
+
+    private readonly HostCodeEmitter _e = new();
+    private readonly BlockBytesReader _reader = new();
+    private readonly Decoder _decoder;
     private readonly InstructionInfoFactory _info = new();
-    private Label _epilogue;
-    private readonly List<Action> _stubs = [];
-    private FlagPlace _flags = FlagPlace.Fields;
+    private readonly List<ExitStub> _stubs = [];
+    private DecodedInstruction[] _code = [];
+    private byte[] _bytes = [];
+    private int _epilogue;
+    /// <summary>Where a block that branches back to its own start goes round again (-1: it does not).</summary>
+    private int _loopHead;
+    private FlagPlace _flags;
     private bool _needsFlagsIn;
 
-    private NativeBlockCompiler(DecodedInstruction[] code, byte[] bytes)
-    {
-        _code = code;
-        _bytes = bytes;
-        _epilogue = _a.CreateLabel();
-    }
+    /// <summary>An exit placed after the block's code, reached by a branch with the flags at <see cref="Flags"/>.</summary>
+    private readonly record struct ExitStub(int Label, int Index, bool Resume, long? NextRip, FlagPlace Flags, bool LoopBack = false);
+
+    private NativeBlockCompiler() => _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
 
     /// <summary>The translation of a block's longest translatable prefix when it covers at least half
     /// the block, or null (the block stays with the other tiers).</summary>
     public static NativeBlock? Compile(DecodedInstruction[] code, byte[] bytes)
     {
-        if (!NativeCodeArena.IsSupported || code.Length == 0)
+        if (!NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
         {
             return null;
         }
-        var compiler = new NativeBlockCompiler(code, bytes);
-        int translated = compiler.EmitBlock();
-        if (translated == 0 || translated * 2 < code.Length)
+        NativeBlockCompiler compiler = t_compiler ??= new NativeBlockCompiler();
+        compiler.Start(code, bytes);
+        try
         {
-            return null;
+            int translated = compiler.EmitBlock();
+            if (translated == 0 || translated * 2 < code.Length)
+            {
+                return null;
+            }
+            nint entry = NativeCodeArena.Place(compiler.Finish());
+            return entry == 0 ? null : new NativeBlock(entry, compiler._needsFlagsIn, translated);
         }
-        byte[]? machineCode = compiler.Assemble();
-        nint entry = machineCode is null ? 0 : NativeCodeArena.Place(machineCode);
-        return entry == 0 ? null : new NativeBlock(entry, compiler._needsFlagsIn, translated);
+        catch (InvalidOperationException)
+        {
+            return null; // an encoding Iced refused: the block stays with the other tiers
+        }
+    }
+
+    private void Start(DecodedInstruction[] code, byte[] bytes)
+    {
+        _code = code;
+        _bytes = bytes;
+        _e.Reset();
+        _stubs.Clear();
+        _epilogue = _e.CreateLabel();
+        _flags = FlagPlace.Fields;
+        _needsFlagsIn = false;
     }
 
     /// <summary>Emits the instructions up to the first one left to the interpreter; returns how many.</summary>
     private int EmitBlock()
     {
-        _a.push(rbx);
-        _a.mov(rbx, rdi);
-        var reader = new ByteArrayCodeReader(_bytes);
-        var decoder = Decoder.Create(64, reader, 0, DecoderOptions.None);
+        Emit(Instruction.Create(Code.Push_r64, Register.RBX));
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
+        _loopHead = -1;
+        if (BranchesToBlockStart(_code[^1]))
+        {
+            // Each pass starts with the flags in the slot: the first from the caller, the next from the pass before.
+            _needsFlagsIn = true;
+            _flags = FlagPlace.Slot;
+            _loopHead = _e.CreateLabel();
+            _e.Bind(_loopHead);
+        }
         for (int index = 0; index < _code.Length; index++)
         {
             ref DecodedInstruction decoded = ref _code[index];
-            if (decoded.Offset >= _bytes.Length)
-            {
-                return Stop(index);
-            }
             // Decoded again from the block's bytes with IP the offset from the block start, as the
             // interpreter's form was: branch targets and RIP-relative addresses come out block-relative.
-            reader.Position = decoded.Offset;
-            decoder.IP = decoded.Offset;
-            decoder.Decode(out Instruction instruction);
+            _reader.Reset(_bytes, decoded.Offset);
+            _decoder.IP = decoded.Offset;
+            _decoder.Decode(out Instruction instruction);
             if (instruction.IsInvalid || instruction.Length != decoded.Length || !EmitInstruction(ref decoded, ref instruction, index))
             {
                 return Stop(index);
@@ -106,29 +133,45 @@ internal sealed partial class NativeBlockCompiler
         return index;
     }
 
+    private static bool BranchesToBlockStart(in DecodedInstruction last) =>
+        last.Op is Operation.Jcc or Operation.Jmp && last.Immediate == 0 && (last.Flags & OperandFlags.JumpedThrough) == 0;
+
     private static bool IsBlockEnd(Operation op) =>
         op is Operation.Jmp or Operation.JmpR or Operation.JmpM or Operation.Call or Operation.CallR or Operation.CallM or Operation.Ret;
 
-    private byte[]? Assemble()
+    private ReadOnlySpan<byte> Finish()
     {
-        foreach (Action stub in _stubs)
+        foreach (ExitStub stub in _stubs)
         {
-            stub();
+            _e.Bind(stub.Label);
+            _flags = stub.Flags;
+            if (stub.LoopBack)
+            {
+                EmitLoopBack(stub.Index);
+            }
+            else
+            {
+                EmitExit(stub.Index, stub.Resume, stub.NextRip);
+            }
         }
-        _a.Label(ref _epilogue);
-        _a.pop(rbx);
-        _a.ret();
-        using var stream = new MemoryStream();
-        try
-        {
-            _a.Assemble(new StreamCodeWriter(stream), 0);
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-        return stream.ToArray();
+        _e.Bind(_epilogue);
+        Emit(Instruction.Create(Code.Pop_r64, Register.RBX));
+        Emit(Instruction.Create(Code.Retnq));
+        return _e.Finish();
     }
+
+    // ---- emitting ----
+
+    private void Emit(in Instruction instruction) => _e.Emit(instruction);
+
+    private static MemoryOperand Slot(int slot) => new(Register.RBX, slot * 8);
+
+    private void Load(Register register, int slot) => Emit(Instruction.Create(Code.Mov_r64_rm64, register, Slot(slot)));
+
+    private void Store(int slot, Register register) => Emit(Instruction.Create(Code.Mov_rm64_r64, Slot(slot), register));
+
+    private void Lea(Register register, Register @base, long displacement) =>
+        Emit(Instruction.Create(Code.Lea_r64_m, register, new MemoryOperand(@base, displacement)));
 
     // ---- flags ----
 
@@ -137,8 +180,8 @@ internal sealed partial class NativeBlockCompiler
     {
         if (_flags == FlagPlace.Host)
         {
-            _a.pushfq();
-            _a.pop(__qword_ptr[rbx + Flags * 8]);
+            Emit(Instruction.Create(Code.Pushfq));
+            Emit(Instruction.Create(Code.Pop_rm64, Slot(Flags)));
             _flags = FlagPlace.Slot;
         }
     }
@@ -154,8 +197,8 @@ internal sealed partial class NativeBlockCompiler
         {
             _needsFlagsIn = true;
         }
-        _a.push(__qword_ptr[rbx + Flags * 8]);
-        _a.popfq();
+        Emit(Instruction.Create(Code.Push_rm64, Slot(Flags)));
+        Emit(Instruction.Create(Code.Popfq));
         _flags = FlagPlace.Host;
     }
 
@@ -166,26 +209,20 @@ internal sealed partial class NativeBlockCompiler
         SaveFlags();
         if (nextRip is long offset)
         {
-            _a.mov(rax, __qword_ptr[rbx + BlockRip * 8]);
-            _a.lea(rax, __[rax + offset]);
-            _a.mov(__qword_ptr[rbx + NextRip * 8], rax);
+            Load(Register.RAX, BlockRip);
+            Lea(Register.RAX, Register.RAX, offset);
+            Store(NextRip, Register.RAX);
         }
         int flagsOut = _flags == FlagPlace.Slot ? FlagsOut : 0;
-        _a.mov(eax, (index << IndexShift) | (resume ? StoppedBefore : 0) | flagsOut);
-        _a.jmp(_epilogue);
+        Emit(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, (index << IndexShift) | (resume ? StoppedBefore : 0) | flagsOut));
+        _e.Branch(Code.Jmp_rel32_64, _epilogue);
     }
 
-    /// <summary>A jump to an exit placed after the block's code, taken with the flags where they are now.</summary>
-    private Label ExitStub(int index, bool resume, long? nextRip)
+    /// <summary>A label for an exit placed after the block's code, taken with the flags where they are now.</summary>
+    private int ExitLabel(int index, bool resume, long? nextRip)
     {
-        Label label = _a.CreateLabel();
-        FlagPlace place = _flags;
-        _stubs.Add(() =>
-        {
-            _a.Label(ref label);
-            _flags = place;
-            EmitExit(index, resume, nextRip);
-        });
+        int label = _e.CreateLabel();
+        _stubs.Add(new ExitStub(label, index, resume, nextRip, _flags));
         return label;
     }
 

@@ -19,7 +19,14 @@ internal static class NativeState
     public const int TlbMask = 22;
     /// <summary>Host address of SoftwareCpu._segmentBase (pinned): FS's and GS's bases for 64-bit code.</summary>
     public const int SegmentBases = 23;
-    public const int Slots = 24;
+    /// <summary>Instructions retired by the passes a looping block made round itself in this call.</summary>
+    public const int Retired = 24;
+    /// <summary>Instructions this call may retire at most (a looping block stops going round before it would pass it).</summary>
+    public const int Budget = 25;
+    /// <summary>Nonzero when something waits for the run loop (a stop or interrupt request, code written from
+    /// another thread): a looping block leaves at its next pass. Set by those requests, cleared by the run loop.</summary>
+    public const int Attention = 26;
+    public const int Slots = 27;
 
     /// <summary>Return value: the flags slot holds the guest's arithmetic flags.</summary>
     public const int FlagsOut = 1;
