@@ -49,6 +49,7 @@ public sealed partial class SoftwareCpu
         {
             // Jump-cache entries and anything else still pointing at it now miss and look it up again.
             block.Valid = false;
+            ForgetNative(block);
         }
         _blocks.Clear();
         _blocks.TrimExcess();

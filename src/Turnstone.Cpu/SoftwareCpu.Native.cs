@@ -6,15 +6,13 @@ namespace Turnstone.Cpu;
 
 // The host-code tier (Native/NativeBlockCompiler.cs): a hot 64-bit block translated into host
 // instructions, entered through an unmanaged function pointer with the register file's address.
-// Its entry sits in DecodedBlock.CompiledEntry with tag bits (the code is 16-byte aligned), so the
-// run loop's one load tells the tiers apart.
+// Its entry sits in DecodedBlock.CompiledEntry with a tag bit (the code is 16-byte aligned), so the
+// run loop's one load tells the tiers apart. A translated block's direct branch within its page is
+// linked here to the target's translation once both exist, and unlinked when the target is dropped.
 public sealed unsafe partial class SoftwareCpu
 {
     /// <summary>Tag bit of a host-code entry in <see cref="DecodedBlock.CompiledEntry"/>.</summary>
     private const nint NativeEntryTag = 1;
-    /// <summary>Tag bit: the block reads flags it did not set, so the caller puts them in the flags slot.</summary>
-    private const nint NativeFlagsInTag = 2;
-    private const nint NativeTagMask = 15;
 
     /// <summary>TURNSTONE_NATIVE_THRESHOLD when set: interpreted runs of a 64-bit block before it is
     /// translated to host code (negative: never), for a whole process.</summary>
@@ -37,11 +35,22 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Blocks translated to host code so far.</summary>
     public int BlocksTranslated { get; private set; }
 
-    /// <summary>Makes a translated block going round a loop leave at its next pass (any thread).</summary>
+    /// <summary>Chained jumps between translated blocks made so far (tests check chaining happened).</summary>
+    internal int BlocksChained { get; private set; }
+
+    /// <summary>Live translated blocks by entry, to find the block a chainable exit belongs to.</summary>
+    private readonly Dictionary<nint, DecodedBlock> _nativeBlocks = [];
+
+    /// <summary>The block and chainable exit the last host-code run left through, until the next
+    /// translated block runs (and is linked to it when it is that exit's target).</summary>
+    private DecodedBlock? _chainFrom;
+    private int _chainExit;
+
+    /// <summary>Makes a translated block going round a loop or chaining on leave at its next chance (any thread).</summary>
     private void CallAttention() => Volatile.Write(ref R(NativeState.Attention), 1);
 
-    /// <summary>The most instructions one call into host code may retire: a loop's passes hold off the
-    /// garbage collector, which waits for the vCPU thread to leave host code.</summary>
+    /// <summary>The most instructions one call into host code may retire: its passes and chained blocks
+    /// hold off the garbage collector, which waits for the vCPU thread to leave host code.</summary>
     private const long NativeCallBudget = 1 << 20;
 
     private void InitializeNativeState()
@@ -57,51 +66,116 @@ public sealed unsafe partial class SoftwareCpu
         R(NativeState.WriteTlb) = (ulong)Unsafe.AsPointer(ref _tlb[_writeTlb]);
     }
 
-    /// <summary>Translates the block (null-safe for blocks the tier does not take); the tagged entry or 0.</summary>
+    /// <summary>Translates the block; its tagged entry, or 0 when the tier does not take it.</summary>
     private nint TranslateToHost(DecodedBlock block)
     {
         if (block.CodeSizeTag != 0)
         {
             return 0;
         }
-        NativeBlock? translated = NativeBlockCompiler.Compile(block.Instructions, block.Code);
+        NativeBlock? translated = NativeBlockCompiler.Compile(block.Instructions, block.Code, (int)(block.PhysicalStart & 0xFFF));
         if (translated is null)
         {
             return 0;
         }
-        nint entry = translated.Entry | NativeEntryTag | (translated.NeedsFlagsIn ? NativeFlagsInTag : 0);
-        Volatile.Write(ref block.CompiledEntry, entry);
+        AdoptNative(block, translated);
         BlocksTranslated++;
-        return entry;
+        return block.CompiledEntry;
     }
 
-    /// <summary>Runs a translated block; where it stopped early (a TLB miss, an instruction it leaves
-    /// to the interpreter) the interpreter runs the rest of the block.</summary>
+    /// <summary>Makes <paramref name="translated"/> the block's code (a fresh translation, or a revived block's).</summary>
+    private void AdoptNative(DecodedBlock block, NativeBlock translated)
+    {
+        block.Native = translated;
+        _nativeBlocks[translated.Entry] = block;
+        Volatile.Write(ref block.CompiledEntry, translated.Entry | NativeEntryTag);
+    }
+
+    /// <summary>Runs a translated block (and whatever it chains to); where it stopped early (a TLB miss,
+    /// an instruction it leaves to the interpreter) the interpreter runs the rest of that block.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int RunNative(nint entry, DecodedBlock block, long budget)
     {
+        if (_chainFrom is not null)
+        {
+            LinkChain(block);
+        }
         ulong* state = (ulong*)Unsafe.AsPointer(ref R(0));
         state[NativeState.Retired] = 0;
         state[NativeState.Budget] = (ulong)Math.Min(budget, NativeCallBudget);
-        if ((entry & NativeFlagsInTag) != 0)
-        {
-            state[NativeState.Flags] = (MaterializeFlags() & RflagsBits.Arithmetic) | RflagsBits.Fixed;
-        }
+        state[NativeState.Flags] = (MaterializeFlags() & RflagsBits.Arithmetic) | RflagsBits.Fixed;
         ulong blockRip = _rip;
         state[NativeState.BlockRip] = blockRip;
-        int result = ((delegate* unmanaged[SuppressGCTransition]<ulong*, int>)(entry & ~NativeTagMask))(state);
-        if ((result & NativeState.FlagsOut) != 0)
-        {
-            SetArithmeticFlags(state[NativeState.Flags]);
-        }
-        int index = result >> NativeState.IndexShift;
-        int passes = (int)state[NativeState.Retired];
+        int result = ((delegate* unmanaged[SuppressGCTransition]<ulong*, int>)(entry & ~NativeEntryTag))(state);
+        SetArithmeticFlags(state[NativeState.Flags]);
+        int retired = (int)state[NativeState.Retired] + ((result >> NativeState.IndexShift) & NativeState.IndexMask);
         if ((result & NativeState.StoppedBefore) == 0)
         {
             _rip = state[NativeState.NextRip];
-            return passes + index;
+            int chainExit = result >> NativeState.ChainExitShift;
+            if (chainExit != 0 && _nativeBlocks.TryGetValue((nint)state[NativeState.ExitBlock], out DecodedBlock? from))
+            {
+                _chainFrom = from;
+                _chainExit = chainExit - 1;
+            }
+            return retired;
         }
-        _rip = blockRip + block.Instructions[index].Offset;
-        return passes + index + ExecuteBlock(block, index, block.Length);
+        ulong stoppedBlockRip = state[NativeState.BlockRip];
+        _rip = stoppedBlockRip + (ulong)(result >> NativeState.OffsetShift);
+        // In the block entered, the interpreter finishes it; in a block chained to, the run loop goes on from RIP.
+        return stoppedBlockRip == blockRip
+            ? retired + ExecuteBlock(block, (result >> NativeState.IndexShift) & NativeState.IndexMask, block.Length)
+            : retired;
+    }
+
+    /// <summary>Points the last chainable exit taken at <paramref name="target"/>'s translation when the
+    /// target is that exit's: the same physical page and offset, both blocks still live.</summary>
+    private void LinkChain(DecodedBlock target)
+    {
+        DecodedBlock from = _chainFrom!;
+        _chainFrom = null;
+        NativeBlock? source = from.Native, destination = target.Native;
+        if (source is null || destination is null || !from.Valid || !target.Valid)
+        {
+            return;
+        }
+        NativeChainExit exit = source.ChainExits[_chainExit];
+        ulong expected = (ulong)((long)(from.PhysicalStart & PhysicalKeyMask) + exit.TargetOffset);
+        if ((target.PhysicalStart & PhysicalKeyMask) != expected || target.CodeSizeTag != 0)
+        {
+            return;
+        }
+        if (NativeCodeArena.PatchJump(source.Writable + exit.PatchField, source.Entry + exit.PatchField, destination.Entry + destination.ChainEntryOffset))
+        {
+            (target.IncomingLinks ??= []).Add((from, _chainExit));
+            BlocksChained++;
+        }
+    }
+
+    /// <summary>A block dropped or invalidated: exits chained to it go back to the run loop, and it is no
+    /// longer found by entry.</summary>
+    private void ForgetNative(DecodedBlock block)
+    {
+        if (block.Native is not { } native)
+        {
+            return;
+        }
+        if (block.IncomingLinks is { } links)
+        {
+            foreach ((DecodedBlock from, int exitNumber) in links)
+            {
+                NativeChainExit exit = from.Native!.ChainExits[exitNumber];
+                NativeCodeArena.PatchJump(from.Native.Writable + exit.PatchField, from.Native.Entry + exit.PatchField, from.Native.Entry + exit.SlowPath);
+            }
+            block.IncomingLinks = null;
+        }
+        if (_nativeBlocks.TryGetValue(native.Entry, out DecodedBlock? current) && ReferenceEquals(current, block))
+        {
+            _nativeBlocks.Remove(native.Entry);
+        }
+        if (ReferenceEquals(_chainFrom, block))
+        {
+            _chainFrom = null;
+        }
     }
 }

@@ -368,6 +368,10 @@ public sealed unsafe partial class SoftwareCpu
         }
         // A new object: jump-cache entries still pointing at the retired one stay invalid.
         var block = new DecodedBlock(physical, ulong.MaxValue, retired.Instructions, retired.Code) { Compiled = retired.Compiled, CompiledEntry = retired.CompiledEntry };
+        if (retired.Native is { } native)
+        {
+            AdoptNative(block, native);
+        }
         _blocks[physical] = block;
         RegisterCodePage(physical & PhysicalKeyMask & ~0xFFFUL, block);
         return block;
@@ -396,6 +400,7 @@ public sealed unsafe partial class SoftwareCpu
             foreach (var block in list)
             {
                 block.Valid = false;
+                ForgetNative(block);
                 if (_blocks.TryGetValue(block.PhysicalStart, out var current) && ReferenceEquals(current, block))
                 {
                     _blocks.Remove(block.PhysicalStart);

@@ -27,8 +27,14 @@ internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage
     /// <summary>The compiled form, once the block ran often enough (SoftwareCpu.Compile.cs); it keeps
     /// the code at <see cref="CompiledEntry"/> alive.</summary>
     public CompiledMethod? Compiled;
-    /// <summary>The compiled method's entry point (0: interpreted), what the run loop reads.</summary>
+    /// <summary>The compiled method's entry point, or the host-code translation's with its tag bit
+    /// (0: interpreted), what the run loop reads.</summary>
     public nint CompiledEntry;
+    /// <summary>The host-code translation (SoftwareCpu.Native.cs), if any.</summary>
+    public Native.NativeBlock? Native;
+    /// <summary>Translated blocks' chainable exits patched to jump into this block's translation (by
+    /// block and exit number), undone when this block is dropped.</summary>
+    public List<(DecodedBlock From, int Exit)>? IncomingLinks;
     /// <summary>The last two blocks that ran after this one, found for these RIPs under link key
     /// <see cref="LinkKey"/> (the epoch and the privilege half: SoftwareCpu.BlockLinks.cs).</summary>
     public DecodedBlock? Link0, Link1;

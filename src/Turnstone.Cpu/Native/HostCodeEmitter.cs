@@ -52,6 +52,9 @@ internal sealed class HostCodeEmitter : CodeWriter
 
     public void Bind(int label) => _labels[label] = _length;
 
+    /// <summary>A bound label's offset in the block.</summary>
+    public int Offset(int label) => _labels[label];
+
     /// <summary>A JMP or Jcc to <paramref name="label"/>: <paramref name="code"/> must be a rel32 form.</summary>
     public void Branch(Code code, int label)
     {

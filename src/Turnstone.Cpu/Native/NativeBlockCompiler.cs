@@ -18,15 +18,16 @@ namespace Turnstone.Cpu.Native;
 /// block before that instruction, and the interpreter carries on from there with the state exact.
 /// </summary>
 /// <remarks>
-/// The guest's flags live in one of three places while the block runs (<see cref="FlagPlace"/>): still
-/// in the CPU's lazy-flag fields (the block has not touched them), in the host's RFLAGS (after an
-/// instruction that set them), or in the flags slot (saved there before the TLB look-up's own
-/// compares clobber RFLAGS). Every exit knows statically where they are and says so in its return value.
+/// The guest's flags come in through the flags slot and live in one of two places while the block
+/// runs (<see cref="FlagPlace"/>): in the host's RFLAGS (after an instruction that set them or read
+/// them), or in the slot (saved there before the TLB look-up's own compares clobber RFLAGS). Every
+/// exit leaves them in the slot. A direct branch to the block's own page can be chained: patched
+/// to jump straight into the target block's translation (<see cref="NativeBlock.ChainExits"/>).
 /// One translator per thread, reused: translation allocates little beyond the result.
 /// </remarks>
 internal sealed partial class NativeBlockCompiler
 {
-    private enum FlagPlace { Fields, Host, Slot }
+    private enum FlagPlace { Host, Slot }
 
     private const RflagsBits ArithmeticFlags = RflagsBits.OF | RflagsBits.SF | RflagsBits.ZF | RflagsBits.AF | RflagsBits.CF | RflagsBits.PF;
 
@@ -44,23 +45,29 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>Where a block that branches back to its own start goes round again (-1: it does not).</summary>
     private int _loopHead;
     private FlagPlace _flags;
-    private bool _needsFlagsIn;
+    /// <summary>The block's first byte's offset in its page: a branch target that stays in the page can be chained.</summary>
+    private int _pageOffset;
+    private int _chainEntry;
+    private readonly List<ChainExit> _chainExits = [];
 
     /// <summary>An exit placed after the block's code, reached by a branch with the flags at <see cref="Flags"/>.</summary>
     private readonly record struct ExitStub(int Label, int Index, bool Resume, long? NextRip, FlagPlace Flags, bool LoopBack = false);
+
+    /// <summary>A chainable exit while emitting: labels of its patchable jump's end and of its way back to the run loop.</summary>
+    private readonly record struct ChainExit(int PatchEnd, int Slow, long TargetOffset);
 
     private NativeBlockCompiler() => _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
 
     /// <summary>The translation of a block's longest translatable prefix when it covers at least half
     /// the block, or null (the block stays with the other tiers).</summary>
-    public static NativeBlock? Compile(DecodedInstruction[] code, byte[] bytes)
+    public static NativeBlock? Compile(DecodedInstruction[] code, byte[] bytes, int pageOffset)
     {
         if (!NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
         {
             return null;
         }
         NativeBlockCompiler compiler = t_compiler ??= new NativeBlockCompiler();
-        compiler.Start(code, bytes);
+        compiler.Start(code, bytes, pageOffset);
         try
         {
             int translated = compiler.EmitBlock();
@@ -68,8 +75,9 @@ internal sealed partial class NativeBlockCompiler
             {
                 return null;
             }
-            nint entry = NativeCodeArena.Place(compiler.Finish());
-            return entry == 0 ? null : new NativeBlock(entry, compiler._needsFlagsIn, translated);
+            ReadOnlySpan<byte> machineCode = compiler.Finish();
+            nint entry = NativeCodeArena.Place(machineCode, out nint writable);
+            return entry == 0 ? null : compiler.Describe(entry, writable, translated);
         }
         catch (InvalidOperationException)
         {
@@ -77,15 +85,28 @@ internal sealed partial class NativeBlockCompiler
         }
     }
 
-    private void Start(DecodedInstruction[] code, byte[] bytes)
+    private void Start(DecodedInstruction[] code, byte[] bytes, int pageOffset)
     {
         _code = code;
         _bytes = bytes;
+        _pageOffset = pageOffset;
         _e.Reset();
         _stubs.Clear();
+        _chainExits.Clear();
         _epilogue = _e.CreateLabel();
-        _flags = FlagPlace.Fields;
-        _needsFlagsIn = false;
+        _chainEntry = _e.CreateLabel();
+        _flags = FlagPlace.Slot;
+    }
+
+    private NativeBlock Describe(nint entry, nint writable, int translated)
+    {
+        var exits = new NativeChainExit[_chainExits.Count];
+        for (int i = 0; i < exits.Length; i++)
+        {
+            ChainExit exit = _chainExits[i];
+            exits[i] = new NativeChainExit(_e.Offset(exit.PatchEnd) - 4, _e.Offset(exit.Slow), exit.TargetOffset);
+        }
+        return new NativeBlock(entry, writable, _e.Offset(_chainEntry), translated, exits);
     }
 
     /// <summary>Emits the instructions up to the first one left to the interpreter; returns how many.</summary>
@@ -93,12 +114,11 @@ internal sealed partial class NativeBlockCompiler
     {
         Emit(Instruction.Create(Code.Push_r64, Register.RBX));
         Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
+        // A chained block jumps in here with RBX set and the flags in the slot, as after the two instructions above.
+        _e.Bind(_chainEntry);
         _loopHead = -1;
         if (BranchesToBlockStart(_code[^1]))
         {
-            // Each pass starts with the flags in the slot: the first from the caller, the next from the pass before.
-            _needsFlagsIn = true;
-            _flags = FlagPlace.Slot;
             _loopHead = _e.CreateLabel();
             _e.Bind(_loopHead);
         }
@@ -193,30 +213,70 @@ internal sealed partial class NativeBlockCompiler
         {
             return;
         }
-        if (_flags == FlagPlace.Fields)
-        {
-            _needsFlagsIn = true;
-        }
         Emit(Instruction.Create(Code.Push_rm64, Slot(Flags)));
         Emit(Instruction.Create(Code.Popfq));
         _flags = FlagPlace.Host;
     }
 
     /// <summary>Leaves with the return value for <paramref name="index"/>; RIP from <paramref name="nextRip"/>
-    /// (an offset from the block start) unless the caller stored it already or the block stops before the instruction.</summary>
+    /// (an offset from the block start) unless the caller stored it already or the block stops before the
+    /// instruction (whose offset the return value then carries). A target in the block's page is chainable.</summary>
     private void EmitExit(int index, bool resume, long? nextRip)
     {
         SaveFlags();
+        if (nextRip is long target && target >= -_pageOffset && target < 4096 - _pageOffset && _chainExits.Count < MaxChainExits)
+        {
+            EmitChainableExit(index, target);
+            return;
+        }
         if (nextRip is long offset)
         {
             Load(Register.RAX, BlockRip);
             Lea(Register.RAX, Register.RAX, offset);
             Store(NextRip, Register.RAX);
         }
-        int flagsOut = _flags == FlagPlace.Slot ? FlagsOut : 0;
-        Emit(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, (index << IndexShift) | (resume ? StoppedBefore : 0) | flagsOut));
+        int offsetBits = resume ? _code[index].Offset << OffsetShift : 0;
+        Emit(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, (index << IndexShift) | offsetBits | (resume ? StoppedBefore : 0)));
         _e.Branch(Code.Jmp_rel32_64, _epilogue);
     }
+
+    /// <summary>
+    /// A direct branch to the block's own page: its instructions counted into the retired slot and the
+    /// block start moved to the target, then, while the budget holds a whole block more and nothing
+    /// waits for the run loop, a jump the run loop patches to the target block's chain entry once it has
+    /// translated it (SoftwareCpu.Native.cs); until then, and whenever those checks fail, the block
+    /// leaves at the target with the exit's number, so the run loop can link it.
+    /// </summary>
+    private void EmitChainableExit(int index, long target)
+    {
+        int number = _chainExits.Count;
+        int slow = _e.CreateLabel(), patchEnd = _e.CreateLabel();
+        Load(Register.RAX, Retired);
+        Lea(Register.RAX, Register.RAX, index);
+        Store(Retired, Register.RAX);
+        Load(Register.RCX, BlockRip);
+        Lea(Register.RCX, Register.RCX, target);
+        Store(BlockRip, Register.RCX);
+        Store(NextRip, Register.RCX);
+        Lea(Register.RAX, Register.RAX, MaxBlockLength);
+        Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.RAX, Slot(Budget)));
+        _e.Branch(Code.Ja_rel32_64, slow);
+        Emit(Instruction.Create(Code.Cmp_rm64_imm8, Slot(Attention), 0));
+        _e.Branch(Code.Jne_rel32_64, slow);
+        _e.Branch(Code.Jmp_rel32_64, slow); // the patched jump
+        _e.Bind(patchEnd);
+        _e.Bind(slow);
+        // Its own entry, so the run loop knows which block's exit this was even after chained jumps.
+        Emit(Instruction.Create(Code.Lea_r64_m, Register.RAX, new MemoryOperand(Register.RIP, 0L))); // RIP-relative to offset 0, the entry
+        Store(ExitBlock, Register.RAX);
+        Emit(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, (number + 1) << ChainExitShift));
+        _e.Branch(Code.Jmp_rel32_64, _epilogue);
+        _chainExits.Add(new ChainExit(patchEnd, slow, target));
+    }
+
+    /// <summary>The most instructions a chained block can retire (SoftwareCpu.MaxBlockInstructions).</summary>
+    private const int MaxBlockLength = 64;
+    private const int MaxChainExits = 255;
 
     /// <summary>A label for an exit placed after the block's code, taken with the flags where they are now.</summary>
     private int ExitLabel(int index, bool resume, long? nextRip)
@@ -235,6 +295,11 @@ internal sealed partial class NativeBlockCompiler
     };
 }
 
-/// <summary>A translated block: its host entry, whether it wants the guest's flags in the slot, and
-/// how many of the block's instructions it covers (the interpreter runs the rest).</summary>
-internal sealed record NativeBlock(nint Entry, bool NeedsFlagsIn, int Translated);
+/// <summary>A translated block: its host entry (and the same bytes' writable address, for patching
+/// chains), where chained blocks enter it, how many of the block's instructions it covers (the
+/// interpreter runs the rest), and its chainable exits.</summary>
+internal sealed record NativeBlock(nint Entry, nint Writable, int ChainEntryOffset, int Translated, NativeChainExit[] ChainExits);
+
+/// <summary>A chainable exit: the offset of its jump's rel32 field, the offset that field points at
+/// unchained (the way back to the run loop), and its target as an offset from the block's start.</summary>
+internal readonly record struct NativeChainExit(int PatchField, int SlowPath, long TargetOffset);

@@ -25,6 +25,7 @@ internal static unsafe partial class NativeCodeArena
     private static nint s_executable;
     private static int s_used = ChunkBytes;
     private static long s_placed;
+    private static long s_mapped;
 
     /// <summary>Bytes placed so far (every block ever translated, live or not).</summary>
     public static long PlacedBytes => Volatile.Read(ref s_placed);
@@ -46,8 +47,9 @@ internal static unsafe partial class NativeCodeArena
 
     /// <summary>Copies <paramref name="code"/> into executable memory; its entry, or 0 when the arena
     /// is full or the host refused a new chunk.</summary>
-    public static nint Place(ReadOnlySpan<byte> code)
+    public static nint Place(ReadOnlySpan<byte> code, out nint writable)
     {
+        writable = 0;
         if (!IsSupported || code.Length > ChunkBytes)
         {
             return 0;
@@ -57,7 +59,7 @@ internal static unsafe partial class NativeCodeArena
             int start = (s_used + Alignment - 1) & ~(Alignment - 1);
             if (start + code.Length > ChunkBytes)
             {
-                if (s_placed + ChunkBytes > LimitBytes || !MapChunk())
+                if (s_mapped + ChunkBytes > LimitBytes || !MapChunk())
                 {
                     return 0;
                 }
@@ -66,8 +68,22 @@ internal static unsafe partial class NativeCodeArena
             code.CopyTo(new Span<byte>(s_writable + start, code.Length));
             s_used = start + code.Length;
             Volatile.Write(ref s_placed, s_placed + code.Length);
+            writable = (nint)(s_writable + start);
             return s_executable + start;
         }
+    }
+
+    /// <summary>Points a chainable exit's jump (its rel32 field, by its writable address) at <paramref name="target"/>;
+    /// false when the target is out of a rel32's reach (blocks in chunks mapped far apart).</summary>
+    public static bool PatchJump(nint writableField, nint executableField, nint target)
+    {
+        long relative = (long)target - ((long)executableField + 4);
+        if (relative is < int.MinValue or > int.MaxValue)
+        {
+            return false;
+        }
+        *(int*)writableField = (int)relative;
+        return true;
     }
 
     private static bool MapChunk()
@@ -95,6 +111,7 @@ internal static unsafe partial class NativeCodeArena
             }
             s_writable = (byte*)writable;
             s_executable = executable;
+            s_mapped += ChunkBytes;
             return true;
         }
         finally

@@ -26,12 +26,19 @@ internal static class NativeState
     /// <summary>Nonzero when something waits for the run loop (a stop or interrupt request, code written from
     /// another thread): a looping block leaves at its next pass. Set by those requests, cleared by the run loop.</summary>
     public const int Attention = 26;
-    public const int Slots = 27;
+    /// <summary>The entry of the block that took a chainable exit back to the run loop.</summary>
+    public const int ExitBlock = 27;
+    public const int Slots = 28;
 
-    /// <summary>Return value: the flags slot holds the guest's arithmetic flags.</summary>
-    public const int FlagsOut = 1;
-    /// <summary>Return value: the block stopped before the instruction whose index is in the upper bits (a TLB miss,
-    /// or an instruction the translation leaves to the interpreter); otherwise the upper bits count the instructions run.</summary>
+    // The return value: bit 1 StoppedBefore; bits 8-15 an instruction index in the block that ran last
+    // (BlockRip's); bits 16 up the offset of that instruction (StoppedBefore) or a chainable exit's number + 1.
+    // The flags are in their slot at every exit.
+
+    /// <summary>The block stopped before the instruction at the index (a TLB miss, or an instruction the
+    /// translation leaves to the interpreter); otherwise the index counts the instructions it ran since the
+    /// retired slot was last added to.</summary>
     public const int StoppedBefore = 2;
-    public const int IndexShift = 8;
+    public const int IndexShift = 8, IndexMask = 0xFF;
+    public const int OffsetShift = 16;
+    public const int ChainExitShift = 16;
 }
