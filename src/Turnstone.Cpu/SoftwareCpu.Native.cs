@@ -91,8 +91,13 @@ public sealed unsafe partial class SoftwareCpu
         Volatile.Write(ref block.CompiledEntry, translated.Entry | NativeEntryTag);
     }
 
-    /// <summary>Runs a translated block (and whatever it chains to); where it stopped early (a TLB miss,
-    /// an instruction it leaves to the interpreter) the interpreter runs the rest of that block.</summary>
+    /// <summary>
+    /// Runs a translated block (and whatever it chains to). Where it stopped before an instruction (a
+    /// TLB miss, an instruction the translation leaves to the interpreter), the interpreter runs that
+    /// one, and the host code goes on after it through the block's resume entry if it has one;
+    /// otherwise the interpreter runs the rest of the block. A stop in a block chained to leaves RIP
+    /// there for the run loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private int RunNative(nint entry, DecodedBlock block, long budget)
     {
@@ -101,31 +106,52 @@ public sealed unsafe partial class SoftwareCpu
             LinkChain(block);
         }
         ulong* state = (ulong*)Unsafe.AsPointer(ref R(0));
-        state[NativeState.Retired] = 0;
-        state[NativeState.Budget] = (ulong)Math.Min(budget, NativeCallBudget);
-        state[NativeState.Flags] = (MaterializeFlags() & RflagsBits.Arithmetic) | RflagsBits.Fixed;
         ulong blockRip = _rip;
-        state[NativeState.BlockRip] = blockRip;
-        int result = ((delegate* unmanaged[SuppressGCTransition]<ulong*, int>)(entry & ~NativeEntryTag))(state);
-        SetArithmeticFlags(state[NativeState.Flags]);
-        int retired = (int)state[NativeState.Retired] + ((result >> NativeState.IndexShift) & NativeState.IndexMask);
-        if ((result & NativeState.StoppedBefore) == 0)
+        nint code = entry & ~NativeEntryTag;
+        int retired = 0, start = 0;
+        while (true)
         {
-            _rip = state[NativeState.NextRip];
-            int chainExit = result >> NativeState.ChainExitShift;
-            if (chainExit != 0 && _nativeBlocks.TryGetValue((nint)state[NativeState.ExitBlock], out DecodedBlock? from))
+            // Less the instructions before the one the code starts at: exits count by index in the block.
+            state[NativeState.Retired] = (ulong)-start;
+            state[NativeState.Budget] = (ulong)Math.Min(budget - retired, NativeCallBudget);
+            state[NativeState.Flags] = (MaterializeFlags() & RflagsBits.Arithmetic) | RflagsBits.Fixed;
+            state[NativeState.BlockRip] = blockRip;
+            int result = ((delegate* unmanaged[SuppressGCTransition]<ulong*, int>)code)(state);
+            SetArithmeticFlags(state[NativeState.Flags]);
+            int index = (result >> NativeState.IndexShift) & NativeState.IndexMask;
+            retired += (int)(long)state[NativeState.Retired] + index;
+            if ((result & NativeState.StoppedBefore) == 0)
             {
-                _chainFrom = from;
-                _chainExit = chainExit - 1;
+                _rip = state[NativeState.NextRip];
+                int chainExit = result >> NativeState.ChainExitShift;
+                if (chainExit != 0 && _nativeBlocks.TryGetValue((nint)state[NativeState.ExitBlock], out DecodedBlock? from))
+                {
+                    _chainFrom = from;
+                    _chainExit = chainExit - 1;
+                }
+                return retired;
             }
-            return retired;
+            ulong stoppedBlockRip = state[NativeState.BlockRip];
+            _rip = stoppedBlockRip + (ulong)(result >> NativeState.OffsetShift);
+            if (stoppedBlockRip != blockRip)
+            {
+                return retired;
+            }
+            int ran = ExecuteBlock(block, index, index + 1);
+            retired += ran;
+            int next = index + 1;
+            if (ran == 0 || next == block.Length || _blockBreak || _exceptionPending || _exitPending || _interruptShadow
+                || _rip != blockRip + block.Instructions[next].Offset)
+            {
+                return retired;
+            }
+            code = block.Native!.ResumeEntry(next);
+            if (code == 0)
+            {
+                return retired + ExecuteBlock(block, next, block.Length);
+            }
+            start = next;
         }
-        ulong stoppedBlockRip = state[NativeState.BlockRip];
-        _rip = stoppedBlockRip + (ulong)(result >> NativeState.OffsetShift);
-        // In the block entered, the interpreter finishes it; in a block chained to, the run loop goes on from RIP.
-        return stoppedBlockRip == blockRip
-            ? retired + ExecuteBlock(block, (result >> NativeState.IndexShift) & NativeState.IndexMask, block.Length)
-            : retired;
     }
 
     /// <summary>Points the last chainable exit taken at <paramref name="target"/>'s translation when the

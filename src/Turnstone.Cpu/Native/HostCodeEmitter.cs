@@ -52,6 +52,9 @@ internal sealed class HostCodeEmitter : CodeWriter
 
     public void Bind(int label) => _labels[label] = _length;
 
+    /// <summary>Bytes emitted so far.</summary>
+    public int Length => _length;
+
     /// <summary>A bound label's offset in the block.</summary>
     public int Offset(int label) => _labels[label];
 

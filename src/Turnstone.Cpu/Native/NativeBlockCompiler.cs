@@ -49,6 +49,8 @@ internal sealed partial class NativeBlockCompiler
     private int _pageOffset;
     private int _chainEntry;
     private readonly List<ChainExit> _chainExits = [];
+    /// <summary>Labels of the code after an instruction left to the interpreter, by that next instruction's index (-1: none).</summary>
+    private int[] _resumeLabels = [];
 
     /// <summary>An exit placed after the block's code, reached by a branch with the flags at <see cref="Flags"/>.</summary>
     private readonly record struct ExitStub(int Label, int Index, bool Resume, long? NextRip, FlagPlace Flags, bool LoopBack = false);
@@ -58,8 +60,9 @@ internal sealed partial class NativeBlockCompiler
 
     private NativeBlockCompiler() => _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
 
-    /// <summary>The translation of a block's longest translatable prefix when it covers at least half
-    /// the block, or null (the block stays with the other tiers).</summary>
+    /// <summary>The block's translation, where every instruction the translation does not take stops the
+    /// block before it and has a way back in after it (<see cref="NativeBlock.ResumeOffsets"/>); null
+    /// when too little of the block would run as host code to gain anything (it stays with the other tiers).</summary>
     public static NativeBlock? Compile(DecodedInstruction[] code, byte[] bytes, int pageOffset)
     {
         if (!NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
@@ -71,7 +74,7 @@ internal sealed partial class NativeBlockCompiler
         try
         {
             int translated = compiler.EmitBlock();
-            if (translated == 0 || translated * 2 < code.Length)
+            if (translated * 2 < code.Length)
             {
                 return null;
             }
@@ -96,7 +99,14 @@ internal sealed partial class NativeBlockCompiler
         _epilogue = _e.CreateLabel();
         _chainEntry = _e.CreateLabel();
         _flags = FlagPlace.Slot;
+        if (_resumeLabels.Length < code.Length)
+        {
+            _resumeLabels = new int[SoftwareCpuBlockLimit];
+        }
+        Array.Fill(_resumeLabels, -1);
     }
+
+    private const int SoftwareCpuBlockLimit = 64;
 
     private NativeBlock Describe(nint entry, nint writable, int translated)
     {
@@ -106,16 +116,27 @@ internal sealed partial class NativeBlockCompiler
             ChainExit exit = _chainExits[i];
             exits[i] = new NativeChainExit(_e.Offset(exit.PatchEnd) - 4, _e.Offset(exit.Slow), exit.TargetOffset);
         }
-        return new NativeBlock(entry, writable, _e.Offset(_chainEntry), translated, exits);
+        int[]? resume = null;
+        for (int index = 0; index < _code.Length; index++)
+        {
+            if (_resumeLabels[index] >= 0)
+            {
+                resume ??= new int[_code.Length];
+                resume[index] = _e.Offset(_resumeLabels[index]);
+            }
+        }
+        return new NativeBlock(entry, writable, _e.Offset(_chainEntry), translated, exits, resume);
     }
 
-    /// <summary>Emits the instructions up to the first one left to the interpreter; returns how many.</summary>
+    /// <summary>Emits the block; returns how many of its instructions run as host code.</summary>
     private int EmitBlock()
     {
         Emit(Instruction.Create(Code.Push_r64, Register.RBX));
         Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
         // A chained block jumps in here with RBX set and the flags in the slot, as after the two instructions above.
         _e.Bind(_chainEntry);
+        int translated = 0;
+        bool lastStopped = false;
         _loopHead = -1;
         if (BranchesToBlockStart(_code[^1]))
         {
@@ -132,25 +153,31 @@ internal sealed partial class NativeBlockCompiler
             _decoder.Decode(out Instruction instruction);
             if (instruction.IsInvalid || instruction.Length != decoded.Length || !EmitInstruction(ref decoded, ref instruction, index))
             {
-                return Stop(index);
+                // The interpreter runs this one; where it goes on to the next, the run loop comes back
+                // in after it (the resume entry, emitted with the exits) with the flags in the slot.
+                EmitExit(index, resume: true, nextRip: null);
+                lastStopped = true;
+                if (index + 1 < _code.Length)
+                {
+                    _resumeLabels[index + 1] = _e.CreateLabel();
+                    _e.Bind(_resumeLabels[index + 1]);
+                    _flags = FlagPlace.Slot;
+                }
+                continue;
             }
+            translated++;
+            lastStopped = false;
             if (IsBlockEnd(decoded.Op))
             {
-                return index + 1;
+                return translated;
             }
         }
         ref DecodedInstruction last = ref _code[^1];
-        EmitExit(_code.Length, resume: false, nextRip: last.Offset + last.Length);
-        return _code.Length;
-    }
-
-    private int Stop(int index)
-    {
-        if (index > 0)
+        if (!lastStopped)
         {
-            EmitExit(index, resume: true, nextRip: null);
+            EmitExit(_code.Length, resume: false, nextRip: last.Offset + last.Length);
         }
-        return index;
+        return translated;
     }
 
     private static bool BranchesToBlockStart(in DecodedInstruction last) =>
@@ -172,6 +199,19 @@ internal sealed partial class NativeBlockCompiler
             else
             {
                 EmitExit(stub.Index, stub.Resume, stub.NextRip);
+            }
+        }
+        for (int index = 0; index < _code.Length; index++)
+        {
+            if (_resumeLabels[index] >= 0)
+            {
+                // The resume entry: the prologue, then on at the instruction's code.
+                int body = _resumeLabels[index];
+                _resumeLabels[index] = _e.CreateLabel();
+                _e.Bind(_resumeLabels[index]);
+                Emit(Instruction.Create(Code.Push_r64, Register.RBX));
+                Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
+                _e.Branch(Code.Jmp_rel32_64, body);
             }
         }
         _e.Bind(_epilogue);
@@ -260,7 +300,7 @@ internal sealed partial class NativeBlockCompiler
         Store(NextRip, Register.RCX);
         Lea(Register.RAX, Register.RAX, MaxBlockLength);
         Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.RAX, Slot(Budget)));
-        _e.Branch(Code.Ja_rel32_64, slow);
+        _e.Branch(Code.Jg_rel32_64, slow); // signed: the slot starts below 0 at a resume entry
         Emit(Instruction.Create(Code.Cmp_rm64_imm8, Slot(Attention), 0));
         _e.Branch(Code.Jne_rel32_64, slow);
         _e.Branch(Code.Jmp_rel32_64, slow); // the patched jump
@@ -298,7 +338,12 @@ internal sealed partial class NativeBlockCompiler
 /// <summary>A translated block: its host entry (and the same bytes' writable address, for patching
 /// chains), where chained blocks enter it, how many of the block's instructions it covers (the
 /// interpreter runs the rest), and its chainable exits.</summary>
-internal sealed record NativeBlock(nint Entry, nint Writable, int ChainEntryOffset, int Translated, NativeChainExit[] ChainExits);
+internal sealed record NativeBlock(nint Entry, nint Writable, int ChainEntryOffset, int Translated, NativeChainExit[] ChainExits, int[]? ResumeOffsets)
+{
+    /// <summary>The entry that runs the block on from instruction <paramref name="index"/>, after the interpreter ran the
+    /// one before it (0: none, the interpreter runs on).</summary>
+    public nint ResumeEntry(int index) => ResumeOffsets is { } offsets && index < offsets.Length && offsets[index] != 0 ? Entry + offsets[index] : 0;
+}
 
 /// <summary>A chainable exit: the offset of its jump's rel32 field, the offset that field points at
 /// unchained (the way back to the run loop), and its target as an offset from the block's start.</summary>

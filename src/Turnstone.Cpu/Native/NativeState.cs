@@ -19,7 +19,8 @@ internal static class NativeState
     public const int TlbMask = 22;
     /// <summary>Host address of SoftwareCpu._segmentBase (pinned): FS's and GS's bases for 64-bit code.</summary>
     public const int SegmentBases = 23;
-    /// <summary>Instructions retired by the passes a looping block made round itself in this call.</summary>
+    /// <summary>Instructions retired by the passes a looping block made round itself and by blocks chained from, in
+    /// this call, less the index the call started at (a signed count).</summary>
     public const int Retired = 24;
     /// <summary>Instructions this call may retire at most (a looping block stops going round before it would pass it).</summary>
     public const int Budget = 25;

@@ -87,9 +87,10 @@ public sealed class MultiplyDivideDifferentialTests
     /// cases above hit it in 2 of 7 runs on 2026-12-07 (their seed is the name's string hash, which
     /// differs per process), and the engine threw the host's OverflowException instead of raising #DE.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Idiv_r64_of_minus_two_to_the_127_by_minus_one_raises_divide_error(bool compiled)
+    [InlineData(EngineTier.Interpreted)]
+    [InlineData(EngineTier.Compiled)]
+    [InlineData(EngineTier.HostCode)]
+    public void Idiv_r64_of_minus_two_to_the_127_by_minus_one_raises_divide_error(EngineTier tier)
     {
         using var harness = new DifferentialHarness(a => a.idiv(rbx));
         var input = new RandomOperands(127).State();
@@ -97,7 +98,7 @@ public sealed class MultiplyDivideDifferentialTests
         input.Registers[2] = 0x8000_0000_0000_0000; // RDX: its high half, so RDX:RAX = -2^127
         input.Registers[3] = ulong.MaxValue;        // RBX = -1
 
-        var (state, vector) = harness.RunEmulated(input, compiled);
+        var (state, vector) = harness.RunEmulated(input, tier);
 
         Assert.Equal(0, vector);
         Assert.Equal(0x8000_0000_0000_0000UL, state.Registers[2]);

@@ -217,10 +217,14 @@ public sealed class CompiledBlockTests
     }
 
     /// <summary>Adds the whole RFLAGS image to R8 and the shifted register to R9.</summary>
+    /// <remarks>AF and OF, which a shift by more than 1 leaves undefined, are masked out: the interpreter and the
+    /// .NET tier compute one value, the host-code tier runs the shift on the host CPU, which may give another
+    /// (ShiftDifferentialTests hold every tier to the host on the defined flags, OF at count 1 included).</remarks>
     private static void SumFlagsAndResult(Assembler a, AssemblerRegister64 shifted)
     {
         a.pushfq();
         a.pop(rbx);
+        a.and(rbx, ~0x810);
         a.add(r8, rbx);
         a.add(r9, shifted);
     }
@@ -228,7 +232,7 @@ public sealed class CompiledBlockTests
     [Fact]
     public void Shifts_by_cl_of_every_size_and_count_give_the_interpreters_result()
     {
-        var outcome = AssertTiersAgree(ShiftByClLoop, hostCode: false); // PUSHF and AH in the loop
+        var outcome = AssertTiersAgree(ShiftByClLoop);
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
     }
 

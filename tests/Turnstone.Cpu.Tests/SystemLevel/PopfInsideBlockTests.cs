@@ -19,6 +19,7 @@ public sealed class PopfInsideBlockTests
     {
         using var machine = new LongModeMachine();
         machine.Cpu.CompileThreshold = threshold;
+        machine.Cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(eax, 1);
@@ -44,6 +45,7 @@ public sealed class PopfInsideBlockTests
     {
         using var machine = new LongModeMachine();
         machine.Cpu.CompileThreshold = threshold;
+        machine.Cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             a.mov(ebx, 5);
@@ -67,6 +69,7 @@ public sealed class PopfInsideBlockTests
     {
         using var machine = new LegacyModeMachine();
         machine.Cpu.CompileThreshold = threshold;
+        machine.Cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
         machine.EnterProtectedMode32();
         machine.Assemble(LegacyModeMachine.Code, 32, a =>
         {

@@ -7,8 +7,9 @@ namespace Turnstone.Cpu.Tests.TestSupport;
 /// Runs one instruction sequence natively (in this process) and on the software CPU (at CPL 0 in
 /// <see cref="LongModeMachine"/>, followed by <c>hlt</c>) from the same registers and flags, and
 /// reports both results. Sequences must not touch RSP or memory. The software CPU runs each
-/// sequence twice, interpreted and compiled (<see cref="SoftwareCpu.CompileThreshold"/> 0), and
-/// <see cref="Compare"/> holds both to the native result.
+/// sequence three times, interpreted, compiled to .NET code (<see cref="SoftwareCpu.CompileThreshold"/> 0)
+/// and translated to host code (<see cref="SoftwareCpu.NativeCompileThreshold"/> 0), and
+/// <see cref="Compare"/> holds each to the native result.
 /// </summary>
 public sealed class DifferentialHarness : IDisposable
 {
@@ -18,6 +19,7 @@ public sealed class DifferentialHarness : IDisposable
     private readonly NativeCode _native;
     private readonly LongModeMachine _machine = new();
     private readonly LongModeMachine _compiledMachine = new();
+    private readonly LongModeMachine _hostCodeMachine = new();
 
     public string Text { get; }
 
@@ -30,8 +32,13 @@ public sealed class DifferentialHarness : IDisposable
         _native = new NativeCode(AssembleAt(Wrapper(bytes), 0));
         _machine.WriteBytes(LongModeMachine.KernelCode, [.. bytes, 0xF4]);
         _machine.Cpu.CompileThreshold = -1;
+        _machine.Cpu.NativeCompileThreshold = -1;
         _compiledMachine.WriteBytes(LongModeMachine.KernelCode, [.. bytes, 0xF4]);
         _compiledMachine.Cpu.CompileThreshold = 0;
+        _compiledMachine.Cpu.NativeCompileThreshold = -1;
+        _hostCodeMachine.WriteBytes(LongModeMachine.KernelCode, [.. bytes, 0xF4]);
+        _hostCodeMachine.Cpu.CompileThreshold = -1;
+        _hostCodeMachine.Cpu.NativeCompileThreshold = 0;
     }
 
     private static byte[] AssembleAt(Assembler assembler, ulong address)
@@ -95,10 +102,10 @@ public sealed class DifferentialHarness : IDisposable
         return state;
     }
 
-    /// <summary>Runs on the software CPU (interpreted, or compiled); the vector is set when an exception was delivered instead.</summary>
-    public (RegisterState State, int? Vector) RunEmulated(RegisterState input, bool compiled = false)
+    /// <summary>Runs on the software CPU (interpreted, compiled or translated); the vector is set when an exception was delivered instead.</summary>
+    public (RegisterState State, int? Vector) RunEmulated(RegisterState input, EngineTier tier = EngineTier.Interpreted)
     {
-        var machine = compiled ? _compiledMachine : _machine;
+        var machine = tier switch { EngineTier.Compiled => _compiledMachine, EngineTier.HostCode => _hostCodeMachine, _ => _machine };
         var cpu = machine.Cpu;
         for (int i = 0; i < 16; i++)
         {
@@ -126,14 +133,15 @@ public sealed class DifferentialHarness : IDisposable
     public void Compare(RegisterState input, ulong comparedFlags)
     {
         var native = RunNative(input);
-        Compare(input, comparedFlags, native, compiled: false);
-        Compare(input, comparedFlags, native, compiled: true);
+        foreach (EngineTier tier in Enum.GetValues<EngineTier>())
+        {
+            Compare(input, comparedFlags, native, tier);
+        }
     }
 
-    private void Compare(RegisterState input, ulong comparedFlags, RegisterState native, bool compiled)
+    private void Compare(RegisterState input, ulong comparedFlags, RegisterState native, EngineTier tier)
     {
-        var (emulated, vector) = RunEmulated(input, compiled);
-        string tier = compiled ? "compiled" : "interpreted";
+        var (emulated, vector) = RunEmulated(input, tier);
         Assert.True(vector is null, $"{Text} ({tier}): the engine raised vector {vector} for {input}");
         for (int i = 0; i < 16; i++)
         {
@@ -153,5 +161,9 @@ public sealed class DifferentialHarness : IDisposable
         _native.Dispose();
         _machine.Dispose();
         _compiledMachine.Dispose();
+        _hostCodeMachine.Dispose();
     }
 }
+
+/// <summary>The software CPU's three ways of running a block.</summary>
+public enum EngineTier { Interpreted, Compiled, HostCode }
