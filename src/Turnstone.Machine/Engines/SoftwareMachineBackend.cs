@@ -70,10 +70,12 @@ internal sealed class SoftwareMachineBackend : MachineBackend
 
     public override IVcpuExitSource StartVcpu(BootCpuState entry, MachineControl control, TextWriter? log)
     {
-        // Linux warms tens of thousands of blocks: compile only the hottest, off the vCPU thread.
+        // Linux warms tens of thousands of blocks: translate the warm 64-bit ones to host code, and compile
+        // only the hottest of the rest to .NET code, off the vCPU thread.
         var cpu = new SoftwareCpu(_memory, SoftwareCpu.BroadCodeJumpCacheEntries, SoftwareCpu.BroadCodeTlbEntries)
         {
             CompileInBackground = true,
+            NativeCompileThreshold = SoftwareCpu.EnvironmentNativeThreshold ?? SoftwareCpu.BroadCodeNativeThreshold,
             CompileThreshold = SoftwareCpu.EnvironmentCompileThreshold ?? SoftwareCpu.BroadCodeCompileThreshold,
             DecodedCodeBudgetBytes = SoftwareCpu.BroadCodeDecodedCodeBudgetBytes,
         };
