@@ -66,6 +66,8 @@ public sealed unsafe partial class SoftwareCpu
     {
         R(NativeState.TlbMask) = (ulong)_tlbSetMask;
         R(NativeState.SegmentBases) = (ulong)Unsafe.AsPointer(ref _segmentBase[0]);
+        R(NativeState.XmmBase) = (ulong)Unsafe.AsPointer(ref _xmm[0]);
+        UpdateSseBlocked();
     }
 
     /// <summary>The translated code reads the TLB sets of the current privilege through these slots.</summary>

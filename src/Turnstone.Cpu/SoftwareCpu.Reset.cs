@@ -20,6 +20,7 @@ public sealed unsafe partial class SoftwareCpu
         _cr4 = 0;
         _cr8 = 0;
         UpdateLongModeActive();
+        UpdateSseBlocked();
         foreach (var name in (ReadOnlySpan<SegmentName>)[SegmentName.Es, SegmentName.Ss, SegmentName.Ds, SegmentName.Fs, SegmentName.Gs])
         {
             LoadSegmentCache(name, new SegmentRegister(0, 0, 0xFFFF, 0x93));

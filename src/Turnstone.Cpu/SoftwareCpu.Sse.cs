@@ -11,7 +11,12 @@ namespace Turnstone.Cpu;
 // leaves nothing half written.
 public sealed unsafe partial class SoftwareCpu
 {
-    private readonly Vector128<byte>[] _xmm = new Vector128<byte>[16];
+    /// <summary>Pinned: translated blocks reach it through NativeState.XmmBase.</summary>
+    private readonly Vector128<byte>[] _xmm = GC.AllocateArray<Vector128<byte>>(16, pinned: true);
+
+    /// <summary>Called whenever CR0 or CR4 changes: whether SSE instructions would fault now, for translated blocks.</summary>
+    private void UpdateSseBlocked() =>
+        R(Native.NativeState.SseBlocked) = (_cr0 & (Cr0Bits.Emulation | Cr0Bits.TaskSwitched)) != 0 || (_cr4 & Cr4Bits.OsFxsr) == 0 ? 1UL : 0;
 
     /// <summary>CR0.EM or a clear CR4.OSFXSR make SSE instructions #UD; CR0.TS makes them #NM.</summary>
     private bool SseUsable()

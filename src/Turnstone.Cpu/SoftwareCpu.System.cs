@@ -203,6 +203,7 @@ public sealed unsafe partial class SoftwareCpu
                 }
                 _cr0 = value | Cr0Bits.ExtensionType;
                 UpdateLongModeActive();
+                UpdateSseBlocked();
                 FlushTlb();
                 break;
             }
@@ -223,6 +224,7 @@ public sealed unsafe partial class SoftwareCpu
                     return GeneralProtection();
                 }
                 _cr4 = value;
+                UpdateSseBlocked();
                 FlushTlb();
                 break;
             case 8:
@@ -504,6 +506,7 @@ public sealed unsafe partial class SoftwareCpu
             return GeneralProtection();
         }
         _cr0 &= ~Cr0Bits.TaskSwitched;
+        UpdateSseBlocked();
         return true;
     }
 }

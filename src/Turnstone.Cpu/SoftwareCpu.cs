@@ -129,7 +129,7 @@ public sealed unsafe partial class SoftwareCpu
     public ulong Cr0
     {
         get => _cr0;
-        set { _cr0 = value; UpdateLongModeActive(); FlushTlb(); }
+        set { _cr0 = value; UpdateLongModeActive(); UpdateSseBlocked(); FlushTlb(); }
     }
 
     public ulong Cr2
@@ -147,7 +147,7 @@ public sealed unsafe partial class SoftwareCpu
     public ulong Cr4
     {
         get => _cr4;
-        set { _cr4 = value; FlushTlb(); }
+        set { _cr4 = value; UpdateSseBlocked(); FlushTlb(); }
     }
 
     /// <summary>CR8: with a local APIC connected, its task-priority class (TPR bits 7:4, so the two

@@ -52,7 +52,11 @@ internal sealed partial class NativeBlockCompiler
         Operation.Setcc or Operation.CmovRR or Operation.CmovRM or Operation.Bswap or
         Operation.Shift or Operation.Shld or Operation.Shrd or
         Operation.Mul or Operation.Imul1 or Operation.Imul2 or Operation.Imul3 or
-        Operation.BitTest or Operation.Bsf or Operation.Bsr or Operation.Tzcnt or Operation.Lzcnt or Operation.Popcnt;
+        Operation.BitTest or Operation.Bsf or Operation.Bsr or Operation.Tzcnt or Operation.Lzcnt or Operation.Popcnt or
+        // The SSE subset the interpreter runs in C# (SseTranslator): moves and integer and logic operations,
+        // none of which reads MXCSR or can raise a SIMD exception.
+        Operation.SseMove or Operation.SsePacked or Operation.SseShiftImmediate or Operation.SseMoveScalar or
+        Operation.SseMoveHalf or Operation.SseMoveMask or Operation.SseShuffleDwords;
 
     private bool EmitAsItself(ref Instruction instruction, int index)
     {
@@ -65,12 +69,20 @@ internal sealed partial class NativeBlockCompiler
         {
             return false;
         }
+        int memorySize = instruction.MemorySize.GetSize();
+        if (plan.MemoryAccess != OpAccess.None && (!IsAddressable(instruction) || memorySize is < 1 or > 16))
+        {
+            return false;
+        }
+        if (plan.XmmUsed != 0)
+        {
+            EmitSseUsableCheck(index);
+        }
         if (plan.MemoryAccess != OpAccess.None)
         {
-            if (!EmitHostAddress(instruction, plan.MemoryWritten, instruction.MemorySize.GetSize(), index))
-            {
-                return false;
-            }
+            // Legacy SSE's 16-byte operands must be aligned (the host would fault), but for the unaligned moves'.
+            bool aligned = memorySize == 16 && instruction.Mnemonic is not (Mnemonic.Movdqu or Mnemonic.Movups or Mnemonic.Movupd);
+            EmitHostAddress(instruction, plan.MemoryWritten, memorySize, index, aligned);
         }
         // Flags the instruction reads, keeps (INC's CF), or keeps when its count is 0 (shifts) must be the guest's.
         bool keepsSome = modified != 0 && (modified & ArithmeticFlags) != ArithmeticFlags;
@@ -79,6 +91,7 @@ internal sealed partial class NativeBlockCompiler
         {
             LoadFlags();
         }
+        EmitXmmTransfer(plan.XmmUsed, load: true);
         for (int g = 0; g < 16; g++)
         {
             if (plan.Host[g] != Register.None)
@@ -89,7 +102,7 @@ internal sealed partial class NativeBlockCompiler
         Instruction rewritten = instruction;
         for (int op = 0; op < rewritten.OpCount; op++)
         {
-            if (rewritten.GetOpKind(op) == OpKind.Register)
+            if (rewritten.GetOpKind(op) == OpKind.Register && rewritten.GetOpRegister(op).IsGPR())
             {
                 Register guest = rewritten.GetOpRegister(op);
                 rewritten.SetOpRegister(op, Sized(plan.Host[guest.GetFullRegister() - Register.RAX], guest.GetSize()));
@@ -112,6 +125,7 @@ internal sealed partial class NativeBlockCompiler
                 Store(g, plan.Host[g]);
             }
         }
+        EmitXmmTransfer(plan.XmmWritten, load: false);
         if (modified != 0)
         {
             _flags = FlagPlace.Host;
@@ -125,6 +139,8 @@ internal sealed partial class NativeBlockCompiler
     {
         public Span<Register> Host;
         public int Written;
+        /// <summary>XMM registers (by number; each runs in the host's same register) used and written.</summary>
+        public int XmmUsed, XmmWritten;
         public OpAccess MemoryAccess;
         public bool MemoryWritten;
     }
@@ -142,6 +158,10 @@ internal sealed partial class NativeBlockCompiler
             {
                 case OpKind.Register:
                     Register register = instruction.GetOpRegister(op);
+                    if (register.IsXMM() && register <= Register.XMM15)
+                    {
+                        break;
+                    }
                     if (!register.IsGPR() || register is >= Register.AH and <= Register.BH)
                     {
                         return false;
@@ -193,6 +213,16 @@ internal sealed partial class NativeBlockCompiler
             Register register = used.Register;
             if (register.IsSegmentRegister() || register is Register.RIP or Register.EIP)
             {
+                continue;
+            }
+            if (register.IsXMM() && register <= Register.XMM15)
+            {
+                int xmm = register - Register.XMM0;
+                plan.XmmUsed |= 1 << xmm;
+                if (used.Access is OpAccess.Write or OpAccess.ReadWrite or OpAccess.CondWrite or OpAccess.ReadCondWrite)
+                {
+                    plan.XmmWritten |= 1 << xmm;
+                }
                 continue;
             }
             if (!register.IsGPR())
@@ -250,6 +280,35 @@ internal sealed partial class NativeBlockCompiler
     };
 
     private static readonly int[] RaxRdx = [0, 2], RaxOnly = [0];
+
+    /// <summary>Loads (or stores back) the guest's XMM registers in <paramref name="registers"/> in the host's same ones; R10 is used.</summary>
+    private void EmitXmmTransfer(int registers, bool load)
+    {
+        if (registers == 0)
+        {
+            return;
+        }
+        Load(Register.R10, XmmBase);
+        for (int n = 0; n < 16; n++)
+        {
+            if ((registers & (1 << n)) != 0)
+            {
+                var slot = new MemoryOperand(Register.R10, n * 16);
+                Emit(load ? Instruction.Create(Code.Movdqu_xmm_xmmm128, Register.XMM0 + n, slot)
+                    : Instruction.Create(Code.Movdqu_xmmm128_xmm, slot, Register.XMM0 + n));
+            }
+        }
+    }
+
+    /// <summary>Stops before the instruction while SSE would fault (the interpreter raises it); RCX is used, RFLAGS kept.</summary>
+    private void EmitSseUsableCheck(int index)
+    {
+        int stop = ExitLabel(index, resume: true, nextRip: null);
+        Load(Register.RCX, SseBlocked);
+        // JRCXZ over the 5-byte JMP to the stop: a test without touching RFLAGS.
+        Emit(Instruction.CreateBranch(Code.Jrcxz_rel8_64, (ulong)(_e.Length + 2 + 5)));
+        _e.Branch(Code.Jmp_rel32_64, stop);
+    }
 
     private static int GuestBit(Register register) => register.IsGPR64() ? 1 << (register - Register.RAX) : 0;
 

@@ -57,14 +57,20 @@ internal sealed partial class NativeBlockCompiler
 
     /// <summary>R11 = the host address of the memory operand's <paramref name="size"/> bytes, through the
     /// read or write TLB set; saves the guest's flags first, as the look-up's compares clobber RFLAGS.</summary>
-    private bool EmitHostAddress(in Instruction instruction, bool write, int size, int index)
+    private bool EmitHostAddress(in Instruction instruction, bool write, int size, int index, bool aligned = false)
     {
-        if (!IsAddressable(instruction) || size is < 1 or > 8)
+        if (!IsAddressable(instruction) || size is < 1 or > 16)
         {
             return false;
         }
         SaveFlags();
         EmitLinearAddress(instruction);
+        if (aligned)
+        {
+            // Misaligned: the interpreter raises #GP.
+            Emit(Instruction.Create(Code.Test_rm32_imm32, Register.ESI, size - 1));
+            _e.Branch(Code.Jne_rel32_64, ExitLabel(index, resume: true, nextRip: null));
+        }
         EmitTlbLookup(write, size, index);
         return true;
     }

@@ -29,7 +29,12 @@ internal static class NativeState
     public const int Attention = 26;
     /// <summary>The entry of the block that took a chainable exit back to the run loop.</summary>
     public const int ExitBlock = 27;
-    public const int Slots = 28;
+    /// <summary>Host address of SoftwareCpu._xmm (pinned): XMM0-XMM15, 16 bytes each.</summary>
+    public const int XmmBase = 28;
+    /// <summary>Nonzero while SSE instructions would fault (CR0.EM or CR0.TS set, CR4.OSFXSR clear): the translated
+    /// ones then stop before themselves, and the interpreter raises #UD or #NM.</summary>
+    public const int SseBlocked = 29;
+    public const int Slots = 30;
 
     // The return value: bit 1 StoppedBefore; bits 8-15 an instruction index in the block that ran last
     // (BlockRip's); bits 16 up the offset of that instruction (StoppedBefore) or a chainable exit's number + 1.
