@@ -177,6 +177,20 @@ internal sealed partial class NativeBlockCompiler
         return true;
     }
 
+    /// <summary>LEAVE: RSP = RBP, then POP RBP (read from the old RBP before anything is written).</summary>
+    private bool EmitLeave(int index)
+    {
+        SaveFlags();
+        Load(Register.RSI, 5);
+        EmitTlbLookup(write: false, size: 8, index);
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
+        Load(Register.RDI, 5);
+        Lea(Register.RDI, Register.RDI, 8);
+        Store(StackPointer, Register.RDI);
+        Store(5, Register.RAX);
+        return true;
+    }
+
     /// <summary>R11 = host address of the 8 bytes below RSP (a miss stops before the instruction); RAX is kept.</summary>
     private void EmitPushCheck(int index)
     {

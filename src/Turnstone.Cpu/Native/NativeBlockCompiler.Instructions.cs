@@ -33,8 +33,9 @@ internal sealed partial class NativeBlockCompiler
             Operation.Call => instruction.Code == Code.Call_rel32_64 && EmitCall(instruction, index),
             Operation.Ret => instruction.Code is Code.Retnq or Code.Retnq_imm16 && EmitReturn(instruction, index),
             Operation.JmpR or Operation.JmpM or Operation.CallR or Operation.CallM => EmitIndirect(instruction, index),
-            Operation.PushR or Operation.PushI => instruction.Code is Code.Push_r64 or Code.Push_rm64 or Code.Pushq_imm8 or Code.Pushq_imm32 && EmitPush(instruction, index),
+            Operation.PushR or Operation.PushI or Operation.PushM => instruction.Code is Code.Push_r64 or Code.Push_rm64 or Code.Pushq_imm8 or Code.Pushq_imm32 && EmitPush(instruction, index),
             Operation.PopR => instruction.Code is Code.Pop_r64 or Code.Pop_rm64 && EmitPop(instruction, index),
+            Operation.Leave => instruction.Code == Code.Leaveq && EmitLeave(index),
             Operation.Lea => EmitLea(instruction),
             _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
                 && EmitAsItself(ref instruction, index),

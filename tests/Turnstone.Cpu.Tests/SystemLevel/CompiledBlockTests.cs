@@ -580,12 +580,22 @@ public sealed class CompiledBlockTests
         Assert.Equal(NotPresent, outcome.Cr2);
     }
 
-    [Fact]
-    public void A_compiled_endless_loop_stops_on_a_stop_request_from_another_thread()
+    /// <summary>A machine whose every block runs on one compiled tier from its first run.</summary>
+    private static LongModeMachine OnTier(EngineTier tier)
     {
-        using var machine = new LongModeMachine();
-        machine.Cpu.CompileThreshold = 0;
-        machine.Cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
+        var machine = new LongModeMachine();
+        machine.Cpu.CompileThreshold = tier == EngineTier.Compiled ? 0 : -1;
+        machine.Cpu.NativeCompileThreshold = tier == EngineTier.HostCode ? 0 : -1;
+        return machine;
+    }
+
+    private static int BlocksOnTier(LongModeMachine machine, EngineTier tier) =>
+        tier == EngineTier.HostCode ? machine.Cpu.BlocksTranslated : machine.Cpu.BlocksCompiled;
+
+    [Theory, InlineData(EngineTier.Compiled), InlineData(EngineTier.HostCode)]
+    public void A_compiled_endless_loop_stops_on_a_stop_request_from_another_thread(EngineTier tier)
+    {
+        using var machine = OnTier(tier);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             var loop = a.CreateLabel();
@@ -598,18 +608,54 @@ public sealed class CompiledBlockTests
         var exit = machine.Cpu.Run();
 
         Assert.Equal(CpuExitReason.StopRequested, exit.Reason);
-        Assert.True(machine.Cpu.BlocksCompiled > 0);
+        Assert.True(BlocksOnTier(machine, tier) > 0);
         Assert.Equal(LongModeMachine.KernelCode, machine.Cpu.Rip);
         // Two instructions a pass, and every pass is counted.
         Assert.Equal(machine.Cpu.InstructionsRetired, 2 * machine.Register(GeneralRegister.Rax));
     }
 
     [Fact]
-    public void A_compiled_loop_takes_an_interrupt_requested_from_another_thread_at_a_pass_boundary()
+    public void A_loop_of_chained_host_code_blocks_stops_on_a_stop_request_and_counts_every_instruction()
     {
-        using var machine = new LongModeMachine();
-        machine.Cpu.CompileThreshold = 0;
-        machine.Cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
+        using var machine = OnTier(EngineTier.HostCode);
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            var loop = a.CreateLabel();
+            var second = a.CreateLabel();
+            var third = a.CreateLabel();
+            a.Label(ref loop);
+            a.add(rax, 1);
+            a.jmp(second);
+            a.nop();
+            a.Label(ref second);
+            a.add(rbx, 2);
+            a.call(third);
+            a.jmp(loop);
+            a.Label(ref third);
+            a.add(rcx, 3);
+            a.ret();
+        });
+        machine.Cpu.SetRegister(GeneralRegister.Rsp, LongModeMachine.KernelStackTop);
+        using var stopper = new Timer(_ => machine.Cpu.RequestStop(), null, 100, Timeout.Infinite);
+
+        var exit = machine.Cpu.Run();
+
+        Assert.Equal(CpuExitReason.StopRequested, exit.Reason);
+        Assert.True(machine.Cpu.BlocksChained > 0, "no translated block was chained to another");
+        // Stopped at some block boundary of the last pass: each of the three blocks with an ADD ran as
+        // often as its register says (two instructions each), and the closing JMP once per finished pass.
+        ulong first = machine.Register(GeneralRegister.Rax), second = machine.Register(GeneralRegister.Rbx) / 2;
+        ulong third = machine.Register(GeneralRegister.Rcx) / 3;
+        Assert.True(first > 1000, $"{first} passes");
+        Assert.True(first >= second && second >= third && third + 1 >= first, $"{first}, {second}, {third}");
+        ulong closingJumps = machine.Cpu.Rip == LongModeMachine.KernelCode ? first : first - 1;
+        Assert.Equal(2 * (first + second + third) + closingJumps, machine.Cpu.InstructionsRetired);
+    }
+
+    [Theory, InlineData(EngineTier.Compiled), InlineData(EngineTier.HostCode)]
+    public void A_compiled_loop_takes_an_interrupt_requested_from_another_thread_at_a_pass_boundary(EngineTier tier)
+    {
+        using var machine = OnTier(tier);
         machine.Assemble(LongModeMachine.KernelCode, a =>
         {
             var loop = a.CreateLabel();

@@ -12,6 +12,6 @@ public static class TestTier
         int.TryParse(Environment.GetEnvironmentVariable("TURNSTONE_COMPILE_THRESHOLD"), out int threshold) ? threshold : 1;
 
     /// <summary>The host-code tier's threshold: off unless TURNSTONE_NATIVE_THRESHOLD sets it (`./build.sh test`
-    /// runs the suite once more with it at 1, so every test covers that tier and its hand-over too).</summary>
+    /// runs the suite once more with it at 0, so every test's blocks run as host code from their first run).</summary>
     public static int NativeCompileThreshold { get; } = SoftwareCpu.EnvironmentNativeThreshold ?? -1;
 }
