@@ -87,10 +87,25 @@ public sealed unsafe partial class SoftwareCpu
         nint entry = block.CompiledEntry;
         if (entry == 0 && (_compileThreshold >= 0 || _nativeThreshold >= 0))
         {
-            int runs = block.Executions++;
-            if (runs == _nativeThreshold && (entry = TranslateToHost(block)) != 0 || _compileThreshold < 0)
+            if (block.TranslatedInBackground is { } translated)
             {
-                return entry;
+                return AdoptBackgroundTranslation(block, translated);
+            }
+            int runs = block.Executions++;
+            if (runs == _nativeThreshold)
+            {
+                if (CompileInBackground)
+                {
+                    BackgroundBlockCompiler.Enqueue(block, TranslateInBackground);
+                }
+                else if ((entry = TranslateToHost(block)) != 0)
+                {
+                    return entry;
+                }
+            }
+            if (_compileThreshold < 0)
+            {
+                return 0;
             }
             if (runs == _compileThreshold && CompileInBackground)
             {

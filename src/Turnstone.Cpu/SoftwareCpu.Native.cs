@@ -94,6 +94,28 @@ public sealed unsafe partial class SoftwareCpu
         return block.CompiledEntry;
     }
 
+    /// <summary>The block compiler thread's work for a block that got warm (<see cref="CompileInBackground"/>):
+    /// the translation is left in the block for its vCPU to adopt, which alone touches the tier's tables.</summary>
+    private static void TranslateInBackground(DecodedBlock block)
+    {
+        if (block.CodeSizeTag == 0 && NativeBlockCompiler.Compile(block.Instructions, block.Code, (int)(block.PhysicalStart & 0xFFF)) is { } translated)
+        {
+            Volatile.Write(ref block.TranslatedInBackground, translated);
+        }
+    }
+
+    private nint AdoptBackgroundTranslation(DecodedBlock block, NativeBlock translated)
+    {
+        block.TranslatedInBackground = null;
+        if (!block.Valid)
+        {
+            return 0;
+        }
+        AdoptNative(block, translated);
+        BlocksTranslated++;
+        return block.CompiledEntry;
+    }
+
     /// <summary>Makes <paramref name="translated"/> the block's code (a fresh translation, or a revived block's).</summary>
     private void AdoptNative(DecodedBlock block, NativeBlock translated)
     {

@@ -12,7 +12,7 @@ namespace Turnstone.Cpu.Internal;
 internal static class BackgroundBlockCompiler
 {
     private const int MaxQueued = 4096;
-    private static readonly BlockingCollection<(DecodedBlock Block, Func<DecodedInstruction[], CompiledBlock?> Compile)> Queue = new(MaxQueued);
+    private static readonly BlockingCollection<Action> Queue = new(MaxQueued);
     private static readonly Lazy<Thread> Worker = new(StartWorker);
     private static long _published;
 
@@ -22,22 +22,32 @@ internal static class BackgroundBlockCompiler
     public static void Enqueue(DecodedBlock block, Func<DecodedInstruction[], CompiledBlock?> compile)
     {
         _ = Worker.Value;
-        Queue.TryAdd((block, compile));
+        Queue.TryAdd(() =>
+        {
+            // GetOrCompile also has the JIT compile the new method here (the JIT took about a
+            // seventh of the vCPU's time in a Linux boot when left to its first call).
+            if (CompiledCodeCache.GetOrCompile(block, compile) is { } compiled && block.Valid)
+            {
+                block.Install(compiled);
+                Interlocked.Increment(ref _published);
+            }
+        });
+    }
+
+    /// <summary>Queues other work for a block (its translation to host code, which its vCPU adopts).</summary>
+    public static void Enqueue(DecodedBlock block, Action<DecodedBlock> work)
+    {
+        _ = Worker.Value;
+        Queue.TryAdd(() => work(block));
     }
 
     private static Thread StartWorker()
     {
         var thread = new Thread(() =>
         {
-            foreach (var (block, compile) in Queue.GetConsumingEnumerable())
+            foreach (Action work in Queue.GetConsumingEnumerable())
             {
-                // GetOrCompile also has the JIT compile the new method here (the JIT took about a
-                // seventh of the vCPU's time in a Linux boot when left to its first call).
-                if (CompiledCodeCache.GetOrCompile(block, compile) is { } compiled && block.Valid)
-                {
-                    block.Install(compiled);
-                    Interlocked.Increment(ref _published);
-                }
+                work();
             }
         })
         { Name = "block compiler", IsBackground = true, Priority = ThreadPriority.BelowNormal };

@@ -32,6 +32,8 @@ internal sealed class DecodedBlock(ulong physicalStart, ulong secondPhysicalPage
     public nint CompiledEntry;
     /// <summary>The host-code translation (SoftwareCpu.Native.cs), if any.</summary>
     public Native.NativeBlock? Native;
+    /// <summary>A translation the block compiler thread made, until the vCPU adopts it.</summary>
+    public Native.NativeBlock? TranslatedInBackground;
     /// <summary>Translated blocks' chainable exits patched to jump into this block's translation (by
     /// block and exit number), undone when this block is dropped.</summary>
     public List<(DecodedBlock From, int Exit)>? IncomingLinks;

@@ -763,6 +763,37 @@ public sealed class CompiledBlockTests
     }
 
     [Fact]
+    public void A_block_translated_in_the_background_is_adopted_by_its_vcpu_and_gives_the_interpreters_results()
+    {
+        using var machine = OnTier(EngineTier.HostCode);
+        var cpu = machine.Cpu;
+        cpu.CompileInBackground = true;
+        machine.Assemble(LongModeMachine.KernelCode, a =>
+        {
+            a.mov(rax, 0x1234_5678);
+            a.mov(ecx, 2_000_000);
+            var loop = a.CreateLabel();
+            a.Label(ref loop);
+            a.add(rax, rcx);
+            a.xor(rax, 0x55);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+
+        Assert.Equal(CpuExitReason.Halt, cpu.Run(100_000_000).Reason);
+
+        ulong expected = 0x1234_5678;
+        for (ulong i = 2_000_000; i > 0; i--)
+        {
+            expected = (expected + i) ^ 0x55;
+        }
+        Assert.Equal(expected, cpu.GetRegister(GeneralRegister.Rax));
+        Assert.True(cpu.BlocksTranslated > 0, "no translation was adopted");
+        Assert.Equal(8_000_003UL, cpu.InstructionsRetired);
+    }
+
+    [Fact]
     public void Single_string_instructions_in_compiled_blocks_ignore_es_base_follow_df_and_fault_before_moving_the_indexes()
     {
         var outcome = AssertTiersAgree(a =>
