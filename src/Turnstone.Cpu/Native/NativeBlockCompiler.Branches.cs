@@ -64,14 +64,7 @@ internal sealed partial class NativeBlockCompiler
     {
         SaveFlags();
         int leave = _e.CreateLabel();
-        Load(Register.RAX, Retired);
-        Lea(Register.RAX, Register.RAX, passLength);
-        Store(Retired, Register.RAX);
-        Lea(Register.RAX, Register.RAX, passLength);
-        Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.RAX, Slot(Budget)));
-        _e.Branch(Code.Jg_rel32_64, leave); // signed: the slot starts below 0 at a resume entry
-        Emit(Instruction.Create(Code.Cmp_rm64_imm8, Slot(Attention), 0));
-        _e.Branch(Code.Jne_rel32_64, leave);
+        EmitCountAndCheck(passLength, passLength, leave);
         _e.Branch(Code.Jmp_rel32_64, _loopHead);
         _e.Bind(leave);
         EmitExit(0, resume: false, nextRip: 0);

@@ -291,18 +291,11 @@ internal sealed partial class NativeBlockCompiler
     {
         int number = _chainExits.Count;
         int slow = _e.CreateLabel(), patchEnd = _e.CreateLabel();
-        Load(Register.RAX, Retired);
-        Lea(Register.RAX, Register.RAX, index);
-        Store(Retired, Register.RAX);
         Load(Register.RCX, BlockRip);
         Lea(Register.RCX, Register.RCX, target);
         Store(BlockRip, Register.RCX);
         Store(NextRip, Register.RCX);
-        Lea(Register.RAX, Register.RAX, MaxBlockLength);
-        Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.RAX, Slot(Budget)));
-        _e.Branch(Code.Jg_rel32_64, slow); // signed: the slot starts below 0 at a resume entry
-        Emit(Instruction.Create(Code.Cmp_rm64_imm8, Slot(Attention), 0));
-        _e.Branch(Code.Jne_rel32_64, slow);
+        EmitCountAndCheck(index, MaxBlockLength, slow);
         _e.Branch(Code.Jmp_rel32_64, slow); // the patched jump
         _e.Bind(patchEnd);
         _e.Bind(slow);
@@ -312,6 +305,20 @@ internal sealed partial class NativeBlockCompiler
         Emit(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, (number + 1) << ChainExitShift));
         _e.Branch(Code.Jmp_rel32_64, _epilogue);
         _chainExits.Add(new ChainExit(patchEnd, slow, target));
+    }
+
+    /// <summary>Adds <paramref name="count"/> instructions to the retired slot, then goes to <paramref name="leave"/>
+    /// unless the budget holds <paramref name="room"/> more and nothing waits for the run loop. RAX is used.</summary>
+    private void EmitCountAndCheck(int count, int room, int leave)
+    {
+        Load(Register.RAX, Retired);
+        Lea(Register.RAX, Register.RAX, count);
+        Store(Retired, Register.RAX);
+        Lea(Register.RAX, Register.RAX, room);
+        Emit(Instruction.Create(Code.Cmp_r64_rm64, Register.RAX, Slot(Budget)));
+        _e.Branch(Code.Jg_rel32_64, leave); // signed: the slot starts below 0 at a resume entry
+        Emit(Instruction.Create(Code.Cmp_rm64_imm8, Slot(Attention), 0));
+        _e.Branch(Code.Jne_rel32_64, leave);
     }
 
     /// <summary>The most instructions a chained block can retire (SoftwareCpu.MaxBlockInstructions).</summary>

@@ -727,6 +727,31 @@ public sealed class CompiledBlockTests
         Assert.True(cpu.CompileFailures >= 1);
     }
 
+    /// <summary>Two million passes of a four-instruction loop from RAX = <paramref name="start"/>: long enough
+    /// for a block compiler thread to hand its work over while it runs.</summary>
+    private static void BackgroundLoop(Assembler a, ulong start)
+    {
+        a.mov(rax, start);
+        a.mov(ecx, 2_000_000);
+        var loop = a.CreateLabel();
+        a.Label(ref loop);
+        a.add(rax, rcx);
+        a.xor(rax, 0x55);
+        a.dec(ecx);
+        a.jnz(loop);
+        a.hlt();
+    }
+
+    private static ulong BackgroundLoopResult(ulong start)
+    {
+        ulong expected = start;
+        for (ulong i = 2_000_000; i > 0; i--)
+        {
+            expected = (expected + i) ^ 0x55;
+        }
+        return expected;
+    }
+
     [Fact]
     public void A_block_compiled_in_the_background_takes_over_and_gives_the_interpreters_results()
     {
@@ -736,28 +761,12 @@ public sealed class CompiledBlockTests
         cpu.NativeCompileThreshold = -1; // the .NET tier's own behaviour
         cpu.CompileInBackground = true;
         ulong unique = (ulong)Random.Shared.NextInt64(); // the compiled-code cache is keyed by the bytes
-        machine.Assemble(LongModeMachine.KernelCode, a =>
-        {
-            a.mov(rax, unique);
-            a.mov(ecx, 2_000_000);
-            var loop = a.CreateLabel();
-            a.Label(ref loop);
-            a.add(rax, rcx);
-            a.xor(rax, 0x55);
-            a.dec(ecx);
-            a.jnz(loop);
-            a.hlt();
-        });
+        machine.Assemble(LongModeMachine.KernelCode, a => BackgroundLoop(a, unique));
         long published = Turnstone.Cpu.Internal.BackgroundBlockCompiler.Published;
 
         Assert.Equal(CpuExitReason.Halt, cpu.Run(100_000_000).Reason);
 
-        ulong expected = unique;
-        for (ulong i = 2_000_000; i > 0; i--)
-        {
-            expected = (expected + i) ^ 0x55;
-        }
-        Assert.Equal(expected, cpu.GetRegister(GeneralRegister.Rax));
+        Assert.Equal(BackgroundLoopResult(unique), cpu.GetRegister(GeneralRegister.Rax));
         Assert.True(Turnstone.Cpu.Internal.BackgroundBlockCompiler.Published > published, "no block was compiled in the background");
         Assert.Equal(0, cpu.BlocksCompiled); // none was compiled on the vCPU's thread
     }
@@ -768,27 +777,11 @@ public sealed class CompiledBlockTests
         using var machine = OnTier(EngineTier.HostCode);
         var cpu = machine.Cpu;
         cpu.CompileInBackground = true;
-        machine.Assemble(LongModeMachine.KernelCode, a =>
-        {
-            a.mov(rax, 0x1234_5678);
-            a.mov(ecx, 2_000_000);
-            var loop = a.CreateLabel();
-            a.Label(ref loop);
-            a.add(rax, rcx);
-            a.xor(rax, 0x55);
-            a.dec(ecx);
-            a.jnz(loop);
-            a.hlt();
-        });
+        machine.Assemble(LongModeMachine.KernelCode, a => BackgroundLoop(a, 0x1234_5678));
 
         Assert.Equal(CpuExitReason.Halt, cpu.Run(100_000_000).Reason);
 
-        ulong expected = 0x1234_5678;
-        for (ulong i = 2_000_000; i > 0; i--)
-        {
-            expected = (expected + i) ^ 0x55;
-        }
-        Assert.Equal(expected, cpu.GetRegister(GeneralRegister.Rax));
+        Assert.Equal(BackgroundLoopResult(0x1234_5678), cpu.GetRegister(GeneralRegister.Rax));
         Assert.True(cpu.BlocksTranslated > 0, "no translation was adopted");
         Assert.Equal(8_000_003UL, cpu.InstructionsRetired);
     }
