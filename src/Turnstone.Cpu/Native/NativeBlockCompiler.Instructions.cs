@@ -38,9 +38,15 @@ internal sealed partial class NativeBlockCompiler
             Operation.Leave => instruction.Code == Code.Leaveq && EmitLeave(index),
             Operation.Lea => EmitLea(instruction),
             _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
-                && EmitAsItself(ref instruction, index),
+                && !IsBitStringAccess(instruction) && EmitAsItself(ref instruction, index),
         };
     }
+
+    /// <summary>BT/BTS/BTR/BTC of memory by a register: the bit offset reaches memory far outside the operand
+    /// (up to 2^63 bits away), which the TLB look-up of the operand's own bytes does not cover.</summary>
+    private static bool IsBitStringAccess(in Instruction instruction) =>
+        instruction.Mnemonic is Mnemonic.Bt or Mnemonic.Bts or Mnemonic.Btr or Mnemonic.Btc
+        && instruction.Op0Kind == OpKind.Memory && instruction.Op1Kind == OpKind.Register;
 
     /// <summary>Operations whose every form (registers, immediates, one memory operand, implicit RAX/RCX/RDX)
     /// the host runs exactly as the guest would: no exceptions possible on a checked host address, no

@@ -258,6 +258,29 @@ public sealed class CompiledBlockTests
     }
 
     [Fact]
+    public void A_bit_string_instruction_reaching_an_unmapped_page_faults_there_in_every_tier()
+    {
+        // BTS [Data], RAX: passes with small bit offsets (Data's page is then in the TLB), then one whose
+        // offset lies past Data's own bytes, in a page that is not present.
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(ecx, 40);
+            a.Label(ref loop);
+            a.mov(eax, 5);
+            a.mov(rdx, (long)(NotPresent - Data) * 8 + 3);
+            a.cmp(ecx, 1);
+            a.cmove(rax, rdx);
+            a.bts(__qword_ptr[Data], rax);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        }, prepare: machine => machine.SetPageEntry(NotPresent, 0));
+        Assert.Equal(14, outcome.Vector);
+        Assert.Equal(NotPresent, outcome.Cr2);
+    }
+
+    [Fact]
     public void Calls_returns_pushes_and_pops_in_compiled_blocks_give_the_interpreters_result()
     {
         var outcome = AssertTiersAgree(a =>
