@@ -37,6 +37,7 @@ internal sealed partial class NativeBlockCompiler
             Operation.PopR => instruction.Code is Code.Pop_r64 or Code.Pop_rm64 && EmitPop(instruction, index),
             Operation.Leave => instruction.Code == Code.Leaveq && EmitLeave(index),
             Operation.Lea => EmitLea(instruction),
+            Operation.Div => instruction.Op0Kind == OpKind.Register && EmitAsItself(ref instruction, index),
             _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
                 && !IsBitStringAccess(instruction) && EmitAsItself(ref instruction, index),
         };
@@ -98,6 +99,11 @@ internal sealed partial class NativeBlockCompiler
         {
             LoadFlags();
         }
+        bool divide = instruction.Mnemonic == Mnemonic.Div;
+        if (divide)
+        {
+            SaveFlags(); // the guard's compares
+        }
         EmitXmmTransfer(plan.XmmUsed, load: true);
         for (int g = 0; g < 16; g++)
         {
@@ -105,6 +111,10 @@ internal sealed partial class NativeBlockCompiler
             {
                 Load(plan.Host[g], g);
             }
+        }
+        if (divide)
+        {
+            EmitDivideGuard(instruction, plan, index);
         }
         Instruction rewritten = instruction;
         for (int op = 0; op < rewritten.OpCount; op++)
@@ -280,7 +290,7 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>The registers the encoding uses without naming them, which must be the host's same registers.</summary>
     private static int[] ImplicitRegisters(in Instruction instruction) => instruction.Mnemonic switch
     {
-        Mnemonic.Mul or Mnemonic.Imul when instruction.OpCount == 1 => RaxRdx,
+        Mnemonic.Mul or Mnemonic.Div or Mnemonic.Imul when instruction.OpCount == 1 => RaxRdx,
         Mnemonic.Cwd or Mnemonic.Cdq or Mnemonic.Cqo => RaxRdx,
         Mnemonic.Cbw or Mnemonic.Cwde or Mnemonic.Cdqe or Mnemonic.Cmpxchg => RaxOnly,
         _ => [],
@@ -305,6 +315,33 @@ internal sealed partial class NativeBlockCompiler
                     : Instruction.Create(Code.Movdqu_xmmm128_xmm, slot, Register.XMM0 + n));
             }
         }
+    }
+
+    /// <summary>
+    /// Before DIV by a register (loaded): stops before it when the host would raise #DE, which would end
+    /// the process; the interpreter raises it for the guest. A zero divisor, or a high half of the dividend
+    /// (AH, DX, EDX, RDX) not below the divisor, whose quotient would not fit. R11 is used.
+    /// </summary>
+    private void EmitDivideGuard(in Instruction instruction, in RegisterPlan plan, int index)
+    {
+        int stop = ExitLabel(index, resume: true, nextRip: null);
+        Register divisor = instruction.Op0Register;
+        int size = divisor.GetSize();
+        Register host = Sized(plan.Host[divisor.GetFullRegister() - Register.RAX], size);
+        Register scratch = Sized(Register.R11, size);
+        Emit(Instruction.Create(size switch { 8 => Code.Test_rm64_r64, 4 => Code.Test_rm32_r32, 2 => Code.Test_rm16_r16, _ => Code.Test_rm8_r8 }, host, host));
+        _e.Branch(Code.Je_rel32_64, stop);
+        if (size == 1)
+        {
+            Emit(Instruction.Create(Code.Mov_r32_rm32, Register.R11D, Register.EAX));
+            Emit(Instruction.Create(Code.Shr_rm32_imm8, Register.R11D, 8)); // AH
+        }
+        else
+        {
+            Emit(Instruction.Create(Code.Mov_r64_rm64, Register.R11, Register.RDX));
+        }
+        Emit(Instruction.Create(size switch { 8 => Code.Cmp_r64_rm64, 4 => Code.Cmp_r32_rm32, 2 => Code.Cmp_r16_rm16, _ => Code.Cmp_r8_rm8 }, scratch, host));
+        _e.Branch(Code.Jae_rel32_64, stop);
     }
 
     /// <summary>Stops before the instruction while SSE would fault (the interpreter raises it); RCX is used, RFLAGS kept.</summary>

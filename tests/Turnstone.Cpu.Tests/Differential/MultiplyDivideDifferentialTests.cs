@@ -73,8 +73,11 @@ public sealed class MultiplyDivideDifferentialTests
             }
             if (WouldFault(input.Registers[0], input.Registers[2], input.Registers[3], bits, signed))
             {
-                var (_, vector) = harness.RunEmulated(input);
-                Assert.True(vector == 0, $"{name}: expected #DE for {input}, got vector {vector}");
+                foreach (EngineTier tier in Enum.GetValues<EngineTier>())
+                {
+                    var (_, vector) = harness.RunEmulated(input, tier);
+                    Assert.True(vector == 0, $"{name} ({tier}): expected #DE for {input}, got vector {vector}");
+                }
                 faults++;
                 continue;
             }
