@@ -78,27 +78,14 @@ public sealed unsafe partial class SoftwareCpu
     }
 
     /// <summary>Translates the block; its tagged entry, or 0 when the tier does not take it.</summary>
-    private nint TranslateToHost(DecodedBlock block)
-    {
-        if (block.CodeSizeTag != 0)
-        {
-            return 0;
-        }
-        NativeBlock? translated = NativeBlockCompiler.Compile(block.Instructions, block.Code, (int)(block.PhysicalStart & 0xFFF));
-        if (translated is null)
-        {
-            return 0;
-        }
-        AdoptNative(block, translated);
-        BlocksTranslated++;
-        return block.CompiledEntry;
-    }
+    private nint TranslateToHost(DecodedBlock block) =>
+        NativeBlockCompiler.Compile(block) is { } translated ? AdoptNewTranslation(block, translated) : 0;
 
     /// <summary>The block compiler thread's work for a block that got warm (<see cref="CompileInBackground"/>):
     /// the translation is left in the block for its vCPU to adopt, which alone touches the tier's tables.</summary>
     private static void TranslateInBackground(DecodedBlock block)
     {
-        if (block.CodeSizeTag == 0 && NativeBlockCompiler.Compile(block.Instructions, block.Code, (int)(block.PhysicalStart & 0xFFF)) is { } translated)
+        if (NativeBlockCompiler.Compile(block) is { } translated)
         {
             Volatile.Write(ref block.TranslatedInBackground, translated);
         }
@@ -107,10 +94,11 @@ public sealed unsafe partial class SoftwareCpu
     private nint AdoptBackgroundTranslation(DecodedBlock block, NativeBlock translated)
     {
         block.TranslatedInBackground = null;
-        if (!block.Valid)
-        {
-            return 0;
-        }
+        return block.Valid ? AdoptNewTranslation(block, translated) : 0;
+    }
+
+    private nint AdoptNewTranslation(DecodedBlock block, NativeBlock translated)
+    {
         AdoptNative(block, translated);
         BlocksTranslated++;
         return block.CompiledEntry;

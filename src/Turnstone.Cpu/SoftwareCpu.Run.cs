@@ -11,7 +11,7 @@ namespace Turnstone.Cpu;
 // (SoftwareCpu.GlobalPages.cs) rather than empty.
 public sealed unsafe partial class SoftwareCpu
 {
-    private const int MaxBlockInstructions = 64;
+    internal const int MaxBlockInstructions = 64;
     /// <summary>Jump-cache entries per privilege unless the creator asks for more.</summary>
     public const int DefaultJumpCacheEntries = 4096;
     /// <summary>The bytes 64 instructions of at most 15 bytes take: what a block's decode window holds

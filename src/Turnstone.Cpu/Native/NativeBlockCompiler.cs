@@ -50,25 +50,29 @@ internal sealed partial class NativeBlockCompiler
     private int _chainEntry;
     private readonly List<ChainExit> _chainExits = [];
     /// <summary>Labels of the code after an instruction left to the interpreter, by that next instruction's index (-1: none).</summary>
-    private int[] _resumeLabels = [];
+    private readonly int[] _resumeLabels = new int[SoftwareCpu.MaxBlockInstructions];
 
     /// <summary>An exit placed after the block's code, reached by a branch with the flags at <see cref="Flags"/>.</summary>
     private readonly record struct ExitStub(int Label, int Index, bool Resume, long? NextRip, FlagPlace Flags, bool LoopBack = false);
 
-    /// <summary>A chainable exit while emitting: labels of its patchable jump's end and of its way back to the run loop.</summary>
-    private readonly record struct ChainExit(int PatchEnd, int Slow, long TargetOffset);
+    /// <summary>A chainable exit while emitting: the label of its way back to the run loop, which its patchable jump ends at.</summary>
+    private readonly record struct ChainExit(int Slow, long TargetOffset);
 
     private NativeBlockCompiler() => _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
 
     /// <summary>The block's translation, where every instruction the translation does not take stops the
-    /// block before it and has a way back in after it (<see cref="NativeBlock.ResumeOffsets"/>); null
-    /// when too little of the block would run as host code to gain anything (it stays with the other tiers).</summary>
-    public static NativeBlock? Compile(DecodedInstruction[] code, byte[] bytes, int pageOffset)
+    /// block before it and has a way back in after it (<see cref="NativeBlock.ResumeOffsets"/>); null for
+    /// 16/32-bit code, and when too little of the block would run as host code to gain anything (it stays
+    /// with the other tiers).</summary>
+    public static NativeBlock? Compile(DecodedBlock block)
     {
-        if (!NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
+        DecodedInstruction[] code = block.Instructions;
+        if (block.CodeSizeTag != 0 || !NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
         {
             return null;
         }
+        byte[] bytes = block.Code;
+        int pageOffset = (int)(block.PhysicalStart & 0xFFF);
         NativeBlockCompiler compiler = t_compiler ??= new NativeBlockCompiler();
         compiler.Start(code, bytes, pageOffset);
         try
@@ -80,7 +84,7 @@ internal sealed partial class NativeBlockCompiler
             }
             ReadOnlySpan<byte> machineCode = compiler.Finish();
             nint entry = NativeCodeArena.Place(machineCode, out nint writable);
-            return entry == 0 ? null : compiler.Describe(entry, writable, translated);
+            return entry == 0 ? null : compiler.Describe(entry, writable);
         }
         catch (InvalidOperationException)
         {
@@ -99,22 +103,17 @@ internal sealed partial class NativeBlockCompiler
         _epilogue = _e.CreateLabel();
         _chainEntry = _e.CreateLabel();
         _flags = FlagPlace.Slot;
-        if (_resumeLabels.Length < code.Length)
-        {
-            _resumeLabels = new int[SoftwareCpuBlockLimit];
-        }
         Array.Fill(_resumeLabels, -1);
     }
 
-    private const int SoftwareCpuBlockLimit = 64;
-
-    private NativeBlock Describe(nint entry, nint writable, int translated)
+    private NativeBlock Describe(nint entry, nint writable)
     {
         var exits = new NativeChainExit[_chainExits.Count];
         for (int i = 0; i < exits.Length; i++)
         {
             ChainExit exit = _chainExits[i];
-            exits[i] = new NativeChainExit(_e.Offset(exit.PatchEnd) - 4, _e.Offset(exit.Slow), exit.TargetOffset);
+            int slowPath = _e.Offset(exit.Slow);
+            exits[i] = new NativeChainExit(slowPath - 4, slowPath, exit.TargetOffset); // the jump's rel32 field ends where the slow path starts
         }
         int[]? resume = null;
         for (int index = 0; index < _code.Length; index++)
@@ -125,15 +124,14 @@ internal sealed partial class NativeBlockCompiler
                 resume[index] = _e.Offset(_resumeLabels[index]);
             }
         }
-        return new NativeBlock(entry, writable, _e.Offset(_chainEntry), translated, exits, resume);
+        return new NativeBlock(entry, writable, _e.Offset(_chainEntry), exits, resume);
     }
 
     /// <summary>Emits the block; returns how many of its instructions run as host code.</summary>
     private int EmitBlock()
     {
-        Emit(Instruction.Create(Code.Push_r64, Register.RBX));
-        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
-        // A chained block jumps in here with RBX set and the flags in the slot, as after the two instructions above.
+        EmitPrologue();
+        // A chained block jumps in here with RBX set and the flags in the slot, as after the prologue.
         _e.Bind(_chainEntry);
         int translated = 0;
         bool lastStopped = false;
@@ -209,8 +207,7 @@ internal sealed partial class NativeBlockCompiler
                 int body = _resumeLabels[index];
                 _resumeLabels[index] = _e.CreateLabel();
                 _e.Bind(_resumeLabels[index]);
-                Emit(Instruction.Create(Code.Push_r64, Register.RBX));
-                Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
+                EmitPrologue();
                 _e.Branch(Code.Jmp_rel32_64, body);
             }
         }
@@ -221,6 +218,13 @@ internal sealed partial class NativeBlockCompiler
     }
 
     // ---- emitting ----
+
+    /// <summary>An entry's first instructions (System V: the state in RDI): RBX, callee-saved, becomes the state pointer.</summary>
+    private void EmitPrologue()
+    {
+        Emit(Instruction.Create(Code.Push_r64, Register.RBX));
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
+    }
 
     private void Emit(in Instruction instruction) => _e.Emit(instruction);
 
@@ -290,21 +294,20 @@ internal sealed partial class NativeBlockCompiler
     private void EmitChainableExit(int index, long target)
     {
         int number = _chainExits.Count;
-        int slow = _e.CreateLabel(), patchEnd = _e.CreateLabel();
+        int slow = _e.CreateLabel();
         Load(Register.RCX, BlockRip);
         Lea(Register.RCX, Register.RCX, target);
         Store(BlockRip, Register.RCX);
         Store(NextRip, Register.RCX);
-        EmitCountAndCheck(index, MaxBlockLength, slow);
+        EmitCountAndCheck(index, SoftwareCpu.MaxBlockInstructions, slow); // room for any block chained to
         _e.Branch(Code.Jmp_rel32_64, slow); // the patched jump
-        _e.Bind(patchEnd);
         _e.Bind(slow);
         // Its own entry, so the run loop knows which block's exit this was even after chained jumps.
         Emit(Instruction.Create(Code.Lea_r64_m, Register.RAX, new MemoryOperand(Register.RIP, 0L))); // RIP-relative to offset 0, the entry
         Store(ExitBlock, Register.RAX);
         Emit(Instruction.Create(Code.Mov_r32_imm32, Register.EAX, (number + 1) << ChainExitShift));
         _e.Branch(Code.Jmp_rel32_64, _epilogue);
-        _chainExits.Add(new ChainExit(patchEnd, slow, target));
+        _chainExits.Add(new ChainExit(slow, target));
     }
 
     /// <summary>Adds <paramref name="count"/> instructions to the retired slot, then goes to <paramref name="leave"/>
@@ -321,8 +324,6 @@ internal sealed partial class NativeBlockCompiler
         _e.Branch(Code.Jne_rel32_64, leave);
     }
 
-    /// <summary>The most instructions a chained block can retire (SoftwareCpu.MaxBlockInstructions).</summary>
-    private const int MaxBlockLength = 64;
     private const int MaxChainExits = 255;
 
     /// <summary>A label for an exit placed after the block's code, taken with the flags where they are now.</summary>
@@ -343,9 +344,8 @@ internal sealed partial class NativeBlockCompiler
 }
 
 /// <summary>A translated block: its host entry (and the same bytes' writable address, for patching
-/// chains), where chained blocks enter it, how many of the block's instructions it covers (the
-/// interpreter runs the rest), and its chainable exits.</summary>
-internal sealed record NativeBlock(nint Entry, nint Writable, int ChainEntryOffset, int Translated, NativeChainExit[] ChainExits, int[]? ResumeOffsets)
+/// chains), where chained blocks enter it, its chainable exits, and its resume entries.</summary>
+internal sealed record NativeBlock(nint Entry, nint Writable, int ChainEntryOffset, NativeChainExit[] ChainExits, int[]? ResumeOffsets)
 {
     /// <summary>The entry that runs the block on from instruction <paramref name="index"/>, after the interpreter ran the
     /// one before it (0: none, the interpreter runs on).</summary>
