@@ -2,7 +2,11 @@
 var target = Argument("target", "build");
 var configuration = Argument("configuration", "Release");
 var solution = "./Turnstone.Platform.sln";
-var cli = $"./src/Turnstone.Cli/bin/{configuration}/net10.0/turnstone";
+// The turnstone executable: the CLI compiled ahead of time (NativeAOT; see Turnstone.Cli.csproj).
+// bin/<configuration>/net10.0/turnstone is the same program on the JIT (`dotnet turnstone.dll` too).
+var cliProject = "./src/Turnstone.Cli/Turnstone.Cli.csproj";
+var cliDirectory = $"./src/Turnstone.Cli/bin/{configuration}/aot";
+var cli = $"{cliDirectory}/turnstone";
 
 // The guest recipe prints KEY=path lines for what it built (cached outside the repository).
 Dictionary<string, string> BuildGuest(string what)
@@ -116,6 +120,12 @@ Task("build")
     .Does(() =>
 {
     DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration });
+    DotNetPublish(cliProject, new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        OutputDirectory = cliDirectory,
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishAot", "true"),
+    });
 });
 
 Task("images")

@@ -96,7 +96,7 @@ internal static class BootBenchCommand
     {
         string process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable this process is, to run turnstone run as a child");
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? [process, typeof(BootBenchCommand).Assembly.Location]
+            ? [process, Path.Combine(AppContext.BaseDirectory, "turnstone.dll")]
             : [process];
     }
 }

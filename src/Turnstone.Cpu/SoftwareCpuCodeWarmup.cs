@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
@@ -22,7 +23,8 @@ public static class SoftwareCpuCodeWarmup
     /// <summary>Starts the warm-up unless it ran in this process already.</summary>
     public static void StartOnce()
     {
-        if (Interlocked.Exchange(ref _started, 1) == 0)
+        // Ahead-of-time compiled (NativeAOT): there is no JIT to warm up.
+        if (RuntimeFeature.IsDynamicCodeSupported && Interlocked.Exchange(ref _started, 1) == 0)
         {
             new Thread(() =>
             {
@@ -32,6 +34,10 @@ public static class SoftwareCpuCodeWarmup
         }
     }
 
+    // Reflection over the engine's own methods, for the JIT only: an ahead-of-time compiled (trimmed)
+    // turnstone has no JIT to warm and never calls this (StartOnce checks).
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "JIT warm-up only; not reached without dynamic code")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "JIT warm-up only; not reached without dynamic code")]
     private static void CompileEngine()
     {
         // The CPU's own methods first (the run loop, Execute and its handlers), then the decoder's
@@ -54,6 +60,7 @@ public static class SoftwareCpuCodeWarmup
     /// <summary>Has the JIT compile <paramref name="method"/> now unless it cannot be compiled ahead
     /// (abstract, generic, no body, or refused by the runtime): such a method is compiled at its first
     /// call, as without a warm-up. Shared with the BIOS's warm-up (Turnstone.Machine).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "JIT warm-up only; not reached without dynamic code")]
     public static void Prepare(MethodBase method)
     {
         if (method.IsAbstract || method.ContainsGenericParameters || method.GetMethodBody() is null)

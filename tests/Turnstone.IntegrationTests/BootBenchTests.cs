@@ -54,10 +54,7 @@ public sealed class BootBenchTests : IDisposable
 
     private static (int Status, string Output, string Log) RunCli(params string[] arguments)
     {
-        // The CLI built next to these tests: bin/<configuration>/net10.0 of src/Turnstone.Cli.
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string cli = Path.Combine(GuestImages.RepositoryRoot(), "src", "Turnstone.Cli", "bin", configuration, "net10.0", "turnstone");
-        Assert.True(File.Exists(cli), $"{cli} is missing: build the solution first");
+        string cli = Robustness.TurnstoneChildProcess.CliPath;
         var start = new ProcessStartInfo(cli) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in arguments)
         {

@@ -19,7 +19,7 @@ public static class BiosBenchReport
         "between the image and guest memory (median, with the MiB the loader read), which grows with the size of what the loader loads. kernel entered: seconds on the run summary's clock to the kernel's first switch " +
         "to long mode (software engine only). '-': not measured (the reason follows the table); nothing is estimated.";
 
-    public static string Json(BiosBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Options);
+    public static string Json(BiosBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Default.BiosBenchResult);
 
     public static string Table(BiosBenchResult result)
     {

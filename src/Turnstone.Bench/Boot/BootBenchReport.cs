@@ -10,7 +10,7 @@ public static class BootBenchReport
 {
     private const string Missing = BenchTable.Missing;
 
-    public static string Json(BootBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Options);
+    public static string Json(BootBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Default.BootBenchResult);
 
     public static string Table(BootBenchResult result)
     {

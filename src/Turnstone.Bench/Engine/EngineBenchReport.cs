@@ -9,7 +9,7 @@ public static class EngineBenchReport
 {
     private const string Missing = "-";
 
-    public static string Json(EngineBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Options);
+    public static string Json(EngineBenchResult result) => JsonSerializer.Serialize(result, BenchJson.Default.EngineBenchResult);
 
     public static string Table(EngineBenchResult result)
     {

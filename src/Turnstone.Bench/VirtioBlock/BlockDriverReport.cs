@@ -61,7 +61,7 @@ public static class BlockDriverReport
         IReadOnlyList<BlockDriverResult> turnstone,
         IReadOnlyList<BlockDriverResult>? qemu = null,
         IReadOnlyList<VirtioBlockBenchResult>? hostCeiling = null) =>
-        JsonSerializer.Serialize(new BlockDriverReportDocument(metadata, turnstone, qemu, hostCeiling), BenchJson.Options);
+        JsonSerializer.Serialize(new BlockDriverReportDocument(metadata, turnstone, qemu, hostCeiling), BenchJson.Default.BlockDriverReportDocument);
 
     /// <inheritdoc cref="BlockDriverPlot.Draw"/>
     public static string Svg(

@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Reflection.Emit;
+using System.Runtime.CompilerServices;
 using Turnstone.Cpu.Internal;
 
 namespace Turnstone.Cpu;
@@ -86,6 +87,10 @@ public sealed unsafe partial class SoftwareCpu
         /// <summary>The compiled block, or null when too little of it would be compiled to gain anything.</summary>
         public static CompiledBlock? Compile(DecodedInstruction[] code)
         {
+            if (!RuntimeFeature.IsDynamicCodeSupported)
+            {
+                return null; // NativeAOT: no DynamicMethod; such blocks stay with the interpreter
+            }
             int native = 0;
             foreach (ref DecodedInstruction instruction in code.AsSpan())
             {

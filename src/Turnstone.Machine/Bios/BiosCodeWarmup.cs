@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Turnstone.Cpu;
 using Turnstone.Firmware.Bios;
@@ -13,6 +14,8 @@ namespace Turnstone.Machine.Bios;
 /// </summary>
 internal static class BiosCodeWarmup
 {
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "JIT warm-up only; returns first without dynamic code")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "JIT warm-up only; returns first without dynamic code")]
     public static void CompileServices()
     {
         // The services, and on the machine's side the register window, the terminal the services
@@ -22,6 +25,10 @@ internal static class BiosCodeWarmup
             typeof(Engines.SoftwareRealModeRegisters), typeof(ConsoleStreams), typeof(Terminal.HostStandardOutput),
             typeof(Terminal.BatchedConsoleOutput), typeof(HostIo.DescriptorOutputStream),
         };
+        if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return; // ahead-of-time compiled: no JIT to warm
+        }
         var biosTypes = new[] { typeof(BiosCall).Assembly, typeof(BiosCodeWarmup).Assembly }.SelectMany(a => a.GetTypes()).Where(IsBiosType);
         foreach (var type in biosTypes.Concat(machineSide))
         {

@@ -67,7 +67,8 @@ public sealed class TurnstoneChildProcess : IDisposable
             : new TurnstoneChildProcess("script", arguments);
     }
 
-    /// <summary>The command line's apphost, built with the tests (the project references it) in the same configuration.</summary>
+    /// <summary>The turnstone executable users run: the command line compiled ahead of time, which
+    /// `./build.sh build` publishes to src/Turnstone.Cli/bin/&lt;configuration&gt;/aot/ (build.cake).</summary>
     public static string CliPath
     {
         get
@@ -75,8 +76,8 @@ public sealed class TurnstoneChildProcess : IDisposable
             // The tests run from tests/Turnstone.IntegrationTests/bin/<configuration>/<framework>/.
             var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
             string configuration = framework.Parent!.Name;
-            string path = Path.Combine(GuestImages.RepositoryRoot(), "src", "Turnstone.Cli", "bin", configuration, framework.Name, "turnstone");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"the command line is not built at {path}");
+            string path = Path.Combine(GuestImages.RepositoryRoot(), "src", "Turnstone.Cli", "bin", configuration, "aot", "turnstone");
+            return File.Exists(path) ? path : throw new InvalidOperationException($"the turnstone executable is not built at {path}: run ./build.sh build");
         }
     }
 
