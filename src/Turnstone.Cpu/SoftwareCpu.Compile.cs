@@ -41,16 +41,18 @@ public sealed unsafe partial class SoftwareCpu
     public static int? EnvironmentCompileThreshold { get; } =
         int.TryParse(Environment.GetEnvironmentVariable("TURNSTONE_COMPILE_THRESHOLD"), out int threshold) ? threshold : null;
 
-    private int _compileThreshold = EnvironmentCompileThreshold ?? DefaultCompileThreshold;
+    private int _compileThreshold = RuntimeFeature.IsDynamicCodeSupported ? EnvironmentCompileThreshold ?? DefaultCompileThreshold : -1;
 
     /// <summary>
     /// Interpreted runs of a block before it is compiled to .NET code; 0 compiles a block
-    /// on its first run, a negative value keeps every block interpreted.
+    /// on its first run, a negative value keeps every block interpreted. Always negative in a process
+    /// compiled ahead of time (NativeAOT: no dynamic code), where the host-code tier takes its place
+    /// (<see cref="NativeCompileThreshold"/>).
     /// </summary>
     public int CompileThreshold
     {
         get => _compileThreshold;
-        set => _compileThreshold = value;
+        set => _compileThreshold = RuntimeFeature.IsDynamicCodeSupported ? value : -1;
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Turnstone.Cpu.Native;
 
 namespace Turnstone.Cpu;
 
-// The host-code tier (Native/NativeBlockCompiler.cs): a hot 64-bit block translated into host
+// The host-code tier (Native/NativeBlockCompiler.cs): a hot 64- or 32-bit block translated into host
 // instructions, entered through an unmanaged function pointer with the register file's address.
 // Its entry sits in DecodedBlock.CompiledEntry with a tag bit (the code is 16-byte aligned), so the
 // run loop's one load tells the tiers apart. A translated block's direct branch within its page is
@@ -14,12 +14,12 @@ public sealed unsafe partial class SoftwareCpu
     /// <summary>Tag bit of a host-code entry in <see cref="DecodedBlock.CompiledEntry"/>.</summary>
     private const nint NativeEntryTag = 1;
 
-    /// <summary>TURNSTONE_NATIVE_THRESHOLD when set: interpreted runs of a 64-bit block before it is
+    /// <summary>TURNSTONE_NATIVE_THRESHOLD when set: interpreted runs of a 64- or 32-bit block before it is
     /// translated to host code (negative: never), for a whole process.</summary>
     public static int? EnvironmentNativeThreshold { get; } =
         int.TryParse(Environment.GetEnvironmentVariable("TURNSTONE_NATIVE_THRESHOLD"), out int threshold) ? threshold : null;
 
-    private int _nativeThreshold = EnvironmentNativeThreshold ?? -1;
+    private int _nativeThreshold = EnvironmentNativeThreshold ?? (RuntimeFeature.IsDynamicCodeSupported ? -1 : DefaultCompileThreshold);
 
     /// <summary>
     /// The threshold for code like a Linux boot's. Measured on 2026-12-07 (this 2-core host, one run each,
@@ -30,10 +30,11 @@ public sealed unsafe partial class SoftwareCpu
     public const int BroadCodeNativeThreshold = 200;
 
     /// <summary>
-    /// Interpreted runs of a 64-bit block before it is translated to host code (0: at its first run;
-    /// negative: never, the default for machines that did not ask: components, whose .NET code is shared
-    /// between machines through CompiledCodeCache, and tests). A block the translation does not take (less
-    /// than half of it translatable) goes on to <see cref="CompileThreshold"/>.
+    /// Interpreted runs of a 64- or 32-bit block before it is translated to host code (0: at its first run;
+    /// negative: never, the default for machines that did not ask where .NET code can be made: components,
+    /// whose .NET code is shared between machines through CompiledCodeCache, and tests). Without dynamic code
+    /// (NativeAOT) the default is the .NET tier's threshold, as this tier is the only compiled one there. A block
+    /// the translation does not take (less than half of it translatable) goes on to <see cref="CompileThreshold"/>.
     /// </summary>
     public int NativeCompileThreshold
     {
@@ -188,7 +189,7 @@ public sealed unsafe partial class SoftwareCpu
         }
         NativeChainExit exit = source.ChainExits[_chainExit];
         ulong expected = (ulong)((long)(from.PhysicalStart & PhysicalKeyMask) + exit.TargetOffset);
-        if ((target.PhysicalStart & PhysicalKeyMask) != expected || target.CodeSizeTag != 0)
+        if ((target.PhysicalStart & PhysicalKeyMask) != expected || target.CodeSizeTag != from.CodeSizeTag)
         {
             return;
         }

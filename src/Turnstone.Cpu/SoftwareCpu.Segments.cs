@@ -25,6 +25,7 @@ public sealed unsafe partial class SoftwareCpu
         if (name == SegmentName.Cs)
         {
             _executing64BitCode = _longModeActive && value.Long;
+            R(Native.NativeState.CodeLimit) = value.Limit;
         }
     }
 

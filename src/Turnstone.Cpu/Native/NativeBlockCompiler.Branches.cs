@@ -28,14 +28,15 @@ internal sealed partial class NativeBlockCompiler
         }
         LoadFlags();
         int taken;
-        if (_loopHead >= 0 && instruction.NearBranchTarget == 0)
+        long target = BranchTarget(instruction, index);
+        if (_loopHead >= 0 && target == 0)
         {
             taken = _e.CreateLabel();
             _stubs.Add(new ExitStub(taken, index + 1, false, null, _flags, LoopBack: true));
         }
         else
         {
-            taken = ExitLabel(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
+            taken = ExitLabel(index + 1, resume: false, nextRip: target, branch: true);
         }
         _e.Branch(ConditionalJumps[(int)instruction.ConditionCode - (int)ConditionCode.o], taken);
         return true;
@@ -43,16 +44,21 @@ internal sealed partial class NativeBlockCompiler
 
     private bool EmitDirectJump(in Instruction instruction, int index)
     {
-        if (_loopHead >= 0 && instruction.NearBranchTarget == 0)
+        long target = BranchTarget(instruction, index);
+        if (_loopHead >= 0 && target == 0)
         {
             EmitLoopBack(index + 1);
         }
         else
         {
-            EmitExit(index + 1, resume: false, nextRip: (long)instruction.NearBranchTarget);
+            EmitExit(index + 1, resume: false, nextRip: target, branch: true);
         }
         return true;
     }
+
+    /// <summary>A direct branch's target as an offset from the block start (negative: before it).</summary>
+    private long BranchTarget(in Instruction instruction, int index) =>
+        _legacy ? LegacyBranchTarget(_code[index]) : (long)instruction.NearBranchTarget;
 
     /// <summary>
     /// The branch back to the block's start: the pass's <paramref name="passLength"/> instructions added

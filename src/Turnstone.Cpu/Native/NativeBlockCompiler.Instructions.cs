@@ -22,6 +22,10 @@ internal sealed partial class NativeBlockCompiler
         {
             return true; // NOPs with memory operands and JMPs the block continues through
         }
+        if (_legacy)
+        {
+            return EmitLegacyInstruction(ref decoded, ref instruction, index);
+        }
         if ((decoded.Flags & (OperandFlags.AddressSize32 | OperandFlags.AddressSize16)) != 0)
         {
             return false;
@@ -36,12 +40,18 @@ internal sealed partial class NativeBlockCompiler
             Operation.PushR or Operation.PushI or Operation.PushM => instruction.Code is Code.Push_r64 or Code.Push_rm64 or Code.Pushq_imm8 or Code.Pushq_imm32 && EmitPush(instruction, index),
             Operation.PopR => instruction.Code is Code.Pop_r64 or Code.Pop_rm64 && EmitPop(instruction, index),
             Operation.Leave => instruction.Code == Code.Leaveq && EmitLeave(index),
-            Operation.Lea => EmitLea(instruction),
-            Operation.Div => instruction.Op0Kind == OpKind.Register && EmitAsItself(ref instruction, index),
-            _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
-                && !IsBitStringAccess(instruction) && EmitAsItself(ref instruction, index),
+            _ => MakeEncodable(ref instruction) && EmitDataInstruction(ref decoded, ref instruction, index),
         };
     }
+
+    /// <summary>The instructions that run as themselves, in 64- and 32-bit code alike.</summary>
+    private bool EmitDataInstruction(ref DecodedInstruction decoded, ref Instruction instruction, int index) => decoded.Op switch
+    {
+        Operation.Lea => EmitLea(instruction),
+        Operation.Div => instruction.Op0Kind == OpKind.Register && EmitAsItself(ref instruction, index),
+        _ => IsRunAsItself(decoded.Op) && HostHas(decoded.Op) && (decoded.Flags & (OperandFlags.Rep | OperandFlags.Repne)) == 0
+            && !IsBitStringAccess(instruction) && EmitAsItself(ref instruction, index),
+    };
 
     /// <summary>BT/BTS/BTR/BTC of memory by a register: the bit offset reaches memory far outside the operand
     /// (up to 2^63 bits away), which the TLB look-up of the operand's own bytes does not cover.</summary>
@@ -194,8 +204,9 @@ internal sealed partial class NativeBlockCompiler
                     }
                     break;
                 case OpKind.Memory:
-                    if (opCode.GetOpKind(op) == OpCodeOperandKind.mem_offs || instruction.IsIPRelativeMemoryOperand ? false : instruction.MemoryBase is not Register.None && !instruction.MemoryBase.IsGPR64()
-                        || instruction.MemoryIndex is not Register.None && !instruction.MemoryIndex.IsGPR64())
+                    // (MOV with an absolute address, mem_offs, was given a ModRM form by MakeEncodable.)
+                    if (!instruction.IsIPRelativeMemoryOperand && (instruction.MemoryBase is not Register.None && !IsAddressRegister(instruction.MemoryBase)
+                        || instruction.MemoryIndex is not Register.None && !IsAddressRegister(instruction.MemoryIndex)))
                     {
                         return false;
                     }
@@ -354,7 +365,10 @@ internal sealed partial class NativeBlockCompiler
         _e.Branch(Code.Jmp_rel32_64, stop);
     }
 
-    private static int GuestBit(Register register) => register.IsGPR64() ? 1 << (register - Register.RAX) : 0;
+    private static int GuestBit(Register register) => register.IsGPR64() || register.IsGPR32() ? 1 << (register.GetFullRegister() - Register.RAX) : 0;
+
+    /// <summary>A register that may form an address: 64-bit ones in 64-bit code, 32-bit ones in 32-bit code.</summary>
+    private bool IsAddressRegister(Register register) => _legacy ? register.IsGPR32() : register.IsGPR64();
 
     /// <summary>An operand the encoding fixes (AL in ADD AL, imm8; CL of a shift count; MUL's RAX and RDX)
     /// stays in its own host register; only RAX, RCX and RDX are free to take so.</summary>

@@ -11,13 +11,18 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>TlbEntry's size (a shift by 5 indexes a set) and the offset of its host address.</summary>
     private const int TlbEntryBytes = 32, TlbEntryShift = 5, TlbEntryHostOffset = 8;
 
-    /// <summary>Whether the operand's address fits the forms below (a 32-bit displacement).</summary>
-    private static bool IsAddressable(in Instruction instruction) =>
+    /// <summary>Whether the operand's address fits the forms below (a 32-bit displacement; always so in 32-bit code).</summary>
+    private bool IsAddressable(in Instruction instruction) => _legacy ||
         (instruction.IsIPRelativeMemoryOperand ? (long)instruction.IPRelativeMemoryAddress : (long)instruction.MemoryDisplacement64) is >= int.MinValue and <= int.MaxValue;
 
     /// <summary>RSI = the memory operand's linear address; only MOV and LEA, so RFLAGS is untouched. RDI is used.</summary>
     private void EmitLinearAddress(in Instruction instruction, bool segmentBase = true)
     {
+        if (_legacy)
+        {
+            EmitLegacyLinearAddress(instruction, segmentBase);
+            return;
+        }
         long displacement;
         if (instruction.IsIPRelativeMemoryOperand)
         {
@@ -104,8 +109,8 @@ internal sealed partial class NativeBlockCompiler
     private bool EmitLea(in Instruction instruction)
     {
         if (!IsAddressable(instruction) || instruction.Op0Kind != OpKind.Register || !instruction.Op0Register.IsGPR()
-            || instruction.MemoryBase is not (Register.None or Register.RIP) && !instruction.MemoryBase.IsGPR64()
-            || instruction.MemoryIndex != Register.None && !instruction.MemoryIndex.IsGPR64()
+            || instruction.MemoryBase is not (Register.None or Register.RIP) && !IsAddressRegister(instruction.MemoryBase)
+            || instruction.MemoryIndex != Register.None && !IsAddressRegister(instruction.MemoryIndex)
             || instruction.Op0Register is >= Register.AH and <= Register.BH)
         {
             return false;

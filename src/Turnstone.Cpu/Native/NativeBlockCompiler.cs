@@ -8,7 +8,7 @@ using static Turnstone.Cpu.Native.NativeState;
 namespace Turnstone.Cpu.Native;
 
 /// <summary>
-/// The third tier: translates a decoded 64-bit block into host x86-64 code that runs the guest's
+/// The third tier: translates a decoded 64- or 32-bit block into host x86-64 code that runs the guest's
 /// own instructions on the host CPU. Each integer instruction is re-encoded with its register
 /// operands moved into host scratch registers (loaded from and stored back to the register file
 /// RBX points at, <see cref="NativeState"/>) and its memory operand replaced by the host address
@@ -36,7 +36,9 @@ internal sealed partial class NativeBlockCompiler
 
     private readonly HostCodeEmitter _e = new();
     private readonly BlockBytesReader _reader = new();
-    private readonly Decoder _decoder;
+    private readonly Decoder _decoder, _decoder32;
+    /// <summary>The block is 32-bit code (protected or compatibility mode; NativeBlockCompiler.Legacy.cs).</summary>
+    private bool _legacy;
     private readonly InstructionInfoFactory _info = new();
     private readonly List<ExitStub> _stubs = [];
     private DecodedInstruction[] _code = [];
@@ -53,12 +55,16 @@ internal sealed partial class NativeBlockCompiler
     private readonly int[] _resumeLabels = new int[SoftwareCpu.MaxBlockInstructions];
 
     /// <summary>An exit placed after the block's code, reached by a branch with the flags at <see cref="Flags"/>.</summary>
-    private readonly record struct ExitStub(int Label, int Index, bool Resume, long? NextRip, FlagPlace Flags, bool LoopBack = false);
+    private readonly record struct ExitStub(int Label, int Index, bool Resume, long? NextRip, FlagPlace Flags, bool LoopBack = false, bool Branch = false);
 
     /// <summary>A chainable exit while emitting: the label of its way back to the run loop, which its patchable jump ends at.</summary>
     private readonly record struct ChainExit(int Slow, long TargetOffset);
 
-    private NativeBlockCompiler() => _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
+    private NativeBlockCompiler()
+    {
+        _decoder = Decoder.Create(64, _reader, 0, DecoderOptions.None);
+        _decoder32 = Decoder.Create(32, _reader, 0, DecoderOptions.None);
+    }
 
     /// <summary>The block's translation, where every instruction the translation does not take stops the
     /// block before it and has a way back in after it (<see cref="NativeBlock.ResumeOffsets"/>); null for
@@ -67,14 +73,14 @@ internal sealed partial class NativeBlockCompiler
     public static NativeBlock? Compile(DecodedBlock block)
     {
         DecodedInstruction[] code = block.Instructions;
-        if (block.CodeSizeTag != 0 || !NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
+        if (block.CodeSizeTag is not (Tag64BitCode or Tag32BitCode) || !NativeCodeArena.IsSupported || code.Length == 0 || Unsafe.SizeOf<TlbEntry>() != TlbEntryBytes)
         {
             return null;
         }
         byte[] bytes = block.Code;
         int pageOffset = (int)(block.PhysicalStart & 0xFFF);
         NativeBlockCompiler compiler = t_compiler ??= new NativeBlockCompiler();
-        compiler.Start(code, bytes, pageOffset);
+        compiler.Start(code, bytes, pageOffset, legacy: block.CodeSizeTag == Tag32BitCode);
         try
         {
             int translated = compiler.EmitBlock();
@@ -92,9 +98,13 @@ internal sealed partial class NativeBlockCompiler
         }
     }
 
-    private void Start(DecodedInstruction[] code, byte[] bytes, int pageOffset)
+    /// <summary>DecodedBlock.CodeSizeTag of 64-bit code and of 32-bit code (16-bit code stays with the other tiers).</summary>
+    private const int Tag64BitCode = 0, Tag32BitCode = 1;
+
+    private void Start(DecodedInstruction[] code, byte[] bytes, int pageOffset, bool legacy)
     {
         _code = code;
+        _legacy = legacy;
         _bytes = bytes;
         _pageOffset = pageOffset;
         _e.Reset();
@@ -136,7 +146,7 @@ internal sealed partial class NativeBlockCompiler
         int translated = 0;
         bool lastStopped = false;
         _loopHead = -1;
-        if (BranchesToBlockStart(_code[^1]))
+        if (BranchesToBlockStart(_code[^1], _legacy))
         {
             _loopHead = _e.CreateLabel();
             _e.Bind(_loopHead);
@@ -146,9 +156,10 @@ internal sealed partial class NativeBlockCompiler
             ref DecodedInstruction decoded = ref _code[index];
             // Decoded again from the block's bytes with IP the offset from the block start, as the
             // interpreter's form was: branch targets and RIP-relative addresses come out block-relative.
+            Decoder decoder = _legacy ? _decoder32 : _decoder;
             _reader.Reset(_bytes, decoded.Offset);
-            _decoder.IP = decoded.Offset;
-            _decoder.Decode(out Instruction instruction);
+            decoder.IP = decoded.Offset;
+            decoder.Decode(out Instruction instruction);
             if (instruction.IsInvalid || instruction.Length != decoded.Length || !EmitInstruction(ref decoded, ref instruction, index))
             {
                 // The interpreter runs this one; where it goes on to the next, the run loop comes back
@@ -178,16 +189,18 @@ internal sealed partial class NativeBlockCompiler
         return translated;
     }
 
-    private static bool BranchesToBlockStart(in DecodedInstruction last) =>
-        last.Op is Operation.Jcc or Operation.Jmp && last.Immediate == 0 && (last.Flags & OperandFlags.JumpedThrough) == 0;
+    private static bool BranchesToBlockStart(in DecodedInstruction last, bool legacy) => legacy
+        ? last.Op is Operation.NearJcc or Operation.NearJmp && last.Size == 4 && LegacyBranchTarget(last) == 0
+        : last.Op is Operation.Jcc or Operation.Jmp && last.Immediate == 0 && (last.Flags & OperandFlags.JumpedThrough) == 0;
 
     private static bool IsBlockEnd(Operation op) =>
-        op is Operation.Jmp or Operation.JmpR or Operation.JmpM or Operation.Call or Operation.CallR or Operation.CallM or Operation.Ret;
+        op is Operation.Jmp or Operation.JmpR or Operation.JmpM or Operation.Call or Operation.CallR or Operation.CallM or Operation.Ret or Operation.NearJmp;
 
     private ReadOnlySpan<byte> Finish()
     {
-        foreach (ExitStub stub in _stubs)
+        for (int i = 0; i < _stubs.Count; i++) // an exit may add a stub of its own (32-bit code's limit check)
         {
+            ExitStub stub = _stubs[i];
             _e.Bind(stub.Label);
             _flags = stub.Flags;
             if (stub.LoopBack)
@@ -196,7 +209,7 @@ internal sealed partial class NativeBlockCompiler
             }
             else
             {
-                EmitExit(stub.Index, stub.Resume, stub.NextRip);
+                EmitExit(stub.Index, stub.Resume, stub.NextRip, stub.Branch);
             }
         }
         for (int index = 0; index < _code.Length; index++)
@@ -264,19 +277,22 @@ internal sealed partial class NativeBlockCompiler
 
     /// <summary>Leaves with the return value for <paramref name="index"/>; RIP from <paramref name="nextRip"/>
     /// (an offset from the block start) unless the caller stored it already or the block stops before the
-    /// instruction (whose offset the return value then carries). A target in the block's page is chainable.</summary>
-    private void EmitExit(int index, bool resume, long? nextRip)
+    /// instruction (whose offset the return value then carries). A target in the block's page is chainable.
+    /// <paramref name="branch"/>: the exit of a JMP or Jcc (the instruction before <paramref name="index"/>),
+    /// which in 32-bit code checks its target against CS's limit.</summary>
+    private void EmitExit(int index, bool resume, long? nextRip, bool branch = false)
     {
         SaveFlags();
         if (nextRip is long target && target >= -_pageOffset && target < 4096 - _pageOffset && _chainExits.Count < MaxChainExits)
         {
-            EmitChainableExit(index, target);
+            EmitChainableExit(index, target, branch);
             return;
         }
         if (nextRip is long offset)
         {
             Load(Register.RAX, BlockRip);
-            Lea(Register.RAX, Register.RAX, offset);
+            AddToRip(Register.RAX, offset);
+            EmitCodeLimitCheck(Register.RAX, index, branch);
             Store(NextRip, Register.RAX);
         }
         int offsetBits = resume ? _code[index].Offset << OffsetShift : 0;
@@ -291,12 +307,13 @@ internal sealed partial class NativeBlockCompiler
     /// translated it (SoftwareCpu.Native.cs); until then, and whenever those checks fail, the block
     /// leaves at the target with the exit's number, so the run loop can link it.
     /// </summary>
-    private void EmitChainableExit(int index, long target)
+    private void EmitChainableExit(int index, long target, bool branch)
     {
         int number = _chainExits.Count;
         int slow = _e.CreateLabel();
         Load(Register.RCX, BlockRip);
-        Lea(Register.RCX, Register.RCX, target);
+        AddToRip(Register.RCX, target);
+        EmitCodeLimitCheck(Register.RCX, index, branch);
         Store(BlockRip, Register.RCX);
         Store(NextRip, Register.RCX);
         EmitCountAndCheck(index, SoftwareCpu.MaxBlockInstructions, slow); // room for any block chained to
@@ -327,10 +344,10 @@ internal sealed partial class NativeBlockCompiler
     private const int MaxChainExits = 255;
 
     /// <summary>A label for an exit placed after the block's code, taken with the flags where they are now.</summary>
-    private int ExitLabel(int index, bool resume, long? nextRip)
+    private int ExitLabel(int index, bool resume, long? nextRip, bool branch = false)
     {
         int label = _e.CreateLabel();
-        _stubs.Add(new ExitStub(label, index, resume, nextRip, _flags));
+        _stubs.Add(new ExitStub(label, index, resume, nextRip, _flags, Branch: branch));
         return label;
     }
 

@@ -17,7 +17,7 @@ internal static class NativeState
     public const int ReadTlb = 20, WriteTlb = 21;
     /// <summary>Entries per TLB set minus one.</summary>
     public const int TlbMask = 22;
-    /// <summary>Host address of SoftwareCpu._segmentBase (pinned): FS's and GS's bases for 64-bit code.</summary>
+    /// <summary>Host address of SoftwareCpu._segmentBase (pinned): FS's and GS's bases for 64-bit code, every segment's for 32-bit code.</summary>
     public const int SegmentBases = 23;
     /// <summary>Instructions retired by the passes a looping block made round itself and by blocks chained from, in
     /// this call, less the index the call started at (a signed count).</summary>
@@ -34,7 +34,10 @@ internal static class NativeState
     /// <summary>Nonzero while SSE instructions would fault (CR0.EM or CR0.TS set, CR4.OSFXSR clear): the translated
     /// ones then stop before themselves, and the interpreter raises #UD or #NM.</summary>
     public const int SseBlocked = 29;
-    public const int Slots = 30;
+    /// <summary>CS's limit: 32-bit code's branches stop before themselves when their target lies past it (the
+    /// interpreter raises #GP there).</summary>
+    public const int CodeLimit = 30;
+    public const int Slots = 31;
 
     // The return value: bit 1 StoppedBefore; bits 8-15 an instruction index in the block that ran last
     // (BlockRip's); bits 16 up the offset of that instruction (StoppedBefore) or a chainable exit's number + 1.

@@ -17,29 +17,35 @@ public sealed class LegacyCompiledBlockTests
 
     private sealed record Outcome(CpuExitReason Reason, ulong Rip, ulong Rflags, ulong Retired, int? Vector, string Registers, string Memory);
 
-    private static Outcome Run(Action<LegacyModeMachine> prepare, int threshold, out int compiled)
+    private static Outcome Run(Action<LegacyModeMachine> prepare, int threshold, out int compiled, bool native = false)
     {
         using var machine = new LegacyModeMachine();
-        machine.Cpu.CompileThreshold = threshold;
+        machine.Cpu.CompileThreshold = native ? -1 : threshold;
+        machine.Cpu.NativeCompileThreshold = native ? threshold : -1;
         prepare(machine);
         var exit = machine.Cpu.Run(1_000_000);
         var cpu = machine.Cpu;
-        compiled = cpu.BlocksCompiled;
+        compiled = native ? cpu.BlocksTranslated : cpu.BlocksCompiled;
         string registers = string.Join(",", Enumerable.Range(0, 8).Select(i => cpu.GetRegister((GeneralRegister)i).ToString("x")));
         string memory = string.Join(",", Enumerable.Range(0, 0x80).Select(i => machine.ReadUInt64(Data + (ulong)i * 8).ToString("x")));
         return new Outcome(exit.Reason, cpu.Rip, cpu.Rflags, cpu.InstructionsRetired, machine.VectorFromHaltRip(), registers, memory);
     }
 
-    /// <summary>Interpreted, compiled from the first run and after a few runs: all must agree, and code must have been compiled.</summary>
-    private static Outcome AssertTiersAgree(Action<LegacyModeMachine> prepare)
+    /// <summary>Interpreted, then on each compiled tier (.NET code, host code) from the first run and after a few
+    /// runs: all must agree, and code must have been compiled. <paramref name="hostCode"/>: false for 16-bit code,
+    /// which the host-code tier leaves to the others.</summary>
+    private static Outcome AssertTiersAgree(Action<LegacyModeMachine> prepare, bool hostCode = true)
     {
         var interpreted = Run(prepare, -1, out int none);
         Assert.Equal(0, none);
-        foreach (int threshold in new[] { 0, 3 })
+        foreach (bool native in new[] { false, true })
         {
-            var compiled = Run(prepare, threshold, out int blocks);
-            Assert.True(blocks > 0, $"threshold {threshold}: nothing was compiled");
-            Assert.Equal(interpreted, compiled);
+            foreach (int threshold in new[] { 0, 3 })
+            {
+                var compiled = Run(prepare, threshold, out int blocks, native);
+                Assert.True(blocks > 0 || native && !hostCode, $"{(native ? "host code" : ".NET code")}, threshold {threshold}: nothing was compiled");
+                Assert.Equal(interpreted, compiled);
+            }
         }
         return interpreted;
     }
@@ -201,7 +207,7 @@ public sealed class LegacyCompiledBlockTests
                 a.add(bx, __word_ptr[bp + 2]);             // SS:BP: BP-based operands default to SS
                 a.ret();
             });
-        });
+        }, hostCode: false);
 
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
         string[] registers = outcome.Registers.Split(',');
@@ -250,6 +256,7 @@ public sealed class LegacyCompiledBlockTests
         }
         using var machine32 = new LegacyModeMachine();
         machine32.Cpu.CompileThreshold = 0;
+        machine32.Cpu.NativeCompileThreshold = -1;
         machine32.EnterProtectedMode32();
         machine32.WriteBytes(Code, code);
         machine32.Cpu.Run(100);
@@ -307,6 +314,50 @@ public sealed class LegacyCompiledBlockTests
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
         Assert.Null(outcome.Vector);
         Assert.NotEqual((uint)Data, uint.Parse(outcome.Registers.Split(',')[6], System.Globalization.NumberStyles.HexNumber)); // LODSB refilled
+    }
+
+    [Fact]
+    public void Host_code_wraps_32_bit_addresses_adds_every_segments_base_and_takes_absolute_moves()
+    {
+        var outcome = AssertTiersAgree(machine =>
+        {
+            machine.EnterProtectedMode32();
+            // ES and FS with small bases, so that an address without them lands in the same (cached) page: host code
+            // must add them (64-bit code adds only FS's and GS's).
+            machine.Cpu.SetSegment(SegmentName.Es, new SegmentRegister(LegacyModeMachine.Data32Selector, 0x40, 0xFFFF_FFFF, 0xC093));
+            machine.Cpu.SetSegment(SegmentName.Fs, new SegmentRegister(LegacyModeMachine.Data32Selector, 0x100, 0xFFFF_FFFF, 0xC093));
+            machine.Assemble(Code, 32, a =>
+            {
+                var loop = a.CreateLabel();
+                a.mov(ecx, 200);
+                a.xor(ebx, ebx);
+                a.Label(ref loop);
+                a.db(0xA1); // MOV EAX, [moffs32]
+                a.dd((uint)Data + 0x80);
+                a.db(0x40); // INC EAX, the one-byte form (a REX prefix in 64-bit code)
+                a.db(0xA3); // MOV [moffs32], EAX
+                a.dd((uint)Data + 0x80);
+                a.mov(edx, 0xFFFF_FFF8);
+                a.add(__dword_ptr[edx + (int)Data + 8], 3); // EDX + Data + 8 wraps to Data
+                a.add(__dword_ptr.es[ebx * 4 + (int)Data], ecx);
+                a.xor(__dword_ptr.fs[(int)Data], ecx);
+                a.inc(ebx);
+                a.and(ebx, 15);
+                a.dec(ecx);
+                a.jnz(loop);
+                a.hlt();
+            });
+        });
+
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        Assert.Null(outcome.Vector);
+        ulong[] memory = outcome.Memory.Split(',').Select(value => Convert.ToUInt64(value, 16)).ToArray();
+        // ES:[Data]: ECX added where EBX was 0 (passes 0, 16, ..., 192); ES:[Data + 4]: where EBX was 1.
+        ulong SumOfCounts(int first) => (ulong)Enumerable.Range(0, 200).Where(pass => pass % 16 == first).Sum(pass => 200 - pass);
+        Assert.Equal(600UL, memory[0]);                                                            // 200 wrapped adds of 3
+        Assert.Equal((SumOfCounts(1) << 32) | SumOfCounts(0), memory[0x40 / 8]);
+        Assert.Equal(200UL, memory[0x80 / 8]);                                                     // the absolute counter
+        Assert.Equal((ulong)Enumerable.Range(1, 200).Aggregate(0, (x, count) => x ^ count), memory[0x100 / 8]); // FS:[Data]
     }
 
     [Fact]
@@ -388,7 +439,7 @@ public sealed class LegacyCompiledBlockTests
                 a.loop(loop);
                 a.hlt();
             });
-        });
+        }, hostCode: false);
 
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
         string[] registers = outcome.Registers.Split(',');
@@ -465,7 +516,7 @@ public sealed class LegacyCompiledBlockTests
                 a.movsd();
                 a.hlt();
             });
-        });
+        }, hostCode: false); // mostly 16-bit-address string instructions, which stay with the interpreter; its loop runs three times
 
         Assert.Equal(CpuExitReason.Halt, outcome.Reason);
         string[] registers = outcome.Registers.Split(',');
