@@ -22,16 +22,22 @@ public sealed class ElfImage
     private const ushort MachineX86_64 = 62;
     private const uint PtLoad = 1, PtNote = 4;
 
-    private ElfImage(ReadOnlyMemory<byte> file, ulong entry, ushort type, IReadOnlyList<ElfLoadSegment> segments, IReadOnlyList<ElfNote> notes)
+    private ElfImage(ReadOnlyMemory<byte> file, ulong fileLength, ulong entry, ushort type, IReadOnlyList<ElfLoadSegment> segments, IReadOnlyList<ElfNote> notes)
     {
         File = file;
+        FileLength = fileLength;
         Entry = entry;
         Type = type;
         Segments = segments;
         Notes = notes;
     }
 
+    /// <summary>The file's bytes: all of them, or only its first part when parsed from a prefix (see <see cref="Parse"/>).</summary>
     public ReadOnlyMemory<byte> File { get; }
+    /// <summary>The whole file's length in bytes.</summary>
+    public ulong FileLength { get; }
+    /// <summary>Whether <see cref="File"/> holds the whole file (segments can be copied from it).</summary>
+    public bool IsComplete => (ulong)File.Length == FileLength;
     public ulong Entry { get; }
     /// <summary>ET_EXEC (2) or ET_DYN (3).</summary>
     public ushort Type { get; }
@@ -41,10 +47,13 @@ public sealed class ElfImage
     public static bool HasElfMagic(ReadOnlySpan<byte> file) =>
         file.Length >= 4 && file[0] == 0x7F && file[1] == (byte)'E' && file[2] == (byte)'L' && file[3] == (byte)'F';
 
-    /// <summary>Parses and validates; throws <see cref="BootImageException"/> naming the first problem.</summary>
-    public static ElfImage Parse(ReadOnlyMemory<byte> file, string what = "ELF file")
+    /// <summary>Parses and validates; throws <see cref="BootImageException"/> naming the first problem.
+    /// With <paramref name="fileLength"/>, <paramref name="file"/> is only the file's first part (holding the
+    /// headers and program headers): segments are checked against the whole length, and notes are not read.</summary>
+    public static ElfImage Parse(ReadOnlyMemory<byte> file, string what = "ELF file", ulong? fileLength = null)
     {
         var bytes = file.Span;
+        ulong length = fileLength ?? (ulong)bytes.Length;
         if (bytes.Length < 64)
         {
             throw new BootImageException($"{what}: truncated ({bytes.Length} bytes; an ELF64 header alone is 64)");
@@ -92,9 +101,13 @@ public sealed class ElfImage
             {
                 continue;
             }
-            if (offset > (ulong)bytes.Length || filesz > (ulong)bytes.Length - offset)
+            if (offset > length || filesz > length - offset)
             {
                 throw new BootImageException($"{what}: segment {i} extends past the end of the file (truncated?)");
+            }
+            if (kind == PtNote && fileLength is not null)
+            {
+                continue; // parsed from a prefix: notes not read
             }
             if (kind == PtNote)
             {
@@ -143,7 +156,7 @@ public sealed class ElfImage
                     $"{what}: loadable segments at physical 0x{byPhysical[i - 1].PhysicalAddress:x} and 0x{byPhysical[i].PhysicalAddress:x} overlap");
             }
         }
-        return new ElfImage(file, entry, type, segments, notes);
+        return new ElfImage(file, length, entry, type, segments, notes);
     }
 
     /// <summary>The segment holding virtual address <paramref name="address"/>, if any.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Turnstone.Firmware.Elf;
 using Turnstone.Firmware.Pvh;
 using Turnstone.Firmware.X86;
 using Turnstone.GuestMemory;
@@ -135,6 +136,28 @@ public sealed class LinuxBootPlan
     // vmlinux's entry (phys_startup_64) is a physical address; mask in case a tool wrote the virtual one.
     private static ulong EntryPhysical(ulong entry) => entry >= 0xFFFF_8000_0000_0000 ? entry & 0x3FFF_FFFF : entry;
 
+    /// <summary>Decompresses the vmlinux chunk by chunk, each chunk's bytes written to the segments they belong to.</summary>
+    private static void ExpandSegments(IGuestMemory memory, ElfImage elf, ReadOnlyMemory<byte> payload)
+    {
+        long expanded = KernelPayload.Expand(payload, (offset, chunk) =>
+        {
+            ulong chunkStart = (ulong)offset, chunkEnd = chunkStart + (ulong)chunk.Length;
+            foreach (var segment in elf.Segments)
+            {
+                ulong start = Math.Max(chunkStart, segment.FileOffset), end = Math.Min(chunkEnd, segment.FileOffset + segment.FileSize);
+                if (start < end)
+                {
+                    memory.Write(segment.PhysicalAddress + (start - segment.FileOffset), chunk.Slice((int)(start - chunkStart), (int)(end - start)));
+                }
+            }
+            return true;
+        });
+        if ((ulong)expanded != elf.FileLength)
+        {
+            throw new BootImageException($"decompressed kernel payload: expands to {expanded} bytes, but records {elf.FileLength}");
+        }
+    }
+
     /// <summary>
     /// Writes kernel, initrd and the boot structures (command line, zero page, page tables and GDT;
     /// or PVH's start info); returns the entry state.
@@ -144,9 +167,19 @@ public sealed class LinuxBootPlan
         ulong entry;
         if (Kernel.Elf is { } elf)
         {
+            if (elf.IsComplete)
+            {
+                foreach (var segment in elf.Segments)
+                {
+                    memory.Write(segment.PhysicalAddress, elf.File.Span.Slice((int)segment.FileOffset, (int)segment.FileSize));
+                }
+            }
+            else
+            {
+                ExpandSegments(memory, elf, Kernel.CompressedPayload);
+            }
             foreach (var segment in elf.Segments)
             {
-                memory.Write(segment.PhysicalAddress, elf.File.Span.Slice((int)segment.FileOffset, (int)segment.FileSize));
                 memory.Clear(segment.PhysicalAddress + segment.FileSize, segment.MemorySize - segment.FileSize);
             }
             entry = EntryPhysical(elf.Entry);

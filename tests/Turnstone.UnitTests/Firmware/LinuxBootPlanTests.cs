@@ -130,6 +130,53 @@ public sealed class LinuxBootPlanTests
         Assert.Equal(0x180_0000ul, plan.KernelEnd);
     }
 
+    /// <summary>A vmlinux past the part parsed for its headers and across LZ4 blocks (8 MiB each), with a bss.</summary>
+    private static (byte[] File, byte[] Text, byte[] Data, int VmlinuxLength) LargeLz4Kernel(int recordedSizeError = 0)
+    {
+        var random = new Random(12);
+        byte[] text = new byte[(9 << 20) + 123], data = new byte[0x3000];
+        random.NextBytes(text);
+        random.NextBytes(data);
+        byte[] vmlinux = new ElfBuilder { Entry = 0x100_0000 }
+            .Load(0xFFFF_FFFF_8100_0000, 0x100_0000, text)
+            .Load(0xFFFF_FFFF_81A0_0000, 0x1A0_0000, data, memorySize: 0x5000, flags: 6)
+            .Build();
+        return (new BzImageBuilder { Payload = Lz4LegacyFrame.Compress(vmlinux, trailingSize: (uint)(vmlinux.Length + recordedSizeError)) }.Build(), text, data, vmlinux.Length);
+    }
+
+    [Fact]
+    public void A_host_decompressed_kernel_is_expanded_chunk_by_chunk_into_its_segments_without_the_whole_vmlinux_held()
+    {
+        var (file, text, data, vmlinuxLength) = LargeLz4Kernel();
+        var kernel = LinuxKernelImage.Parse(file, decompressOnHost: true);
+        var memory = new ArrayGuestMemory(64ul << 20);
+        memory.GetSpan(0x1A0_0000 + (ulong)data.Length, 0x2000).Fill(0xEE); // the bss must come out zeroed
+
+        var state = LinuxBootPlan.Create(kernel, null, "", Ram(64)).WriteTo(memory);
+
+        Assert.Equal(KernelEntryPath.HostDecompressedVmlinux, kernel.Path);
+        Assert.False(kernel.Elf!.IsComplete);
+        Assert.True(kernel.Elf.File.Length <= 64 << 10);
+        Assert.Equal((ulong)vmlinuxLength, kernel.Elf.FileLength);
+        Assert.Equal(0x100_0000ul, state.Rip);
+        Assert.True(text.AsSpan().SequenceEqual(memory.GetSpan(0x100_0000, text.Length)));
+        Assert.True(data.AsSpan().SequenceEqual(memory.GetSpan(0x1A0_0000, data.Length)));
+        Assert.All(memory.GetSpan(0x1A0_0000 + (ulong)data.Length, 0x2000).ToArray(), b => Assert.Equal(0, b));
+        Assert.Equal("bzImage, protocol 2.15, Lz4Legacy payload decompressed on the host (9 MiB vmlinux)", kernel.Description);
+    }
+
+    [Fact]
+    public void A_host_decompressed_kernel_whose_recorded_size_is_wrong_is_rejected_when_loaded()
+    {
+        var (file, _, _, _) = LargeLz4Kernel(recordedSizeError: 4096); // records more than the vmlinux has
+        var kernel = LinuxKernelImage.Parse(file, decompressOnHost: true);
+        var plan = LinuxBootPlan.Create(kernel, null, "", Ram(64));
+
+        var error = Assert.Throws<BootImageException>(() => plan.WriteTo(new ArrayGuestMemory(64ul << 20)));
+
+        Assert.StartsWith("LZ4 kernel payload expands to ", error.Message);
+    }
+
     [Fact]
     public void Initrd_goes_page_aligned_at_the_top_of_RAM_below_initrd_addr_max()
     {
