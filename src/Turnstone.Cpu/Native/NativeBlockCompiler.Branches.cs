@@ -8,7 +8,7 @@ namespace Turnstone.Cpu.Native;
 // a miss leaves the instruction wholly undone for the interpreter.
 internal sealed partial class NativeBlockCompiler
 {
-    private const int StackPointer = 4;
+    private const int StackPointer = 4, FramePointer = 5;
 
     /// <summary>Jcc rel32 by condition code (o, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g).</summary>
     private static readonly Code[] ConditionalJumps =
@@ -112,7 +112,7 @@ internal sealed partial class NativeBlockCompiler
         if (instruction.Op0Kind == OpKind.Register)
         {
             SaveFlags();
-            Load(Register.RAX, instruction.Op0Register - Register.RAX);
+            GuestLoad(Register.RAX, instruction.Op0Register - Register.RAX);
         }
         else if (EmitHostAddress(instruction, write: false, size: 8, index))
         {
@@ -148,7 +148,7 @@ internal sealed partial class NativeBlockCompiler
         EmitPushCheck(index);
         if (instruction.Op0Kind == OpKind.Register)
         {
-            Load(Register.RAX, instruction.Op0Register - Register.RAX);
+            GuestLoad(Register.RAX, instruction.Op0Register - Register.RAX);
         }
         else if (!fromMemory)
         {
@@ -172,7 +172,7 @@ internal sealed partial class NativeBlockCompiler
         Load(Register.RDI, StackPointer);
         Lea(Register.RDI, Register.RDI, 8);
         Store(StackPointer, Register.RDI);
-        Store(instruction.Op0Register - Register.RAX, Register.RAX);
+        GuestStore(instruction.Op0Register - Register.RAX, Register.RAX);
         return true;
     }
 
@@ -180,13 +180,13 @@ internal sealed partial class NativeBlockCompiler
     private bool EmitLeave(int index)
     {
         SaveFlags();
-        Load(Register.RSI, 5);
+        GuestLoad(Register.RSI, FramePointer);
         EmitTlbLookup(write: false, size: 8, index);
         Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
-        Load(Register.RDI, 5);
+        GuestLoad(Register.RDI, FramePointer);
         Lea(Register.RDI, Register.RDI, 8);
         Store(StackPointer, Register.RDI);
-        Store(5, Register.RAX);
+        GuestStore(FramePointer, Register.RAX);
         return true;
     }
 

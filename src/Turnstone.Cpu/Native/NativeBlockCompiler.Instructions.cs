@@ -53,6 +53,14 @@ internal sealed partial class NativeBlockCompiler
             && !IsBitStringAccess(instruction) && EmitAsItself(ref instruction, index),
     };
 
+    /// <summary>A shift or rotate by CL, whose count may be 0 at run time, which leaves every flag as it was. (One by
+    /// an immediate sets them all, or leaves them undefined, whatever they were; Iced reports one whose immediate
+    /// masks to 0 as modifying no flags, so the guest's stay where they are.)</summary>
+    private static bool MayKeepFlags(in Instruction instruction) =>
+        instruction.Mnemonic is Mnemonic.Shl or Mnemonic.Shr or Mnemonic.Sar or Mnemonic.Sal or
+            Mnemonic.Rol or Mnemonic.Ror or Mnemonic.Rcl or Mnemonic.Rcr or Mnemonic.Shld or Mnemonic.Shrd
+        && instruction.GetOpKind(instruction.OpCount - 1) != OpKind.Immediate8;
+
     /// <summary>BT/BTS/BTR/BTC of memory by a register: the bit offset reaches memory far outside the operand
     /// (up to 2^63 bits away), which the TLB look-up of the operand's own bytes does not cover.</summary>
     private static bool IsBitStringAccess(in Instruction instruction) =>
@@ -104,10 +112,9 @@ internal sealed partial class NativeBlockCompiler
         }
         // Flags the instruction reads, keeps (INC's CF), or keeps when its count is 0 (shifts) must be the guest's.
         bool keepsSome = modified != 0 && (modified & ArithmeticFlags) != ArithmeticFlags;
-        if (read != 0 || keepsSome || instruction.Mnemonic is Mnemonic.Shl or Mnemonic.Shr or Mnemonic.Sar or Mnemonic.Sal or
-            Mnemonic.Rol or Mnemonic.Ror or Mnemonic.Rcl or Mnemonic.Rcr or Mnemonic.Shld or Mnemonic.Shrd)
+        if (read != 0 || keepsSome || MayKeepFlags(instruction))
         {
-            LoadFlags();
+            LoadFlags(); // POPFQ: the slowest instruction in a loop's code, so left out wherever it can be
         }
         bool divide = instruction.Mnemonic == Mnemonic.Div;
         if (divide)
@@ -117,9 +124,9 @@ internal sealed partial class NativeBlockCompiler
         EmitXmmTransfer(plan.XmmUsed, load: true);
         for (int g = 0; g < 16; g++)
         {
-            if (plan.Host[g] != Register.None)
+            if (plan.Host[g] != Register.None && plan.Host[g] != _cached[g])
             {
-                Load(plan.Host[g], g);
+                GuestLoad(plan.Host[g], g);
             }
         }
         if (divide)
@@ -147,9 +154,9 @@ internal sealed partial class NativeBlockCompiler
         Emit(rewritten);
         for (int g = 0; g < 16; g++)
         {
-            if ((plan.Written & (1 << g)) != 0)
+            if ((plan.Written & (1 << g)) != 0 && plan.Host[g] != _cached[g])
             {
-                Store(g, plan.Host[g]);
+                GuestStore(g, plan.Host[g]);
             }
         }
         EmitXmmTransfer(plan.XmmWritten, load: false);
@@ -277,6 +284,11 @@ internal sealed partial class NativeBlockCompiler
         {
             if ((explicitGuests & (1 << guest)) == 0 || plan.Host[guest] != Register.None)
             {
+                continue;
+            }
+            if (_cached[guest] != Register.None)
+            {
+                plan.Host[guest] = _cached[guest]; // operated on where it lives
                 continue;
             }
             Register? free = null;

@@ -72,11 +72,11 @@ internal sealed partial class NativeBlockCompiler
         }
         else
         {
-            Emit(Instruction.Create(Code.Mov_r32_rm32, Register.ESI, Slot(instruction.MemoryBase.GetFullRegister() - Register.RAX)));
+            GuestLoad32(Register.ESI, instruction.MemoryBase.GetFullRegister() - Register.RAX);
         }
         if (instruction.MemoryIndex != Register.None)
         {
-            Emit(Instruction.Create(Code.Mov_r32_rm32, Register.EDI, Slot(instruction.MemoryIndex.GetFullRegister() - Register.RAX)));
+            GuestLoad32(Register.EDI, instruction.MemoryIndex.GetFullRegister() - Register.RAX);
             Emit(Instruction.Create(Code.Lea_r32_m, Register.ESI,
                 new MemoryOperand(Register.RSI, Register.RDI, instruction.MemoryIndexScale, displacement, 1)));
         }

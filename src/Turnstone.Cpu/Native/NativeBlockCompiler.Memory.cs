@@ -38,12 +38,12 @@ internal sealed partial class NativeBlockCompiler
             }
             else
             {
-                Load(Register.RSI, instruction.MemoryBase - Register.RAX);
+                GuestLoad(Register.RSI, instruction.MemoryBase - Register.RAX);
             }
         }
         if (instruction.MemoryIndex != Register.None)
         {
-            Load(Register.RDI, instruction.MemoryIndex - Register.RAX);
+            GuestLoad(Register.RDI, instruction.MemoryIndex - Register.RAX);
             Emit(Instruction.Create(Code.Lea_r64_m, Register.RSI,
                 new MemoryOperand(Register.RSI, Register.RDI, instruction.MemoryIndexScale, displacement, 1)));
         }
@@ -120,14 +120,14 @@ internal sealed partial class NativeBlockCompiler
         switch (instruction.Op0Register.GetSize())
         {
             case 8:
-                Store(slot, Register.RSI);
+                GuestStore(slot, Register.RSI);
                 break;
             case 4:
                 Emit(Instruction.Create(Code.Mov_r32_rm32, Register.ESI, Register.ESI));
-                Store(slot, Register.RSI);
+                GuestStore(slot, Register.RSI);
                 break;
             default:
-                Emit(Instruction.Create(Code.Mov_rm16_r16, Slot(slot), Register.SI));
+                GuestStore16(slot, Register.SI);
                 break;
         }
         return true;

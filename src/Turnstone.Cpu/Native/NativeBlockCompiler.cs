@@ -145,10 +145,11 @@ internal sealed partial class NativeBlockCompiler
         _e.Bind(_chainEntry);
         int translated = 0;
         bool lastStopped = false;
-        _loopHead = -1;
-        if (BranchesToBlockStart(_code[^1], _legacy))
+        _loopHead = BranchesToBlockStart(_code[^1], _legacy) ? _e.CreateLabel() : -1;
+        ChooseCachedRegisters();
+        EmitCacheLoads();
+        if (_loopHead >= 0)
         {
-            _loopHead = _e.CreateLabel();
             _e.Bind(_loopHead);
         }
         for (int index = 0; index < _code.Length; index++)
@@ -221,21 +222,33 @@ internal sealed partial class NativeBlockCompiler
                 _resumeLabels[index] = _e.CreateLabel();
                 _e.Bind(_resumeLabels[index]);
                 EmitPrologue();
+                EmitCacheLoads();
                 _e.Branch(Code.Jmp_rel32_64, body);
             }
         }
         _e.Bind(_epilogue);
-        Emit(Instruction.Create(Code.Pop_r64, Register.RBX));
+        EmitCacheStores();
+        for (int i = SavedRegisters.Length - 1; i >= 0; i--)
+        {
+            Emit(Instruction.Create(Code.Pop_r64, SavedRegisters[i]));
+        }
         Emit(Instruction.Create(Code.Retnq));
         return _e.Finish();
     }
 
     // ---- emitting ----
 
-    /// <summary>An entry's first instructions (System V: the state in RDI): RBX, callee-saved, becomes the state pointer.</summary>
+    /// <summary>The callee-saved registers every entry saves (System V): RBX, the state pointer, and the register
+    /// cache's. The same for every block, as a chained block returns through its own epilogue.</summary>
+    private static readonly Register[] SavedRegisters = [Register.RBX, Register.RBP, Register.R12, Register.R13, Register.R14, Register.R15];
+
+    /// <summary>An entry's first instructions (System V: the state in RDI): RBX becomes the state pointer.</summary>
     private void EmitPrologue()
     {
-        Emit(Instruction.Create(Code.Push_r64, Register.RBX));
+        foreach (Register saved in SavedRegisters)
+        {
+            Emit(Instruction.Create(Code.Push_r64, saved));
+        }
         Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RBX, Register.RDI));
     }
 
@@ -317,6 +330,7 @@ internal sealed partial class NativeBlockCompiler
         Store(BlockRip, Register.RCX);
         Store(NextRip, Register.RCX);
         EmitCountAndCheck(index, SoftwareCpu.MaxBlockInstructions, slow); // room for any block chained to
+        EmitCacheStores(); // the block chained to loads its own
         _e.Branch(Code.Jmp_rel32_64, slow); // the patched jump
         _e.Bind(slow);
         // Its own entry, so the run loop knows which block's exit this was even after chained jumps.

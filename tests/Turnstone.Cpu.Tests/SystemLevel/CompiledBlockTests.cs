@@ -237,6 +237,38 @@ public sealed class CompiledBlockTests
     }
 
     [Fact]
+    public void Shifts_by_an_immediate_that_masks_to_zero_keep_the_flags_before_them()
+    {
+        // Host code loads the guest's flags before a shift by CL only (its count may be 0); one by an immediate
+        // that masks to 0 (64 for 64-bit operands, 32 below) modifies none, and must leave CF and ZF as they were.
+        var outcome = AssertTiersAgree(a =>
+        {
+            var loop = a.CreateLabel();
+            a.mov(ecx, 50);
+            a.mov(rax, 0x1234_5678_9ABC_DEF0);
+            a.Label(ref loop);
+            a.cmp(ecx, 25);              // CF set while ECX < 25
+            a.mov(r11, __qword_ptr[Data]); // a memory operand between: host code's look-up moves the flags to their slot
+            a.shl(rax, 64);              // masks to 0: flags kept
+            a.adc(r8, 0);
+            a.cmp(ecx, 30);              // ZF set once
+            a.mov(r11, __qword_ptr[Data]);
+            a.shr(edx, 32);              // masks to 0: flags kept
+            a.setz(bl);
+            a.add(r9, rbx);
+            a.shr(rax, 3);               // a real count: flags the shift's own
+            a.adc(r10, 0);
+            a.dec(ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+        Assert.Equal(CpuExitReason.Halt, outcome.Reason);
+        string[] registers = outcome.Registers.Split(',');
+        Assert.Equal("18", registers[8]);  // R8: the 24 passes with ECX below 25
+        Assert.Equal("1", registers[9]);   // R9: ZF once, at ECX = 30
+    }
+
+    [Fact]
     public void A_page_fault_after_a_rotate_delivers_the_rotates_flags()
     {
         var outcome = AssertTiersAgree(a =>
