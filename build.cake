@@ -266,7 +266,36 @@ Task("test")
     .Description("Unit tests, then the engine tests and the minimal- and cloud-kernel boots under KVM")
     .IsDependentOn("unit-test")
     .IsDependentOn("images")
-    .Does(() => RunIntegrationTests("Category=Integration|Category=CloudKernel"));
+    .Does(() =>
+{
+    RunComponentTestsAsTheExecutableRunsThem();
+    RunIntegrationTests("Category=Integration|Category=CloudKernel");
+});
+
+// The component tests run in this process on the JIT, where components use the .NET tier; the
+// turnstone executable (NativeAOT) has no .NET tier and runs them on host code at the same threshold.
+// This pass runs them so, ahead of the integration run whose KVM skip count ends the log.
+void RunComponentTestsAsTheExecutableRunsThem()
+{
+    var results = MakeAbsolute(Directory("./TestResults/components-host-code"));
+    CleanDirectory(results);
+    try
+    {
+        DotNetTest("./tests/Turnstone.IntegrationTests/Turnstone.IntegrationTests.csproj", new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            Filter = "FullyQualifiedName~ComponentTests",
+            ResultsDirectory = results,
+            Loggers = { "console;verbosity=minimal", "trx;LogFileName=components-host-code.trx" },
+            EnvironmentVariables = { ["TURNSTONE_NATIVE_THRESHOLD"] = "48", ["TURNSTONE_COMPILE_THRESHOLD"] = "-1" },
+        });
+    }
+    finally
+    {
+        ReportFailedTests(System.IO.Directory.GetFiles(results.FullPath, "*.trx"));
+    }
+}
 
 Task("test-nested-kvm")
     .Description("The KVM rows on KVM nested in QEMU's software CPU, where this host's KVM cannot run them (opt-in: slow, and the emulation fails about one run in seven; see README)")
