@@ -21,7 +21,7 @@ public static class BootBenchReport
         rows.AddRange(result.Rows.Select(Cells));
         var text = new StringBuilder(BenchTable.Format(rows, leftAlignedColumns: 2));
         text.AppendLine($"Seconds: median (min..max) of {result.Repeats} run{(result.Repeats == 1 ? "" : "s")} each, ours and QEMU's taking turns, each a child process timed from its start " +
-                        $"to '{InitMarker.Text}' on its console (so both include their start-up: the .NET runtime, QEMU's SeaBIOS).");
+                        $"to '{InitMarker.Text}' on its console (so both include their start-up: loading the kernel and setting up the machine, QEMU's SeaBIOS).");
         text.AppendLine("boot timer: the monitor's own timer (the guest's write to port 0x440 or its MMIO twin, just after the marker), from the run summary. " +
                         "guest instr and M instr/s: the software engine's retired instructions over the whole run (to the guest's reset after init); KVM counts none. " +
                         $"monitor MiB and QEMU MiB: each process's resident memory beyond guest RAM (smaps: every mapping's Rss but guest RAM's, shared libraries included), " +

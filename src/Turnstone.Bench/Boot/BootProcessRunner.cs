@@ -6,7 +6,7 @@ namespace Turnstone.Bench.Boot;
 /// <summary>
 /// Runs one boot as a child process and times it from just before the process starts to the
 /// moment its console (stdout) shows the init marker: the same clock for our monitor and QEMU, so
-/// each pays its own start-up (the .NET runtime, QEMU's firmware) as a user would.
+/// each pays its own start-up (ours: the process and the machine's set-up; QEMU's: its firmware) as a user would.
 /// </summary>
 public static class BootProcessRunner
 {
