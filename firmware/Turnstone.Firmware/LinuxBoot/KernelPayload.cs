@@ -41,11 +41,7 @@ public static class KernelPayload
             return DecompressLz4Legacy(payload);
         }
         var output = OutputSizedFor(payload);
-        Expand(payload.ToArray(), (_, chunk) =>
-        {
-            output.Write(chunk);
-            return true;
-        });
+        Expand(payload.ToArray(), CollectInto(output));
         return Contents(output);
     }
 
@@ -98,13 +94,16 @@ public static class KernelPayload
     public static byte[] DecompressLz4Legacy(ReadOnlySpan<byte> payload)
     {
         var output = OutputSizedFor(payload);
-        ExpandLz4Legacy(payload, (_, chunk) =>
-        {
-            output.Write(chunk);
-            return true;
-        });
+        ExpandLz4Legacy(payload, CollectInto(output));
         return Contents(output);
     }
+
+    /// <summary>A sink that appends every chunk to <paramref name="output"/>.</summary>
+    private static ChunkSink CollectInto(MemoryStream output) => (_, chunk) =>
+    {
+        output.Write(chunk);
+        return true;
+    };
 
     private static long ExpandLz4Legacy(ReadOnlySpan<byte> payload, ChunkSink sink)
     {

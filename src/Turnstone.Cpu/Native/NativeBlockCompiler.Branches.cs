@@ -89,14 +89,9 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>RET and RET imm16: RIP from [RSP], RSP past it and the immediate.</summary>
     private bool EmitReturn(in Instruction instruction, int index)
     {
-        SaveFlags();
-        Load(Register.RSI, StackPointer);
-        EmitTlbLookup(write: false, size: 8, index);
-        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
+        EmitStackRead(StackPointer, index);
         Store(NextRip, Register.RAX);
-        Load(Register.RAX, StackPointer);
-        Lea(Register.RAX, Register.RAX, 8 + (instruction.Code == Code.Retnq_imm16 ? instruction.Immediate16 : 0));
-        Store(StackPointer, Register.RAX);
+        EmitStackPointerFrom(StackPointer, 8 + (instruction.Code == Code.Retnq_imm16 ? instruction.Immediate16 : 0));
         EmitExit(index + 1, resume: false, nextRip: null);
         return true;
     }
@@ -165,13 +160,8 @@ internal sealed partial class NativeBlockCompiler
         {
             return false;
         }
-        SaveFlags();
-        Load(Register.RSI, StackPointer);
-        EmitTlbLookup(write: false, size: 8, index);
-        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
-        Load(Register.RDI, StackPointer);
-        Lea(Register.RDI, Register.RDI, 8);
-        Store(StackPointer, Register.RDI);
+        EmitStackRead(StackPointer, index);
+        EmitStackPointerFrom(StackPointer, 8);
         GuestStore(instruction.Op0Register - Register.RAX, Register.RAX);
         return true;
     }
@@ -179,15 +169,28 @@ internal sealed partial class NativeBlockCompiler
     /// <summary>LEAVE: RSP = RBP, then POP RBP (read from the old RBP before anything is written).</summary>
     private bool EmitLeave(int index)
     {
-        SaveFlags();
-        GuestLoad(Register.RSI, FramePointer);
-        EmitTlbLookup(write: false, size: 8, index);
-        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
-        GuestLoad(Register.RDI, FramePointer);
-        Lea(Register.RDI, Register.RDI, 8);
-        Store(StackPointer, Register.RDI);
+        EmitStackRead(FramePointer, index);
+        EmitStackPointerFrom(FramePointer, 8);
         GuestStore(FramePointer, Register.RAX);
         return true;
+    }
+
+    /// <summary>RAX = the 8 bytes at the address in guest register <paramref name="address"/> (RSP, or RBP for
+    /// LEAVE); a miss stops before the instruction, which has written nothing yet.</summary>
+    private void EmitStackRead(int address, int index)
+    {
+        SaveFlags();
+        GuestLoad(Register.RSI, address);
+        EmitTlbLookup(write: false, size: 8, index);
+        Emit(Instruction.Create(Code.Mov_r64_rm64, Register.RAX, new MemoryOperand(Register.R11)));
+    }
+
+    /// <summary>RSP = guest register <paramref name="from"/> + <paramref name="bytes"/>; RAX is kept.</summary>
+    private void EmitStackPointerFrom(int from, long bytes)
+    {
+        GuestLoad(Register.RDI, from);
+        Lea(Register.RDI, Register.RDI, bytes);
+        Store(StackPointer, Register.RDI);
     }
 
     /// <summary>R11 = host address of the 8 bytes below RSP (a miss stops before the instruction); RAX is kept.</summary>
@@ -210,8 +213,6 @@ internal sealed partial class NativeBlockCompiler
     private void EmitPushStore()
     {
         Emit(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.R11), Register.RAX));
-        Load(Register.RDI, StackPointer);
-        Lea(Register.RDI, Register.RDI, -8);
-        Store(StackPointer, Register.RDI);
+        EmitStackPointerFrom(StackPointer, -8);
     }
 }
